@@ -1,0 +1,15 @@
+"""`posfleet` is django-admin with posfleet's settings, so every management command works as `posfleet X`."""
+
+import os
+import sys
+
+
+def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "posfleet.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

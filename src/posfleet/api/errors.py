@@ -1,0 +1,51 @@
+"""The API's one error shape: {"error": {"code", "message", "details"}}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+from posfleet.core.errors import DomainError
+
+
+def error_body(code: str, message: Any, details: Any = None) -> dict[str, Any]:
+    return {
+        "error": {"code": code, "message": str(message), "details": details if details is not None else {}}
+    }
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return api.create_response(request, error_body(exc.code, exc.message, exc.details), status=exc.status)
+
+    @api.exception_handler(NinjaValidationError)
+    def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        details = [
+            {
+                "loc": [str(p) for p in e.get("loc", [])],
+                "msg": str(e.get("msg", "")),
+                "type": e.get("type", ""),
+            }
+            for e in exc.errors
+        ]
+        return api.create_response(
+            request,
+            error_body("validation_error", "The request body or parameters are not valid.", details),
+            status=422,
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return api.create_response(
+            request, error_body("unauthenticated", "A valid bearer token is required."), status=401
+        )
+
+    @api.exception_handler(HttpError)
+    def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}.get(exc.status_code, "error")
+        return api.create_response(request, error_body(code, exc.message), status=exc.status_code)

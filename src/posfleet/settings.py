@@ -1,0 +1,190 @@
+"""Settings, all from environment variables (see the README's table).
+
+Development defaults make `scripts/start` work on a fresh machine; production mode (DEBUG off) refuses
+to start with the development secret key or key-encryption key, because a deployment that forgot to set
+them would sign sessions and wrap terminal keys with values anyone can read in this file.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("POSFLEET_VAR_DIR", Path.cwd() / "var")).resolve()
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEV_SECRET_KEY = "posfleet-development-secret-key-do-not-use-in-production"
+# 32 bytes, base64: the development key-encryption key for wrapping terminal master keys.
+DEV_KEK = base64.b64encode(b"posfleet-dev-kek-not-for-prod!!!").decode()
+
+DEBUG = _bool("DEBUG", True)
+SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
+POSFLEET_KEK = os.environ.get("POSFLEET_KEK", DEV_KEK)
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+]
+CSRF_TRUSTED_ORIGINS = [
+    o.strip()
+    for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000").split(",")
+]
+
+if not DEBUG:
+    if SECRET_KEY == DEV_SECRET_KEY:
+        raise ImproperlyConfigured("SECRET_KEY must be set in production (DEBUG off).")
+    if POSFLEET_KEK == DEV_KEK:
+        raise ImproperlyConfigured("POSFLEET_KEK must be set in production (DEBUG off).")
+try:
+    if len(base64.b64decode(POSFLEET_KEK, validate=True)) not in (16, 24, 32):
+        raise ValueError
+except ValueError as exc:
+    raise ImproperlyConfigured("POSFLEET_KEK must be 16, 24 or 32 bytes, base64-encoded.") from exc
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "huey.contrib.djhuey",
+    "django_prometheus",
+    "posfleet.core",
+    "posfleet.audit",
+    "posfleet.accounts",
+    "posfleet.registry",
+    "posfleet.lifecycle",
+    "posfleet.api",
+    "posfleet.console",
+]
+
+MIDDLEWARE = [
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "posfleet.core.middleware.RequestIdMiddleware",
+    "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+
+ROOT_URLCONF = "posfleet.urls"
+WSGI_APPLICATION = "posfleet.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'posfleet.sqlite3'}")
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets readers (the eligibility answer) run while a writer commits; IMMEDIATE avoids the
+    # deadlock-prone upgrade from a read to a write lock inside a transaction.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=20000;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth -----------------------------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+]
+LOGIN_URL = "console:login"
+LOGIN_REDIRECT_URL = "console:dashboard"
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = 0.5  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+STEP_UP_SECONDS = 300
+OTP_TOTP_ISSUER = "posfleet"
+
+# --- i18n -----------------------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Asia/Shanghai"
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+MEDIA_ROOT = VAR_DIR / "media"
+
+# --- jobs -----------------------------------------------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+_huey_immediate = _bool("HUEY_IMMEDIATE", False)
+if REDIS_URL:
+    HUEY = {
+        "huey_class": "huey.RedisHuey",
+        "name": "posfleet",
+        "url": REDIS_URL,
+        "immediate": _huey_immediate,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+else:
+    HUEY = {
+        "huey_class": "huey.SqliteHuey",
+        "name": "posfleet",
+        "filename": str(VAR_DIR / "huey.sqlite3"),
+        "immediate": _huey_immediate,
+        "consumer": {"workers": 2, "worker_type": "thread"},
+    }
+
+# --- logging --------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+if DEBUG is False:
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    CSRF_COOKIE_SECURE = _bool("CSRF_COOKIE_SECURE", True)
+
+VAR_DIR.mkdir(parents=True, exist_ok=True)
