@@ -1,7 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
     name = "posfleet.accounts"
     label = "accounts"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from posfleet.accounts.roles import sync_groups
+
+        post_migrate.connect(sync_groups, sender=self, dispatch_uid="posfleet.accounts.sync_groups")

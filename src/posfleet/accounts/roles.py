@@ -1,0 +1,76 @@
+"""Roles (DESIGN.md §2) as Django groups, and what each may do.
+
+Permissions are codenames on `accounts.Capability`; services check them as `accounts.<codename>`.
+The groups are (re)synchronised after every migrate, so a fresh database and the test database get them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+HOLD_KINDS = ("merchant_suspension", "maintenance", "risk_freeze", "compliance", "fault")
+
+PERMISSIONS: dict[str, Any] = {
+    "view_fleet": _("View merchants, terminals and holds"),
+    "manage_merchant": _("Create and edit merchants"),
+    "register_terminal": _("Register and import terminals"),
+    "allocate_terminal": _("Allocate terminals to merchants"),
+    "activate_terminal": _("Activate terminals"),
+    "deactivate_terminal": _("Deactivate terminals"),
+    "repair_terminal": _("Send terminals to repair and back"),
+    "receive_return": _("Receive, inspect, retire and refurbish returned terminals"),
+    "view_audit": _("Read the audit log"),
+    **{f"hold_{kind}": _("Place and release %(kind)s holds") % {"kind": kind} for kind in HOLD_KINDS},
+}
+
+ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
+    "admin": (_("Administrator"), tuple(PERMISSIONS)),
+    "agent": (_("Service agent"), ("view_fleet", "manage_merchant", "hold_merchant_suspension")),
+    "reviewer": (_("Reviewer"), ("view_fleet", "view_audit", "hold_merchant_suspension")),
+    "risk": (
+        _("Risk officer"),
+        ("view_fleet", "view_audit", "hold_risk_freeze", "hold_compliance", "deactivate_terminal"),
+    ),
+    "technician": (
+        _("Technician"),
+        ("view_fleet", "repair_terminal", "activate_terminal", "hold_fault", "hold_maintenance"),
+    ),
+    "warehouse": (_("Warehouse"), ("view_fleet", "register_terminal", "allocate_terminal", "receive_return")),
+    "finance": (_("Finance"), ("view_fleet", "view_audit")),
+    "custodian": (_("Key custodian"), ("view_fleet", "activate_terminal")),
+}
+
+
+def perm(codename: str) -> str:
+    return f"accounts.{codename}"
+
+
+def primary_role(user: Any) -> str:
+    """The role recorded on audit events: the user's first role group, or 'superuser'."""
+    if user is None:
+        return ""
+    names = sorted(g.name for g in user.groups.all()) if user.pk else []
+    for name in names:
+        if name in ROLES:
+            return name
+    return "superuser" if getattr(user, "is_superuser", False) else ""
+
+
+def sync_groups(**_: Any) -> None:
+    from django.contrib.auth.models import Group, Permission
+    from django.contrib.contenttypes.models import ContentType
+
+    from posfleet.accounts.models import Capability
+
+    ct = ContentType.objects.get_for_model(Capability, for_concrete_model=False)
+    perms = {}
+    for codename, label in PERMISSIONS.items():
+        p, _created = Permission.objects.get_or_create(
+            content_type=ct, codename=codename, defaults={"name": str(label)[:255]}
+        )
+        perms[codename] = p
+    for name, (_label, codenames) in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=name)
+        group.permissions.set([perms[c] for c in codenames])

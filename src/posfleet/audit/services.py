@@ -1,0 +1,121 @@
+"""Recording audit events, always inside the caller's transaction.
+
+Services call `record()` (one event) or `record_many()` (a bulk change) after writing their change and
+before their transaction commits, so the change and its trace commit or roll back together.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from posfleet.audit import chain
+from posfleet.audit.models import AuditEvent, ChainHead
+from posfleet.core.actor import Actor
+
+# Keys whose values never enter an audit payload (DESIGN.md: keys, PANs and ID numbers stay out).
+SECRET_KEYS = frozenset(
+    {"settlement_card", "settlement_card_enc", "id_number", "key", "tmk", "password", "secret"}
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    object_type: str
+    object_id: str
+    action: str
+    before: dict[str, Any] | None = None
+    after: dict[str, Any] | None = None
+    reason: str = ""
+
+
+def scrub(payload: dict[str, Any] | None) -> dict[str, Any] | None:
+    if payload is None:
+        return None
+    return {k: ("[redacted]" if k in SECRET_KEYS else v) for k, v in payload.items()}
+
+
+def _head() -> ChainHead:
+    head = ChainHead.objects.select_for_update().filter(pk=1).first()
+    if head is None:
+        ChainHead.objects.get_or_create(pk=1)
+        head = ChainHead.objects.select_for_update().get(pk=1)
+    return head
+
+
+def record_many(actor: Actor, changes: Sequence[Change], *, at: datetime | None = None) -> list[AuditEvent]:
+    """Append events for `changes` to the chain; must run inside the change's own transaction."""
+    if not changes:
+        return []
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record must run inside the change's transaction")
+    at = at or timezone.now()
+    head = _head()
+    seq, prev = head.seq, head.hash
+    events = []
+    for change in changes:
+        seq += 1
+        values: dict[str, Any] = {
+            "seq": seq,
+            "occurred_at": at,
+            "actor_type": actor.kind,
+            "actor_id": actor.user_id,
+            "actor_name": actor.name,
+            "role": actor.role,
+            "channel": actor.channel,
+            "object_type": change.object_type,
+            "object_id": str(change.object_id),
+            "action": change.action,
+            "before": scrub(change.before),
+            "after": scrub(change.after),
+            "reason": change.reason,
+            "request_id": actor.request_id,
+        }
+        digest = chain.link(prev, values)
+        events.append(AuditEvent(**values, prev_hash=prev, hash=digest))
+        prev = digest
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
+    return events
+
+
+def record(actor: Actor, change: Change, *, at: datetime | None = None) -> AuditEvent:
+    return record_many(actor, [change], at=at)[0]
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int
+    first_broken: int | None = None
+    problem: str = ""
+
+
+def verify(events: Iterable[AuditEvent] | None = None) -> VerifyResult:
+    """Walk the chain from the start; name the first event whose link or content does not hold."""
+    prev = chain.GENESIS
+    expected_seq = 1
+    checked = 0
+    rows = events if events is not None else AuditEvent.objects.order_by("seq").iterator(chunk_size=5000)
+    for event in rows:
+        values = {f: getattr(event, f) for f in chain.FIELDS}
+        if event.seq != expected_seq:
+            return VerifyResult(False, checked, event.seq, f"gap: expected seq {expected_seq}")
+        if event.prev_hash != prev:
+            return VerifyResult(False, checked, event.seq, "previous hash does not match")
+        if chain.link(prev, values) != event.hash:
+            return VerifyResult(False, checked, event.seq, "content does not match its hash")
+        prev = event.hash
+        expected_seq += 1
+        checked += 1
+    head = ChainHead.objects.filter(pk=1).first()
+    if head is not None and head.seq != checked:
+        return VerifyResult(
+            False, checked, checked + 1, f"chain head says {head.seq} events, found {checked}"
+        )
+    return VerifyResult(True, checked)

@@ -1,0 +1,62 @@
+"""Who is acting, through which channel: passed to every service, which checks permissions on it.
+
+The edge (console view, API handler, CLI command, worker task) builds the Actor; services trust only
+what is in it. `stepped_up_at` is when the person last re-verified (password or TOTP); services that
+do sensitive things require it to be recent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from posfleet.core import context
+
+
+@dataclass(frozen=True)
+class Actor:
+    kind: str  # "user" | "system"
+    name: str
+    channel: str
+    user: Any = None
+    role: str = ""
+    stepped_up_at: datetime | None = None
+    request_id: str = field(default_factory=lambda: context.request_id.get())
+
+    @property
+    def user_id(self) -> int | None:
+        return self.user.pk if self.user is not None else None
+
+    @classmethod
+    def system(cls, channel: str = "worker", name: str = "system") -> Actor:
+        return cls(kind="system", name=name, channel=channel)
+
+    @classmethod
+    def for_user(cls, user: Any, channel: str, stepped_up_at: datetime | None = None) -> Actor:
+        from posfleet.accounts.roles import primary_role
+
+        return cls(
+            kind="user",
+            name=user.get_username(),
+            channel=channel,
+            user=user,
+            role=primary_role(user),
+            stepped_up_at=stepped_up_at,
+        )
+
+    def has_perm(self, perm: str) -> bool:
+        if self.kind == "system":
+            return True
+        return bool(self.user is not None and self.user.is_active and self.user.has_perm(perm))
+
+    @property
+    def is_stepped_up(self) -> bool:
+        if self.kind == "system":
+            return True
+        if self.stepped_up_at is None:
+            return False
+        return timezone.now() - self.stepped_up_at <= timedelta(seconds=settings.STEP_UP_SECONDS)

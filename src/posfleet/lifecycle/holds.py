@@ -1,0 +1,224 @@
+"""Placing and releasing holds (DESIGN.md §3). Holds stack; releasing one never touches another.
+
+Permission is per kind (`hold_<kind>`); risk freezes and compliance holds are sensitive (step-up).
+A bulk hold on many terminals writes one hold and one audit event per terminal, in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from posfleet.accounts.roles import perm
+from posfleet.accounts.stepup import require_step_up
+from posfleet.audit.services import Change, record, record_many
+from posfleet.core.actor import Actor
+from posfleet.core.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from posfleet.lifecycle.models import SENSITIVE_HOLD_KINDS, Hold, HoldKind
+from posfleet.lifecycle.services import get_terminal, require_reason
+from posfleet.registry.models import Merchant, Terminal
+
+
+def _check_kind(actor: Actor, kind: str) -> None:
+    if kind not in HoldKind.values:
+        raise ValidationFailed(
+            _("Unknown hold kind %(kind)s.") % {"kind": kind}, details={"kind": list(HoldKind.values)}
+        )
+    if not actor.has_perm(perm(f"hold_{kind}")):
+        raise PermissionDenied()
+    if kind in SENSITIVE_HOLD_KINDS:
+        require_step_up(actor)
+
+
+def _window(
+    starts_at: datetime | None, ends_at: datetime | None, now: datetime
+) -> tuple[datetime, datetime | None]:
+    start = starts_at or now
+    for value in (start, ends_at):
+        if value is not None and timezone.is_naive(value):
+            raise ValidationFailed(_("Times must carry a time zone offset (ISO 8601)."))
+    if ends_at is not None and ends_at <= start:
+        raise ValidationFailed(
+            _("The end must be after the start."), details={"ends_at": [_("Must be after starts_at.")]}
+        )
+    if ends_at is not None and ends_at <= now:
+        raise ValidationFailed(
+            _("The end must be in the future."), details={"ends_at": [_("Must be in the future.")]}
+        )
+    return start, ends_at
+
+
+def snapshot(hold: Hold) -> dict[str, Any]:
+    return {
+        "kind": hold.kind,
+        "target": hold.target_label,
+        "starts_at": hold.starts_at.isoformat(),
+        "ends_at": hold.ends_at.isoformat() if hold.ends_at else None,
+        "released_at": hold.released_at.isoformat() if hold.released_at else None,
+        "version": hold.version,
+    }
+
+
+def _tid(hold: Hold) -> str:
+    return hold.terminal.tid if hold.terminal is not None else ""
+
+
+def _after_commit(hold_id: int, action: str) -> None:
+    from posfleet.lifecycle import signals
+
+    transaction.on_commit(lambda: signals.hold_changed.send(sender=Hold, hold_id=hold_id, action=action))
+
+
+def place_hold(
+    actor: Actor,
+    *,
+    kind: str,
+    reason: str,
+    tid: str | None = None,
+    merchant_id: int | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> Hold:
+    """Put a hold on one terminal (`tid`) or one merchant (`merchant_id`)."""
+    _check_kind(actor, kind)
+    text = require_reason(reason)
+    now = timezone.now()
+    start, end = _window(starts_at, ends_at, now)
+    if (tid is None) == (merchant_id is None):
+        raise ValidationFailed(_("Name either a terminal or a merchant."))
+    if tid is not None:
+        terminal = get_terminal(tid)
+        hold = Hold(terminal=terminal, merchant_id=terminal.merchant_id, on_merchant=False)
+        object_type, object_id = "terminal", terminal.tid
+    else:
+        merchant = Merchant.objects.filter(pk=merchant_id or 0).first()
+        if merchant is None:
+            raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
+        hold = Hold(merchant=merchant, on_merchant=True)
+        object_type, object_id = "merchant", str(merchant.pk)
+    hold.kind, hold.reason, hold.placed_at, hold.starts_at, hold.ends_at = kind, text, now, start, end
+    hold.placed_by = actor.user
+    hold.save()
+    after = snapshot(hold) | {"hold_id": hold.pk}
+    record(actor, Change(object_type, object_id, "hold.place", None, after, text), at=now)
+    _after_commit(hold.pk, "place")
+    return hold
+
+
+def place_bulk(
+    actor: Actor,
+    *,
+    kind: str,
+    reason: str,
+    terminals: Sequence[Terminal],
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> int:
+    """One hold per terminal, one audit event each, one transaction; step-up as for any bulk change."""
+    _check_kind(actor, kind)
+    text = require_reason(reason)
+    if not terminals:
+        raise ValidationFailed(_("Select at least one terminal."))
+    if len(terminals) > 1:
+        require_step_up(actor)
+    now = timezone.now()
+    start, end = _window(starts_at, ends_at, now)
+    holds = [
+        Hold(
+            terminal_id=t.pk,
+            merchant_id=t.merchant_id,
+            on_merchant=False,
+            kind=kind,
+            reason=text,
+            placed_by=actor.user,
+            placed_at=now,
+            starts_at=start,
+            ends_at=end,
+        )
+        for t in terminals
+    ]
+    Hold.objects.bulk_create(holds, batch_size=2000)
+    window = {"kind": kind, "starts_at": start.isoformat(), "ends_at": end.isoformat() if end else None}
+    record_many(
+        actor,
+        [Change("terminal", t.tid, "hold.place", None, window | {"bulk": True}, text) for t in terminals],
+        at=now,
+    )
+    return len(holds)
+
+
+def get_hold(hold_id: int, *, for_update: bool = False) -> Hold:
+    qs = Hold.objects.select_related("terminal")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    hold = qs.filter(pk=hold_id).first()
+    if hold is None:
+        raise NotFound(_("No hold %(id)s.") % {"id": hold_id})
+    return hold
+
+
+def release_hold(actor: Actor, hold_id: int, *, reason: str, expected_version: int | None = None) -> Hold:
+    """End one hold now. Other holds on the same terminal or merchant stay."""
+    hold = get_hold(hold_id, for_update=True)
+    _check_kind(actor, hold.kind)
+    text = require_reason(reason)
+    if expected_version is not None and expected_version != hold.version:
+        raise StaleVersion(details={"current_version": hold.version})
+    now = timezone.now()
+    if hold.released_at is not None or (hold.ends_at is not None and hold.ends_at <= now):
+        raise Conflict(_("This hold has already ended."), code="hold_ended")
+    before = snapshot(hold)
+    updated = Hold.objects.filter(pk=hold.pk, version=hold.version).update(
+        released_at=now, released_by=actor.user, release_reason=text, closed=True, version=hold.version + 1
+    )
+    if updated != 1:
+        raise StaleVersion()
+    hold.refresh_from_db()
+    object_type, object_id = (
+        ("merchant", str(hold.merchant_id)) if hold.on_merchant else ("terminal", _tid(hold))
+    )
+    record(
+        actor,
+        Change(object_type, object_id, "hold.release", before, snapshot(hold) | {"hold_id": hold.pk}, text),
+        at=now,
+    )
+    _after_commit(hold.pk, "release")
+    return hold
+
+
+def close_ended_holds(now: datetime | None = None, batch: int = 1000) -> int:
+    """Worker: write the end of holds whose `ends_at` has passed. The answer never waits for this."""
+    now = now or timezone.now()
+    actor = Actor.system()
+    closed = 0
+    while True:
+        with transaction.atomic():
+            due = list(
+                Hold.objects.select_for_update(skip_locked=True)
+                .select_related("terminal")
+                .filter(closed=False, released_at__isnull=True, ends_at__lte=now)
+                .order_by("id")[:batch]
+            )
+            if not due:
+                return closed
+            Hold.objects.filter(pk__in=[h.pk for h in due]).update(closed=True)
+            record_many(
+                actor,
+                [
+                    Change(
+                        "merchant" if h.on_merchant else "terminal",
+                        str(h.merchant_id) if h.on_merchant else h.terminal.tid,
+                        "hold.expire",
+                        snapshot(h),
+                        snapshot(h) | {"closed": True, "hold_id": h.pk},
+                        "scheduled end reached",
+                    )
+                    for h in due
+                ],
+            )
+            closed += len(due)

@@ -1,0 +1,106 @@
+"""Holds (停机/冻结) on a terminal or a merchant, and counted refusals (DESIGN.md §3).
+
+A hold is in force at time t iff starts_at <= t < ends_at (open-ended if null) and it was not
+released before t. `closed` only records that the worker has written the hold's end into the audit log;
+the answer never reads it, so a late worker cannot keep a terminal stopped or running.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from posfleet.registry.models import Merchant, Terminal
+
+
+class HoldKind(models.TextChoices):
+    MERCHANT_SUSPENSION = "merchant_suspension", _("Merchant suspension")
+    MAINTENANCE = "maintenance", _("Maintenance")
+    RISK_FREEZE = "risk_freeze", _("Risk freeze")
+    COMPLIANCE = "compliance", _("Compliance")
+    FAULT = "fault", _("Fault")
+
+
+SENSITIVE_HOLD_KINDS = frozenset({HoldKind.RISK_FREEZE, HoldKind.COMPLIANCE})
+
+
+class Hold(models.Model):
+    terminal = models.ForeignKey(
+        Terminal, on_delete=models.PROTECT, null=True, blank=True, related_name="holds"
+    )
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, null=True, blank=True, related_name="holds"
+    )
+    on_merchant = models.BooleanField(default=False, help_text=_("Hold on the merchant (all its terminals)"))
+    kind = models.CharField(max_length=20, choices=HoldKind.choices)
+    reason = models.TextField()
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    placed_at = models.DateTimeField(default=timezone.now)
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    release_reason = models.TextField(blank=True)
+    closed = models.BooleanField(default=False)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["-starts_at", "-id"]
+        verbose_name = _("hold")
+        indexes = [
+            models.Index(
+                fields=["terminal"], name="hold_open_terminal_idx", condition=Q(released_at__isnull=True)
+            ),
+            models.Index(
+                fields=["merchant"],
+                name="hold_open_merchant_idx",
+                condition=Q(released_at__isnull=True, on_merchant=True),
+            ),
+            models.Index(fields=["closed", "ends_at"], name="hold_to_close_idx", condition=Q(closed=False)),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(on_merchant=True, terminal__isnull=True, merchant__isnull=False)
+                | Q(on_merchant=False, terminal__isnull=False),
+                name="hold_target_one",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="hold_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} #{self.pk}"
+
+    def in_force(self, at: object = None) -> bool:
+        now = at or timezone.now()
+        if self.released_at is not None and self.released_at <= now:  # type: ignore[operator]
+            return False
+        if self.starts_at > now:  # type: ignore[operator]
+            return False
+        return self.ends_at is None or now < self.ends_at  # type: ignore[operator]
+
+    @property
+    def target_label(self) -> str:
+        return f"merchant:{self.merchant_id}" if self.on_merchant else f"terminal:{self.terminal_id}"
+
+
+def in_force_q(at: object) -> Q:
+    return Q(released_at__isnull=True) & Q(starts_at__lte=at) & (Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+
+
+class RefusedAttempt(models.Model):
+    """A refused 'may it transact?' from a terminal that is stopped for good or held: for monitoring."""
+
+    tid = models.CharField(max_length=8, db_index=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    response_code = models.CharField(max_length=2)
+    reasons = models.JSONField(default=list)

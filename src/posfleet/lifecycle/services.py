@@ -1,0 +1,155 @@
+"""`apply()`: the one function that changes a terminal's lifecycle state.
+
+It looks the move up in the transition table, checks the actor's permission, step-up for sensitive
+moves, the guards and the reason, then writes the new state with optimistic concurrency (the UPDATE
+matches the version the caller saw) and the audit event in the caller's transaction. It never commits:
+the request, job or command around it does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from posfleet.accounts.roles import perm
+from posfleet.accounts.stepup import require_step_up
+from posfleet.audit.services import Change, record, record_many
+from posfleet.core.actor import Actor
+from posfleet.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from posfleet.lifecycle import transitions
+from posfleet.registry.models import Merchant, Terminal
+
+
+def require_reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ValidationFailed(_("A reason is required."), details={"reason": [_("This field is required.")]})
+    if len(text) > 2000:
+        raise ValidationFailed(_("The reason is too long (2000 characters at most)."))
+    return text
+
+
+def get_terminal(tid: str, *, for_update: bool = False) -> Terminal:
+    qs = Terminal.objects.select_related("model", "merchant")
+    if for_update:
+        qs = qs.select_for_update(of=("self",))
+    try:
+        return qs.get(tid=tid)
+    except Terminal.DoesNotExist:
+        raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid}) from None
+
+
+def _snapshot(terminal: Terminal) -> dict[str, Any]:
+    return {"state": terminal.state, "merchant_id": terminal.merchant_id, "version": terminal.version}
+
+
+def apply(
+    actor: Actor,
+    tid: str,
+    action: str,
+    *,
+    reason: str,
+    expected_version: int | None = None,
+    **params: Any,
+) -> Terminal:
+    """Carry out `action` on terminal `tid`; raise a DomainError (nothing written) if it may not."""
+    if action not in transitions.ACTIONS:
+        raise ValidationFailed(_("Unknown action %(action)s.") % {"action": action})
+    text = require_reason(reason)
+    terminal = get_terminal(tid, for_update=True)
+    if expected_version is not None and expected_version != terminal.version:
+        raise StaleVersion(details={"current_version": terminal.version})
+    move = transitions.find(terminal.state, action)
+    if move is None:
+        raise InvalidTransition(
+            _("Cannot %(action)s a terminal that is %(state)s.")
+            % {"action": action, "state": terminal.get_state_display()},
+            details={"state": terminal.state, "action": action},
+        )
+    if not actor.has_perm(perm(move.permission)):
+        raise PermissionDenied()
+    if move.sensitive:
+        require_step_up(actor)
+    refusals = [str(msg) for guard in move.guards if (msg := guard(terminal, params)) is not None]
+    if refusals:
+        raise InvalidTransition(refusals[0], details={"guards": refusals}, code="guard_failed")
+
+    before = _snapshot(terminal)
+    now = timezone.now()
+    fields: dict[str, Any] = {"state": move.target, "version": terminal.version + 1, "updated_at": now}
+    if move.binds:
+        fields["merchant"] = params["merchant"]
+    if move.unbinds:
+        fields["merchant"] = None
+    updated = Terminal.objects.filter(pk=terminal.pk, version=terminal.version).update(**fields)
+    if updated != 1:  # a writer without the row lock got there first
+        raise StaleVersion()
+    for name, value in fields.items():
+        setattr(terminal, name, value)
+    record(
+        actor,
+        Change("terminal", terminal.tid, f"terminal.{action}", before, _snapshot(terminal), text),
+        at=now,
+    )
+    _after_commit(action, terminal)
+    return terminal
+
+
+def _after_commit(action: str, terminal: Terminal) -> None:
+    from posfleet.lifecycle import signals
+
+    tid = terminal.tid
+    transaction.on_commit(lambda: signals.terminal_changed.send(sender=Terminal, tid=tid, action=action))
+
+
+def apply_many(actor: Actor, tids: Iterable[str], action: str, *, reason: str) -> list[Terminal]:
+    """A bulk move (console selection): all or nothing, step-up required like any bulk change."""
+    tids = list(dict.fromkeys(tids))
+    if not tids:
+        raise ValidationFailed(_("Select at least one terminal."))
+    if len(tids) > 1:
+        require_step_up(actor)
+    return [apply(actor, tid, action, reason=reason) for tid in tids]
+
+
+__all__ = ["apply", "apply_many", "get_terminal", "record_many", "require_reason"]
+
+
+def apply_merchant(
+    actor: Actor, merchant_id: int, action: str, *, reason: str, expected_version: int | None = None
+) -> Merchant:
+    """The merchant lifecycle's one writer, built like `apply()`."""
+    if action not in transitions.MERCHANT_ACTIONS:
+        raise ValidationFailed(_("Unknown action %(action)s.") % {"action": action})
+    text = require_reason(reason)
+    merchant = Merchant.objects.select_for_update().filter(pk=merchant_id).first()
+    if merchant is None:
+        raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
+    if expected_version is not None and expected_version != merchant.version:
+        raise StaleVersion(details={"current_version": merchant.version})
+    move = transitions.find_merchant(merchant.state, action)
+    if move is None:
+        raise InvalidTransition(
+            _("Cannot %(action)s a merchant that is %(state)s.")
+            % {"action": action, "state": merchant.get_state_display()},
+            details={"state": merchant.state, "action": action},
+        )
+    if not actor.has_perm(perm(move.permission)):
+        raise PermissionDenied()
+    if move.sensitive:
+        require_step_up(actor)
+    now = timezone.now()
+    before = {"state": merchant.state, "version": merchant.version}
+    updated = Merchant.objects.filter(pk=merchant.pk, version=merchant.version).update(
+        state=move.target, version=merchant.version + 1, updated_at=now
+    )
+    if updated != 1:
+        raise StaleVersion()
+    merchant.state, merchant.version, merchant.updated_at = move.target, merchant.version + 1, now
+    after = {"state": merchant.state, "version": merchant.version}
+    record(actor, Change("merchant", str(merchant.pk), f"merchant.{action}", before, after, text), at=now)
+    return merchant

@@ -1,0 +1,171 @@
+"""The terminal lifecycle as data: (state, action) → new state, permission, guards, sensitivity.
+
+This table is the only place that says which moves exist; `services.apply()` is the only code that
+reads it and the only code that writes `Terminal.state`. Guards are small functions of the terminal
+and the call's parameters that return a refusal message, or None when the move may go ahead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from posfleet.registry.choices import MerchantState
+from posfleet.registry.choices import TerminalState as S
+from posfleet.registry.models import Merchant, Terminal
+
+Guard = Callable[[Terminal, dict[str, Any]], Any]
+
+
+def merchant_given_and_open(terminal: Terminal, params: dict[str, Any]) -> Any:
+    merchant: Merchant | None = params.get("merchant")
+    if merchant is None:
+        return _("A merchant is required to allocate a terminal.")
+    if merchant.state not in (MerchantState.APPLYING, MerchantState.ACTIVE):
+        return _("Terminals can only be allocated to an applying or active merchant.")
+    return None
+
+
+def model_permitted(terminal: Terminal, params: dict[str, Any]) -> Any:
+    if not terminal.model.permitted:
+        return _("Model %(model)s is no longer permitted.") % {"model": terminal.model.name}
+    return None
+
+
+def patch_level_sufficient(terminal: Terminal, params: dict[str, Any]) -> Any:
+    if terminal.security_patch_level < terminal.model.min_security_patch_level:
+        return _("Security patch level %(have)s is below the required %(need)s.") % {
+            "have": terminal.security_patch_level,
+            "need": terminal.model.min_security_patch_level,
+        }
+    return None
+
+
+def merchant_active(terminal: Terminal, params: dict[str, Any]) -> Any:
+    if terminal.merchant is None or terminal.merchant.state != MerchantState.ACTIVE:
+        return _("The terminal's merchant is not active.")
+    return None
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    source: S
+    target: S
+    permission: str
+    guards: tuple[Guard, ...] = ()
+    sensitive: bool = False
+    label: Any = ""
+    binds: bool = False  # the move sets the merchant binding from params["merchant"]
+    unbinds: bool = False  # the move clears the merchant binding
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+ALLOCATE = Transition(
+    "allocate",
+    S.IN_STOCK,
+    S.ALLOCATED,
+    "allocate_terminal",
+    (merchant_given_and_open, model_permitted),
+    label=_("Allocate"),
+    binds=True,
+)
+TABLE: tuple[Transition, ...] = (
+    ALLOCATE,
+    Transition(
+        "deallocate",
+        S.ALLOCATED,
+        S.IN_STOCK,
+        "allocate_terminal",
+        label=_("Take back to stock"),
+        unbinds=True,
+    ),
+    Transition(
+        "activate",
+        S.ALLOCATED,
+        S.ACTIVE,
+        "activate_terminal",
+        (merchant_active, model_permitted, patch_level_sufficient),
+        label=_("Activate"),
+    ),
+    Transition(
+        "deactivate", S.ACTIVE, S.DEACTIVATED, "deactivate_terminal", sensitive=True, label=_("Deactivate")
+    ),
+    Transition(
+        "deactivate", S.IN_REPAIR, S.DEACTIVATED, "deactivate_terminal", sensitive=True, label=_("Deactivate")
+    ),
+    Transition("start_repair", S.ACTIVE, S.IN_REPAIR, "repair_terminal", label=_("Send to repair")),
+    Transition("finish_repair", S.IN_REPAIR, S.ACTIVE, "repair_terminal", label=_("Back from repair")),
+    Transition("receive_return", S.DEACTIVATED, S.RETURNED, "receive_return", label=_("Receive return")),
+    Transition("retire", S.RETURNED, S.RETIRED, "receive_return", label=_("Retire")),
+    Transition(
+        "refurbish",
+        S.RETURNED,
+        S.IN_STOCK,
+        "receive_return",
+        (model_permitted,),
+        label=_("Refurbish to stock"),
+        unbinds=True,
+    ),
+)
+
+ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in TABLE))
+_INDEX: dict[tuple[str, str], Transition] = {(t.source.value, t.action): t for t in TABLE}
+
+
+def find(state: str, action: str) -> Transition | None:
+    return _INDEX.get((state, action))
+
+
+def available(state: str) -> list[Transition]:
+    return [t for t in TABLE if t.source == state]
+
+
+# --- merchants --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class MerchantTransition:
+    action: str
+    source: MerchantState
+    target: MerchantState
+    permission: str
+    sensitive: bool = False
+    label: Any = ""
+
+
+MERCHANT_TABLE: tuple[MerchantTransition, ...] = (
+    MerchantTransition(
+        "activate", MerchantState.APPLYING, MerchantState.ACTIVE, "manage_merchant", label=_("Activate")
+    ),
+    MerchantTransition(
+        "start_closing",
+        MerchantState.ACTIVE,
+        MerchantState.CLOSING,
+        "manage_merchant",
+        sensitive=True,
+        label=_("Start closing"),
+    ),
+    MerchantTransition(
+        "cancel_closing",
+        MerchantState.CLOSING,
+        MerchantState.ACTIVE,
+        "manage_merchant",
+        label=_("Cancel closing"),
+    ),
+    MerchantTransition(
+        "close",
+        MerchantState.CLOSING,
+        MerchantState.CLOSED,
+        "manage_merchant",
+        sensitive=True,
+        label=_("Close"),
+    ),
+)
+MERCHANT_ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in MERCHANT_TABLE))
+_MERCHANT_INDEX = {(t.source.value, t.action): t for t in MERCHANT_TABLE}
+
+
+def find_merchant(state: str, action: str) -> MerchantTransition | None:
+    return _MERCHANT_INDEX.get((state, action))

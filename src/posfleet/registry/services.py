@@ -1,0 +1,267 @@
+"""Creating merchants and registering terminals: validation, contract from template, audit."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from posfleet.accounts.roles import perm
+from posfleet.audit.services import Change, record, record_many
+from posfleet.core.actor import Actor
+from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
+from posfleet.registry.choices import AccessoryKind, MerchantKind, MerchantState, TerminalState
+from posfleet.registry.models import Accessory, Contract, ContractTemplate, Merchant, Terminal, TerminalModel
+
+TID_RE = re.compile(r"^[0-9A-Z]{8}$")
+PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{6,19}$")
+PATCH_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _require(actor: Actor, codename: str) -> None:
+    if not actor.has_perm(perm(codename)):
+        raise PermissionDenied()
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        n = int(ch)
+        if i % 2 == 1:
+            n = n * 2 - 9 if n > 4 else n * 2
+        total += n
+    return total % 10 == 0
+
+
+@dataclass
+class MerchantInput:
+    kind: str
+    name: str
+    contact_name: str
+    phone: str
+    email: str = ""
+    licence_no: str = ""
+    legal_representative: str = ""
+    settlement_card: str = ""
+    address: str = ""
+    contract_template: str | None = None
+
+
+def validate_merchant(data: MerchantInput) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+
+    def bad(field: str, msg: str) -> None:
+        errors.setdefault(field, []).append(msg)
+
+    if data.kind not in MerchantKind.values:
+        bad("kind", _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(MerchantKind.values)})
+    for field in ("name", "contact_name", "phone"):
+        if not str(getattr(data, field) or "").strip():
+            bad(field, _("This field is required."))
+    if len(data.name) > 200:
+        bad("name", _("At most 200 characters."))
+    if data.phone and not PHONE_RE.match(data.phone.strip()):
+        bad("phone", _("Enter a valid phone number."))
+    if data.email:
+        try:
+            validate_email(data.email)
+        except DjangoValidationError:
+            bad("email", _("Enter a valid e-mail address."))
+    if data.kind in (MerchantKind.SOLE_PROPRIETOR, MerchantKind.ENTERPRISE) and not data.licence_no.strip():
+        bad("licence_no", _("A business licence number is required for businesses."))
+    if data.kind == MerchantKind.ENTERPRISE and not data.legal_representative.strip():
+        bad("legal_representative", _("A legal representative is required for enterprises."))
+    if data.settlement_card:
+        digits = re.sub(r"[\s-]", "", data.settlement_card)
+        if not digits.isdigit() or not 12 <= len(digits) <= 19 or not _luhn_ok(digits):
+            bad("settlement_card", _("Enter a valid bank card number."))
+    return errors
+
+
+def default_template() -> ContractTemplate:
+    template = ContractTemplate.objects.filter(is_default=True).order_by("id").first()
+    if template is None:
+        template = ContractTemplate.objects.create(
+            code="STANDARD-2026",
+            name="标准POS服务合同",
+            is_default=True,
+            min_term_months=12,
+            deposit_fen=29900,
+            monthly_fee_fen=0,
+            suspension_fee_fen=2000,
+            reactivation_fee_fen=5000,
+            early_termination_penalty_fen=20000,
+            damage_prices={
+                "terminal": 80000,
+                "printer": 15000,
+                "scanner": 12000,
+                "base": 5000,
+                "charger": 3000,
+                "sim": 1000,
+                "other": 5000,
+            },
+        )
+    return template
+
+
+def create_merchant(actor: Actor, data: MerchantInput) -> Merchant:
+    _require(actor, "manage_merchant")
+    errors = validate_merchant(data)
+    template = None
+    if data.contract_template:
+        template = ContractTemplate.objects.filter(code=data.contract_template).first()
+        if template is None:
+            errors.setdefault("contract_template", []).append(_("No such contract template."))
+    if errors:
+        raise ValidationFailed(details=errors)
+    template = template or default_template()
+    merchant = Merchant(
+        kind=data.kind,
+        name=data.name.strip(),
+        contact_name=data.contact_name.strip(),
+        phone=data.phone.strip(),
+        email=data.email.strip(),
+        licence_no=data.licence_no.strip(),
+        legal_representative=data.legal_representative.strip(),
+        address=data.address.strip(),
+        state=MerchantState.APPLYING,
+    )
+    if data.settlement_card:
+        merchant.set_settlement_card(data.settlement_card)
+    merchant.save()
+    Contract.objects.create(
+        merchant=merchant,
+        template=template,
+        min_term_months=template.min_term_months,
+        deposit_fen=template.deposit_fen,
+        monthly_fee_fen=template.monthly_fee_fen,
+        suspension_fee_fen=template.suspension_fee_fen,
+        reactivation_fee_fen=template.reactivation_fee_fen,
+        early_termination_penalty_fen=template.early_termination_penalty_fen,
+        damage_prices=template.damage_prices,
+    )
+    after = {
+        "kind": merchant.kind,
+        "name": merchant.name,
+        "state": merchant.state,
+        "contract": template.code,
+        "settlement_card": merchant.settlement_card_masked,
+    }
+    record(actor, Change("merchant", str(merchant.pk), "merchant.create", None, after, "created"))
+    return merchant
+
+
+def get_merchant(merchant_id: int) -> Merchant:
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None:
+        raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
+    return merchant
+
+
+@dataclass
+class TerminalInput:
+    tid: str
+    sn: str
+    model: str
+    firmware_version: str
+    security_patch_level: str
+    install_address: str = ""
+    accessories: tuple[str, ...] = ()
+
+
+def validate_terminal(data: TerminalInput, models_by_name: dict[str, TerminalModel]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+
+    def bad(field: str, msg: str) -> None:
+        errors.setdefault(field, []).append(msg)
+
+    if not TID_RE.match(data.tid or ""):
+        bad("tid", _("A TID is exactly 8 characters: digits or capital letters."))
+    if not (data.sn or "").strip() or len(data.sn) > 40:
+        bad("sn", _("A serial number of 1 to 40 characters is required."))
+    if data.model not in models_by_name:
+        bad("model", _("Unknown terminal model %(model)s.") % {"model": data.model})
+    if not (data.firmware_version or "").strip():
+        bad("firmware_version", _("This field is required."))
+    if not PATCH_RE.match(data.security_patch_level or ""):
+        bad("security_patch_level", _("Use the form YYYY-MM-DD."))
+    for item in data.accessories:
+        if item not in AccessoryKind.values:
+            bad("accessories", _("Unknown accessory %(item)s.") % {"item": item})
+    return errors
+
+
+def _terminal_objects(data: TerminalInput, model: TerminalModel) -> Terminal:
+    return Terminal(
+        tid=data.tid,
+        sn=data.sn.strip(),
+        model=model,
+        firmware_version=data.firmware_version.strip(),
+        security_patch_level=data.security_patch_level,
+        install_address=data.install_address.strip(),
+        state=TerminalState.IN_STOCK,
+    )
+
+
+def register_terminals(
+    actor: Actor, items: list[TerminalInput], *, reason: str = "registered"
+) -> list[Terminal]:
+    """Register terminals into stock; all or nothing. Errors are keyed by the item's position."""
+    _require(actor, "register_terminal")
+    models_by_name = {m.name: m for m in TerminalModel.objects.all()}
+    errors: dict[str, Any] = {}
+    seen_tid: set[str] = set()
+    seen_sn: set[str] = set()
+    for i, item in enumerate(items):
+        item_errors = validate_terminal(item, models_by_name)
+        if item.tid in seen_tid:
+            item_errors.setdefault("tid", []).append(_("TID %(tid)s appears twice.") % {"tid": item.tid})
+        if item.sn in seen_sn:
+            item_errors.setdefault("sn", []).append(_("SN %(sn)s appears twice.") % {"sn": item.sn})
+        seen_tid.add(item.tid)
+        seen_sn.add(item.sn)
+        if item_errors:
+            errors[str(i)] = item_errors
+    taken = Terminal.objects.filter(Q(tid__in=seen_tid) | Q(sn__in=seen_sn)).values_list("tid", "sn")
+    taken_tid = {t for t, _s in taken}
+    taken_sn = {s for _t, s in taken}
+    for i, item in enumerate(items):
+        if item.tid in taken_tid:
+            errors.setdefault(str(i), {}).setdefault("tid", []).append(
+                _("TID %(tid)s is already registered.") % {"tid": item.tid}
+            )
+        if item.sn in taken_sn:
+            errors.setdefault(str(i), {}).setdefault("sn", []).append(
+                _("SN %(sn)s is already registered.") % {"sn": item.sn}
+            )
+    if errors:
+        raise ValidationFailed(details=errors)
+    terminals = [_terminal_objects(item, models_by_name[item.model]) for item in items]
+    Terminal.objects.bulk_create(terminals, batch_size=2000)
+    by_tid = dict(Terminal.objects.filter(tid__in=[t.tid for t in terminals]).values_list("tid", "id"))
+    accessories = [
+        Accessory(terminal_id=by_tid[item.tid], kind=kind) for item in items for kind in item.accessories
+    ]
+    Accessory.objects.bulk_create(accessories, batch_size=2000)
+    for t in terminals:
+        t.pk = by_tid[t.tid]
+    record_many(
+        actor,
+        [
+            Change(
+                "terminal",
+                t.tid,
+                "terminal.register",
+                None,
+                {"state": t.state, "sn": t.sn, "model": t.model.name, "version": t.version},
+                reason,
+            )
+            for t in terminals
+        ],
+    )
+    return terminals
