@@ -212,7 +212,7 @@ def close_ended_holds(now: datetime | None = None, batch: int = 1000) -> int:
                 [
                     Change(
                         "merchant" if h.on_merchant else "terminal",
-                        str(h.merchant_id) if h.on_merchant else h.terminal.tid,
+                        str(h.merchant_id) if h.on_merchant else _tid(h),
                         "hold.expire",
                         snapshot(h),
                         snapshot(h) | {"closed": True, "hold_id": h.pk},
