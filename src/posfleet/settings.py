@@ -68,8 +68,13 @@ INSTALLED_APPS = [
     "posfleet.accounts",
     "posfleet.registry",
     "posfleet.lifecycle",
+    "posfleet.money",
+    "posfleet.keys",
+    "posfleet.notices",
+    "posfleet.cases",
     "posfleet.api",
     "posfleet.console",
+    "posfleet.portal",
 ]
 
 MIDDLEWARE = [

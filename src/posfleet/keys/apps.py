@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class KeysConfig(AppConfig):
+    name = "posfleet.keys"
+    label = "keys"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class NoticesConfig(AppConfig):
+    name = "posfleet.notices"
+    label = "notices"
+    default_auto_field = "django.db.models.BigAutoField"
