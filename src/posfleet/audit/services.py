@@ -41,6 +41,8 @@ def scrub(payload: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def _head() -> ChainHead:
+    """Lock the chain head. Callers lock their own rows FOR NO KEY UPDATE first, so the deferred
+    foreign-key checks at COMMIT (KEY SHARE locks) never wait on a writer that waits for this head."""
     head = ChainHead.objects.select_for_update().filter(pk=1).first()
     if head is None:
         ChainHead.objects.get_or_create(pk=1)

@@ -155,7 +155,7 @@ def place_bulk(
 def get_hold(hold_id: int, *, for_update: bool = False) -> Hold:
     qs = Hold.objects.select_related("terminal")
     if for_update:
-        qs = qs.select_for_update(of=("self",))
+        qs = qs.select_for_update(of=("self",), no_key=True)
     hold = qs.filter(pk=hold_id).first()
     if hold is None:
         raise NotFound(_("No hold %(id)s.") % {"id": hold_id})
@@ -199,7 +199,7 @@ def close_ended_holds(now: datetime | None = None, batch: int = 1000) -> int:
     while True:
         with transaction.atomic():
             due = list(
-                Hold.objects.select_for_update(skip_locked=True)
+                Hold.objects.select_for_update(skip_locked=True, of=("self",), no_key=True)
                 .select_related("terminal")
                 .filter(closed=False, released_at__isnull=True, ends_at__lte=now)
                 .order_by("id")[:batch]

@@ -36,7 +36,7 @@ def require_reason(reason: str | None) -> str:
 def get_terminal(tid: str, *, for_update: bool = False) -> Terminal:
     qs = Terminal.objects.select_related("model", "merchant")
     if for_update:
-        qs = qs.select_for_update(of=("self",))
+        qs = qs.select_for_update(of=("self",), no_key=True)
     try:
         return qs.get(tid=tid)
     except Terminal.DoesNotExist:
@@ -126,7 +126,7 @@ def apply_merchant(
     if action not in transitions.MERCHANT_ACTIONS:
         raise ValidationFailed(_("Unknown action %(action)s.") % {"action": action})
     text = require_reason(reason)
-    merchant = Merchant.objects.select_for_update().filter(pk=merchant_id).first()
+    merchant = Merchant.objects.select_for_update(no_key=True).filter(pk=merchant_id).first()
     if merchant is None:
         raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
     if expected_version is not None and expected_version != merchant.version:

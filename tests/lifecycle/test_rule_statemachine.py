@@ -1,0 +1,121 @@
+"""Hypothesis drives random lifecycle moves and holds; after every step the answer equals the rule.
+
+The rule is recomputed here from the model (DESIGN.md §3), independently of eligibility.py's SQL.
+"""
+
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+from django.utils import timezone
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+from posfleet.core.errors import DomainError
+from posfleet.lifecycle import holds, services, transitions
+from posfleet.lifecycle.eligibility import may_transact
+from posfleet.lifecycle.models import Hold, HoldKind
+from posfleet.registry.choices import MerchantState, TerminalState
+from posfleet.registry.models import Merchant, Terminal
+from tests import builders
+
+
+class LifecycleMachine(RuleBasedStateMachine):
+    @initialize()
+    def setup(self):
+        # Each example runs in a savepoint rolled back in teardown, so examples do not see each other.
+        self.atomic = transaction.atomic()
+        self.atomic.__enter__()
+        self.hold_ids = []
+        self.actor = builders.actor("admin")
+        self.merchant = builders.merchant(MerchantState.ACTIVE)
+        self.terminal = builders.terminal(TerminalState.IN_STOCK)
+        self.now = timezone.now()
+
+    @rule(action=st.sampled_from(transitions.ACTIONS))
+    def move(self, action):
+        params = {"merchant": self.merchant} if action == "allocate" else {}
+        try:
+            with transaction.atomic():
+                services.apply(self.actor, self.terminal.tid, action, reason="hyp", **params)
+        except DomainError:
+            pass
+
+    @rule(action=st.sampled_from(transitions.MERCHANT_ACTIONS))
+    def merchant_move(self, action):
+        try:
+            with transaction.atomic():
+                services.apply_merchant(self.actor, self.merchant.pk, action, reason="hyp")
+        except DomainError:
+            pass
+
+    @rule(
+        kind=st.sampled_from(HoldKind.values),
+        on_merchant=st.booleans(),
+        start=st.integers(-3, 3),
+        length=st.one_of(st.none(), st.integers(1, 4)),
+    )
+    def hold(self, kind, on_merchant, start, length):
+        starts = self.now + timedelta(hours=start)
+        ends = starts + timedelta(hours=length) if length else None
+        if ends is not None and ends <= timezone.now():
+            return
+        target = {"merchant_id": self.merchant.pk} if on_merchant else {"tid": self.terminal.tid}
+        with transaction.atomic():
+            hold = holds.place_hold(
+                self.actor, kind=kind, reason="hyp", starts_at=starts, ends_at=ends, **target
+            )
+        self.hold_ids.append(hold.pk)
+
+    @precondition(lambda self: bool(getattr(self, "hold_ids", None)))
+    @rule(data=st.data())
+    def release(self, data):
+        hold_id = data.draw(st.sampled_from(self.hold_ids))
+        try:
+            with transaction.atomic():
+                holds.release_hold(self.actor, hold_id, reason="hyp")
+        except DomainError:
+            pass
+
+    @rule(hours=st.integers(0, 5))
+    def look_at(self, hours):
+        self.now = timezone.now() + timedelta(hours=hours)
+
+    @invariant()
+    def answer_matches_rule(self):
+        if not hasattr(self, "terminal"):
+            return
+        t = Terminal.objects.get(pk=self.terminal.pk)
+        m = Merchant.objects.get(pk=self.merchant.pk) if t.merchant_id else None
+        held = any(
+            h.in_force(self.now)
+            for h in Hold.objects.all()
+            if h.terminal_id == t.pk or (h.on_merchant and m is not None and h.merchant_id == m.pk)
+        )
+        expected = (
+            t.state == TerminalState.ACTIVE and m is not None and m.state == MerchantState.ACTIVE and not held
+        )
+        assert may_transact(t.tid, at=self.now).allowed == expected
+
+    def teardown(self):
+        if hasattr(self, "atomic"):
+            transaction.set_rollback(True)
+            self.atomic.__exit__(None, None, None)
+
+
+@pytest.mark.django_db
+def test_answer_follows_the_rule_under_random_operations():
+    run_state_machine_as_test(
+        LifecycleMachine,
+        settings=settings(
+            max_examples=40, stateful_step_count=20, deadline=None, suppress_health_check=list(HealthCheck)
+        ),
+    )
