@@ -29,7 +29,10 @@ DEV_SECRET_KEY = "posfleet-development-secret-key-do-not-use-in-production"
 # 32 bytes, base64: the development key-encryption key for wrapping terminal master keys.
 DEV_KEK = base64.b64encode(b"posfleet-dev-kek-not-for-prod!!!").decode()
 
-DEBUG = _bool("DEBUG", True)
+# Production mode (POSFLEET_PRODUCTION=1) is how a deployment says "this is real": it refuses to start
+# with DEBUG on or with the development secret key or key-encryption key.
+PRODUCTION = _bool("POSFLEET_PRODUCTION", False)
+DEBUG = _bool("DEBUG", not PRODUCTION)
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 POSFLEET_KEK = os.environ.get("POSFLEET_KEK", DEV_KEK)
 ALLOWED_HOSTS = [
@@ -40,11 +43,13 @@ CSRF_TRUSTED_ORIGINS = [
     for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "http://127.0.0.1:8000,http://localhost:8000").split(",")
 ]
 
-if not DEBUG:
+if PRODUCTION:
+    if DEBUG:
+        raise ImproperlyConfigured("DEBUG must be off in production (POSFLEET_PRODUCTION=1).")
     if SECRET_KEY == DEV_SECRET_KEY:
-        raise ImproperlyConfigured("SECRET_KEY must be set in production (DEBUG off).")
+        raise ImproperlyConfigured("SECRET_KEY must be set in production (POSFLEET_PRODUCTION=1).")
     if POSFLEET_KEK == DEV_KEK:
-        raise ImproperlyConfigured("POSFLEET_KEK must be set in production (DEBUG off).")
+        raise ImproperlyConfigured("POSFLEET_KEK must be set in production (POSFLEET_PRODUCTION=1).")
 try:
     if len(base64.b64decode(POSFLEET_KEK, validate=True)) not in (16, 24, 32):
         raise ValueError
@@ -188,7 +193,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-if DEBUG is False:
+if PRODUCTION:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     CSRF_COOKIE_SECURE = _bool("CSRF_COOKIE_SECURE", True)
 
