@@ -185,13 +185,10 @@ else:
     }
 
 # --- logging --------------------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
+from posfleet.core.logging import configure as _configure_logging  # noqa: E402
+
+LOGGING = _configure_logging(json=PRODUCTION)
+LOGGING["root"]["level"] = os.environ.get("LOG_LEVEL", "INFO")
 
 if PRODUCTION:
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
