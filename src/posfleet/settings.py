@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "posfleet.registry",
     "posfleet.lifecycle",
     "posfleet.money",
+    "posfleet.settlement",
     "posfleet.keys",
     "posfleet.notices",
     "posfleet.cases",

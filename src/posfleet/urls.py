@@ -18,6 +18,7 @@ urlpatterns = [
 for prefix, dotted in (
     ("console/", "posfleet.console.urls"),
     ("console/money/", "posfleet.money.urls"),
+    ("console/settlement/", "posfleet.settlement.urls"),
     ("console/cases/", "posfleet.cases.urls"),
     ("console/keys/", "posfleet.keys.urls"),
     ("portal/", "posfleet.portal.urls"),

@@ -16,7 +16,9 @@ class TestLogging:
         capture = Capture()
         logging.getLogger("posfleet.test").addHandler(capture)
         try:
-            structlog.get_logger("posfleet.test").info("merchant created", settlement_card="6222021234567890128")
+            structlog.get_logger("posfleet.test").info(
+                "merchant created", settlement_card="6222021234567890128"
+            )
         finally:
             logging.getLogger("posfleet.test").removeHandler(capture)
         assert record_text

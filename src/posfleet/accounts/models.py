@@ -51,3 +51,31 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class MerchantUser(models.Model):
+    """A portal login: the user acts for exactly one merchant and sees only that merchant's data.
+
+    Portal users belong to no staff role; services check ownership with `merchant_of(actor)`.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="merchant_link"
+    )
+    merchant = models.ForeignKey("registry.Merchant", on_delete=models.PROTECT, related_name="users")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "merchant user"
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.merchant_id}"
+
+
+def merchant_id_of(user: object) -> int | None:
+    """The merchant a portal user acts for, or None for staff."""
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        return None
+    link = MerchantUser.objects.filter(user_id=pk).only("merchant_id").first()
+    return link.merchant_id if link else None

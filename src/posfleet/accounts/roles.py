@@ -23,23 +23,69 @@ PERMISSIONS: dict[str, Any] = {
     "receive_return": _("Receive, inspect, retire and refurbish returned terminals"),
     "view_audit": _("Read the audit log"),
     **{f"hold_{kind}": _("Place and release %(kind)s holds") % {"kind": kind} for kind in HOLD_KINDS},
+    # money (issue 3)
+    "view_money": _("View transactions, settlements, balances and disputes"),
+    "ingest_transactions": _("Ingest transactions and clearing files"),
+    "manage_rate_plan": _("Manage rate plans and change merchants' plans"),
+    "run_settlement": _("Run daily settlement"),
+    "manage_dispute": _("Open and resolve disputes"),
+    "post_charge": _("Post fees, penalties, deposits and refunds"),
+    # cases (issue 4)
+    "file_case": _("File cases for merchants"),
+    "review_case": _("Approve, reject or ask for materials"),
+    "work_case": _("Carry out approved cases and complete them"),
+    "inspect_return": _("Receive and inspect returned equipment"),
+    "settle_case": _("Settle penalties and refund deposits of cases"),
+    # keys (issue 4)
+    "destroy_keys": _("Request and confirm key destruction (dual control)"),
 }
 
 ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
     "admin": (_("Administrator"), tuple(PERMISSIONS)),
-    "agent": (_("Service agent"), ("view_fleet", "manage_merchant", "hold_merchant_suspension")),
-    "reviewer": (_("Reviewer"), ("view_fleet", "view_audit", "hold_merchant_suspension")),
+    "agent": (
+        _("Service agent"),
+        ("view_fleet", "manage_merchant", "hold_merchant_suspension", "file_case", "view_money"),
+    ),
+    "reviewer": (
+        _("Reviewer"),
+        ("view_fleet", "view_audit", "hold_merchant_suspension", "review_case", "work_case", "view_money"),
+    ),
     "risk": (
         _("Risk officer"),
-        ("view_fleet", "view_audit", "hold_risk_freeze", "hold_compliance", "deactivate_terminal"),
+        (
+            "view_fleet",
+            "view_audit",
+            "hold_risk_freeze",
+            "hold_compliance",
+            "deactivate_terminal",
+            "view_money",
+            "manage_dispute",
+        ),
     ),
     "technician": (
         _("Technician"),
         ("view_fleet", "repair_terminal", "activate_terminal", "hold_fault", "hold_maintenance"),
     ),
-    "warehouse": (_("Warehouse"), ("view_fleet", "register_terminal", "allocate_terminal", "receive_return")),
-    "finance": (_("Finance"), ("view_fleet", "view_audit")),
-    "custodian": (_("Key custodian"), ("view_fleet", "activate_terminal")),
+    "warehouse": (
+        _("Warehouse"),
+        ("view_fleet", "register_terminal", "allocate_terminal", "receive_return", "inspect_return"),
+    ),
+    "finance": (
+        _("Finance"),
+        (
+            "view_fleet",
+            "view_audit",
+            "view_money",
+            "ingest_transactions",
+            "manage_rate_plan",
+            "run_settlement",
+            "manage_dispute",
+            "post_charge",
+            "settle_case",
+            "work_case",
+        ),
+    ),
+    "custodian": (_("Key custodian"), ("view_fleet", "activate_terminal", "destroy_keys")),
 }
 
 

@@ -23,6 +23,7 @@ ROUTERS = (
     "posfleet.api.lifecycle",
     "posfleet.api.audit",
     "posfleet.money.api",
+    "posfleet.settlement.api",
     "posfleet.keys.api",
     "posfleet.notices.api",
     "posfleet.cases.api",

@@ -74,7 +74,9 @@ def apply(
         raise PermissionDenied()
     if move.sensitive:
         require_step_up(actor)
-    refusals = [str(msg) for guard in move.guards if (msg := guard(terminal, params)) is not None]
+    refusals = [
+        str(msg) for guard in transitions.guards_for(move) if (msg := guard(terminal, params)) is not None
+    ]
     if refusals:
         raise InvalidTransition(refusals[0], details={"guards": refusals}, code="guard_failed")
 
@@ -94,6 +96,12 @@ def apply(
         actor,
         Change("terminal", terminal.tid, f"terminal.{action}", before, _snapshot(terminal), text),
         at=now,
+    )
+    from posfleet.lifecycle import signals
+
+    # In the same transaction: listeners (keys at activation) write with the change or roll it back.
+    signals.terminal_applied.send(
+        sender=Terminal, terminal=terminal, action=action, actor=actor, before=before
     )
     _after_commit(action, terminal)
     return terminal

@@ -116,6 +116,23 @@ ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in TABLE))
 _INDEX: dict[tuple[str, str], Transition] = {(t.source.value, t.action): t for t in TABLE}
 
 
+# Guards other apps add to an action (e.g. keys: "no activation after key destruction until re-keyed").
+# They run after the table's own guards, inside apply()'s transaction; register them in AppConfig.ready().
+EXTRA_GUARDS: dict[str, list[Guard]] = {}
+
+
+def register_guard(action: str, guard: Guard) -> None:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action}")
+    bucket = EXTRA_GUARDS.setdefault(action, [])
+    if guard not in bucket:
+        bucket.append(guard)
+
+
+def guards_for(move: Transition) -> tuple[Guard, ...]:
+    return move.guards + tuple(EXTRA_GUARDS.get(move.action, ()))
+
+
 def find(state: str, action: str) -> Transition | None:
     return _INDEX.get((state, action))
 

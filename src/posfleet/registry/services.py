@@ -50,6 +50,8 @@ class MerchantInput:
     settlement_card: str = ""
     address: str = ""
     contract_template: str | None = None
+    rate_plan: str | None = None  # money: plan code, None = the default plan (STANDARD)
+    settlement_mode: str | None = None  # money: "T1" (default) or "D0"
 
 
 def validate_merchant(data: MerchantInput) -> dict[str, list[str]]:
@@ -153,6 +155,10 @@ def create_merchant(actor: Actor, data: MerchantInput) -> Merchant:
         "settlement_card": merchant.settlement_card_masked,
     }
     record(actor, Change("merchant", str(merchant.pk), "merchant.create", None, after, "created"))
+    from posfleet.registry.signals import merchant_created
+
+    # In the transaction: the money app assigns the rate plan; a listener raising ValidationFailed undoes all.
+    merchant_created.send(sender=Merchant, merchant=merchant, data=data, actor=actor)
     return merchant
 
 
