@@ -14,3 +14,22 @@ def _english(settings):
 def _fast_hasher(settings):
     """Argon2 is the production hasher (asserted in tests/accounts); tests hash with MD5 for speed."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _huey_immediate():
+    """Jobs run inline in tests (in memory), so enqueued work is visible to the test that enqueued it."""
+    from huey.contrib.djhuey import HUEY
+
+    previous = HUEY.immediate
+    HUEY.immediate = True
+    yield
+    HUEY.immediate = previous
+
+
+@pytest.fixture(autouse=True)
+def _files_in_tmp(settings, tmp_path):
+    """Uploaded and generated files (materials, letters, exports) go to a per-test directory."""
+    settings.VAR_DIR = tmp_path / "var"
+    settings.VAR_DIR.mkdir()
+    settings.MEDIA_ROOT = settings.VAR_DIR / "media"
