@@ -1,0 +1,42 @@
+"""`posfleet worker`: the Huey consumer with posfleet's periodic jobs.
+
+It is Huey's own `run_huey` (which autodiscovers every app's `tasks.py`, e.g. lifecycle's minute job
+that closes ended holds), so the queue backend is whatever settings.HUEY says: SqliteHuey under var/ by
+default, RedisHuey when REDIS_URL is set.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run the background worker (Huey consumer with the periodic jobs)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--workers", type=int, default=None, help="Worker threads (default from settings)."
+        )
+        parser.add_argument(
+            "--once", action="store_true", help="Run the periodic jobs once in this process and exit."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["once"]:
+            from posfleet.lifecycle.tasks import close_holds
+
+            closed = close_holds()
+            self.stdout.write(f"closed {closed} ended hold(s)")
+            return
+        # Huey configures its own "huey" logger only when it has no handler; give it one that does
+        # nothing so its records reach the root (structlog) handler once instead of twice.
+        logging.getLogger("huey").addHandler(logging.NullHandler())
+        kwargs: dict[str, Any] = {}
+        if options["workers"]:
+            kwargs["workers"] = options["workers"]
+        self.stdout.write("posfleet worker: starting the Huey consumer (Ctrl-C stops it)")
+        call_command("run_huey", **kwargs)
