@@ -1,0 +1,80 @@
+"""The dashboard: how many terminals are in each state and how many holds of each kind are in force.
+
+Two GROUP BY queries (the state one is served by the (state, id) index); the bars are inline SVG drawn
+from the numbers here, so the page needs no chart library and works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from posfleet.console.views_util import staff_view
+from posfleet.lifecycle.models import Hold, HoldKind, in_force_q
+from posfleet.registry.choices import TerminalState
+from posfleet.registry.models import Terminal
+
+BAR_WIDTH = 420  # px for the longest bar
+
+
+def bars(rows: list[tuple[str, Any, int, str]]) -> dict[str, Any]:
+    """(key, label, count, link) rows → geometry for the SVG template."""
+    top = max((n for _k, _l, n, _u in rows), default=0) or 1
+    out = []
+    for i, (key, label, n, url) in enumerate(rows):
+        out.append(
+            {
+                "key": key,
+                "label": label,
+                "count": n,
+                "url": url,
+                "y": i * 30,
+                "text_y": i * 30 + 15,
+                "width": max(2, round(BAR_WIDTH * n / top)) if n else 0,
+            }
+        )
+    return {"rows": out, "height": len(out) * 30, "total": sum(n for _k, _l, n, _u in rows)}
+
+
+@staff_view(perm="view_fleet")
+def dashboard(request: HttpRequest) -> HttpResponse:
+    by_state = dict(Terminal.objects.order_by().values_list("state").annotate(n=Count("id")))
+    state_rows = [
+        (s.value, s.label, by_state.get(s.value, 0), f"/console/terminals/?state={s.value}")
+        for s in TerminalState
+    ]
+    now = timezone.now()
+    by_kind: dict[str, dict[str, int]] = {}
+    for kind, on_merchant, n in (
+        Hold.objects.filter(in_force_q(now))
+        .order_by()
+        .values_list("kind", "on_merchant")
+        .annotate(n=Count("id"))
+    ):
+        by_kind.setdefault(kind, {"terminal": 0, "merchant": 0})[
+            "merchant" if on_merchant else "terminal"
+        ] += n
+    hold_rows = [
+        (
+            k.value,
+            k.label,
+            sum(by_kind.get(k.value, {}).values()),
+            f"/console/terminals/?hold={k.value}",
+        )
+        for k in HoldKind
+    ]
+    merchant_holds = {k: v["merchant"] for k, v in by_kind.items()}
+    return render(
+        request,
+        "console/dashboard.html",
+        {
+            "states": bars(state_rows),
+            "holds": bars(hold_rows),
+            "merchant_holds": merchant_holds,
+            "bar_width": BAR_WIDTH,
+        },
+    )
