@@ -1,0 +1,38 @@
+"""THE fee function (DESIGN.md §5): round half up of amount × rate / 10000 in integer fen, then the cap.
+
+Integer arithmetic only: (a·r·2 + 10000) // 20000 is round-half-up of a·r/10000 for a, r ≥ 0, so no
+float or Decimal context can change a result. Every caller (ingest, import, demo, console preview,
+settlement) uses this one function; the benchmark checks it against an independent Decimal computation.
+
+Refunds and reversals (documented rule, `signed_fee_and_net`):
+- `sale`: fee = fee_fen(amount); net = amount − fee.
+- `refund`: the fee of the original sale is not returned (acquirer practice, 退货不退手续费):
+  fee = 0; net = −amount.
+- `reversal` (冲正, the sale never happened): the fee is returned: fee = −fee_fen(amount);
+  net = −(amount − fee_fen(amount)).
+"""
+
+from __future__ import annotations
+
+
+def fee_fen(amount_fen: int, rate_bp: int, cap_fen: int | None = None) -> int:
+    """Fee in fen for a positive amount at `rate_bp` basis points, capped at `cap_fen` when given."""
+    if amount_fen < 0 or rate_bp < 0:
+        raise ValueError("amount and rate must not be negative")
+    fee = (amount_fen * rate_bp * 2 + 10000) // 20000
+    if cap_fen is not None and fee > cap_fen:
+        fee = cap_fen
+    return fee
+
+
+def signed_fee_and_net(tx_type: str, amount_fen: int, rate_bp: int, cap_fen: int | None) -> tuple[int, int]:
+    """(fee_fen, net_fen) of a transaction as booked: see the module docstring for refunds/reversals."""
+    if tx_type == "sale":
+        fee = fee_fen(amount_fen, rate_bp, cap_fen)
+        return fee, amount_fen - fee
+    if tx_type == "refund":
+        return 0, -amount_fen
+    if tx_type == "reversal":
+        fee = fee_fen(amount_fen, rate_bp, cap_fen)
+        return -fee, -(amount_fen - fee)
+    raise ValueError(f"unknown transaction type {tx_type}")

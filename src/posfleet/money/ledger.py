@@ -1,0 +1,395 @@
+"""The double-entry ledger: every money movement is one balanced journal (DESIGN.md §5, issue 3 §5).
+
+Sign convention: a posting's `amount_fen` is positive for a debit and negative for a credit; the
+postings of one journal sum to zero (`post()` refuses anything else). Merchant-facing balances are
+read with the account's normal side: the merchant's liabilities (unsettled, settled_unpaid,
+deposit_held) are credit-normal and shown as −balance; `amount_due` (what the merchant owes) is
+debit-normal and shown as +balance.
+
+Account codes
+-------------
+Per merchant (merchant_id set):
+- `unsettled`      money of ingested transactions not yet settled (net of fees): sales credit it, refunds
+                   and reversals debit it.
+- `settled_unpaid` settled by a settlement batch, not yet paid out to the settlement card.
+- `deposit_held`   deposit (押金) received and held.
+- `amount_due`     what the merchant owes: fees, penalties (违约金), damage; paid or taken from the deposit.
+Institution (merchant_id None):
+- `scheme_clearing`    receivable from the card/QR schemes for ingested transactions (gross).
+- `bank`               the institution's bank account: payouts, deposits received/refunded, payments.
+- `fee_income`         transaction fees (MDR).
+- `service_fee_income` monthly, suspension and reactivation fees.
+- `penalty_income`     early-termination penalties.
+- `damage_income`      damage/loss charges for equipment.
+
+How settlement posts (posfleet.settlement, through `post()`):
+- settle a batch of net N:   Entry.debit(m, UNSETTLED, N), Entry.credit(m, SETTLED_UNPAID, N)
+  (N is the sum of the batch's transactions' `net_fen`; fees were already booked at ingest).
+- pay out P to the card:     Entry.debit(m, SETTLED_UNPAID, P), Entry.credit(None, BANK, P)
+- lost chargeback of A:      Entry.debit(m, UNSETTLED, A), Entry.credit(None, SCHEME_CLEARING, A)
+  (or against SETTLED_UNPAID when the sale was already settled).
+- a negative net that cannot be settled becomes due: Entry.debit(m, AMOUNT_DUE, X),
+  Entry.credit(m, UNSETTLED, X).
+`post()` checks no permission: the calling service does (run_settlement, ingest_transactions, ...).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from posfleet.accounts.roles import perm
+from posfleet.audit.services import Change, record
+from posfleet.core.actor import Actor
+from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
+from posfleet.money.models import Account, Journal, Posting
+
+# merchant accounts
+UNSETTLED = "unsettled"
+MERCHANT_PAYABLE = UNSETTLED  # alias used in the brief
+SETTLED_UNPAID = "settled_unpaid"
+DEPOSIT_HELD = "deposit_held"
+AMOUNT_DUE = "amount_due"
+MERCHANT_CODES = frozenset({UNSETTLED, SETTLED_UNPAID, DEPOSIT_HELD, AMOUNT_DUE})
+# institution accounts
+SCHEME_CLEARING = "scheme_clearing"
+BANK = "bank"
+FEE_INCOME = "fee_income"
+SERVICE_FEE_INCOME = "service_fee_income"
+PENALTY_INCOME = "penalty_income"
+DAMAGE_INCOME = "damage_income"
+INSTITUTION_CODES = frozenset(
+    {SCHEME_CLEARING, BANK, FEE_INCOME, SERVICE_FEE_INCOME, PENALTY_INCOME, DAMAGE_INCOME}
+)
+
+CHARGE_KINDS: dict[str, str] = {
+    "monthly_fee": SERVICE_FEE_INCOME,
+    "suspension_fee": SERVICE_FEE_INCOME,
+    "reactivation_fee": SERVICE_FEE_INCOME,
+    "early_termination_penalty": PENALTY_INCOME,
+    "damage_charge": DAMAGE_INCOME,
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    merchant_id: int | None
+    code: str
+    amount_fen: int  # debit > 0, credit < 0
+
+    @classmethod
+    def debit(cls, merchant_id: int | None, code: str, amount_fen: int) -> Entry:
+        return cls(merchant_id, code, amount_fen)
+
+    @classmethod
+    def credit(cls, merchant_id: int | None, code: str, amount_fen: int) -> Entry:
+        return cls(merchant_id, code, -amount_fen)
+
+
+@dataclass(frozen=True)
+class Balances:
+    unsettled_fen: int = 0
+    settled_unpaid_fen: int = 0
+    deposit_held_fen: int = 0
+    amount_due_fen: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "unsettled_fen": self.unsettled_fen,
+            "settled_unpaid_fen": self.settled_unpaid_fen,
+            "deposit_held_fen": self.deposit_held_fen,
+            "amount_due_fen": self.amount_due_fen,
+        }
+
+
+def _check_entries(entries: Sequence[Entry]) -> None:
+    problems: list[str] = []
+    if not entries:
+        problems.append(_("A journal needs at least two postings."))
+    for e in entries:
+        if isinstance(e.amount_fen, bool) or not isinstance(e.amount_fen, int):
+            problems.append(_("Amounts are integer fen."))
+        elif e.merchant_id is None and e.code not in INSTITUTION_CODES:
+            problems.append(_("Unknown institution account %(code)s.") % {"code": e.code})
+        elif e.merchant_id is not None and e.code not in MERCHANT_CODES:
+            problems.append(_("Unknown merchant account %(code)s.") % {"code": e.code})
+    if not problems and sum(e.amount_fen for e in entries) != 0:
+        problems.append(_("The postings of a journal must sum to zero."))
+    if problems:
+        raise ValidationFailed(details={"entries": problems})
+
+
+def accounts_for(keys: Iterable[tuple[int | None, str]]) -> dict[tuple[int | None, str], Account]:
+    """The accounts for (merchant_id, code) keys, creating the missing ones."""
+    wanted = set(keys)
+    merchant_ids = {m for m, _c in wanted if m is not None}
+    codes = {c for _m, c in wanted}
+
+    def fetch() -> dict[tuple[int | None, str], Account]:
+        found: dict[tuple[int | None, str], Account] = {}
+        if merchant_ids:
+            for acc in Account.objects.filter(merchant_id__in=merchant_ids, code__in=codes):
+                found[(acc.merchant_id, acc.code)] = acc
+        if any(m is None for m, _c in wanted):
+            for acc in Account.objects.filter(merchant__isnull=True, code__in=codes):
+                found[(None, acc.code)] = acc
+        return found
+
+    found = fetch()
+    missing = wanted - set(found)
+    if missing:
+        Account.objects.bulk_create(
+            [Account(merchant_id=m, code=c) for m, c in sorted(missing, key=lambda k: (k[0] or 0, k[1]))],
+            ignore_conflicts=True,
+        )
+        found = fetch()
+    return found
+
+
+def _apply_balances(deltas: dict[int, int]) -> None:
+    """Add `deltas` {account id: fen} to the running balances in one UPDATE (ids in order)."""
+    items = sorted((k, v) for k, v in deltas.items() if v)
+    table = Account._meta.db_table
+    for start in range(0, len(items), 500):
+        part = items[start : start + 500]
+        cases = " ".join("WHEN %s THEN %s" for _ in part)
+        params: list[int] = []
+        for acc_id, delta in part:
+            params.extend([acc_id, delta])
+        ids = [acc_id for acc_id, _d in part]
+        placeholders = ", ".join(["%s"] * len(ids))
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET balance_fen = balance_fen + CASE id {cases} ELSE 0 END "
+                f"WHERE id IN ({placeholders})",
+                [*params, *ids],
+            )
+
+
+def post(
+    actor: Actor,
+    entries: Sequence[Entry],
+    *,
+    ref: str,
+    memo: str = "",
+    kind: str = "manual",
+    at: datetime | None = None,
+    audit: bool = True,
+) -> Journal:
+    """Book one balanced journal inside the caller's transaction; audit it (amounts only)."""
+    entries = [e for e in entries if e.amount_fen != 0] or list(entries)
+    _check_entries(entries)
+    at = at or timezone.now()
+    accounts = accounts_for((e.merchant_id, e.code) for e in entries)
+    journal = Journal.objects.create(kind=kind, ref=ref[:120], memo=memo[:300], at=at, actor_name=actor.name)
+    Posting.objects.bulk_create(
+        [
+            Posting(
+                journal=journal,
+                account=accounts[(e.merchant_id, e.code)],
+                amount_fen=e.amount_fen,
+                ref=ref[:120],
+                memo=memo[:300],
+                at=at,
+            )
+            for e in entries
+        ],
+        batch_size=2000,
+    )
+    deltas: dict[int, int] = defaultdict(int)
+    for e in entries:
+        deltas[accounts[(e.merchant_id, e.code)].pk] += e.amount_fen
+    _apply_balances(deltas)
+    if audit:
+        record(
+            actor,
+            Change(
+                "journal",
+                str(journal.pk),
+                f"ledger.{kind}",
+                None,
+                {
+                    "ref": ref,
+                    "postings": [
+                        {"merchant_id": e.merchant_id, "account": e.code, "amount_fen": e.amount_fen}
+                        for e in entries
+                    ],
+                },
+                memo,
+            ),
+            at=None,
+        )
+    return journal
+
+
+def balances(merchant_id: int) -> Balances:
+    rows = dict(
+        Account.objects.filter(merchant_id=merchant_id, code__in=MERCHANT_CODES).values_list(
+            "code", "balance_fen"
+        )
+    )
+    return Balances(
+        unsettled_fen=-rows.get(UNSETTLED, 0),
+        settled_unpaid_fen=-rows.get(SETTLED_UNPAID, 0),
+        deposit_held_fen=-rows.get(DEPOSIT_HELD, 0),
+        amount_due_fen=rows.get(AMOUNT_DUE, 0),
+    )
+
+
+def balances_many(merchant_ids: Iterable[int]) -> dict[int, Balances]:
+    """Balances of many merchants in one query (list pages)."""
+    raw: dict[int, dict[str, int]] = defaultdict(dict)
+    for mid, code, bal in Account.objects.filter(
+        merchant_id__in=list(merchant_ids), code__in=MERCHANT_CODES
+    ).values_list("merchant_id", "code", "balance_fen"):
+        raw[mid][code] = bal
+    return {
+        mid: Balances(
+            -r.get(UNSETTLED, 0), -r.get(SETTLED_UNPAID, 0), -r.get(DEPOSIT_HELD, 0), r.get(AMOUNT_DUE, 0)
+        )
+        for mid, r in raw.items()
+    }
+
+
+# --- convenience movements (cases and settlement call these) --------------------------------------------
+
+
+def _require_charge(actor: Actor) -> None:
+    if not actor.has_perm(perm("post_charge")):
+        raise PermissionDenied()
+
+
+def _positive(amount_fen: Any) -> int:
+    if isinstance(amount_fen, bool) or not isinstance(amount_fen, int) or amount_fen <= 0:
+        raise ValidationFailed(details={"amount_fen": [_("A positive whole number of fen is required.")]})
+    return amount_fen
+
+
+def _merchant_exists(merchant_id: int) -> None:
+    from posfleet.registry.models import Merchant
+
+    if not Merchant.objects.filter(pk=merchant_id).exists():
+        raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
+
+
+def _locked_balances(merchant_id: int) -> Balances:
+    """Lock the merchant's accounts (creating them) so a check-then-post cannot race."""
+    accounts_for((merchant_id, c) for c in sorted(MERCHANT_CODES))
+    list(
+        Account.objects.select_for_update(no_key=True)
+        .filter(merchant_id=merchant_id, code__in=MERCHANT_CODES)
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+    return balances(merchant_id)
+
+
+def charge(
+    actor: Actor, merchant_id: int, kind: str, amount_fen: int, *, ref: str, memo: str = ""
+) -> Journal:
+    """Raise the merchant's amount due by a fee, penalty or damage charge."""
+    _require_charge(actor)
+    if kind not in CHARGE_KINDS:
+        raise ValidationFailed(
+            details={"kind": [_("Choose one of: %(kinds)s.") % {"kinds": ", ".join(CHARGE_KINDS)}]}
+        )
+    amount_fen = _positive(amount_fen)
+    _merchant_exists(merchant_id)
+    return post(
+        actor,
+        [
+            Entry.debit(merchant_id, AMOUNT_DUE, amount_fen),
+            Entry.credit(None, CHARGE_KINDS[kind], amount_fen),
+        ],
+        ref=ref,
+        memo=memo or kind,
+        kind=kind,
+    )
+
+
+def receive_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str) -> Journal:
+    _require_charge(actor)
+    amount_fen = _positive(amount_fen)
+    _merchant_exists(merchant_id)
+    return post(
+        actor,
+        [Entry.debit(None, BANK, amount_fen), Entry.credit(merchant_id, DEPOSIT_HELD, amount_fen)],
+        ref=ref,
+        memo="deposit received",
+        kind="deposit_received",
+    )
+
+
+def apply_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str) -> Journal:
+    """Pay part of the amount due from the deposit held (never more than either)."""
+    _require_charge(actor)
+    amount_fen = _positive(amount_fen)
+    _merchant_exists(merchant_id)
+    bal = _locked_balances(merchant_id)
+    if amount_fen > bal.deposit_held_fen:
+        raise ValidationFailed(
+            details={
+                "amount_fen": [_("Only %(held)s fen of deposit is held.") % {"held": bal.deposit_held_fen}]
+            }
+        )
+    if amount_fen > bal.amount_due_fen:
+        raise ValidationFailed(
+            details={"amount_fen": [_("Only %(due)s fen is due.") % {"due": bal.amount_due_fen}]}
+        )
+    return post(
+        actor,
+        [
+            Entry.debit(merchant_id, DEPOSIT_HELD, amount_fen),
+            Entry.credit(merchant_id, AMOUNT_DUE, amount_fen),
+        ],
+        ref=ref,
+        memo="deposit applied to amount due",
+        kind="deposit_applied",
+    )
+
+
+def refund_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str, proof: str = "") -> Journal:
+    """Pay (part of) the deposit held back to the merchant; `proof` (receipt no., contract) goes in the memo."""
+    _require_charge(actor)
+    amount_fen = _positive(amount_fen)
+    _merchant_exists(merchant_id)
+    bal = _locked_balances(merchant_id)
+    if amount_fen > bal.deposit_held_fen:
+        raise ValidationFailed(
+            details={
+                "amount_fen": [_("Only %(held)s fen of deposit is held.") % {"held": bal.deposit_held_fen}]
+            }
+        )
+    return post(
+        actor,
+        [Entry.debit(merchant_id, DEPOSIT_HELD, amount_fen), Entry.credit(None, BANK, amount_fen)],
+        ref=ref,
+        memo=f"deposit refunded {proof}".strip(),
+        kind="deposit_refunded",
+    )
+
+
+def record_payment(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str) -> Journal:
+    """The merchant paid (part of) its amount due."""
+    _require_charge(actor)
+    amount_fen = _positive(amount_fen)
+    _merchant_exists(merchant_id)
+    bal = _locked_balances(merchant_id)
+    if amount_fen > bal.amount_due_fen:
+        raise ValidationFailed(
+            details={"amount_fen": [_("Only %(due)s fen is due.") % {"due": bal.amount_due_fen}]}
+        )
+    return post(
+        actor,
+        [Entry.debit(None, BANK, amount_fen), Entry.credit(merchant_id, AMOUNT_DUE, amount_fen)],
+        ref=ref,
+        memo="payment received",
+        kind="payment_received",
+    )

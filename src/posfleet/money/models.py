@@ -1,0 +1,181 @@
+"""Money: rate plans, the merchant's plan history, transactions and the double-entry ledger (DESIGN.md §5).
+
+All amounts are integer fen (BigInteger). Rate plans are immutable once created (a new price is a new
+plan code), so the code stored on a transaction names the exact rates used for its fee. A merchant's
+plan is a versioned history of `MerchantPlan` rows; the one in force at a time is the latest whose
+`effective_from` is not after it (`plans.plan_at`).
+
+The ledger: a `Journal` is one balanced movement; its `Posting`s carry signed amounts (debit > 0,
+credit < 0) that sum to zero. `Account.balance_fen` is the running total kept by `ledger.post()`;
+`posfleet ledger_check` proves it equals the sum of the postings.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from posfleet.money.choices import CHANNELS, Channel, TxType
+from posfleet.registry.models import Merchant
+
+
+class RatePlan(models.Model):
+    code = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    credit_bp = models.PositiveIntegerField()
+    credit_cap_fen = models.BigIntegerField(null=True, blank=True)
+    debit_bp = models.PositiveIntegerField()
+    debit_cap_fen = models.BigIntegerField(null=True, blank=True)
+    wechat_bp = models.PositiveIntegerField()
+    wechat_cap_fen = models.BigIntegerField(null=True, blank=True)
+    alipay_bp = models.PositiveIntegerField()
+    alipay_cap_fen = models.BigIntegerField(null=True, blank=True)
+    unionpay_qr_bp = models.PositiveIntegerField()
+    unionpay_qr_cap_fen = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("rate plan")
+
+    def __str__(self) -> str:
+        return self.code
+
+    def rate(self, channel: str) -> tuple[int, int | None]:
+        """(rate in basis points, cap in fen or None) for `channel`."""
+        if channel not in CHANNELS:
+            raise KeyError(channel)
+        return int(getattr(self, f"{channel}_bp")), getattr(self, f"{channel}_cap_fen")
+
+    def rates(self) -> dict[str, tuple[int, int | None]]:
+        return {c: self.rate(c) for c in CHANNELS}
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "name": self.name,
+            "rates": {c: {"rate_bp": bp, "cap_fen": cap} for c, (bp, cap) in self.rates().items()},
+        }
+
+
+class MerchantPlan(models.Model):
+    """One version of a merchant's plan; the history is never edited, only appended."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="plan_versions")
+    plan = models.ForeignKey(RatePlan, on_delete=models.PROTECT, related_name="+")
+    effective_from = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.CharField(max_length=150)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["merchant_id", "effective_from", "id"]
+        indexes = [models.Index(fields=["merchant", "effective_from"], name="merchantplan_eff_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id}: {self.plan_id} from {self.effective_from:%Y-%m-%d}"
+
+
+class PlanNotice(models.Model):
+    """The record that a merchant was told of a coming price increase (the 30-day rule counts from it)."""
+
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="plan_notices")
+    plan = models.ForeignKey(RatePlan, on_delete=models.PROTECT, related_name="+")
+    notified_at = models.DateTimeField(default=timezone.now)
+    created_by = models.CharField(max_length=150)
+    notice_id = models.BigIntegerField(null=True, blank=True, help_text=_("notices.Notice id when sent"))
+
+    class Meta:
+        ordering = ["-notified_at", "-id"]
+        indexes = [models.Index(fields=["merchant", "plan", "notified_at"], name="plannotice_idx")]
+
+
+class Transaction(models.Model):
+    switch_id = models.CharField(max_length=64, unique=True)
+    tid = models.CharField("TID", max_length=8, db_index=True)
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="transactions")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    type = models.CharField(max_length=10, choices=TxType.choices)
+    amount_fen = models.BigIntegerField()
+    occurred_at = models.DateTimeField()
+    fee_fen = models.BigIntegerField()
+    net_fen = models.BigIntegerField()
+    rate_plan_code = models.CharField(max_length=40)
+    rate_bp = models.PositiveIntegerField(default=0)
+    flagged = models.BooleanField(default=False)
+    flag_reasons = models.JSONField(default=list, blank=True)
+    settlement_batch_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    ingested_at = models.DateTimeField(default=timezone.now)
+    journal_id = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("transaction")
+        indexes = [
+            models.Index(fields=["merchant", "occurred_at"], name="tx_merchant_time_idx"),
+            models.Index(fields=["occurred_at"], name="tx_time_idx"),
+            models.Index(fields=["flagged"], name="tx_flagged_idx", condition=Q(flagged=True)),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="tx_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.switch_id
+
+
+class Account(models.Model):
+    """A ledger account: per merchant (merchant set) or the institution's own (merchant null)."""
+
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, null=True, blank=True, related_name="ledger_accounts"
+    )
+    code = models.CharField(max_length=40)
+    balance_fen = models.BigIntegerField(default=0, help_text=_("Sum of postings; debit positive"))
+
+    class Meta:
+        ordering = ["merchant_id", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["merchant", "code"], name="account_merchant_code", condition=Q(merchant__isnull=False)
+            ),
+            models.UniqueConstraint(
+                fields=["code"], name="account_institution_code", condition=Q(merchant__isnull=True)
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.merchant_id or 'institution'}:{self.code}"
+
+
+class Journal(models.Model):
+    kind = models.CharField(max_length=40)
+    ref = models.CharField(max_length=120, db_index=True)
+    memo = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.ref}"
+
+
+class Posting(models.Model):
+    journal = models.ForeignKey(Journal, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    amount_fen = models.BigIntegerField(help_text=_("Debit positive, credit negative"))
+    ref = models.CharField(max_length=120, blank=True)
+    memo = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["account", "at"], name="posting_account_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.amount_fen}"
