@@ -1,0 +1,21 @@
+from django.urls import path
+
+from posfleet.portal import views, views_cases
+
+app_name = "portal"
+
+urlpatterns = [
+    path("login/", views.login_view, name="login"),
+    path("logout/", views.logout_view, name="logout"),
+    path("", views.home, name="home"),
+    path("notices/", views.notices, name="notices"),
+    path("notices/<int:notice_id>/pdf/", views.notice_pdf, name="notice_pdf"),
+    path("statement.csv", views.statement_csv, name="statement_csv"),
+    path("verify/", views.verify_help, name="verify"),
+    path("requests/", views_cases.case_list, name="cases"),
+    path("requests/new/", views_cases.case_new, name="case_new"),
+    path("requests/<int:case_id>/", views_cases.case_detail, name="case"),
+    path("requests/<int:case_id>/materials/", views_cases.case_material, name="case_material"),
+    path("requests/<int:case_id>/letter.pdf", views_cases.case_letter, name="case_letter"),
+    path("requests/<int:case_id>/export.csv", views_cases.case_export, name="case_export"),
+]

@@ -1,0 +1,161 @@
+"""Merchant portal pages: sign-in, my terminals and holds, notices and letters, statements.
+
+Views only gather input and render; every rule (may a terminal transact, whose notice is this) is
+answered by a service or by a query scoped to `request.merchant_id` (see views_util.merchant_view).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from posfleet.accounts.models import merchant_id_of
+from posfleet.cases.models import Case
+from posfleet.lifecycle.eligibility import may_transact
+from posfleet.lifecycle.models import Hold
+from posfleet.notices.models import Notice
+from posfleet.portal.forms import PortalLoginForm
+from posfleet.portal.views_util import merchant_view
+from posfleet.registry.models import Merchant, Terminal
+
+TERMINALS_SHOWN = 100
+
+
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    """The merchants' own sign-in. Failed attempts count towards the axes lockout like the console's."""
+    if request.user.is_authenticated and merchant_id_of(request.user) is not None:
+        return HttpResponseRedirect(reverse("portal:home"))
+    form = PortalLoginForm(request, data=request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        login(request, form.get_user())
+        target = request.POST.get("next") or request.GET.get("next") or ""
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            target = ""
+        if not target.startswith("/portal/"):
+            target = reverse("portal:home")
+        return HttpResponseRedirect(target)
+    status = 200 if request.method == "GET" or form.is_valid() else 400
+    return render(
+        request, "portal/login.html", {"form": form, "next": request.GET.get("next", "")}, status=status
+    )
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return HttpResponseRedirect(reverse("portal:login"))
+
+
+def _merchant(request: HttpRequest) -> Merchant:
+    return Merchant.objects.get(pk=request.merchant_id)  # type: ignore[attr-defined]
+
+
+@merchant_view
+def home(request: HttpRequest) -> HttpResponse:
+    """My terminals with their state and the live answer to "may it transact?", and holds in force."""
+    merchant = _merchant(request)
+    terminals = list(
+        Terminal.objects.filter(merchant_id=merchant.pk)
+        .select_related("model")
+        .order_by("tid")[:TERMINALS_SHOWN]
+    )
+    now = timezone.now()
+    rows = [{"terminal": t, "answer": may_transact(t.tid, at=now)} for t in terminals]
+    holds = list(
+        Hold.objects.filter(_current_or_upcoming(now), merchant_id=merchant.pk)
+        .select_related("terminal")
+        .order_by("starts_at", "id")[:50]
+    )
+    context: dict[str, Any] = {
+        "merchant": merchant,
+        "rows": rows,
+        "holds": [{"hold": h, "in_force": h.in_force(now)} for h in holds],
+        "cases": _recent_cases(request),
+    }
+    return render(request, "portal/home.html", context)
+
+
+def _current_or_upcoming(now: Any) -> Q:
+    return Q(released_at__isnull=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+
+
+def _recent_cases(request: HttpRequest) -> list[Case]:
+    merchant_id = request.merchant_id  # type: ignore[attr-defined]
+    return list(Case.objects.filter(merchant_id=merchant_id).order_by("-id")[:5])
+
+
+@merchant_view
+def notices(request: HttpRequest) -> HttpResponse:
+    """Every notice and letter the institution sent me, newest first, with downloads."""
+    merchant_id = request.merchant_id  # type: ignore[attr-defined]
+    items = list(Notice.objects.filter(merchant_id=merchant_id).order_by("-created_at", "-id")[:200])
+    today = timezone.localdate()
+    return render(
+        request,
+        "portal/notices.html",
+        {"notices": items, "date_from": today - timedelta(days=30), "date_to": today},
+    )
+
+
+@merchant_view
+def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
+    """A letter's PDF; another merchant's notice is not found (404), whatever its id."""
+    merchant_id = request.merchant_id  # type: ignore[attr-defined]
+    notice = Notice.objects.filter(pk=notice_id, merchant_id=merchant_id).first()
+    pdf = _pdf_bytes(notice) if notice is not None else None
+    if notice is None or not pdf:
+        raise Http404
+    response = HttpResponse(bytes(pdf), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="letter-{notice.pk}.pdf"'
+    return response
+
+
+def _pdf_bytes(notice: Any) -> bytes | None:
+    """The stored PDF of a letter (under VAR_DIR/files/letters), or None if it has none."""
+    if not notice.pdf_path:
+        return None
+    base = (Path(settings.VAR_DIR) / "files" / "letters").resolve()
+    path = (base / notice.pdf_path).resolve()
+    if base not in path.parents or not path.is_file():
+        return None
+    return path.read_bytes()
+
+
+@merchant_view
+def statement_csv(request: HttpRequest) -> HttpResponse:
+    """My reconciliation statement for a date range (at most a year), as CSV."""
+    try:
+        date_from = date.fromisoformat(request.GET.get("from", ""))
+        date_to = date.fromisoformat(request.GET.get("to", ""))
+    except ValueError:
+        messages.error(request, _("Give both dates as YYYY-MM-DD."))
+        return HttpResponseRedirect(reverse("portal:notices"))
+    if date_to < date_from or (date_to - date_from).days > 366:
+        messages.error(request, _("The end date must be after the start, at most a year later."))
+        return HttpResponseRedirect(reverse("portal:notices"))
+    from posfleet.settlement.statements import statement_csv as build
+
+    body = build(request.merchant_id, date_from, date_to)  # type: ignore[attr-defined]
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="statement-{date_from}-{date_to}.csv"'
+    return response
+
+
+@merchant_view
+def verify_help(request: HttpRequest) -> HttpResponse:
+    """How to check that a call or SMS really came from us: the public verification page."""
+    return render(request, "portal/verify.html", {})
