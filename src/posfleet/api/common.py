@@ -1,0 +1,102 @@
+"""Small helpers every API router shares: read permission, keyset pagination, `If-Match`/`ETag`.
+
+Reads have no service function of their own, so the read permission is checked here, at the edge;
+every write goes through a service, which checks its own permission.
+
+Pagination is keyset on a unique, indexed, increasing column (`id`, `seq`): a page is `WHERE key >
+last ORDER BY key LIMIT n+1`, so it stays as fast on the millionth row as on the first and never
+counts. The cursor is opaque to clients (base64 of the last key), so its form may change.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+from posfleet.accounts.roles import perm
+from posfleet.api.auth import actor_of
+from posfleet.core.actor import Actor
+from posfleet.core.errors import PermissionDenied, ValidationFailed
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+_ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d{1,10})"?\s*$')
+
+
+def actor_with(request: HttpRequest, codename: str) -> Actor:
+    """The request's Actor, after checking it holds `codename` (for reads, which have no service)."""
+    actor = actor_of(request)
+    if not actor.has_perm(perm(codename)):
+        raise PermissionDenied()
+    return actor
+
+
+def encode_cursor(key: int) -> str:
+    return base64.urlsafe_b64encode(f"k:{key}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, value = raw.split(":", 1)
+        if prefix != "k" or not value.isdigit() or len(value) > 19:
+            raise ValueError(raw)
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise ValidationFailed(
+            _("The cursor is not valid."), details={"cursor": [_("Use next_cursor from a previous page.")]}
+        ) from None
+
+
+def check_limit(limit: int) -> int:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValidationFailed(
+            _("limit must be between 1 and %(max)d.") % {"max": MAX_LIMIT},
+            details={"limit": [_("Between 1 and %(max)d.") % {"max": MAX_LIMIT}]},
+        )
+    return limit
+
+
+def keyset_page(
+    qs: QuerySet[Any], cursor: str | None, limit: int, *, key: str = "id", descending: bool = False
+) -> tuple[list[Any], str | None]:
+    """One page of `qs` ordered by `key` after `cursor`, and the cursor of the next page (or None)."""
+    limit = check_limit(limit)
+    after = decode_cursor(cursor)
+    if after is not None:
+        qs = qs.filter(**{f"{key}__lt" if descending else f"{key}__gt": after})
+    rows = list(qs.order_by(f"-{key}" if descending else key)[: limit + 1])
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor(getattr(rows[-1], key))
+    return rows, None
+
+
+def if_match(request: HttpRequest) -> int | None:
+    """The version named by `If-Match` (`3`, `"3"` or `W/"3"`); None when absent or `*`."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw or raw == "*":
+        return None
+    match = _ETAG_RE.match(raw)
+    if match is None:
+        raise ValidationFailed(
+            _('If-Match must name a version, like "3".'),
+            details={"If-Match": [_("Use the ETag of the last response.")]},
+        )
+    return int(match.group(1))
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def set_etag(response: HttpResponse, version: int) -> None:
+    response["ETag"] = etag(version)

@@ -1,0 +1,229 @@
+"""Registry endpoints: merchants, terminal models, terminals (single, CSV import, search, detail).
+
+Handlers only translate HTTP to service calls: permissions, validation and audit live in
+`posfleet.registry.services` and `posfleet.registry.importer`. Lists use keyset pagination
+(see posfleet.api.common) so they stay fast on a million terminals.
+"""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+
+from posfleet.api import schemas as s
+from posfleet.api.auth import actor_of
+from posfleet.api.common import DEFAULT_LIMIT, actor_with, keyset_page, set_etag
+from posfleet.api.idempotency import idempotent
+from posfleet.core.errors import NotFound, ValidationFailed
+from posfleet.lifecycle.models import Hold
+from posfleet.registry import importer, services
+from posfleet.registry.choices import MerchantState, TerminalState
+from posfleet.registry.models import Merchant, Terminal, TerminalModel
+
+router = Router(tags=["registry"])
+ERRORS: dict[int, Any] = {401: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut, 409: s.ErrorOut, 422: s.ErrorOut}
+
+
+def _merchant_qs() -> Any:
+    return Merchant.objects.select_related("contract__template")
+
+
+def _choice(field: str, value: str | None, allowed: list[str]) -> None:
+    if value is not None and value not in allowed:
+        raise ValidationFailed(
+            _("Unknown %(field)s %(value)s.") % {"field": field, "value": value}, details={field: allowed}
+        )
+
+
+# --- merchants ----------------------------------------------------------------------------------------
+@router.post("/merchants", response={201: s.MerchantOut, **ERRORS})
+@idempotent
+def create_merchant(request: HttpRequest, payload: s.MerchantIn, response: HttpResponse) -> Any:
+    """Create a merchant (state `applying`) with its contract from a template (the default if none)."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        merchant = services.create_merchant(actor, services.MerchantInput(**payload.dict()))
+    merchant = _merchant_qs().get(pk=merchant.pk)
+    set_etag(response, merchant.version)
+    response["Location"] = f"{request.path.rstrip('/')}/{merchant.pk}"
+    return Status(201, s.merchant_out(merchant))
+
+
+@router.get("/merchants", response={200: s.MerchantPage, **ERRORS})
+def list_merchants(
+    request: HttpRequest,
+    q: str | None = None,
+    state: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Any:
+    """Merchants by id; `q` matches name (contains), phone or licence number (exact or prefix)."""
+    actor_with(request, "view_fleet")
+    _choice("state", state, list(MerchantState.values))
+    qs = _merchant_qs()
+    if state:
+        qs = qs.filter(state=state)
+    if q and q.strip():
+        text = q.strip()
+        qs = qs.filter(
+            Q(name__icontains=text) | Q(phone__startswith=text) | Q(licence_no__startswith=text.upper())
+        )
+    rows, next_cursor = keyset_page(qs, cursor, limit)
+    return {"items": [s.merchant_out(m) for m in rows], "next_cursor": next_cursor}
+
+
+@router.get("/merchants/{merchant_id}", response={200: s.MerchantOut, **ERRORS})
+def get_merchant(request: HttpRequest, merchant_id: int, response: HttpResponse) -> Any:
+    actor_with(request, "view_fleet")
+    merchant = _merchant_qs().filter(pk=merchant_id).first()
+    if merchant is None:
+        raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
+    set_etag(response, merchant.version)
+    return s.merchant_out(merchant)
+
+
+# --- terminal models ----------------------------------------------------------------------------------
+@router.get("/terminal-models", response={200: s.TerminalModelPage, **ERRORS})
+def list_models(request: HttpRequest, permitted: bool | None = None) -> Any:
+    """All terminal models (a short list, one page)."""
+    actor_with(request, "view_fleet")
+    qs = TerminalModel.objects.order_by("manufacturer", "name")
+    if permitted is not None:
+        qs = qs.filter(permitted=permitted)
+    return {"items": [s.model_out(m) for m in qs], "next_cursor": None}
+
+
+# --- terminals ----------------------------------------------------------------------------------------
+@router.post("/terminals", response={201: s.TerminalDetailOut, **ERRORS})
+@idempotent
+def create_terminal(request: HttpRequest, payload: s.TerminalIn, response: HttpResponse) -> Any:
+    """Register one terminal into stock (model by name)."""
+    actor = actor_of(request)
+    data = payload.dict()
+    data["accessories"] = tuple(data.get("accessories") or ())
+    try:
+        with transaction.atomic():
+            services.register_terminals(actor, [services.TerminalInput(**data)], reason="registered via API")
+    except ValidationFailed as exc:
+        details = exc.details.get("0", exc.details) if isinstance(exc.details, dict) else exc.details
+        raise ValidationFailed(exc.message, details=details) from None
+    terminal = Terminal.objects.select_related("model", "merchant").get(tid=payload.tid)
+    set_etag(response, terminal.version)
+    response["Location"] = f"{request.path.rstrip('/')}/{terminal.tid}"
+    return Status(201, _terminal_detail(terminal))
+
+
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "properties": {"file": {"type": "string", "format": "binary"}},
+                    "required": ["file"],
+                }
+            },
+        },
+    }
+}
+
+
+def _csv_text(request: HttpRequest) -> str:
+    content_type = (request.content_type or "").lower()
+    if content_type.startswith("multipart/"):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise ValidationFailed(
+                _("Send the CSV as the part named file."), details={"file": [_("This field is required.")]}
+            )
+        raw = upload.read()
+    else:
+        raw = request.body
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValidationFailed(
+            _("The CSV must be UTF-8 encoded."), details={"file": [_("Not UTF-8.")]}
+        ) from None
+
+
+@router.post("/terminals/import", response={201: s.ImportOut, **ERRORS}, openapi_extra=IMPORT_BODY)
+@idempotent
+def import_terminals(request: HttpRequest, good_only: bool = False) -> Any:
+    """Import a warehouse receipt (CSV: tid, sn, model, firmware_version, security_patch_level,
+    install_address, accessories). Every bad row is reported by line; nothing is imported when any row
+    is bad, unless `good_only=true` (then the good rows are, and the bad ones reported)."""
+    actor = actor_of(request)
+    text = _csv_text(request)
+    with transaction.atomic():
+        report = importer.import_terminals(actor, text, good_only=good_only)
+    return Status(201, report.as_dict())
+
+
+def _terminal_qs() -> Any:
+    return Terminal.objects.select_related("model")
+
+
+@router.get("/terminals", response={200: s.TerminalPage, **ERRORS})
+def list_terminals(
+    request: HttpRequest,
+    state: str | None = None,
+    merchant_id: int | None = None,
+    model: str | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Any:
+    """Terminals by id. `q` is a TID prefix or an exact SN. No totals are counted (1M rows)."""
+    actor_with(request, "view_fleet")
+    _choice("state", state, list(TerminalState.values))
+    qs = _terminal_qs()
+    if state:
+        qs = qs.filter(state=state)
+    if merchant_id is not None:
+        qs = qs.filter(merchant_id=merchant_id)
+    if model:
+        qs = qs.filter(model__name=model)
+    if q and q.strip():
+        text = q.strip()
+        prefix = text.upper()
+        # A range on the unique index serves a prefix on every database (LIKE may not use it).
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        qs = qs.filter(Q(tid__gte=prefix, tid__lt=upper) | Q(sn=text))
+    rows, next_cursor = keyset_page(qs, cursor, limit)
+    return {"items": [s.terminal_out(t) for t in rows], "next_cursor": next_cursor}
+
+
+def _terminal_detail(t: Terminal) -> dict[str, Any]:
+    now = timezone.now()
+    target = Q(terminal_id=t.pk)
+    if t.merchant_id is not None:
+        target |= Q(on_merchant=True, merchant_id=t.merchant_id)
+    holds = (
+        Hold.objects.select_related("terminal", "placed_by")
+        .filter(target, released_at__isnull=True)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .order_by("starts_at", "id")
+    )
+    data = s.terminal_out(t)
+    data["merchant_name"] = t.merchant.name if t.merchant is not None else None
+    data["accessories"] = [{"kind": a.kind, "serial": a.serial} for a in t.accessories.all()]
+    data["holds"] = [s.hold_out(h, now) for h in holds]
+    return data
+
+
+@router.get("/terminals/{tid}", response={200: s.TerminalDetailOut, **ERRORS})
+def get_terminal(request: HttpRequest, tid: str, response: HttpResponse) -> Any:
+    """One terminal with its accessories and the holds in force or scheduled on it or its merchant."""
+    actor_with(request, "view_fleet")
+    terminal = Terminal.objects.select_related("model", "merchant").filter(tid=tid).first()
+    if terminal is None:
+        raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid})
+    set_etag(response, terminal.version)
+    return _terminal_detail(terminal)
