@@ -1,0 +1,138 @@
+"""Is this merchant's money cleared? (issue 3 §4) — the deactivation/closure checklist asks here.
+
+`is_cleared(merchant_id)` looks at the whole merchant; `is_cleared(merchant_id, tids=[...])` at the
+named terminals only (deactivating some terminals of a merchant that stays open), which narrows the
+transaction-level items to those terminals and leaves out merchant-wide money (amount due, balances).
+
+Reasons (each a dict with `code`, a translated `message`, and `count` and/or `amount_fen`):
+- `unsettled_transactions`  transactions not yet in a settlement batch (amount = their net);
+- `open_disputes`           retrieval requests/chargebacks open or answered (amount = disputed);
+- `amount_due`              fees, penalties, damage or lost chargebacks the merchant still owes (ledger);
+- `held_batches`            batches held by the delayed-settlement flag (amount = their net);
+- `settled_not_paid`        batches settled, payout not yet made (amount = their payout);
+- `settled_unpaid_balance`  money in settled_unpaid that no pending batch explains (e.g. a released
+                            dispute hold of a delayed merchant) — merchant-wide only.
+Cleared = no reason. Read-only, a handful of aggregate queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.utils.translation import gettext as _
+
+from posfleet.money.ledger import balances
+from posfleet.money.models import Transaction
+from posfleet.settlement.models import OPEN_DISPUTE_STATES, BatchState, Dispute, SettlementBatch
+
+
+def yuan(fen: int) -> str:
+    """Fen as a CNY string with two decimals, in integers only (12345 -> "123.45")."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+@dataclass(frozen=True)
+class Cleared:
+    cleared: bool
+    reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return self.cleared
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"cleared": self.cleared, "reasons": self.reasons}
+
+
+def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
+    reasons: list[dict[str, Any]] = []
+    tx = Transaction.objects.filter(merchant_id=merchant_id, settlement_batch_id__isnull=True)
+    disputes = Dispute.objects.filter(merchant_id=merchant_id, state__in=OPEN_DISPUTE_STATES)
+    batches = SettlementBatch.objects.filter(merchant_id=merchant_id)
+    if tids is not None:
+        tids = list(tids)
+        tx = tx.filter(tid__in=tids)
+        disputes = disputes.filter(transaction__tid__in=tids)
+        batches = batches.filter(
+            Exists(Transaction.objects.filter(settlement_batch_id=OuterRef("pk"), tid__in=tids))
+        )
+
+    agg = tx.order_by().aggregate(n=Count("id"), amount=Sum("net_fen"))
+    if agg["n"]:
+        reasons.append(
+            {
+                "code": "unsettled_transactions",
+                "message": _("%(n)d transactions are not settled yet.") % {"n": agg["n"]},
+                "count": agg["n"],
+                "amount_fen": int(agg["amount"] or 0),
+            }
+        )
+    agg = disputes.order_by().aggregate(n=Count("id"), amount=Sum("amount_fen"))
+    if agg["n"]:
+        reasons.append(
+            {
+                "code": "open_disputes",
+                "message": _("%(n)d disputes are still open.") % {"n": agg["n"]},
+                "count": agg["n"],
+                "amount_fen": int(agg["amount"] or 0),
+            }
+        )
+    pending = batches.order_by().aggregate(
+        held_n=Count("id", filter=Q(state=BatchState.HELD)),
+        held_amount=Sum("net_fen", filter=Q(state=BatchState.HELD)),
+        unpaid_n=Count("id", filter=Q(state=BatchState.SETTLED)),
+        unpaid_amount=Sum("payout_fen", filter=Q(state=BatchState.SETTLED)),
+        unpaid_net=Sum("net_fen", filter=Q(state=BatchState.SETTLED)),
+    )
+    if pending["held_n"]:
+        reasons.append(
+            {
+                "code": "held_batches",
+                "message": _("%(n)d settlement batches are held (delayed settlement).")
+                % {"n": pending["held_n"]},
+                "count": pending["held_n"],
+                "amount_fen": int(pending["held_amount"] or 0),
+            }
+        )
+    if pending["unpaid_n"]:
+        reasons.append(
+            {
+                "code": "settled_not_paid",
+                "message": _("%(n)d settlement batches are settled but not paid out yet.")
+                % {"n": pending["unpaid_n"]},
+                "count": pending["unpaid_n"],
+                "amount_fen": int(pending["unpaid_amount"] or 0),
+            }
+        )
+    if tids is None:
+        bal = balances(merchant_id)
+        if bal.amount_due_fen > 0:
+            reasons.append(
+                {
+                    "code": "amount_due",
+                    "message": _("The merchant owes %(yuan)s CNY (fees, penalties, charges).")
+                    % {"yuan": yuan(bal.amount_due_fen)},
+                    "amount_fen": bal.amount_due_fen,
+                }
+            )
+        explained = int(pending["held_amount"] or 0) + int(pending["unpaid_net"] or 0)
+        explained += int(
+            disputes.filter(held_fen__gt=0, held_batch__state=BatchState.PAID)
+            .order_by()
+            .aggregate(s=Sum("held_fen"))["s"]
+            or 0
+        )
+        if bal.settled_unpaid_fen > explained:
+            rest = bal.settled_unpaid_fen - explained
+            reasons.append(
+                {
+                    "code": "settled_unpaid_balance",
+                    "message": _("%(yuan)s CNY is settled but not paid out.") % {"yuan": yuan(rest)},
+                    "amount_fen": rest,
+                }
+            )
+    return Cleared(cleared=not reasons, reasons=reasons)

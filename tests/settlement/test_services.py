@@ -1,0 +1,151 @@
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+
+from posfleet.core.errors import PermissionDenied, StepUpRequired, ValidationFailed
+from posfleet.money.ledger import balances
+from posfleet.money.models import Transaction
+from posfleet.settlement.models import BatchState, SettlementBatch, SettlementProfile
+from posfleet.settlement.services import run_settlement
+from tests import builders as b
+from tests.settlement.builders import at, d0, days_ago, delayed, tx
+
+pytestmark = pytest.mark.django_db
+
+
+def run(day, actor=None):
+    with transaction.atomic():
+        return run_settlement(actor or b.actor("finance"), day)
+
+
+class TestProfile:
+    def test_created_with_merchant_t1_by_default(self):
+        m = b.merchant()
+        assert SettlementProfile.objects.get(merchant=m).mode == "T1"
+
+
+class TestRunSettlement:
+    def test_totals_of_the_day_only(self):
+        m = b.merchant()
+        day = days_ago(3)
+        tx(m, 1_000_000, at(day, 0, 0))  # fee 6000
+        tx(m, 50_000, at(day, 23, 59))  # fee 300
+        tx(m, 20_000, at(day, 15), type="refund")  # fee 0
+        tx(m, 10_000, at(day, 16), type="reversal")  # fee -60
+        tx(m, 777, at(day - timedelta(days=1), 23, 59))  # previous day
+        tx(m, 888, at(day + timedelta(days=1), 0, 0))  # next day
+        result = run(day)
+        [batch] = result.created
+        assert batch.transaction_count == 4
+        assert batch.gross_fen == 1_050_000
+        assert batch.refund_fen == 30_000
+        assert batch.fee_fen == 6000 + 300 - 60
+        assert batch.net_fen == 1_050_000 - 30_000 - 6240
+        assert batch.net_fen == sum(
+            t.net_fen for t in Transaction.objects.filter(settlement_batch_id=batch.pk)
+        )
+        assert batch.card_last4 == "0128"
+        assert Transaction.objects.filter(settlement_batch_id__isnull=True).count() == 2
+        assert not Transaction.objects.filter(settlement_batch_id=batch.pk, settled_at__isnull=True).exists()
+
+    def test_t1_paid_by_next_days_run(self):
+        m = b.merchant()
+        day = days_ago(3)
+        tx(m, 100_000, at(day))
+        [batch] = run(day).created
+        assert batch.state == BatchState.SETTLED
+        assert batch.payout_date == day + timedelta(days=1)
+        assert balances(m.pk).settled_unpaid_fen == batch.net_fen
+        assert balances(m.pk).unsettled_fen == 0
+        result = run(day + timedelta(days=1))
+        assert [p.pk for p in result.paid] == [batch.pk]
+        batch.refresh_from_db()
+        assert batch.state == BatchState.PAID and batch.payout_fen == batch.net_fen
+        assert balances(m.pk).settled_unpaid_fen == 0
+
+    def test_d0_paid_in_the_same_run(self):
+        m = b.merchant()
+        d0(m)
+        day = days_ago(2)
+        tx(m, 100_000, at(day))
+        [batch] = run(day).created
+        assert batch.mode == "D0" and batch.payout_date == day
+        assert batch.state == BatchState.PAID
+        assert balances(m.pk).settled_unpaid_fen == 0
+
+    def test_running_twice_changes_nothing(self):
+        m, other = b.merchant(), b.merchant()
+        day = days_ago(2)
+        tx(m, 100_000, at(day))
+        tx(other, 5_000, at(day))
+        first = run(day)
+        bal = balances(m.pk)
+        second = run(day)
+        assert not second.created and second.already_settled
+        assert sorted(x.pk for x in second.batches) == sorted(x.pk for x in first.created)
+        assert SettlementBatch.objects.count() == 2
+        assert balances(m.pk) == bal
+
+    def test_delayed_merchant_is_held_then_paid_after_release(self):
+        from posfleet.settlement.profiles import set_profile
+
+        m = b.merchant()
+        delayed(m)
+        day = days_ago(3)
+        tx(m, 100_000, at(day))
+        [batch] = run(day).created
+        assert batch.state == BatchState.HELD
+        run(day + timedelta(days=1))
+        batch.refresh_from_db()
+        assert batch.state == BatchState.HELD
+        assert balances(m.pk).settled_unpaid_fen == batch.net_fen
+        with transaction.atomic():
+            set_profile(b.actor("risk"), m.pk, delayed=False, reason="cleared by risk")
+        run(day + timedelta(days=2))
+        batch.refresh_from_db()
+        assert batch.state == BatchState.PAID
+        assert balances(m.pk).settled_unpaid_fen == 0
+
+    def test_negative_net_becomes_amount_due(self):
+        m = b.merchant()
+        day = days_ago(2)
+        tx(m, 5_000, at(day), type="refund")
+        [batch] = run(day).created
+        assert batch.net_fen == -5_000 and batch.payout_fen == 0
+        assert balances(m.pk).amount_due_fen == 5_000
+        assert balances(m.pk).unsettled_fen == 0
+
+    def test_late_transaction_stays_unsettled(self):
+        m = b.merchant()
+        day = days_ago(2)
+        tx(m, 100, at(day))
+        run(day)
+        late = tx(m, 200, at(day, 11))
+        assert not run(day).created
+        late.refresh_from_db()
+        assert late.settlement_batch_id is None
+
+    def test_needs_permission_and_step_up(self):
+        with pytest.raises(PermissionDenied):
+            run(days_ago(1), b.actor("agent"))
+        with pytest.raises(StepUpRequired):
+            run(days_ago(1), b.actor("finance", stepped_up=False))
+
+    @pytest.mark.parametrize("raw", ["2026-13-01", "yesterday", "", None])
+    def test_bad_date(self, raw):
+        with pytest.raises(ValidationFailed):
+            run(raw)
+
+    def test_future_date_refused(self):
+        with pytest.raises(ValidationFailed):
+            run(days_ago(-2))
+
+    def test_audited(self):
+        from posfleet.audit.models import AuditEvent
+
+        m = b.merchant()
+        day = days_ago(2)
+        tx(m, 100, at(day))
+        [batch] = run(day).created
+        assert AuditEvent.objects.filter(object_type="settlement_batch", object_id=str(batch.pk)).exists()
