@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from posfleet.accounts.roles import perm
@@ -253,12 +253,12 @@ def _send(actor: Actor, merchant: Merchant, plan: RatePlan, earliest: datetime) 
         f"{c} {bp / 100:.2f}%" + (f" (≤ {cap / 100:.2f})" if cap is not None else "")
         for c, (bp, cap) in plan.rates().items()
     )
-    sent = send(
-        actor,
-        merchant=merchant,
-        kind="rate_plan_change",
-        title=_("Notice of a change of your rate plan"),
-        body=_("From %(date)s at the earliest your rates change to plan %(code)s: %(rates)s.")
-        % {"date": timezone.localtime(earliest).strftime("%Y-%m-%d"), "code": plan.code, "rates": rates},
-    )
+    with translation.override("zh-hans"):  # the merchant reads notices in Chinese
+        title = _("Notice of a change of your rate plan")
+        body = _("From %(date)s at the earliest your rates change to plan %(code)s: %(rates)s.") % {
+            "date": timezone.localtime(earliest).strftime("%Y-%m-%d"),
+            "code": plan.code,
+            "rates": rates,
+        }
+    sent = send(actor, merchant=merchant, kind="notice", title=title, body=body)
     return getattr(sent, "pk", None)
