@@ -148,3 +148,21 @@ def domain_errors(view: View | None = None, *, template: str | None = None) -> A
     if view is not None:
         return decorate(view)
     return decorate
+
+
+FORM_MEMORY_KEY = "posfleet_console_forms"
+
+
+def remember_form(request: HttpRequest, key: str, data: Mapping[str, Any]) -> None:
+    """Keep what the user typed (e.g. a reason) across the step-up detour; the last 10 forms at most."""
+    store = dict(request.session.get(FORM_MEMORY_KEY, {}))
+    store[key] = {k: v for k, v in data.items() if k != "csrfmiddlewaretoken"}
+    request.session[FORM_MEMORY_KEY] = dict(list(store.items())[-10:])
+
+
+def recall_form(request: HttpRequest, key: str) -> dict[str, Any] | None:
+    store = dict(request.session.get(FORM_MEMORY_KEY, {}))
+    data = store.pop(key, None)
+    if data is not None:
+        request.session[FORM_MEMORY_KEY] = store
+    return data
