@@ -1,0 +1,479 @@
+"""Carrying out a deactivation or closure: stop, returns, final statement, money, completion.
+
+Every step checks its own permission (`work_case`, `inspect_return`, `settle_case`) and the sensitive
+ones (stopping terminals, refunds, closing the account) ask for step-up. The lifecycle moves, ledger
+postings and letters they cause are made by the delegated system actor (see common.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from posfleet.accounts.stepup import require_step_up
+from posfleet.audit.services import Change, record
+from posfleet.cases.choices import CaseKind, CaseState, Condition, SettlementState
+from posfleet.cases.models import Case, CaseSettlement, ReturnItem
+from posfleet.cases.services import letters
+from posfleet.cases.services.checklist import (
+    balances_of,
+    blocking,
+    checklist,
+    expected_returns,
+    scope_terminals,
+)
+from posfleet.cases.services.common import (
+    check_version,
+    delegate,
+    fen,
+    get_case,
+    optional_module,
+    require_staff,
+    update_case,
+)
+from posfleet.core.actor import Actor
+from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
+from posfleet.registry.choices import MerchantState, TerminalState
+from posfleet.registry.models import Accessory, Merchant, Terminal
+
+
+def _in_progress(case: Case) -> None:
+    if not case.is_stop:
+        raise InvalidTransition(_("Only deactivation and closure cases have this step."))
+    if case.state != CaseState.IN_PROGRESS:
+        raise InvalidTransition(
+            _("This case is %(state)s; it must be approved and in progress.")
+            % {"state": case.get_state_display()},
+            details={"state": case.state},
+        )
+
+
+# --- 1. stop ------------------------------------------------------------------------------------------
+
+
+def stop_terminals(
+    actor: Actor, case_id: int, *, at: datetime | None = None, expected_version: int | None = None
+) -> Case:
+    """Stop the scope at the effective time: now by default, or later (the worker stops it then)."""
+    require_staff(actor, "work_case")
+    require_step_up(actor)
+    case = get_case(actor, case_id, for_update=True)
+    check_version(case, expected_version)
+    _in_progress(case)
+    if case.stopped_at is not None:
+        raise Conflict(_("The terminals of this case are already stopped."), code="already_stopped")
+    now = timezone.now()
+    if at is not None and timezone.is_naive(at):
+        raise ValidationFailed(details={"at": [_("Give the time with its time zone offset (ISO 8601).")]})
+    effective = at if at is not None else (case.effective_at or now)
+    if effective > now + timedelta(seconds=30):
+        update_case(actor, case, "stop_scheduled", _("stop scheduled"), effective_at=effective)
+        _schedule_stop(case.pk, effective)
+        return case
+    return do_stop(actor, case, now)
+
+
+def _schedule_stop(case_id: int, eta: datetime) -> None:
+    def _enqueue() -> None:
+        from posfleet.cases import tasks
+
+        tasks.stop_case_terminals.schedule(args=(case_id,), eta=eta)
+
+    transaction.on_commit(_enqueue)
+
+
+def do_stop(actor: Actor, case: Case, now: datetime) -> Case:
+    """Deactivate every running terminal of the scope; a closure also puts the merchant into closing."""
+    from posfleet.lifecycle.services import apply, apply_merchant
+
+    helper = delegate(actor)
+    reason = _("Case #%(id)s (%(kind)s): %(reason)s") % {
+        "id": case.pk,
+        "kind": case.get_kind_display(),
+        "reason": case.reason,
+    }
+    stopped = []
+    for terminal in scope_terminals(case):
+        if terminal.state in (TerminalState.ACTIVE, TerminalState.IN_REPAIR):
+            apply(helper, terminal.tid, "deactivate", reason=reason)
+            stopped.append(terminal.tid)
+    if case.kind == CaseKind.CLOSURE:
+        merchant = Merchant.objects.get(pk=case.merchant_id)
+        if merchant.state == MerchantState.ACTIVE:
+            apply_merchant(helper, merchant.pk, "start_closing", reason=reason)
+    update_case(
+        actor,
+        case,
+        "stop",
+        reason,
+        extra={"deactivated": stopped},
+        stopped_at=now,
+        effective_at=case.effective_at or now,
+    )
+    return case
+
+
+def stop_due(now: datetime | None = None) -> int:
+    """Worker: stop the cases whose scheduled effective time has come (idempotent)."""
+    now = now or timezone.now()
+    done = 0
+    ids = list(
+        Case.objects.filter(
+            state=CaseState.IN_PROGRESS, stopped_at__isnull=True, effective_at__lte=now
+        ).values_list("id", flat=True)
+    )
+    for case_id in ids:
+        with transaction.atomic():
+            case = Case.objects.select_for_update(no_key=True).select_related("merchant").get(pk=case_id)
+            if case.stopped_at is None and case.state == CaseState.IN_PROGRESS:
+                do_stop(Actor.system("worker", name="cases scheduler"), case, now)
+                done += 1
+    return done
+
+
+# --- 2. returns ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReturnInput:
+    item: str
+    condition: str
+
+
+def record_returns(actor: Actor, case_id: int, items: list[Any]) -> list[ReturnItem]:
+    """Warehouse receives and inspects lent items; damaged or missing ones are charged from the contract."""
+    from posfleet.lifecycle.services import apply
+
+    require_staff(actor, "inspect_return")
+    case = get_case(actor, case_id, for_update=True)
+    _in_progress(case)
+    parsed = [
+        i if isinstance(i, ReturnInput) else ReturnInput(str(i.get("item", "")), str(i.get("condition", "")))
+        for i in items
+    ]
+    if not parsed:
+        raise ValidationFailed(details={"items": [_("Name at least one item.")]})
+    expected = set(expected_returns(case))
+    done = set(case.returns.values_list("item", flat=True))
+    scope = {t.tid: t for t in scope_terminals(case)}
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for n, entry in enumerate(parsed):
+        problems = []
+        if entry.condition not in Condition.values:
+            problems.append(_("Condition must be one of: %(c)s.") % {"c": ", ".join(Condition.values)})
+        if entry.item not in expected:
+            problems.append(_("%(item)s was not lent under this case.") % {"item": entry.item})
+        elif entry.item in done:
+            problems.append(_("%(item)s was already received.") % {"item": entry.item})
+        elif entry.item in seen:
+            problems.append(_("%(item)s appears twice.") % {"item": entry.item})
+        elif entry.item.startswith("terminal:"):
+            terminal = scope[entry.item.split(":", 1)[1]]
+            if terminal.state in (TerminalState.ACTIVE, TerminalState.IN_REPAIR):
+                problems.append(
+                    _("Terminal %(tid)s must be stopped before it is returned.") % {"tid": terminal.tid}
+                )
+        seen.add(entry.item)
+        if problems:
+            errors[str(n)] = problems
+    if errors:
+        raise ValidationFailed(_("Some returned items are not valid."), details={"items": errors})
+    contract = getattr(case.merchant, "contract", None)
+    prices: dict[str, int] = dict(contract.damage_prices or {}) if contract is not None else {}
+    helper = delegate(actor)
+    now = timezone.now()
+    accessories = {
+        f"accessory:{a.pk}": a
+        for a in Accessory.objects.filter(terminal_id__in=[t.pk for t in scope.values()])
+    }
+    created = []
+    for entry in parsed:
+        if entry.item.startswith("terminal:"):
+            kind = "terminal"
+        else:
+            kind = accessories[entry.item].kind
+        charge = int(prices.get(kind, prices.get("other", 0))) if entry.condition != Condition.GOOD else 0
+        row = ReturnItem.objects.create(
+            case=case,
+            item=entry.item,
+            item_kind=kind,
+            condition=entry.condition,
+            charge_fen=charge,
+            inspected_by=actor.user,
+            inspected_by_name=actor.name,
+            at=now,
+        )
+        created.append(row)
+        record(
+            actor,
+            Change(
+                "case",
+                str(case.pk),
+                "case.return",
+                None,
+                {"item": entry.item, "kind": kind, "condition": entry.condition, "charge_fen": charge},
+                entry.condition,
+            ),
+            at=now,
+        )
+        if kind == "terminal":
+            tid = entry.item.split(":", 1)[1]
+            terminal = Terminal.objects.get(tid=tid)
+            if terminal.state == TerminalState.DEACTIVATED:
+                apply(
+                    helper, tid, "receive_return", reason=_("Returned under case #%(id)s") % {"id": case.pk}
+                )
+        if charge:
+            ledger = optional_module("posfleet.money.ledger")
+            if ledger is not None:
+                ledger.charge(
+                    helper,
+                    case.merchant_id,
+                    "damage_charge",
+                    charge,
+                    ref=f"case:{case.pk}:return:{entry.item}",
+                    memo=f"{entry.item} {entry.condition}",
+                )
+    return created
+
+
+# --- 3. final statement -------------------------------------------------------------------------------
+
+
+def issue_final_statement(actor: Actor, case_id: int) -> Case:
+    """Issue the final reconciliation statement; refused while the scope's money is not cleared."""
+    require_staff(actor, "work_case", "settle_case")
+    case = get_case(actor, case_id, for_update=True)
+    _in_progress(case)
+    outstanding = optional_module("posfleet.settlement.outstanding")
+    if outstanding is None:
+        raise Conflict(_("Settlement check not available."), code="not_available")
+    tids = None if case.kind == CaseKind.CLOSURE else letters.scope_tids(case)
+    answer = outstanding.is_cleared(case.merchant_id, tids=tids)
+    if not answer.cleared:
+        raise Conflict(
+            _("The money of this case is not cleared yet."),
+            code="not_cleared",
+            details={"reasons": answer.reasons},
+        )
+    contract = getattr(case.merchant, "contract", None)
+    date_from: date = (
+        contract.starts_on if contract is not None else timezone.localdate(case.merchant.created_at)
+    )
+    date_to = timezone.localdate()
+    lines = [f"商户：{case.merchant.name}", f"申请编号：{case.pk}", f"对账期间：{date_from} 至 {date_to}"]
+    facts: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
+    statements = optional_module("posfleet.settlement.statements")
+    if statements is not None:
+        rows = list(statements.statement_rows(case.merchant_id, date_from, date_to))
+        facts["rows"] = len(rows)
+        lines.append(f"明细行数：{len(rows)}")
+    bal = balances_of(case.merchant_id)
+    if bal is not None:
+        lines.append(
+            f"未结算：{fen(bal.unsettled_fen)} 元　已结算未付：{fen(bal.settled_unpaid_fen)} 元　"
+            f"押金：{fen(bal.deposit_held_fen)} 元　应付：{fen(bal.amount_due_fen)} 元"
+        )
+    lines.append("结论：交易已全部结算，无未决争议，无冻结资金。")
+    notice_id = letters.issue_statement(delegate(actor), case, lines, facts)
+    now = timezone.now()
+    return update_case(
+        actor,
+        case,
+        "statement",
+        _("final reconciliation statement issued"),
+        statement_issued_at=now,
+        statement_notice_id=notice_id,
+    )
+
+
+# --- 4. money -----------------------------------------------------------------------------------------
+
+
+def _inside_min_term(case: Case, today: date) -> bool:
+    contract = getattr(case.merchant, "contract", None)
+    if contract is None or not contract.min_term_months:
+        return False
+    start = contract.starts_on
+    months = start.month - 1 + contract.min_term_months
+    year, month = start.year + months // 12, months % 12 + 1
+    day = min(start.day, 28)
+    return today < date(year, month, day)
+
+
+def settle(
+    actor: Actor, case_id: int, *, proof: str = "", expected_version: int | None = None
+) -> CaseSettlement:
+    """Penalty if inside the minimum term, then everything due is taken from the deposit and the rest
+    refunded (with its proof); a shortfall stays as an amount due the merchant must pay.
+
+    A deactivation of some terminals keeps the contract and the deposit: its charges are simply due.
+    """
+    require_staff(actor, "settle_case")
+    require_step_up(actor)
+    case = get_case(actor, case_id, for_update=True)
+    check_version(case, expected_version)
+    _in_progress(case)
+    if CaseSettlement.objects.filter(case=case).exists():
+        raise Conflict(_("This case is already settled."), code="already_settled")
+    missing = [i for i in expected_returns(case) if i not in set(case.returns.values_list("item", flat=True))]
+    if missing:
+        raise Conflict(
+            _("Inspect every returned item first; open: %(items)s.") % {"items": ", ".join(missing)},
+            code="returns_open",
+            details={"items": missing},
+        )
+    ledger = optional_module("posfleet.money.ledger")
+    if ledger is None:
+        raise Conflict(_("The ledger is not available."), code="not_available")
+    helper = delegate(actor)
+    proof = (proof or "").strip()
+    contract = getattr(case.merchant, "contract", None)
+    penalty = 0
+    closing = case.kind == CaseKind.CLOSURE
+    if closing and contract is not None and _inside_min_term(case, timezone.localdate()):
+        penalty = int(contract.early_termination_penalty_fen)
+        if penalty > 0:
+            ledger.charge(
+                helper,
+                case.merchant_id,
+                "early_termination_penalty",
+                penalty,
+                ref=f"case:{case.pk}:penalty",
+                memo=f"early termination, case #{case.pk}",
+            )
+    bal = ledger.balances(case.merchant_id)
+    due = bal.amount_due_fen
+    deposit = bal.deposit_held_fen if closing else 0
+    applied = min(due, deposit)
+    refund = deposit - applied
+    if refund > 0 and not proof:
+        raise ValidationFailed(
+            _("Record the proof of the refund (receipt, contract)."),
+            details={"proof": [_("Required when a deposit is refunded.")]},
+        )
+    if applied > 0:
+        ledger.apply_deposit(helper, case.merchant_id, applied, ref=f"case:{case.pk}:deposit_applied")
+    if refund > 0:
+        ledger.refund_deposit(
+            helper, case.merchant_id, refund, ref=f"case:{case.pk}:deposit_refund", proof=proof
+        )
+    damage = sum(case.returns.values_list("charge_fen", flat=True))
+    shortfall = due - applied
+    settlement = CaseSettlement.objects.create(
+        case=case,
+        penalty_fen=penalty,
+        damage_fen=damage,
+        unpaid_fen=max(due - penalty - damage, 0),
+        deposit_fen=deposit,
+        applied_fen=applied,
+        refund_fen=refund,
+        shortfall_fen=shortfall,
+        proof=proof,
+        state=SettlementState.SETTLED if shortfall == 0 else SettlementState.AWAITING_PAYMENT,
+        settled_by_name=actor.name,
+    )
+    update_case(actor, case, "settle", proof or _("settled"), extra=settlement.as_dict())
+    if shortfall:
+        letters.notify(
+            helper,
+            case,
+            f"应付款项通知（申请编号 {case.pk}）",
+            f"押金抵扣后仍有 {fen(shortfall)} 元应付，请付清后办理完结。",
+        )
+    return settlement
+
+
+def record_payment(actor: Actor, case_id: int, amount_fen: int, *, ref: str = "") -> CaseSettlement:
+    """The merchant paid (part of) the shortfall; when nothing is due any more the money is settled."""
+    require_staff(actor, "settle_case")
+    case = get_case(actor, case_id, for_update=True)
+    _in_progress(case)
+    settlement = CaseSettlement.objects.select_for_update(no_key=True).filter(case=case).first()
+    if settlement is None:
+        raise Conflict(_("Settle the case first."), code="not_settled")
+    ledger = optional_module("posfleet.money.ledger")
+    if ledger is None:
+        raise Conflict(_("The ledger is not available."), code="not_available")
+    reference = (ref or "").strip() or f"case:{case.pk}:payment:{settlement.paid_fen + amount_fen}"
+    ledger.record_payment(delegate(actor), case.merchant_id, amount_fen, ref=reference)
+    settlement.paid_fen += amount_fen
+    if ledger.balances(case.merchant_id).amount_due_fen == 0:
+        settlement.state = SettlementState.SETTLED
+    settlement.save(update_fields=["paid_fen", "state"])
+    update_case(
+        actor, case, "payment", reference, extra={"amount_fen": amount_fen, "settlement": settlement.state}
+    )
+    return settlement
+
+
+# --- 5. completion ------------------------------------------------------------------------------------
+
+
+def unbind_settlement_card(actor: Actor, merchant: Merchant, reason: str) -> None:
+    """Clear the stored settlement card (encrypted number and last four), audited without the number."""
+    before = {
+        "settlement_card_last4": merchant.settlement_card_last4,
+        "bound": bool(merchant.settlement_card_enc),
+    }
+    Merchant.objects.filter(pk=merchant.pk).update(settlement_card_enc="", settlement_card_last4="")
+    merchant.settlement_card_enc, merchant.settlement_card_last4 = "", ""
+    record(
+        actor,
+        Change(
+            "merchant",
+            str(merchant.pk),
+            "merchant.unbind_settlement_card",
+            before,
+            {"settlement_card_last4": "", "bound": False},
+            reason,
+        ),
+    )
+
+
+def complete(actor: Actor, case_id: int, *, expected_version: int | None = None) -> Case:
+    """Complete the case when its checklist holds (409 `checklist_incomplete` naming what does not).
+
+    A closure then unbinds the settlement card and closes the merchant; its records are kept.
+    """
+    from posfleet.lifecycle.services import apply_merchant
+
+    require_staff(actor, "work_case")
+    case = get_case(actor, case_id, for_update=True)
+    check_version(case, expected_version)
+    now = timezone.now()
+    if case.kind == CaseKind.SUSPENSION and case.state == CaseState.APPROVED:
+        return update_case(
+            actor, case, "complete", _("suspension over"), state=CaseState.COMPLETED, completed_at=now
+        )
+    _in_progress(case)
+    failing = blocking(case, checklist(case))
+    if failing:
+        raise Conflict(
+            _("The checklist is not complete: %(items)s.") % {"items": ", ".join(i.item for i in failing)},
+            code="checklist_incomplete",
+            details=[i.as_dict() for i in failing],
+        )
+    if case.kind == CaseKind.CLOSURE:
+        require_step_up(actor)
+        helper = delegate(actor)
+        reason = _("Closure case #%(id)s completed") % {"id": case.pk}
+        merchant = Merchant.objects.select_for_update(no_key=True).get(pk=case.merchant_id)
+        if merchant.settlement_card_enc or merchant.settlement_card_last4:
+            unbind_settlement_card(helper, merchant, reason)
+        if merchant.state == MerchantState.CLOSING:
+            apply_merchant(helper, merchant.pk, "close", reason=reason)
+    update_case(actor, case, "complete", _("checklist complete"), state=CaseState.COMPLETED, completed_at=now)
+    letters.notify(
+        delegate(actor),
+        case,
+        f"{letters.KIND_ZH.get(case.kind, case.kind)}已办结（申请编号 {case.pk}）",
+        "您的申请已全部办结。相关记录将按规定保存。",
+    )
+    return case

@@ -1,0 +1,133 @@
+"""Materials: uploads checked by content (magic bytes, not the name), size-limited, stored under a
+generated name outside the web root with their SHA-256. A merchant sees only their own cases' files.
+
+Only PDF, JPEG and PNG are accepted: what reviewers can open safely in a browser preview.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from posfleet.audit.services import Change, record
+from posfleet.cases.choices import FINAL_STATES, CaseState, MaterialType
+from posfleet.cases.models import Material, files_dir
+from posfleet.cases.services.common import get_case, portal_merchant_id, require, update_case
+from posfleet.core.actor import Actor
+from posfleet.core.errors import InvalidTransition, NotFound, ValidationFailed
+
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
+    (b"%PDF-", "application/pdf", ".pdf"),
+    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
+)
+
+
+def max_bytes() -> int:
+    return int(getattr(settings, "CASE_MATERIAL_MAX_BYTES", DEFAULT_MAX_BYTES))
+
+
+def sniff(head: bytes) -> tuple[str, str] | None:
+    """(content type, extension) from the first bytes, or None if the file is not PDF, JPEG or PNG."""
+    for magic, content_type, ext in SIGNATURES:
+        if head.startswith(magic):
+            return content_type, ext
+    return None
+
+
+def _read_limited(upload: Any, limit: int) -> bytes:
+    declared = getattr(upload, "size", None)
+    if isinstance(declared, int) and declared > limit:
+        raise _too_big(limit)
+    if hasattr(upload, "chunks"):
+        parts: list[bytes] = []
+        total = 0
+        for chunk in upload.chunks():
+            total += len(chunk)
+            if total > limit:
+                raise _too_big(limit)
+            parts.append(chunk)
+        return b"".join(parts)
+    data = upload.read(limit + 1)
+    if len(data) > limit:
+        raise _too_big(limit)
+    return bytes(data)
+
+
+def _too_big(limit: int) -> ValidationFailed:
+    return ValidationFailed(
+        _("The file is too large."),
+        details={"file": [_("At most %(mb)s MB.") % {"mb": round(limit / 1024 / 1024, 1)}]},
+    )
+
+
+def add_material(actor: Actor, case_id: int, type: str, uploaded_file: Any) -> Material:
+    """Attach one file; a case waiting for materials goes back to review when something arrives."""
+    case = get_case(actor, case_id, for_update=True)
+    if portal_merchant_id(actor) is None:
+        require(actor, "file_case", "review_case", "work_case")
+    if type not in MaterialType.values:
+        raise ValidationFailed(details={"type": [", ".join(MaterialType.values)]})
+    if uploaded_file is None:
+        raise ValidationFailed(details={"file": [_("This field is required.")]})
+    if case.state in FINAL_STATES:
+        raise InvalidTransition(_("This case is closed; no more materials can be added."))
+    data = _read_limited(uploaded_file, max_bytes())
+    if not data:
+        raise ValidationFailed(_("The file is empty."), details={"file": [_("The file is empty.")]})
+    kind = sniff(data[:16])
+    if kind is None:
+        raise ValidationFailed(
+            _("Only PDF, JPEG and PNG files are accepted."),
+            details={"file": [_("The content is not a PDF, JPEG or PNG file.")]},
+        )
+    content_type, ext = kind
+    digest = hashlib.sha256(data).hexdigest()
+    stored = uuid.uuid4().hex + ext
+    (files_dir("materials") / stored).write_bytes(data)
+    original = str(getattr(uploaded_file, "name", "") or "")[-255:]
+    material = Material.objects.create(
+        case=case,
+        type=type,
+        stored_name=stored,
+        original_name=original,
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+        uploaded_by=actor.user,
+        uploaded_by_name=actor.name,
+    )
+    after = {
+        "material_id": material.pk,
+        "type": type,
+        "content_type": content_type,
+        "size": len(data),
+        "sha256": digest,
+        "name": original,
+    }
+    record(actor, Change("case", str(case.pk), "case.material_add", None, after, type))
+    if case.state == CaseState.NEEDS_MATERIALS:
+        update_case(actor, case, "resubmit", _("materials received"), state=CaseState.SUBMITTED)
+    return material
+
+
+def get_material(actor: Actor, material_id: int) -> Material:
+    """A material the actor may see (the caller streams `material.path`)."""
+    material = Material.objects.select_related("case").filter(pk=material_id).first()
+    if material is None:
+        raise NotFound(_("No such material."))
+    get_case(actor, material.case_id)  # raises NotFound if the case is not the actor's to see
+    return material
+
+
+def read_material(actor: Actor, material_id: int) -> tuple[Material, bytes]:
+    material = get_material(actor, material_id)
+    try:
+        return material, material.path.read_bytes()
+    except FileNotFoundError:
+        raise NotFound(_("The stored file is missing.")) from None

@@ -1,0 +1,303 @@
+"""Review: approve, reject or ask for materials, always with a reason the merchant sees.
+
+Approval carries out what the contract says, in the same transaction as the decision:
+- suspension: a `merchant_suspension` hold from the expected start to the expected end on each
+  terminal, the contract's suspension fee, a confirmation letter, a reminder before the end;
+- reactivation: the suspension holds on its terminals are released (they may transact at once), the
+  reactivation fee, a letter; the suspension cases of those terminals are completed with it;
+- deactivation / closure: the case moves to `in_progress` and its checklist starts (closure.py).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from posfleet.cases.choices import REVIEWABLE_STATES, CaseKind, CaseState, CommentKind, Decision
+from posfleet.cases.models import Case, CaseComment
+from posfleet.cases.services import letters
+from posfleet.cases.services.common import (
+    check_version,
+    delegate,
+    get_case,
+    optional_module,
+    require_staff,
+    update_case,
+)
+from posfleet.core.actor import Actor
+from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
+
+REMINDER_BEFORE = timedelta(days=1)
+
+
+def decide(
+    actor: Actor, case_id: int, decision: str, reason: str, *, expected_version: int | None = None
+) -> Case:
+    """Record the reviewer's decision and carry out its consequences (see the module doc)."""
+    from posfleet.lifecycle.services import require_reason
+
+    require_staff(actor, "review_case")
+    if decision not in Decision.values:
+        raise ValidationFailed(details={"decision": [", ".join(Decision.values)]})
+    text = require_reason(reason)
+    case = get_case(actor, case_id, for_update=True)
+    check_version(case, expected_version)
+    if case.state not in REVIEWABLE_STATES:
+        raise InvalidTransition(
+            _("This case is %(state)s; only submitted cases can be decided.")
+            % {"state": case.get_state_display()},
+            details={"state": case.state},
+        )
+    now = timezone.now()
+    common = {"decision_reason": text, "decided_at": now, "decided_by": actor.user}
+    if decision == Decision.REJECT:
+        update_case(
+            actor, case, "reject", text, extra={"decision": decision}, state=CaseState.REJECTED, **common
+        )
+        _tell(actor, case, _("Your request was rejected"), "申请未通过", text)
+        return case
+    if decision == Decision.NEED_MATERIALS:
+        update_case(
+            actor,
+            case,
+            "need_materials",
+            text,
+            extra={"decision": decision},
+            state=CaseState.NEEDS_MATERIALS,
+            **common,
+        )
+        _tell(actor, case, _("Please provide more materials"), "需补充材料", text)
+        return case
+    missing = case.missing_materials()
+    if missing:
+        raise Conflict(
+            _("Required materials are missing: %(m)s.") % {"m": ", ".join(missing)},
+            code="materials_missing",
+            details={"missing_materials": missing},
+        )
+    helper = delegate(actor)
+    if case.kind == CaseKind.SUSPENSION:
+        _approve_suspension(actor, helper, case, text, common, now)
+    elif case.kind == CaseKind.REACTIVATION:
+        _approve_reactivation(actor, helper, case, text, common, now)
+    else:
+        effective = _effective_from_plan(case, now)
+        update_case(
+            actor,
+            case,
+            "approve",
+            text,
+            extra={"decision": decision},
+            state=CaseState.IN_PROGRESS,
+            effective_at=effective,
+            **common,
+        )
+        letter_id = letters.issue_confirmation(helper, case)
+        Case.objects.filter(pk=case.pk).update(letter_notice_id=letter_id)
+        case.letter_notice_id = letter_id
+    _tell(actor, case, _("Your request was approved"), "申请已通过", text)
+    return case
+
+
+def _tell(actor: Actor, case: Case, title_en: object, title_zh: str, reason: str) -> None:
+    """The merchant sees the decision and its reason: a case comment and a notice."""
+    zh = letters.KIND_ZH.get(case.kind, case.kind)
+    CaseComment.objects.create(
+        case=case,
+        author=actor.user,
+        author_name=actor.name,
+        kind=CommentKind.NOTICE,
+        body=f"{title_en}: {reason}",
+        visible_to_merchant=True,
+    )
+    letters.notify(delegate(actor), case, f"{zh}{title_zh}（申请编号 {case.pk}）", f"{title_zh}：{reason}")
+
+
+def _effective_from_plan(case: Case, now: datetime) -> datetime | None:
+    """The planned date's start (local midnight) when it is in the future; None means 'immediately'."""
+    if case.planned_date is None or case.planned_date <= timezone.localdate(now):
+        return None
+    tz = timezone.get_current_timezone()
+    return datetime.combine(case.planned_date, datetime.min.time(), tzinfo=tz)
+
+
+def _contract_fee(case: Case, field: str) -> int:
+    contract = getattr(case.merchant, "contract", None)
+    return int(getattr(contract, field, 0) or 0) if contract is not None else 0
+
+
+def _charge(helper: Actor, case: Case, kind: str, amount: int, memo: str) -> None:
+    if amount <= 0:
+        return
+    ledger = optional_module("posfleet.money.ledger")
+    if ledger is None:
+        return
+    ledger.charge(helper, case.merchant_id, kind, amount, ref=f"case:{case.pk}:{kind}", memo=memo)
+
+
+def _approve_suspension(
+    actor: Actor, helper: Actor, case: Case, text: str, common: dict[str, object], now: datetime
+) -> None:
+    from posfleet.lifecycle.holds import place_hold
+
+    if case.ends_at is None or case.ends_at <= now:
+        raise Conflict(
+            _("The requested suspension has already ended; ask the merchant for new dates."),
+            code="window_passed",
+        )
+    start = max(case.starts_at or now, now)
+    for link in case.scope.select_related("terminal").order_by("id"):
+        hold = place_hold(
+            helper,
+            kind="merchant_suspension",
+            reason=_("Suspension case #%(id)s: %(reason)s") % {"id": case.pk, "reason": case.reason},
+            tid=link.terminal.tid,
+            starts_at=start,
+            ends_at=case.ends_at,
+        )
+        link.hold_id = hold.pk
+        link.save(update_fields=["hold_id"])
+    fee = _contract_fee(case, "suspension_fee_fen")
+    update_case(
+        actor,
+        case,
+        "approve",
+        text,
+        extra={"decision": "approve", "fee_fen": fee},
+        state=CaseState.APPROVED,
+        **common,
+    )
+    _charge(helper, case, "suspension_fee", fee, f"suspension case #{case.pk}")
+    letter_id = letters.issue_confirmation(helper, case, fee_fen=fee)
+    Case.objects.filter(pk=case.pk).update(letter_notice_id=letter_id)
+    case.letter_notice_id = letter_id
+    schedule_reminder(case)
+
+
+def _approve_reactivation(
+    actor: Actor, helper: Actor, case: Case, text: str, common: dict[str, object], now: datetime
+) -> None:
+    from posfleet.lifecycle.holds import release_hold
+    from posfleet.lifecycle.models import Hold
+
+    tids = letters.scope_tids(case)
+    holds = list(
+        Hold.objects.filter(
+            kind="merchant_suspension", on_merchant=False, terminal__tid__in=tids, released_at__isnull=True
+        )
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .order_by("id")
+    )
+    released = []
+    for hold in holds:
+        release_hold(helper, hold.pk, reason=_("Reactivation case #%(id)s") % {"id": case.pk})
+        released.append(hold.pk)
+    fee = _contract_fee(case, "reactivation_fee_fen")
+    update_case(
+        actor,
+        case,
+        "approve",
+        text,
+        extra={"decision": "approve", "fee_fen": fee, "released_holds": released},
+        state=CaseState.COMPLETED,
+        completed_at=now,
+        **common,
+    )
+    _charge(helper, case, "reactivation_fee", fee, f"reactivation case #{case.pk}")
+    letter_id = letters.issue_confirmation(helper, case, fee_fen=fee)
+    Case.objects.filter(pk=case.pk).update(letter_notice_id=letter_id)
+    case.letter_notice_id = letter_id
+    # The suspension cases whose holds were all released by this reactivation are done.
+    for susp in (
+        Case.objects.select_for_update(no_key=True)
+        .filter(kind=CaseKind.SUSPENSION, state=CaseState.APPROVED, scope__hold_id__in=released)
+        .distinct()
+        .order_by("id")
+    ):
+        open_left = susp.scope.exclude(hold_id__in=released).filter(
+            hold_id__in=Hold.objects.filter(released_at__isnull=True)
+            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+            .values("id")
+        )
+        if not open_left.exists():
+            update_case(
+                helper,
+                susp,
+                "complete",
+                _("Reactivated by case #%(id)s") % {"id": case.pk},
+                state=CaseState.COMPLETED,
+                completed_at=now,
+            )
+
+
+# --- reminders ----------------------------------------------------------------------------------------
+
+
+def reminder_due_at(case: Case) -> datetime | None:
+    """When to remind the merchant that the suspension ends: a day before, or half-way if shorter."""
+    if case.ends_at is None:
+        return None
+    start = case.starts_at or case.created_at
+    lead = min(REMINDER_BEFORE, (case.ends_at - start) / 2)
+    return case.ends_at - lead
+
+
+def schedule_reminder(case: Case) -> None:
+    """After commit, schedule the reminder job at its time (the job itself is idempotent)."""
+    due = reminder_due_at(case)
+    if due is None:
+        return
+    case_id = case.pk
+
+    def _enqueue() -> None:
+        from posfleet.cases import tasks
+
+        if due <= timezone.now():
+            tasks.suspension_reminder(case_id)
+        else:
+            tasks.suspension_reminder.schedule(args=(case_id,), eta=due)
+
+    transaction.on_commit(_enqueue)
+
+
+def send_reminder(case_id: int, now: datetime | None = None) -> bool:
+    """Send the end-of-suspension reminder once; False when not due, already sent, or no longer relevant."""
+    now = now or timezone.now()
+    case = Case.objects.select_for_update(no_key=True).select_related("merchant").filter(pk=case_id).first()
+    if case is None or case.kind != CaseKind.SUSPENSION or case.state != CaseState.APPROVED:
+        return False
+    if case.reminder_sent_at is not None:
+        return False
+    due = reminder_due_at(case)
+    if due is None or due > now or (case.ends_at is not None and case.ends_at <= now):
+        return False
+    system = Actor.system("worker", name="cases reminder")
+    end = letters._fmt(case.ends_at)
+    notice_id = letters.notify(
+        system,
+        case,
+        f"停机即将到期提醒（申请编号 {case.pk}）",
+        f"您的停机预计于 {end} 结束。如需恢复使用，请提交停机解除申请。",
+        kind="reminder",
+    )
+    update_case(
+        system, case, "reminder", "suspension ends soon", extra={"notice_id": notice_id}, reminder_sent_at=now
+    )
+    return True
+
+
+def due_reminder_ids(now: datetime | None = None) -> list[int]:
+    """Suspension cases whose reminder is due and not sent (the sweep that backs up scheduled jobs)."""
+    now = now or timezone.now()
+    ids = []
+    for case in Case.objects.filter(
+        kind=CaseKind.SUSPENSION, state=CaseState.APPROVED, reminder_sent_at__isnull=True, ends_at__gt=now
+    ).only("id", "starts_at", "ends_at", "created_at"):
+        due = reminder_due_at(case)
+        if due is not None and due <= now:
+            ids.append(case.pk)
+    return ids

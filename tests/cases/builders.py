@@ -1,0 +1,79 @@
+"""Builders for case tests: portal users, minimal valid files, filed and approved cases."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from posfleet.accounts.models import MerchantUser
+from posfleet.cases import services
+from posfleet.cases.choices import REQUIRED_MATERIALS, CaseKind
+from posfleet.cases.models import Case
+from posfleet.core.actor import Actor
+from posfleet.registry.models import Merchant
+from tests import builders
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+
+def pdf(name: str = "form.pdf", data: bytes = PDF) -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="application/pdf")
+
+
+def portal_actor(merchant: Merchant, username: str = "") -> Actor:
+    u = User.objects.create_user(
+        username=username or f"m{merchant.pk}-{User.objects.count()}", password="pw-123456"
+    )
+    MerchantUser.objects.create(user=u, merchant=merchant)
+    return Actor.for_user(u, "portal")
+
+
+def window(hours_from_now: float = 1, length_hours: float = 48) -> dict[str, Any]:
+    start = timezone.now() + timedelta(hours=hours_from_now)
+    return {"starts_at": start, "ends_at": start + timedelta(hours=length_hours)}
+
+
+def file(actor: Actor | None = None, **kwargs: Any) -> Case:
+    kind = kwargs.setdefault("kind", CaseKind.SUSPENSION)
+    if "merchant_id" not in kwargs:
+        raise TypeError("merchant_id is required")
+    kwargs.setdefault(
+        "reason",
+        {"suspension": "maintenance", "reactivation": "business_resumed"}.get(kind, "business_change"),
+    )
+    if kind == CaseKind.SUSPENSION and "starts_at" not in kwargs:
+        kwargs.update(window())
+    with transaction.atomic():
+        return services.file_case(actor or builders.actor("agent"), services.CaseInput(**kwargs))
+
+
+def upload_required(case: Case, actor: Actor | None = None) -> None:
+    a = actor or builders.actor("agent")
+    for kind in REQUIRED_MATERIALS[case.kind]:
+        with transaction.atomic():
+            services.add_material(a, case.pk, kind, pdf(f"{kind}.pdf"))
+
+
+def decide(case: Case, decision: str = "approve", actor: Actor | None = None, reason: str = "ok") -> Case:
+    with transaction.atomic():
+        return services.decide(actor or builders.actor("reviewer"), case.pk, decision, reason)
+
+
+def approved(kind: str, merchant: Merchant, tids: list[str], **kwargs: Any) -> Case:
+    case = file(kind=kind, merchant_id=merchant.pk, terminals=tids, **kwargs)
+    upload_required(case)
+    return decide(case)
+
+
+def bytes_io(data: bytes, name: str = "x.bin") -> io.BytesIO:
+    f = io.BytesIO(data)
+    f.name = name  # type: ignore[attr-defined]
+    return f
