@@ -1,0 +1,236 @@
+"""Lifecycle endpoints: terminal and merchant actions, holds, the eligibility answer, refused attempts.
+
+Every action goes through `lifecycle.services.apply()`/`apply_merchant()` and every hold through
+`lifecycle.holds`, which check permission, step-up (403 `step_up_required` unless the token is elevated
+by `X-OTP`), the transition table and the version. `If-Match: "3"` (or `W/"3"`) becomes the expected
+version, so a stale client gets 409 `stale_version` and nothing is written; responses carry an ETag.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+
+from posfleet.api import schemas as s
+from posfleet.api.auth import actor_of
+from posfleet.api.common import DEFAULT_LIMIT, actor_with, if_match, keyset_page, set_etag
+from posfleet.api.idempotency import idempotent
+from posfleet.api.registry import ERRORS, _merchant_qs, _terminal_detail
+from posfleet.core.errors import ValidationFailed
+from posfleet.lifecycle import eligibility, holds, services, transitions
+from posfleet.lifecycle.models import Hold, RefusedAttempt
+from posfleet.registry.models import Merchant, Terminal
+
+router = Router(tags=["lifecycle"])
+
+
+# --- terminal actions ---------------------------------------------------------------------------------
+def _terminal_response(tid: str, response: HttpResponse) -> dict[str, Any]:
+    terminal = Terminal.objects.select_related("model", "merchant").get(tid=tid)
+    set_etag(response, terminal.version)
+    return _terminal_detail(terminal)
+
+
+@router.post("/terminals/{tid}/allocate", response={200: s.TerminalDetailOut, **ERRORS})
+@idempotent
+def allocate(request: HttpRequest, tid: str, payload: s.AllocateIn, response: HttpResponse) -> Any:
+    """Bind an in-stock terminal to a merchant (state `allocated`)."""
+    actor = actor_of(request)
+    expected = if_match(request)
+    with transaction.atomic():
+        merchant = Merchant.objects.filter(pk=payload.merchant_id).first()
+        if merchant is None:
+            raise ValidationFailed(
+                _("No merchant %(id)s.") % {"id": payload.merchant_id},
+                details={"merchant_id": [_("No such merchant.")]},
+            )
+        services.apply(
+            actor, tid, "allocate", reason=payload.reason, expected_version=expected, merchant=merchant
+        )
+    return _terminal_response(tid, response)
+
+
+def _terminal_action(action: str, doc: str) -> Callable[..., Any]:
+    def handler(request: HttpRequest, tid: str, payload: s.ReasonIn, response: HttpResponse) -> Any:
+        actor = actor_of(request)
+        expected = if_match(request)
+        with transaction.atomic():
+            services.apply(actor, tid, action, reason=payload.reason, expected_version=expected)
+        return _terminal_response(tid, response)
+
+    handler.__name__ = f"terminal_{action}"
+    handler.__doc__ = doc
+    return handler
+
+
+TERMINAL_ACTIONS = {
+    t.action: str(t.label) for t in transitions.TABLE if t.action != transitions.ALLOCATE.action
+}
+for _action in TERMINAL_ACTIONS:
+    _sensitive = any(t.sensitive for t in transitions.TABLE if t.action == _action)
+    _doc = f"Lifecycle action `{_action}` (see the transition table)." + (
+        " Sensitive: needs step-up (`X-OTP`)." if _sensitive else ""
+    )
+    router.post(
+        f"/terminals/{{tid}}/{_action}",
+        response={200: s.TerminalDetailOut, **ERRORS},
+        operation_id=f"terminal_{_action}",
+    )(idempotent(_terminal_action(_action, _doc)))
+
+
+# --- merchant actions ---------------------------------------------------------------------------------
+def _merchant_action(action: str, doc: str) -> Callable[..., Any]:
+    def handler(request: HttpRequest, merchant_id: int, payload: s.ReasonIn, response: HttpResponse) -> Any:
+        actor = actor_of(request)
+        expected = if_match(request)
+        with transaction.atomic():
+            services.apply_merchant(
+                actor, merchant_id, action, reason=payload.reason, expected_version=expected
+            )
+        merchant = _merchant_qs().get(pk=merchant_id)
+        set_etag(response, merchant.version)
+        return s.merchant_out(merchant)
+
+    handler.__name__ = f"merchant_{action}"
+    handler.__doc__ = doc
+    return handler
+
+
+for _action in transitions.MERCHANT_ACTIONS:
+    _sensitive = any(t.sensitive for t in transitions.MERCHANT_TABLE if t.action == _action)
+    _doc = f"Merchant lifecycle action `{_action}`." + (
+        " Sensitive: needs step-up (`X-OTP`)." if _sensitive else ""
+    )
+    router.post(
+        f"/merchants/{{merchant_id}}/{_action}",
+        response={200: s.MerchantOut, **ERRORS},
+        operation_id=f"merchant_{_action}",
+    )(idempotent(_merchant_action(_action, _doc)))
+
+
+# --- holds --------------------------------------------------------------------------------------------
+def _hold_qs() -> Any:
+    return Hold.objects.select_related("terminal", "placed_by")
+
+
+def _hold_response(hold_id: int, response: HttpResponse) -> dict[str, Any]:
+    hold = _hold_qs().get(pk=hold_id)
+    set_etag(response, hold.version)
+    response["Location"] = f"/api/v1/holds/{hold.pk}"
+    return s.hold_out(hold)
+
+
+@router.post("/terminals/{tid}/holds", response={201: s.HoldOut, **ERRORS})
+@idempotent
+def hold_terminal(request: HttpRequest, tid: str, payload: s.HoldIn, response: HttpResponse) -> Any:
+    """Put a hold on one terminal. risk_freeze and compliance holds need step-up."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        hold = holds.place_hold(
+            actor,
+            kind=payload.kind,
+            reason=payload.reason,
+            tid=tid,
+            starts_at=payload.starts_at,
+            ends_at=payload.ends_at,
+        )
+    return Status(201, _hold_response(hold.pk, response))
+
+
+@router.post("/merchants/{merchant_id}/holds", response={201: s.HoldOut, **ERRORS})
+@idempotent
+def hold_merchant(request: HttpRequest, merchant_id: int, payload: s.HoldIn, response: HttpResponse) -> Any:
+    """Put a hold on a merchant: all its terminals are refused while it is in force."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        hold = holds.place_hold(
+            actor,
+            kind=payload.kind,
+            reason=payload.reason,
+            merchant_id=merchant_id,
+            starts_at=payload.starts_at,
+            ends_at=payload.ends_at,
+        )
+    return Status(201, _hold_response(hold.pk, response))
+
+
+@router.post("/holds/{hold_id}/release", response={200: s.HoldOut, **ERRORS})
+@idempotent
+def release(request: HttpRequest, hold_id: int, payload: s.ReasonIn, response: HttpResponse) -> Any:
+    """End one hold now; other holds stay. 409 `hold_ended` if it has already ended."""
+    actor = actor_of(request)
+    expected = if_match(request)
+    with transaction.atomic():
+        holds.release_hold(actor, hold_id, reason=payload.reason, expected_version=expected)
+    return _hold_response(hold_id, response)
+
+
+@router.get("/holds/{hold_id}", response={200: s.HoldOut, **ERRORS})
+def get_hold(request: HttpRequest, hold_id: int, response: HttpResponse) -> Any:
+    actor_with(request, "view_fleet")
+    return _hold_response(holds.get_hold(hold_id).pk, response)
+
+
+@router.get("/holds", response={200: s.HoldPage, **ERRORS})
+def list_holds(
+    request: HttpRequest,
+    terminal: str | None = None,
+    merchant_id: int | None = None,
+    kind: str | None = None,
+    active: bool | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Any:
+    """Holds by id. `terminal` (TID): holds on that terminal; `merchant_id`: holds on the merchant itself;
+    `active=true`: in force now or scheduled, `active=false`: ended or released."""
+    actor_with(request, "view_fleet")
+    qs = _hold_qs()
+    if terminal:
+        qs = qs.filter(terminal__tid=terminal)
+    if merchant_id is not None:
+        qs = qs.filter(on_merchant=True, merchant_id=merchant_id)
+    if kind:
+        qs = qs.filter(kind=kind)
+    now = timezone.now()
+    if active is not None:
+        live = Q(released_at__isnull=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        qs = qs.filter(live) if active else qs.exclude(live)
+    rows, next_cursor = keyset_page(qs, cursor, limit)
+    return {"items": [s.hold_out(h, now) for h in rows], "next_cursor": next_cursor}
+
+
+# --- the answer ---------------------------------------------------------------------------------------
+@router.get("/terminals/{tid}/eligibility", response={200: s.EligibilityOut, **ERRORS})
+def terminal_eligibility(request: HttpRequest, tid: str) -> Any:
+    """May this terminal transact now? Refusals list every reason and the first ISO 8583 response code
+    (97 unknown/unbound, 03 merchant, 58 terminal). A refusal is counted; the allowed path writes nothing."""
+    actor_with(request, "view_fleet")
+    answer = eligibility.may_transact(tid)
+    data = answer.as_dict()
+    if not answer.allowed:
+        RefusedAttempt.objects.create(
+            tid=tid[:8], response_code=answer.iso_response_code, reasons=data["reasons"]
+        )
+    return data
+
+
+@router.get("/refused-attempts", response={200: s.RefusedAttemptPage, **ERRORS})
+def refused_attempts(
+    request: HttpRequest, tid: str | None = None, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+) -> Any:
+    """Counted refusals, newest first, for monitoring stopped terminals."""
+    actor_with(request, "view_fleet")
+    qs = RefusedAttempt.objects.all()
+    if tid:
+        qs = qs.filter(tid=tid)
+    rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
+    items = [
+        {"id": r.pk, "tid": r.tid, "at": r.at, "response_code": r.response_code, "reasons": r.reasons}
+        for r in rows
+    ]
+    return {"items": items, "next_cursor": next_cursor}
