@@ -151,15 +151,10 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
     remembered = recall_form(request, here) if request.method == "GET" else None
     form = BulkConfirmForm(request.POST if request.method == "POST" else None, initial=remembered or {})
     actor = console_actor(request)
-    rows = [
-        {
-            "terminal": t,
-            "move": transitions.find(t.state, name) if op_kind == "apply" else None,
-        }
-        for t in terminals
-    ]
-    sensitive = (op_kind == "hold" and name in SENSITIVE_HOLD_KINDS) or (
-        op_kind == "apply" and any(r["move"] is not None and r["move"].sensitive for r in rows)
+    moves = [transitions.find(t.state, name) if op_kind == "apply" else None for t in terminals]
+    rows = [{"terminal": t, "move": move} for t, move in zip(terminals, moves, strict=True)]
+    sensitive = (op_kind == "hold" and name in SENSITIVE_HOLD_KINDS) or any(
+        m is not None and m.sensitive for m in moves
     )
     context = {
         "key": key,
