@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
@@ -128,7 +129,8 @@ def _letter(merchant_obj, settings, name="letter.pdf"):
 
     folder = Path(settings.VAR_DIR) / "files" / "letters"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(b"%PDF-1.4 test letter")
+    data = b"%PDF-1.4 test letter"
+    (folder / name).write_bytes(data)
     n = Notice.objects.count() + 1
     return Notice.objects.create(
         merchant=merchant_obj,
@@ -138,6 +140,7 @@ def _letter(merchant_obj, settings, name="letter.pdf"):
         code_hint="AB",
         phone_last4="8000",
         pdf_path=name,
+        pdf_sha256=hashlib.sha256(data).hexdigest(),
     )
 
 

@@ -149,3 +149,22 @@ def attach_errors(form: forms.Form, details: Any) -> bool:
             form.add_error(target, str(msg))
             landed = True
     return landed
+
+
+#: How the checklist items read in both UIs (the API keeps the codes).
+CHECKLIST_LABELS: dict[str, Any] = {
+    "terminals_stopped": _("Terminals stopped"),
+    "money_cleared": _("Money cleared (settled, no dispute, statement issued)"),
+    "data_exported": _("Transaction data exported"),
+    "equipment_returned": _("Equipment returned and inspected"),
+    "keys_destroyed": _("Keys destroyed (two custodians)"),
+    "money_settled": _("Penalty, deductions and refund settled"),
+    "account_closed": _("Account closed (balance zero, card unbound)"),
+}
+
+
+def labelled_checklist(items: Iterable[Any]) -> list[dict[str, Any]]:
+    return [
+        {"item": i.item, "ok": i.ok, "why": i.why, "label": CHECKLIST_LABELS.get(i.item, i.item)}
+        for i in items
+    ]

@@ -7,10 +7,8 @@ answered by a service or by a query scoped to `request.merchant_id` (see views_u
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.db.models import Q
@@ -24,11 +22,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.accounts.models import merchant_id_of
 from posfleet.cases.models import Case
+from posfleet.core.errors import NotFound
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold
-from posfleet.notices.models import Notice
+from posfleet.notices import services as notice_services
 from posfleet.portal.forms import PortalLoginForm
-from posfleet.portal.views_util import merchant_view
+from posfleet.portal.views_util import merchant_view, portal_actor
 from posfleet.registry.models import Merchant, Terminal
 
 TERMINALS_SHOWN = 100
@@ -101,8 +100,7 @@ def _recent_cases(request: HttpRequest) -> list[Case]:
 @merchant_view
 def notices(request: HttpRequest) -> HttpResponse:
     """Every notice and letter the institution sent me, newest first, with downloads."""
-    merchant_id = request.merchant_id  # type: ignore[attr-defined]
-    items = list(Notice.objects.filter(merchant_id=merchant_id).order_by("-created_at", "-id")[:200])
+    items = notice_services.list_notices(portal_actor(request))
     today = timezone.localdate()
     return render(
         request,
@@ -114,25 +112,17 @@ def notices(request: HttpRequest) -> HttpResponse:
 @merchant_view
 def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
     """A letter's PDF; another merchant's notice is not found (404), whatever its id."""
-    merchant_id = request.merchant_id  # type: ignore[attr-defined]
-    notice = Notice.objects.filter(pk=notice_id, merchant_id=merchant_id).first()
-    pdf = _pdf_bytes(notice) if notice is not None else None
-    if notice is None or not pdf:
-        raise Http404
-    response = HttpResponse(bytes(pdf), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="letter-{notice.pk}.pdf"'
+    try:
+        notice, pdf = notice_services.notice_pdf(portal_actor(request), notice_id)
+    except NotFound:
+        raise Http404 from None
+    return pdf_response(pdf, f"letter-{notice.pk}.pdf")
+
+
+def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def _pdf_bytes(notice: Any) -> bytes | None:
-    """The stored PDF of a letter (under VAR_DIR/files/letters), or None if it has none."""
-    if not notice.pdf_path:
-        return None
-    base = (Path(settings.VAR_DIR) / "files" / "letters").resolve()
-    path = (base / notice.pdf_path).resolve()
-    if base not in path.parents or not path.is_file():
-        return None
-    return path.read_bytes()
 
 
 @merchant_view

@@ -11,8 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.http.response import HttpResponseBase
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,7 +23,7 @@ from posfleet.cases.forms import CaseRequestForm, MaterialForm, attach_errors
 from posfleet.cases.models import Case
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.notices.models import Notice
-from posfleet.portal.views import _pdf_bytes
+from posfleet.portal.views import pdf_response
 from posfleet.portal.views_util import merchant_view, portal_actor
 from posfleet.registry.models import Terminal
 
@@ -110,9 +109,11 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     from posfleet.cases.choices import MaterialType
 
     labels = dict(MaterialType.choices)
-    letter = None
-    if case.letter_notice_id:
-        letter = Notice.objects.filter(pk=case.letter_notice_id, merchant_id=case.merchant_id).first()
+    letters = list(
+        Notice.objects.filter(case_id=case.pk, merchant_id=case.merchant_id)
+        .exclude(pdf_path="")
+        .order_by("id")
+    )
     export = getattr(case, "export", None) if case.is_stop else None
     from posfleet.cases.choices import Reason
 
@@ -123,9 +124,10 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "materials": list(case.materials.order_by("id")),
         "missing": [(m, labels.get(m, m)) for m in case.missing_materials()],
         "checklist": case_services.checklist(case) if case.is_stop else [],
-        "timeline": case_services.timeline(case),
+        "timeline": case_services.timeline(case, for_merchant=True),
         "comments": list(case.comments.filter(visible_to_merchant=True).order_by("id")),
-        "letter": letter,
+        "letter": letters[-1] if letters else None,
+        "letters": letters,
         "export": export,
         "export_done": export is not None and export.state == ExportState.DONE,
         "material_form": MaterialForm(),
@@ -167,31 +169,24 @@ def case_material(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @merchant_view
 def case_letter(request: HttpRequest, case_id: int) -> HttpResponse:
-    case = _my_case(request, case_id)
-    notice = None
-    if case.letter_notice_id:
-        notice = Notice.objects.filter(pk=case.letter_notice_id, merchant_id=case.merchant_id).first()
-    pdf = _pdf_bytes(notice) if notice is not None else None
-    if not pdf:
-        raise Http404
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="case-{case.pk}-letter.pdf"'
-    return response
+    try:
+        notice, pdf = case_services.letter_pdf(portal_actor(request), case_id)
+    except NotFound:
+        raise Http404 from None
+    return pdf_response(pdf, f"case-{case_id}-letter-{notice.pk}.pdf")
 
 
 @merchant_view
-def case_export(request: HttpRequest, case_id: int) -> HttpResponseBase:
+def case_export(request: HttpRequest, case_id: int) -> HttpResponse:
     """The data export (my transaction history as CSV) once the worker has built it, with its SHA-256."""
-    case = _my_case(request, case_id)
-    export = getattr(case, "export", None)
-    path = export.path if export is not None and export.state == ExportState.DONE else None
-    if path is None or not path.is_file():
-        raise Http404
-    response = FileResponse(
-        path.open("rb"),
-        content_type="text/csv",
-        as_attachment=True,
-        filename=f"case-{case.pk}-transactions.csv",
-    )
-    response["X-Content-SHA256"] = export.sha256  # type: ignore[union-attr]
+    try:
+        export, data = case_services.export_file(portal_actor(request), case_id)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return HttpResponseRedirect(reverse("portal:case", args=[case_id]))
+    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="case-{case_id}-transactions.csv"'
+    response["X-Content-SHA256"] = export.sha256
     return response
