@@ -35,7 +35,7 @@ class TestFile:
         assert b"kind=suspension" in response.content
 
     def test_suspension_form_offers_its_reasons_and_my_terminals(self, client, shop):
-        m, terminals = shop
+        _m, terminals = shop
         other = builders.terminal()
         response = client.get("/portal/requests/new/?kind=suspension")
         assert response.status_code == 200
