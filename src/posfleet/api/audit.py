@@ -1,0 +1,56 @@
+"""Audit endpoint: the hash-chained events of one object (or of all), for people with `view_audit`.
+
+Pages are keyset on `seq` (the chain position): oldest first by default, `order=desc` for newest first.
+"""
+
+from typing import Any, Literal
+
+from django.http import HttpRequest
+from ninja import Router
+
+from posfleet.api import schemas as s
+from posfleet.api.common import DEFAULT_LIMIT, actor_with, keyset_page
+from posfleet.api.registry import ERRORS
+from posfleet.audit.models import AuditEvent
+
+router = Router(tags=["audit"])
+
+FIELDS = (
+    "seq",
+    "occurred_at",
+    "actor_type",
+    "actor_name",
+    "role",
+    "channel",
+    "object_type",
+    "object_id",
+    "action",
+    "before",
+    "after",
+    "reason",
+    "request_id",
+    "hash",
+)
+
+
+@router.get("/audit", response={200: s.AuditPage, **ERRORS})
+def list_audit(
+    request: HttpRequest,
+    object_type: str | None = None,
+    object_id: str | None = None,
+    action: str | None = None,
+    order: Literal["asc", "desc"] = "asc",
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Any:
+    """Audit events, e.g. `?object_type=terminal&object_id=12345678` for one terminal's history."""
+    actor_with(request, "view_audit")
+    qs = AuditEvent.objects.only(*FIELDS)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id:
+        qs = qs.filter(object_id=object_id)
+    if action:
+        qs = qs.filter(action=action)
+    rows, next_cursor = keyset_page(qs, cursor, limit, key="seq", descending=order == "desc")
+    return {"items": [{f: getattr(e, f) for f in FIELDS} for e in rows], "next_cursor": next_cursor}
