@@ -1,0 +1,24 @@
+from django.urls import path
+
+from posfleet.cases.views import actions, detail, files, filing, queue
+
+app_name = "cases"
+
+urlpatterns = [
+    path("", queue.queue, name="queue"),
+    path("new/", filing.file_for_merchant, name="new"),
+    path("<int:case_id>/", detail.case_detail, name="detail"),
+    path("<int:case_id>/decide/", actions.decide, name="decide"),
+    path("<int:case_id>/comment/", actions.comment, name="comment"),
+    path("<int:case_id>/stop/", actions.stop, name="stop"),
+    path("<int:case_id>/returns/", actions.returns, name="returns"),
+    path("<int:case_id>/statement/", actions.statement, name="statement"),
+    path("<int:case_id>/export/", actions.export, name="export"),
+    path("<int:case_id>/export.csv", files.export_csv, name="export_csv"),
+    path("<int:case_id>/settle/", actions.settle, name="settle"),
+    path("<int:case_id>/payment/", actions.payment, name="payment"),
+    path("<int:case_id>/complete/", actions.complete, name="complete"),
+    path("<int:case_id>/archive.zip", files.archive, name="archive"),
+    path("<int:case_id>/notices/<int:notice_id>.pdf", files.notice_pdf, name="notice_pdf"),
+    path("materials/<int:material_id>/", files.material, name="material"),
+]

@@ -1,0 +1,229 @@
+"""POST actions on a case from the console. Each wraps one service call in a transaction; a refusal
+re-renders the case with the message and the error's status (step-up goes to the step-up page and back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from posfleet.cases import services as case_services
+from posfleet.cases.forms import CommentForm, DecisionForm, ReturnsForm, attach_errors
+from posfleet.cases.views.detail import detail_context, return_choices
+from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
+from posfleet.core.errors import DomainError, ValidationFailed
+
+
+def _back(case_id: int) -> str:
+    return reverse("cases:detail", args=[case_id])
+
+
+def _version(request: HttpRequest) -> int | None:
+    raw = request.POST.get("version", "")
+    return int(raw) if raw.isdigit() else None
+
+
+def run(
+    request: HttpRequest,
+    case_id: int,
+    call: Callable[[], Any],
+    success: str,
+    **forms: Any,
+) -> HttpResponse:
+    """Carry out `call` in one transaction; on a DomainError show the case again with the reason."""
+    try:
+        with transaction.atomic():
+            call()
+    except DomainError as exc:
+        return refuse(request, case_id, exc, **forms)
+    messages.success(request, success)
+    return HttpResponseRedirect(_back(case_id))
+
+
+def refuse(request: HttpRequest, case_id: int, exc: DomainError, **forms: Any) -> HttpResponse:
+    """The case page again, with the refusal as a message, field errors on the forms, and its status."""
+    try:
+        case = case_services.get_case(console_actor(request), case_id)
+    except DomainError:
+        return domain_error_response(request, exc)
+    for form in forms.values():
+        if form is not None and hasattr(form, "cleaned_data"):
+            attach_errors(form, exc.details)
+    context = detail_context(request, case, **forms)
+    return domain_error_response(request, exc, "cases/detail.html", context, step_up_next=_back(case_id))
+
+
+def _invalid(request: HttpRequest, case_id: int, **forms: Any) -> HttpResponse:
+    return refuse(request, case_id, ValidationFailed(_("Some fields are not valid.")), **forms)
+
+
+@staff_view
+@domain_errors
+@require_POST
+def decide(request: HttpRequest, case_id: int) -> HttpResponse:
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, case_id, decision_form=form)
+    data = form.cleaned_data
+    return run(
+        request,
+        case_id,
+        lambda: case_services.decide(
+            console_actor(request),
+            case_id,
+            data["decision"],
+            data["reason"],
+            expected_version=_version(request),
+        ),
+        _("Decision recorded."),
+        decision_form=form,
+    )
+
+
+@staff_view
+@domain_errors
+@require_POST
+def comment(request: HttpRequest, case_id: int) -> HttpResponse:
+    form = CommentForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, case_id, comment_form=form)
+    data = form.cleaned_data
+    return run(
+        request,
+        case_id,
+        lambda: case_services.add_comment(
+            console_actor(request),
+            case_id,
+            data["text"],
+            kind=data["kind"],
+            visible_to_merchant=bool(request.POST.get("visible_to_merchant")),
+        ),
+        _("Added to the case."),
+        comment_form=form,
+    )
+
+
+@staff_view
+@domain_errors
+@require_POST
+def stop(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Stop the terminals of a deactivation or closure now (sensitive: step-up)."""
+    return run(
+        request,
+        case_id,
+        lambda: case_services.stop_terminals(
+            console_actor(request), case_id, expected_version=_version(request)
+        ),
+        _("The terminals were stopped."),
+    )
+
+
+@staff_view
+@domain_errors
+@require_POST
+def returns(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Warehouse: record each returned item's condition (good, damaged, missing)."""
+    case = case_services.get_case(console_actor(request), case_id)
+    done = set(case.returns.values_list("item", flat=True))
+    form = ReturnsForm([c for c in return_choices(case) if c[0] not in done], request.POST)
+    if not form.is_valid():
+        return _invalid(request, case_id, returns_form=form)
+    return run(
+        request,
+        case_id,
+        lambda: case_services.record_returns(console_actor(request), case_id, form.service_items()),
+        _("Returns recorded."),
+        returns_form=form,
+    )
+
+
+@staff_view
+@domain_errors
+@require_POST
+def statement(request: HttpRequest, case_id: int) -> HttpResponse:
+    return run(
+        request,
+        case_id,
+        lambda: case_services.issue_final_statement(console_actor(request), case_id),
+        _("The final statement was issued."),
+    )
+
+
+@staff_view
+@domain_errors
+@require_POST
+def export(request: HttpRequest, case_id: int) -> HttpResponse:
+    return run(
+        request,
+        case_id,
+        lambda: case_services.start_export(console_actor(request), case_id),
+        _("The data export was started; the worker builds it."),
+    )
+
+
+@staff_view
+@domain_errors
+@require_POST
+def settle(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Finance: penalty, deductions from the deposit, refund with its proof (step-up)."""
+    proof = request.POST.get("proof", "")
+    return run(
+        request,
+        case_id,
+        lambda: case_services.settle(
+            console_actor(request), case_id, proof=proof, expected_version=_version(request)
+        ),
+        _("The money of the case was settled."),
+    )
+
+
+@staff_view
+@domain_errors
+@require_POST
+def payment(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Finance: the merchant paid (part of) a shortfall, amount in yuan with up to two decimals."""
+    try:
+        amount = parse_yuan(request.POST.get("amount", ""))
+    except ValueError:
+        exc = ValidationFailed(details={"amount": [_("Enter an amount like 123.45.")]})
+        return refuse(request, case_id, exc)
+    ref = request.POST.get("ref", "")
+    return run(
+        request,
+        case_id,
+        lambda: case_services.record_payment(console_actor(request), case_id, amount, ref=ref),
+        _("The payment was recorded."),
+    )
+
+
+@staff_view
+@domain_errors
+@require_POST
+def complete(request: HttpRequest, case_id: int) -> HttpResponse:
+    return run(
+        request,
+        case_id,
+        lambda: case_services.complete(console_actor(request), case_id, expected_version=_version(request)),
+        _("The case is complete."),
+    )
+
+
+def parse_yuan(raw: str) -> int:
+    """'123.45' → 12345 fen, exactly (no float); raises ValueError on anything else."""
+    text = raw.strip().replace(",", "")
+    if not text or text.count(".") > 1:
+        raise ValueError(raw)
+    whole, _dot, frac = text.partition(".")
+    if not whole.isdigit() or (frac and (not frac.isdigit() or len(frac) > 2)):
+        raise ValueError(raw)
+    fen = int(whole) * 100 + int((frac or "0").ljust(2, "0"))
+    if fen <= 0:
+        raise ValueError(raw)
+    return fen

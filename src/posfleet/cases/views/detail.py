@@ -1,0 +1,80 @@
+"""A case as staff see it: facts, materials (images inline, PDFs linked), review and work actions,
+checklist with reasons, comments and calls, returns, money, export, letters and the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from posfleet.cases import services as case_services
+from posfleet.cases.choices import REVIEWABLE_STATES, CaseState, Reason
+from posfleet.cases.forms import (
+    CommentForm,
+    DecisionForm,
+    ReasonForm,
+    ReturnsForm,
+    labelled_checklist,
+)
+from posfleet.cases.models import Case
+from posfleet.console.views_util import console_actor, domain_errors, staff_view
+from posfleet.notices.models import Notice
+from posfleet.registry.models import Accessory
+
+WORKING_STATES = (CaseState.APPROVED, CaseState.IN_PROGRESS)
+
+
+def return_choices(case: Case) -> list[tuple[str, str]]:
+    """Each lent item of the scope with a readable label, for the inspection form."""
+    keys = case_services.expected_returns(case) if case.is_stop else []
+    ids = [int(k.split(":", 1)[1]) for k in keys if k.startswith("accessory:")]
+    accessories = {a.pk: a for a in Accessory.objects.filter(pk__in=ids).select_related("terminal")}
+    out = []
+    for key in keys:
+        kind, ref = key.split(":", 1)
+        if kind == "terminal":
+            out.append((key, f"{ref}"))
+        else:
+            a = accessories.get(int(ref))
+            out.append((key, f"{a.get_kind_display()} {a.serial} ({a.terminal.tid})" if a else key))
+    return out
+
+
+def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
+    done = {r.item: r for r in case.returns.all()}
+    pending_returns = [(k, label) for k, label in return_choices(case) if k not in done]
+    materials = list(case.materials.order_by("id"))
+    export = getattr(case, "export", None) if case.is_stop else None
+    settlement = getattr(case, "settlement", None) if case.is_stop else None
+    user = request.user
+    return {
+        "case": case,
+        "reason_label": dict(Reason.choices).get(case.reason, case.reason),
+        "scope": list(case.scope.select_related("terminal", "terminal__model").order_by("terminal__tid")),
+        "materials": materials,
+        "missing": case.missing_materials(),
+        "checklist": labelled_checklist(case_services.checklist(case)) if case.is_stop else [],
+        "timeline": case_services.timeline(case),
+        "comments": list(case.comments.order_by("id")),
+        "returns": list(done.values()),
+        "notices": list(Notice.objects.filter(case_id=case.pk, merchant_id=case.merchant_id).order_by("id")),
+        "export": export,
+        "settlement": settlement,
+        "can_review": case.state in REVIEWABLE_STATES and user.has_perm("accounts.review_case"),
+        "can_work": case.state in WORKING_STATES and user.has_perm("accounts.work_case"),
+        "can_inspect": case.state in WORKING_STATES and user.has_perm("accounts.inspect_return"),
+        "can_settle": case.state in WORKING_STATES and user.has_perm("accounts.settle_case"),
+        "is_custodian": user.has_perm("accounts.destroy_keys"),
+        "decision_form": forms.get("decision_form") or DecisionForm(),
+        "comment_form": forms.get("comment_form") or CommentForm(),
+        "returns_form": forms.get("returns_form") or ReturnsForm(pending_returns),
+        "reason_form": ReasonForm(),
+    }
+
+
+@staff_view
+@domain_errors
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = case_services.get_case(console_actor(request), case_id)
+    return render(request, "cases/detail.html", detail_context(request, case))

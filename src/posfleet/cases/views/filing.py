@@ -1,0 +1,58 @@
+"""An agent files a case for a merchant who phoned, e-mailed, faxed, posted or walked in."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from posfleet.cases import services as case_services
+from posfleet.cases.choices import CaseKind
+from posfleet.cases.forms import CaseRequestForm, attach_errors
+from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
+from posfleet.core.errors import DomainError
+from posfleet.registry.models import Merchant, Terminal
+
+
+@staff_view(perm="file_case")
+@domain_errors
+@require_http_methods(["GET", "POST"])
+def file_for_merchant(request: HttpRequest) -> HttpResponse:
+    raw_merchant = request.GET.get("merchant") or request.POST.get("merchant") or ""
+    kind = request.GET.get("kind") or request.POST.get("kind") or ""
+    merchant = Merchant.objects.filter(pk=int(raw_merchant)).first() if raw_merchant.isdigit() else None
+    if merchant is None or kind not in CaseKind.values:
+        if raw_merchant and merchant is None:
+            messages.error(request, _("No merchant with this number."))
+        return render(
+            request,
+            "cases/file_choose.html",
+            {"kinds": CaseKind.choices, "merchant_value": raw_merchant, "kind": kind},
+        )
+    tids = list(Terminal.objects.filter(merchant=merchant).order_by("tid").values_list("tid", flat=True))
+    form = CaseRequestForm(kind, tids, request.POST or None, with_channel=True)
+    context = {"merchant": merchant, "kind": kind, "kind_label": CaseKind(kind).label, "form": form}
+    if request.method == "POST":
+        if not form.is_valid():
+            return render(request, "cases/file_form.html", context, status=422)
+        try:
+            with transaction.atomic():
+                case = case_services.file_case(
+                    console_actor(request),
+                    case_services.CaseInput(
+                        kind=kind,
+                        merchant_id=merchant.pk,
+                        channel=form.cleaned_data["channel"],
+                        **form.service_input(),
+                    ),
+                )
+        except DomainError as exc:
+            attach_errors(form, exc.details)
+            return domain_error_response(request, exc, "cases/file_form.html", context)
+        messages.success(request, _("Case #%(id)s was filed.") % {"id": case.pk})
+        return HttpResponseRedirect(reverse("cases:detail", args=[case.pk]))
+    return render(request, "cases/file_form.html", context)
