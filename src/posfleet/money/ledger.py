@@ -173,6 +173,13 @@ def _apply_balances(deltas: dict[int, int]) -> None:
             )
 
 
+def new_journal(actor: Actor, *, kind: str, ref: str, memo: str = "", at: datetime | None = None) -> Journal:
+    """An empty journal header; book into it with `post(..., journal=...)` in the same transaction."""
+    return Journal.objects.create(
+        kind=kind, ref=ref[:120], memo=memo[:300], at=at or timezone.now(), actor_name=actor.name
+    )
+
+
 def post(
     actor: Actor,
     entries: Sequence[Entry],
@@ -182,13 +189,19 @@ def post(
     kind: str = "manual",
     at: datetime | None = None,
     audit: bool = True,
+    journal: Journal | None = None,
 ) -> Journal:
-    """Book one balanced journal inside the caller's transaction; audit it (amounts only)."""
+    """Book one balanced journal inside the caller's transaction; audit it (amounts only).
+
+    `journal` lets a caller that must stamp rows with the journal id first (ingest) create it with
+    `new_journal()` and book into it; anything else lets `post()` create it.
+    """
     entries = [e for e in entries if e.amount_fen != 0] or list(entries)
     _check_entries(entries)
-    at = at or timezone.now()
+    at = at or (journal.at if journal is not None else timezone.now())
     accounts = accounts_for((e.merchant_id, e.code) for e in entries)
-    journal = Journal.objects.create(kind=kind, ref=ref[:120], memo=memo[:300], at=at, actor_name=actor.name)
+    if journal is None:
+        journal = new_journal(actor, kind=kind, ref=ref, memo=memo, at=at)
     Posting.objects.bulk_create(
         [
             Posting(
@@ -213,7 +226,7 @@ def post(
             Change(
                 "journal",
                 str(journal.pk),
-                f"ledger.{kind}",
+                f"ledger.{journal.kind}",
                 None,
                 {
                     "ref": ref,

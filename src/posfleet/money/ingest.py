@@ -1,0 +1,519 @@
+"""Ingesting transactions from the switch: API batches and clearing files share this code.
+
+Per item: validate (id, TID, channel, type, amount, time), find the merchant from the TID's binding,
+price it with the merchant's plan in force at `occurred_at` (`fees.signed_fee_and_net`), and insert it
+unless its switch id is known: the same content again is `duplicate` (nothing changes), different content
+is an error `duplicate_conflict`. An item with any error writes nothing.
+
+Limitation: the merchant is the TID's *current* binding (the registry keeps no binding history), so a
+transaction that arrives after the terminal was re-bound is booked to the new merchant. Eligibility is
+`lifecycle.eligibility.may_transact(tid, at=occurred_at)`: hold windows count at `occurred_at`; terminal
+and merchant states are the current ones (no state history either).
+
+A transaction from a terminal not allowed to transact is still recorded (money moved) but `flagged`,
+with its reasons; each is an audit event and a structlog warning, and after commit the merchant gets a
+notice (one per merchant per batch) when the notices app is installed.
+
+Speed: one `IngestContext` preloads the TID → terminal map, the open holds and the merchants' plan
+histories; a chunk is checked against existing switch ids in one query and inserted with one
+`executemany` (INSERT ... ON CONFLICT DO NOTHING; a concurrent insert of the same id is detected by its
+journal id); the ledger gets one journal per chunk with one posting per merchant.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import structlog
+from django.db import connection, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from posfleet.accounts.roles import perm
+from posfleet.audit.services import Change, record_many
+from posfleet.core.actor import Actor
+from posfleet.core.errors import PermissionDenied, ValidationFailed
+from posfleet.lifecycle.eligibility import may_transact
+from posfleet.money import ledger
+from posfleet.money.choices import CHANNELS, TX_TYPES
+from posfleet.money.fees import signed_fee_and_net
+from posfleet.money.models import Journal, Transaction
+from posfleet.money.plans import PlanIndex
+from posfleet.registry.choices import MerchantState, TerminalState
+
+log = structlog.get_logger("posfleet.money.ingest")
+
+MAX_ITEMS = 10_000
+MAX_AMOUNT_FEN = 10**13  # 1,000 亿 CNY: anything above is a data error, not a payment
+FUTURE_TOLERANCE = timedelta(days=1)
+_AMOUNT_RE = re.compile(r"^[0-9]{1,16}$")
+_ID_MAX = 64
+
+
+@dataclass
+class ItemResult:
+    id: str
+    status: str  # created | duplicate | error
+    fee_fen: int | None = None
+    net_fen: int | None = None
+    error: dict[str, Any] | None = None
+    transaction_id: int | None = None
+    flagged: bool = False
+    line: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "fee_fen": self.fee_fen,
+            "net_fen": self.net_fen,
+            "error": self.error,
+            "transaction_id": self.transaction_id,
+            "flagged": self.flagged,
+        }
+
+
+@dataclass
+class Parsed:
+    index: int
+    switch_id: str
+    tid: str
+    channel: str
+    type: str
+    amount_fen: int
+    occurred_at: datetime
+    merchant_id: int = 0
+    fee_fen: int = 0
+    net_fen: int = 0
+    plan_code: str = ""
+    rate_bp: int = 0
+    flag_reasons: list[dict[str, Any]] = field(default_factory=list)
+
+    def same_content(
+        self, tid: str, channel: str, type_: str, amount_fen: int, occurred_at: datetime
+    ) -> bool:
+        return (tid, channel, type_, amount_fen, occurred_at) == (
+            self.tid,
+            self.channel,
+            self.type,
+            self.amount_fen,
+            self.occurred_at,
+        )
+
+
+@dataclass(frozen=True)
+class TerminalInfo:
+    terminal_id: int
+    merchant_id: int | None
+    state: str
+    merchant_state: str | None
+
+
+class IngestContext:
+    """What ingest needs to know about terminals, holds and plans, loaded once (per call or per file)."""
+
+    def __init__(self, tids: Iterable[str] | None = None) -> None:
+        from posfleet.lifecycle.models import Hold
+        from posfleet.registry.models import Terminal
+
+        qs = Terminal.objects.all()
+        if tids is not None:
+            qs = qs.filter(tid__in=list(set(tids)))
+        self.terminals: dict[str, TerminalInfo] = {
+            tid: TerminalInfo(pk, mid, state, mstate)
+            for tid, pk, mid, state, mstate in qs.values_list(
+                "tid", "pk", "merchant_id", "state", "merchant__state"
+            )
+        }
+        merchant_ids = {t.merchant_id for t in self.terminals.values() if t.merchant_id is not None}
+        open_holds = Hold.objects.filter(released_at__isnull=True)
+        self.held_terminals = set(
+            open_holds.filter(terminal__isnull=False).values_list("terminal_id", flat=True)
+        )
+        self.held_merchants = set(open_holds.filter(on_merchant=True).values_list("merchant_id", flat=True))
+        self.plans = PlanIndex(merchant_ids)
+        self.now = timezone.now()
+
+    def eligibility(self, p: Parsed, info: TerminalInfo) -> list[dict[str, Any]]:
+        """Reasons the terminal could not transact at p.occurred_at ([] = allowed).
+
+        The obvious case (both active, no open hold anywhere near) is answered here; every other row
+        asks the one rule, `may_transact(tid, at=occurred_at)`.
+        """
+        if (
+            info.state == TerminalState.ACTIVE
+            and info.merchant_state == MerchantState.ACTIVE
+            and info.terminal_id not in self.held_terminals
+            and info.merchant_id not in self.held_merchants
+        ):
+            return []
+        answer = may_transact(p.tid, at=p.occurred_at)
+        if answer.allowed:
+            return []
+        return [r.as_dict() for r in answer.reasons]
+
+
+def _error(code: str, details: dict[str, list[str]]) -> dict[str, Any]:
+    first = next(iter(details.values()))[0]
+    return {"code": code, "message": first, "details": details}
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, str) and 10 <= len(value) <= 40:
+        try:
+            dt = datetime.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    else:
+        return None
+    if timezone.is_naive(dt):
+        dt = timezone.make_aware(dt)  # naive times are Asia/Shanghai (settings.TIME_ZONE)
+    return dt
+
+
+def _parse_amount(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        amount = value
+    elif isinstance(value, str) and _AMOUNT_RE.match(value.strip()):
+        amount = int(value.strip())
+    else:
+        return None
+    return amount if 0 < amount <= MAX_AMOUNT_FEN else None
+
+
+def parse_item(index: int, raw: Any, ctx: IngestContext) -> Parsed | dict[str, Any]:
+    """A valid `Parsed` or an error dict {code, message, details}; errors name every bad field."""
+    if not isinstance(raw, dict):
+        return _error("invalid_item", {"item": [_("Each item is an object.")]})
+    details: dict[str, list[str]] = {}
+    code = ""
+
+    def bad(c: str, fld: str, msg: str) -> None:
+        nonlocal code
+        code = code or c
+        details.setdefault(fld, []).append(msg)
+
+    switch_id = raw.get("id")
+    if not isinstance(switch_id, str) or not switch_id.strip() or len(switch_id) > _ID_MAX:
+        bad("invalid_id", "id", _("A switch id of 1 to 64 characters is required."))
+        switch_id = str(switch_id or "")[:_ID_MAX]
+    tid = raw.get("tid")
+    info = ctx.terminals.get(tid) if isinstance(tid, str) else None
+    if info is None:
+        bad("unknown_terminal", "tid", _("Unknown TID %(tid)s.") % {"tid": str(tid)[:20]})
+    elif info.merchant_id is None:
+        bad("unbound_terminal", "tid", _("TID %(tid)s is not bound to a merchant.") % {"tid": tid})
+    channel = raw.get("channel")
+    if channel not in CHANNELS:
+        bad(
+            "unknown_channel",
+            "channel",
+            _("Unknown channel; use one of: %(c)s.") % {"c": ", ".join(CHANNELS)},
+        )
+    tx_type = raw.get("type")
+    if tx_type not in TX_TYPES:
+        bad("unknown_type", "type", _("Unknown type; use one of: %(t)s.") % {"t": ", ".join(TX_TYPES)})
+    amount = _parse_amount(raw.get("amount_fen"))
+    if amount is None:
+        bad("invalid_amount", "amount_fen", _("The amount is a positive whole number of fen."))
+    occurred_at = _parse_time(raw.get("occurred_at"))
+    if occurred_at is None:
+        bad("invalid_time", "occurred_at", _("Use an ISO 8601 time such as 2026-11-20T10:00:00+08:00."))
+    elif occurred_at > ctx.now + FUTURE_TOLERANCE:
+        bad("invalid_time", "occurred_at", _("The time is in the future."))
+    if details:
+        return _error(code, details)
+    assert (
+        info is not None and info.merchant_id is not None and amount is not None and occurred_at is not None
+    )
+    p = Parsed(
+        index, switch_id.strip(), str(tid), str(channel), str(tx_type), amount, occurred_at, info.merchant_id
+    )
+    plan = ctx.plans.at(info.merchant_id, occurred_at)
+    if plan is None:
+        return _error("no_rate_plan", {"tid": [_("The merchant has no rate plan.")]})
+    rate_bp, cap = plan.rate(p.channel)
+    p.fee_fen, p.net_fen = signed_fee_and_net(p.type, amount, rate_bp, cap)
+    p.plan_code, p.rate_bp = plan.code, rate_bp
+    p.flag_reasons = ctx.eligibility(p, info)
+    return p
+
+
+_COLUMNS = (
+    "switch_id",
+    "tid",
+    "merchant_id",
+    "channel",
+    "type",
+    "amount_fen",
+    "occurred_at",
+    "fee_fen",
+    "net_fen",
+    "rate_plan_code",
+    "rate_bp",
+    "flagged",
+    "flag_reasons",
+    "ingested_at",
+    "journal_id",
+)
+
+
+def _insert(rows: Sequence[Parsed], journal_id: int, now: datetime) -> int:
+    """INSERT the rows (ON CONFLICT DO NOTHING); returns how many were inserted."""
+    if not rows:
+        return 0
+    adapt = connection.ops.adapt_datetimefield_value
+    reasons_field = Transaction._meta.get_field("flag_reasons")
+    no_reasons = reasons_field.get_db_prep_save([], connection)
+    now_db = adapt(now)
+    table = Transaction._meta.db_table
+    sql = (
+        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
+        "ON CONFLICT (switch_id) DO NOTHING"
+    )
+    params = [
+        (
+            p.switch_id,
+            p.tid,
+            p.merchant_id,
+            p.channel,
+            p.type,
+            p.amount_fen,
+            adapt(p.occurred_at),
+            p.fee_fen,
+            p.net_fen,
+            p.plan_code,
+            p.rate_bp,
+            bool(p.flag_reasons),
+            reasons_field.get_db_prep_save(p.flag_reasons, connection) if p.flag_reasons else no_reasons,
+            now_db,
+            journal_id,
+        )
+        for p in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+        count = cursor.rowcount
+    return int(count) if count is not None and count >= 0 else -1
+
+
+def _existing(switch_ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    found: dict[str, tuple[Any, ...]] = {}
+    for start in range(0, len(switch_ids), 5000):
+        part = switch_ids[start : start + 5000]
+        for row in Transaction.objects.filter(switch_id__in=part).values_list(
+            "switch_id",
+            "id",
+            "journal_id",
+            "tid",
+            "channel",
+            "type",
+            "amount_fen",
+            "occurred_at",
+            "fee_fen",
+            "net_fen",
+            "flagged",
+        ):
+            found[row[0]] = row
+    return found
+
+
+def _classify_known(p: Parsed, row: tuple[Any, ...], result: ItemResult) -> None:
+    _sid, tx_id, _j, tid, channel, type_, amount, occurred_at, fee, net, flagged = row
+    if p.same_content(tid, channel, type_, amount, occurred_at):
+        result.status, result.fee_fen, result.net_fen = "duplicate", fee, net
+        result.transaction_id, result.flagged = tx_id, flagged
+    else:
+        result.status = "error"
+        result.error = _error(
+            "duplicate_conflict",
+            {"id": [_("Switch id %(id)s is already recorded with different content.") % {"id": p.switch_id}]},
+        )
+
+
+def ingest_chunk(
+    actor: Actor, items: Sequence[Any], ctx: IngestContext, *, ref: str, need_ids: bool = True
+) -> list[ItemResult]:
+    """Ingest up to a few ten thousand items inside the caller's transaction; one result per item."""
+    results: list[ItemResult] = []
+    parsed: dict[str, Parsed] = {}
+    repeats: list[tuple[int, int]] = []  # (item index, index of the first item with that id)
+    for i, raw in enumerate(items):
+        out = parse_item(i, raw, ctx)
+        sid = str(raw.get("id", "")) if isinstance(raw, dict) else ""
+        result = ItemResult(id=sid, status="error")
+        results.append(result)
+        if isinstance(out, dict):
+            result.error = out
+            continue
+        earlier = parsed.get(out.switch_id)
+        if earlier is not None:  # the same id twice in one batch
+            if earlier.same_content(out.tid, out.channel, out.type, out.amount_fen, out.occurred_at):
+                result.status, result.fee_fen, result.net_fen = "duplicate", earlier.fee_fen, earlier.net_fen
+                result.flagged = bool(earlier.flag_reasons)
+                repeats.append((i, earlier.index))
+            else:
+                result.error = _error(
+                    "duplicate_conflict",
+                    {
+                        "id": [
+                            _("Switch id %(id)s appears twice with different content.")
+                            % {"id": out.switch_id}
+                        ]
+                    },
+                )
+            continue
+        parsed[out.switch_id] = out
+    known = _existing(list(parsed))
+    fresh: list[Parsed] = []
+    for sid, p in parsed.items():
+        if sid in known:
+            _classify_known(p, known[sid], results[p.index])
+        else:
+            fresh.append(p)
+    if fresh:
+        now = timezone.now()
+        journal = ledger.new_journal(actor, kind="ingest", ref=ref, memo=f"{len(fresh)} transactions", at=now)
+        inserted = _insert(fresh, journal.pk, now)
+        created = fresh
+        ids: dict[str, tuple[Any, ...]] = {}
+        if inserted != len(fresh) or need_ids:
+            ids = _existing([p.switch_id for p in fresh])
+            created = [p for p in fresh if ids[p.switch_id][2] == journal.pk]
+            for p in fresh:
+                if ids[p.switch_id][2] != journal.pk:  # inserted concurrently by another ingest
+                    _classify_known(p, ids[p.switch_id], results[p.index])
+        for p in created:
+            r = results[p.index]
+            r.status, r.fee_fen, r.net_fen, r.flagged = "created", p.fee_fen, p.net_fen, bool(p.flag_reasons)
+            if ids:
+                r.transaction_id = ids[p.switch_id][1]
+        if created:
+            _book(actor, journal, created)
+            _alert(actor, [p for p in created if p.flag_reasons])
+        else:
+            Journal.objects.filter(pk=journal.pk).delete()
+    for i, first in repeats:  # in-batch duplicates point at the first item's transaction
+        results[i].transaction_id = results[first].transaction_id
+    return results
+
+
+def _book(actor: Actor, journal: Journal, created: Sequence[Parsed]) -> None:
+    """One journal per chunk: clearing gross, each merchant's net to unsettled, fees to income."""
+    gross = 0
+    fees = 0
+    net_by_merchant: dict[int, int] = defaultdict(int)
+    for p in created:
+        gross += p.amount_fen if p.type == "sale" else -p.amount_fen
+        fees += p.fee_fen
+        net_by_merchant[p.merchant_id] += p.net_fen
+    entries = [
+        ledger.Entry.debit(None, ledger.SCHEME_CLEARING, gross),
+        ledger.Entry.credit(None, ledger.FEE_INCOME, fees),
+    ]
+    entries += [
+        ledger.Entry.credit(mid, ledger.UNSETTLED, net) for mid, net in sorted(net_by_merchant.items())
+    ]
+    if all(e.amount_fen == 0 for e in entries):
+        return
+    ledger.post(actor, entries, ref=journal.ref, memo=journal.memo, journal=journal)
+
+
+def _alert(actor: Actor, flagged: Sequence[Parsed]) -> None:
+    if not flagged:
+        return
+    record_many(
+        actor,
+        [
+            Change(
+                "transaction",
+                p.switch_id,
+                "transaction.flagged",
+                None,
+                {
+                    "tid": p.tid,
+                    "merchant_id": p.merchant_id,
+                    "channel": p.channel,
+                    "type": p.type,
+                    "amount_fen": p.amount_fen,
+                    "occurred_at": p.occurred_at.isoformat(),
+                    "reasons": p.flag_reasons,
+                },
+                "transaction from a terminal not allowed to transact",
+            )
+            for p in flagged
+        ],
+    )
+    by_merchant: dict[int, list[Parsed]] = defaultdict(list)
+    for p in flagged:
+        log.warning(
+            "money.flagged_transaction",
+            switch_id=p.switch_id,
+            tid=p.tid,
+            merchant_id=p.merchant_id,
+            amount_fen=p.amount_fen,
+            reasons=[r["code"] for r in p.flag_reasons],
+        )
+        by_merchant[p.merchant_id].append(p)
+    for merchant_id, rows in by_merchant.items():
+        summary = [(p.tid, p.amount_fen, p.occurred_at) for p in rows[:20]]
+        transaction.on_commit(functools.partial(_notify, merchant_id, summary, len(rows)))
+
+
+def _notify(merchant_id: int, summary: list[tuple[str, int, datetime]], count: int) -> None:
+    """After commit: tell the merchant (portal/SMS notice) that a stopped terminal transacted."""
+    try:
+        notices = importlib.import_module("posfleet.notices.services")
+    except ImportError:
+        return
+    from posfleet.registry.models import Merchant
+
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None or not hasattr(notices, "send_notice"):
+        return
+    with translation.override("zh-hans"):
+        lines = "; ".join(
+            f"{tid} {amount / 100:.2f} {timezone.localtime(at):%Y-%m-%d %H:%M}" for tid, amount, at in summary
+        )
+        title = _("Transactions from a terminal that may not transact")
+        body = _("%(count)s transactions came from terminals that were stopped: %(lines)s") % {
+            "count": count,
+            "lines": lines,
+        }
+    try:
+        with transaction.atomic():
+            notices.send_notice(
+                Actor.system("worker"), merchant=merchant, kind="notice", title=title, body=body
+            )
+    except Exception:  # the alert must never undo or break the ingest that committed
+        log.exception("money.flag_notice_failed", merchant_id=merchant_id)
+
+
+def ingest(actor: Actor, items: Sequence[Any], *, ref: str = "") -> list[ItemResult]:
+    """The API's batch ingest (≤ 10,000 items), inside the caller's transaction."""
+    if not actor.has_perm(perm("ingest_transactions")):
+        raise PermissionDenied()
+    if not isinstance(items, list | tuple) or not items:
+        raise ValidationFailed(details={"items": [_("Send a non-empty list of items.")]})
+    if len(items) > MAX_ITEMS:
+        raise ValidationFailed(details={"items": [_("At most %(n)s items per call.") % {"n": MAX_ITEMS}]})
+    tids = [str(raw["tid"]) for raw in items if isinstance(raw, dict) and isinstance(raw.get("tid"), str)]
+    ctx = IngestContext(tids)
+    ref = ref or f"api:{timezone.now():%Y%m%dT%H%M%S.%f}"
+    return ingest_chunk(actor, items, ctx, ref=ref, need_ids=True)
+
+
+def results_json(results: Sequence[ItemResult]) -> str:
+    return json.dumps({"results": [r.as_dict() for r in results]}, ensure_ascii=False)
