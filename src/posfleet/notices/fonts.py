@@ -7,6 +7,7 @@ face's index is looked up by name once, because its position differs between fon
 from __future__ import annotations
 
 import functools
+import logging
 from pathlib import Path
 
 from django.conf import settings
@@ -17,6 +18,10 @@ CANDIDATES = (
     "/usr/share/fonts/truetype/noto/NotoSansSC-Regular.ttf",
     "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
 )
+
+
+# fontTools logs every subsetting step at INFO; letters would flood the log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 class FontMissing(RuntimeError):

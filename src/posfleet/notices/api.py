@@ -1,0 +1,59 @@
+"""Notice endpoints: the public verification check (rate-limited, no auth) and staff reads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router
+
+from posfleet.api.auth import actor_of
+from posfleet.notices import ratelimit, services
+from posfleet.notices.models import Notice
+
+router = Router(tags=["notices"])
+
+
+def notice_out(n: Notice) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "merchant_id": n.merchant_id,
+        "kind": n.kind,
+        "title": n.title,
+        "body": n.body,
+        "facts": n.facts,
+        "language": n.language,
+        "case_id": n.case_id,
+        "code_hint": n.code_hint,
+        "has_pdf": n.has_pdf,
+        "pdf_sha256": n.pdf_sha256 or None,
+        "created_at": n.created_at.isoformat(),
+        "created_by": n.created_by_name,
+    }
+
+
+@router.get("/notices/verify", auth=None)
+def verify(request: HttpRequest, code: str = "", phone_last4: str = "") -> dict[str, Any]:
+    """Did the institution issue a notice with this code to the merchant whose phone ends so? (no login)"""
+    ratelimit.hit("verify", ratelimit.client_ip(request))
+    return services.verify(code[:64], phone_last4[:16])
+
+
+@router.get("/notices")
+def list_notices(request: HttpRequest, merchant_id: int | None = None) -> dict[str, Any]:
+    items = services.list_notices(actor_of(request), merchant_id)
+    return {"items": [notice_out(n) for n in items]}
+
+
+@router.get("/notices/{notice_id}")
+def get_notice(request: HttpRequest, notice_id: int) -> dict[str, Any]:
+    return notice_out(services.get_notice(actor_of(request), notice_id))
+
+
+@router.get("/notices/{notice_id}/pdf")
+def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
+    notice, data = services.notice_pdf(actor_of(request), notice_id)
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="notice-{notice.pk}.pdf"'
+    response["X-Content-SHA256"] = notice.pdf_sha256
+    return response
