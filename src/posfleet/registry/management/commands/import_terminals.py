@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,6 +22,13 @@ from tqdm import tqdm
 from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError
 from posfleet.registry import importer
+
+
+def _progress(bar: tqdm[Any]) -> Callable[[int], None]:
+    def step(n: int) -> None:
+        bar.update(n)
+
+    return step
 
 
 class Command(BaseCommand):
@@ -62,7 +70,7 @@ class Command(BaseCommand):
         try:
             with transaction.atomic():
                 report = importer.import_terminals(
-                    actor, text, good_only=options["good_only"], progress=bar.update
+                    actor, text, good_only=options["good_only"], progress=_progress(bar)
                 )
         except DomainError as exc:
             bar.close()
