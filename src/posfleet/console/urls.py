@@ -1,6 +1,13 @@
 from django.urls import path
 
-from posfleet.console import views_auth, views_dashboard, views_terminals
+from posfleet.console import (
+    views_audit,
+    views_auth,
+    views_dashboard,
+    views_detail,
+    views_merchants,
+    views_terminals,
+)
 
 app_name = "console"
 
@@ -12,4 +19,14 @@ urlpatterns = [
     path("terminals/", views_terminals.terminal_list, name="terminals"),
     path("terminals/bulk/", views_terminals.bulk_start, name="bulk_start"),
     path("terminals/bulk/<str:key>/", views_terminals.bulk_confirm, name="bulk_confirm"),
+    path("terminals/<str:tid>/", views_detail.terminal_detail, name="terminal"),
+    path("terminals/<str:tid>/apply/", views_detail.terminal_apply, name="terminal_apply"),
+    path("terminals/<str:tid>/holds/", views_detail.terminal_hold, name="terminal_hold"),
+    path("holds/<int:hold_id>/release/", views_detail.hold_release, name="hold_release"),
+    path("merchants/", views_merchants.merchant_list, name="merchants"),
+    path("merchants/<int:merchant_id>/", views_merchants.merchant_detail, name="merchant"),
+    path("merchants/<int:merchant_id>/holds/", views_merchants.merchant_hold, name="merchant_hold"),
+    path("merchants/<int:merchant_id>/apply/", views_merchants.merchant_apply, name="merchant_apply"),
+    path("audit/", views_audit.audit_list, name="audit"),
+    path("audit/verify/", views_audit.audit_verify, name="audit_verify"),
 ]

@@ -1,0 +1,194 @@
+"""Terminal detail: what the terminal is, its holds (in force, scheduled, past), the moves it can make
+now, and its history from the audit log; forms to place and release holds and to apply a move.
+
+Every form posts to its own small view that calls one service inside a transaction; on a domain error the
+detail page is redisplayed with the message and the error's status, and what was typed is kept across
+the step-up detour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from posfleet.accounts.roles import perm
+from posfleet.console import queries
+from posfleet.console.forms import HoldForm, ReasonForm, TransitionForm
+from posfleet.console.views_terminals import hold_kinds_for
+from posfleet.console.views_util import (
+    console_actor,
+    domain_error_response,
+    recall_form,
+    remember_form,
+    safe_next,
+    staff_view,
+    step_up_redirect,
+)
+from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
+from posfleet.lifecycle import holds as hold_services
+from posfleet.lifecycle import services as lifecycle
+from posfleet.lifecycle import transitions
+from posfleet.lifecycle.eligibility import may_transact
+from posfleet.lifecycle.models import Hold, in_force_q
+from posfleet.registry.models import Merchant
+
+
+def detail_url(tid: str) -> str:
+    return f"/console/terminals/{tid}/"
+
+
+def terminal_context(request: HttpRequest, tid: str, **forms: Any) -> dict[str, Any]:
+    terminal = lifecycle.get_terminal(tid)
+    user = request.user
+    url = detail_url(tid)
+    holds = list(Hold.objects.filter(terminal=terminal).select_related("placed_by", "released_by"))
+    merchant_holds = (
+        list(Hold.objects.filter(in_force_q(_now()), on_merchant=True, merchant_id=terminal.merchant_id))
+        if terminal.merchant_id
+        else []
+    )
+    moves = [m for m in transitions.available(terminal.state) if user.has_perm(perm(m.permission))]
+    hold_form = forms.get("hold_form") or HoldForm(
+        initial=recall_form(request, f"{url}:hold") or {}, kinds=hold_kinds_for(user)
+    )
+    apply_initial = recall_form(request, f"{url}:apply") or {}
+    return {
+        "terminal": terminal,
+        "accessories": list(terminal.accessories.all()),
+        "holds": queries.split_holds(holds),
+        "merchant_holds": merchant_holds,
+        "moves": moves,
+        "apply_form": forms.get("apply_form") or TransitionForm(initial=apply_initial),
+        "apply_initial": apply_initial,
+        "hold_form": hold_form,
+        "can_hold": bool(hold_kinds_for(user)),
+        "answer": may_transact(terminal.tid),
+        "history": queries.history("terminal", terminal.tid),
+    }
+
+
+def _now() -> Any:
+    from django.utils import timezone
+
+    return timezone.now()
+
+
+def _error(request: HttpRequest, tid: str, exc: DomainError, **forms: Any) -> HttpResponse:
+    if isinstance(exc, StepUpRequired):  # before building the page, which would consume the kept form
+        return step_up_redirect(request, detail_url(tid))
+    try:
+        ctx = terminal_context(request, tid, **forms)
+    except NotFound as missing:
+        return domain_error_response(request, missing)
+    return domain_error_response(
+        request, exc, "console/terminals/detail.html", ctx, step_up_next=detail_url(tid)
+    )
+
+
+@staff_view(perm="view_fleet")
+def terminal_detail(request: HttpRequest, tid: str) -> HttpResponse:
+    try:
+        ctx = terminal_context(request, tid)
+    except NotFound as exc:
+        return domain_error_response(request, exc)
+    return render(request, "console/terminals/detail.html", ctx)
+
+
+@require_POST
+@staff_view(perm="view_fleet")
+def terminal_apply(request: HttpRequest, tid: str) -> HttpResponse:
+    form = TransitionForm(request.POST)
+    url = detail_url(tid)
+    if not form.is_valid():
+        return _error(request, tid, ValidationFailed(details=form.errors.get_json_data()), apply_form=form)
+    data = form.cleaned_data
+    remember_form(request, f"{url}:apply", {"action": data["action"], "reason": data["reason"]})
+    params: dict[str, Any] = {}
+    try:
+        if data.get("merchant_id"):
+            merchant = Merchant.objects.filter(pk=data["merchant_id"]).first()
+            if merchant is None:
+                raise NotFound(_("No merchant %(id)s.") % {"id": data["merchant_id"]})
+            params["merchant"] = merchant
+        with transaction.atomic():
+            terminal = lifecycle.apply(
+                console_actor(request),
+                tid,
+                data["action"],
+                reason=data["reason"],
+                expected_version=data.get("version"),
+                **params,
+            )
+    except DomainError as exc:
+        return _error(request, tid, exc)
+    recall_form(request, f"{url}:apply")
+    messages.success(
+        request,
+        _("Terminal %(tid)s is now %(state)s.") % {"tid": tid, "state": terminal.get_state_display()},
+    )
+    return HttpResponseRedirect(url)
+
+
+@require_POST
+@staff_view(perm="view_fleet")
+def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
+    url = detail_url(tid)
+    form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
+    if not form.is_valid():
+        return _error(request, tid, ValidationFailed(details=form.errors.get_json_data()), hold_form=form)
+    data = form.cleaned_data
+    remember_form(
+        request,
+        f"{url}:hold",
+        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at")},
+    )
+    try:
+        with transaction.atomic():
+            hold_services.place_hold(
+                console_actor(request),
+                kind=data["kind"],
+                reason=data["reason"],
+                tid=tid,
+                starts_at=data.get("starts_at"),
+                ends_at=data.get("ends_at"),
+            )
+    except DomainError as exc:
+        return _error(request, tid, exc, hold_form=form)
+    recall_form(request, f"{url}:hold")
+    messages.success(request, _("Hold placed."))
+    return HttpResponseRedirect(url)
+
+
+@require_POST
+@staff_view(perm="view_fleet")
+def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
+    back = safe_next(request, request.POST.get("next"), "/console/terminals/")
+    form = ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("A reason is required."))
+        return HttpResponseRedirect(back)
+    try:
+        with transaction.atomic():
+            hold_services.release_hold(
+                console_actor(request),
+                hold_id,
+                reason=form.cleaned_data["reason"],
+                expected_version=_int(request.POST.get("version")),
+            )
+    except DomainError as exc:
+        return domain_error_response(request, exc, step_up_next=back)
+    messages.success(request, _("Hold released."))
+    return HttpResponseRedirect(back)
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None

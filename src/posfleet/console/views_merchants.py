@@ -1,0 +1,242 @@
+"""Merchants: list with search and a create form, and the merchant detail page (contract, terminals,
+holds on the merchant, lifecycle moves, history, and links into money, settlement and cases).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from posfleet.accounts.roles import perm
+from posfleet.console import queries
+from posfleet.console.forms import HoldForm, MerchantForm, ReasonForm
+from posfleet.console.views_terminals import hold_kinds_for
+from posfleet.console.views_util import (
+    console_actor,
+    domain_error_response,
+    recall_form,
+    remember_form,
+    staff_view,
+    step_up_redirect,
+)
+from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
+from posfleet.lifecycle import holds as hold_services
+from posfleet.lifecycle import services as lifecycle
+from posfleet.lifecycle import transitions
+from posfleet.lifecycle.models import Hold
+from posfleet.registry import services as registry
+from posfleet.registry.choices import MerchantState
+from posfleet.registry.models import Contract, Merchant
+
+TERMINALS_SHOWN = 50
+
+
+def _merchant_list_context(request: HttpRequest, form: MerchantForm | None = None) -> dict[str, Any]:
+    q = (request.GET.get("q") or "").strip()
+    state = request.GET.get("state") or ""
+    qs = Merchant.objects.all()
+    if q:
+        cond = Q(name__icontains=q) | Q(contact_name__icontains=q) | Q(phone=q) | Q(licence_no=q)
+        if q.isdigit():
+            cond |= Q(pk=int(q))
+        qs = qs.filter(cond)
+    if state in MerchantState.values:
+        qs = qs.filter(state=state)
+    rows, next_after, prev_before = queries.keyset(
+        qs, key="id", after=_int(request.GET.get("after")), before=_int(request.GET.get("before")), size=50
+    )
+    params = request.GET.copy()
+    for k in ("after", "before"):
+        params.pop(k, None)
+    return {
+        "rows": rows,
+        "next_after": next_after,
+        "prev_before": prev_before,
+        "base_query": params.urlencode(),
+        "q": q,
+        "state": state,
+        "states": MerchantState.choices,
+        "form": form or MerchantForm(),
+        "can_create": request.user.has_perm(perm("manage_merchant")),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@staff_view(perm="view_fleet")
+def merchant_list(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        return render(request, "console/merchants/list.html", _merchant_list_context(request))
+    form = MerchantForm(request.POST)
+    if not form.is_valid():
+        return domain_error_response(
+            request,
+            ValidationFailed(details=_plain(form.errors.get_json_data())),
+            "console/merchants/list.html",
+            _merchant_list_context(request, form),
+        )
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            merchant = registry.create_merchant(
+                console_actor(request),
+                registry.MerchantInput(
+                    kind=data["kind"],
+                    name=data["name"],
+                    contact_name=data["contact_name"],
+                    phone=data["phone"],
+                    email=data["email"],
+                    licence_no=data["licence_no"],
+                    legal_representative=data["legal_representative"],
+                    settlement_card=data["settlement_card"],
+                    address=data["address"],
+                    contract_template=data["contract_template"] or None,
+                ),
+            )
+    except DomainError as exc:
+        for field, msgs in (exc.details or {}).items():
+            if field in form.fields and isinstance(msgs, list):
+                for msg in msgs:
+                    form.add_error(field, str(msg))
+        return domain_error_response(
+            request, exc, "console/merchants/list.html", _merchant_list_context(request, form)
+        )
+    messages.success(request, _("Merchant %(name)s created.") % {"name": merchant.name})
+    return HttpResponseRedirect(f"/console/merchants/{merchant.pk}/")
+
+
+def _plain(errors: dict[str, Any]) -> dict[str, list[str]]:
+    return {field: [e["message"] for e in errs] for field, errs in errors.items()}
+
+
+def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> dict[str, Any]:
+    merchant = registry.get_merchant(merchant_id)
+    user = request.user
+    url = f"/console/merchants/{merchant.pk}/"
+    holds = list(
+        Hold.objects.filter(merchant=merchant, on_merchant=True).select_related("placed_by", "released_by")
+    )
+    terminals = list(
+        merchant.terminals.select_related("model").order_by("id")[: TERMINALS_SHOWN + 1]  # type: ignore[attr-defined]
+    )
+    by_state = dict(
+        merchant.terminals.order_by().values_list("state").annotate(n=Count("id"))  # type: ignore[attr-defined]
+    )
+    moves = [
+        m
+        for m in transitions.MERCHANT_TABLE
+        if m.source == merchant.state and user.has_perm(perm(m.permission))
+    ]
+    return {
+        "merchant": merchant,
+        "contract": Contract.objects.filter(merchant=merchant).select_related("template").first(),
+        "terminals": terminals[:TERMINALS_SHOWN],
+        "more_terminals": len(terminals) > TERMINALS_SHOWN,
+        "terminal_states": sorted(by_state.items()),
+        "holds": queries.split_holds(holds, timezone.now()),
+        "hold_form": forms.get("hold_form")
+        or HoldForm(initial=recall_form(request, f"{url}:hold") or {}, kinds=hold_kinds_for(user)),
+        "can_hold": bool(hold_kinds_for(user)),
+        "moves": moves,
+        "apply_initial": recall_form(request, f"{url}:apply") or {},
+        "history": queries.history("merchant", str(merchant.pk)),
+    }
+
+
+def _error(request: HttpRequest, merchant_id: int, exc: DomainError, **forms: Any) -> HttpResponse:
+    if isinstance(exc, StepUpRequired):  # before building the page, which would consume the kept form
+        return step_up_redirect(request, f"/console/merchants/{merchant_id}/")
+    try:
+        ctx = merchant_context(request, merchant_id, **forms)
+    except NotFound as missing:
+        return domain_error_response(request, missing)
+    return domain_error_response(
+        request,
+        exc,
+        "console/merchants/detail.html",
+        ctx,
+        step_up_next=f"/console/merchants/{merchant_id}/",
+    )
+
+
+@staff_view(perm="view_fleet")
+def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    try:
+        ctx = merchant_context(request, merchant_id)
+    except NotFound as exc:
+        return domain_error_response(request, exc)
+    return render(request, "console/merchants/detail.html", ctx)
+
+
+@require_POST
+@staff_view(perm="view_fleet")
+def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    url = f"/console/merchants/{merchant_id}/"
+    form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
+    if not form.is_valid():
+        return _error(
+            request,
+            merchant_id,
+            ValidationFailed(details=_plain(form.errors.get_json_data())),
+            hold_form=form,
+        )
+    remember_form(
+        request,
+        f"{url}:hold",
+        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at")},
+    )
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            hold_services.place_hold(
+                console_actor(request),
+                kind=data["kind"],
+                reason=data["reason"],
+                merchant_id=merchant_id,
+                starts_at=data.get("starts_at"),
+                ends_at=data.get("ends_at"),
+            )
+    except DomainError as exc:
+        return _error(request, merchant_id, exc, hold_form=form)
+    recall_form(request, f"{url}:hold")
+    messages.success(request, _("Hold placed."))
+    return HttpResponseRedirect(url)
+
+
+@require_POST
+@staff_view(perm="view_fleet")
+def merchant_apply(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    url = f"/console/merchants/{merchant_id}/"
+    form = ReasonForm(request.POST)
+    action = request.POST.get("action", "")
+    if not form.is_valid():
+        return _error(request, merchant_id, ValidationFailed(details=_plain(form.errors.get_json_data())))
+    remember_form(request, f"{url}:apply", {"action": action, "reason": form.cleaned_data["reason"]})
+    try:
+        with transaction.atomic():
+            merchant = lifecycle.apply_merchant(
+                console_actor(request),
+                merchant_id,
+                action,
+                reason=form.cleaned_data["reason"],
+                expected_version=_int(request.POST.get("version")),
+            )
+    except DomainError as exc:
+        return _error(request, merchant_id, exc)
+    recall_form(request, f"{url}:apply")
+    messages.success(request, _("Merchant is now %(state)s.") % {"state": merchant.get_state_display()})
+    return HttpResponseRedirect(url)
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
