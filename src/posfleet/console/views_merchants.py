@@ -123,12 +123,8 @@ def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> di
     holds = list(
         Hold.objects.filter(merchant=merchant, on_merchant=True).select_related("placed_by", "released_by")
     )
-    terminals = list(
-        merchant.terminals.select_related("model").order_by("id")[: TERMINALS_SHOWN + 1]  # type: ignore[attr-defined]
-    )
-    by_state = dict(
-        merchant.terminals.order_by().values_list("state").annotate(n=Count("id"))  # type: ignore[attr-defined]
-    )
+    terminals = list(merchant.terminals.select_related("model").order_by("id")[: TERMINALS_SHOWN + 1])
+    by_state = dict(merchant.terminals.order_by().values_list("state").annotate(n=Count("id")))
     moves = [
         m
         for m in transitions.MERCHANT_TABLE
