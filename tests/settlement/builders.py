@@ -61,6 +61,7 @@ def tx(
             ],
             ref=t.switch_id,
             kind="transaction",
+            at=occurred_at,
             audit=False,
         )
     return t

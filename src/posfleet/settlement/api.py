@@ -1,0 +1,269 @@
+"""Settlement endpoints: run a business day, a merchant's settlements, outstanding items, statement,
+disputes (open, list, get, documents, answer, resolve) and the settlement profile.
+
+Handlers translate HTTP to service calls; rules, permissions and audit live in the services. Reads
+need `view_money` (staff) or a portal login of the merchant itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from posfleet.accounts.models import merchant_id_of
+from posfleet.accounts.roles import perm
+from posfleet.api.auth import actor_of
+from posfleet.api.common import DEFAULT_LIMIT, keyset_page
+from posfleet.api.schemas import ErrorOut
+from posfleet.core.actor import Actor
+from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
+from posfleet.registry.services import get_merchant
+from posfleet.settlement import disputes, outstanding, profiles, services, statements
+from posfleet.settlement.models import Dispute, DisputeDocument, SettlementProfile
+
+router = Router(tags=["settlement"])
+ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
+
+
+class RunIn(Schema):
+    business_date: str
+
+
+class DisputeIn(Schema):
+    transaction: str
+    kind: str
+    reason: str
+    amount_fen: int | None = None
+    due: str | None = None
+
+
+class ResolveIn(Schema):
+    outcome: str
+    reason: str
+
+
+class AnswerIn(Schema):
+    answer: str
+
+
+class ProfileIn(Schema):
+    mode: str | None = None
+    delayed: bool | None = None
+    reason: str
+
+
+def _date(field: str, raw: str | None) -> date | None:
+    if raw is None or raw == "":
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValidationFailed(
+            _("%(field)s must look like 2026-11-20.") % {"field": field},
+            details={field: [_("Use YYYY-MM-DD.")]},
+        ) from None
+
+
+def _reader(request: HttpRequest, merchant_id: int) -> Actor:
+    """Staff with view_money, or the merchant's own portal login; anyone else gets 403/404."""
+    actor = actor_of(request)
+    own = merchant_id_of(actor.user)
+    if own is not None:
+        if own != merchant_id:
+            raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
+    elif not actor.has_perm(perm("view_money")):
+        raise PermissionDenied()
+    get_merchant(merchant_id)
+    return actor
+
+
+def dispute_out(d: Dispute, documents: list[DisputeDocument] | None = None) -> dict[str, Any]:
+    out = {
+        "id": d.pk,
+        "transaction_id": d.transaction_id,
+        "switch_id": d.transaction.switch_id,
+        "tid": d.transaction.tid,
+        "merchant_id": d.merchant_id,
+        "kind": d.kind,
+        "amount_fen": d.amount_fen,
+        "state": d.state,
+        "reason": d.reason,
+        "opened_at": d.opened_at.isoformat(),
+        "due": d.due.isoformat(),
+        "answer": d.answer,
+        "answered_at": d.answered_at.isoformat() if d.answered_at else None,
+        "resolved_at": d.resolved_at.isoformat() if d.resolved_at else None,
+        "resolution_reason": d.resolution_reason,
+        "held_fen": d.held_fen,
+        "version": d.version,
+    }
+    if documents is not None:
+        out["documents"] = [document_out(doc) for doc in documents]
+    return out
+
+
+def document_out(doc: DisputeDocument) -> dict[str, Any]:
+    return {
+        "id": doc.pk,
+        "name": doc.name,
+        "content_type": doc.content_type,
+        "size": doc.size,
+        "sha256": doc.sha256,
+        "uploaded_at": doc.uploaded_at.isoformat(),
+    }
+
+
+def profile_out(p: SettlementProfile) -> dict[str, Any]:
+    return {
+        "merchant_id": p.merchant_id,
+        "mode": p.mode,
+        "delayed": p.delayed,
+        "delayed_reason": p.delayed_reason,
+        "delayed_at": p.delayed_at.isoformat() if p.delayed_at else None,
+        "version": p.version,
+    }
+
+
+# --- settlement ---------------------------------------------------------------------------------------
+@router.post("/settlements/run", response={200: dict, **ERRORS})
+def run_settlement(request: HttpRequest, payload: RunIn) -> Any:
+    """Settle the transactions that occurred on `business_date` (Asia/Shanghai). Sensitive: send `X-OTP`.
+
+    Idempotent: a second run for the same day creates nothing and returns the existing batches.
+    """
+    actor = actor_of(request)
+    with transaction.atomic():
+        result = services.run_settlement(actor, payload.business_date)
+    return {
+        "business_date": result.business_date.isoformat(),
+        "already_settled": result.already_settled,
+        "created": len(result.created),
+        "paid": len(result.paid),
+        "results": [services.batch_dict(b) for b in result.batches],
+    }
+
+
+@router.get("/merchants/{merchant_id}/settlements", response={200: dict, **ERRORS})
+def merchant_settlements(request: HttpRequest, merchant_id: int, business_date: str | None = None) -> Any:
+    """A merchant's settlement batches (newest first), optionally of one business date."""
+    _reader(request, merchant_id)
+    day = _date("business_date", business_date)
+    return {"items": [services.batch_dict(b) for b in services.settlements_of(merchant_id, day)[:400]]}
+
+
+@router.get("/merchants/{merchant_id}/outstanding", response={200: dict, **ERRORS})
+def merchant_outstanding(request: HttpRequest, merchant_id: int, tids: str | None = None) -> Any:
+    """Is the merchant's money cleared? `tids` (comma-separated) narrows it to some terminals."""
+    _reader(request, merchant_id)
+    tid_list = [t.strip() for t in tids.split(",") if t.strip()] if tids else None
+    return outstanding.is_cleared(merchant_id, tid_list).as_dict()
+
+
+@router.get("/merchants/{merchant_id}/statement.csv", response={200: None, **ERRORS})
+def merchant_statement(request: HttpRequest, merchant_id: int) -> Any:
+    """Reconciliation statement as CSV for `from`..`to` (inclusive business dates)."""
+    _reader(request, merchant_id)
+    date_from = _date("from", request.GET.get("from"))
+    date_to = _date("to", request.GET.get("to"))
+    if date_from is None or date_to is None:
+        raise ValidationFailed(details={"from": [_("from and to are required.")]})
+    body = statements.statement_csv(merchant_id, date_from, date_to)
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="statement-{merchant_id}-{date_from}-{date_to}.csv"'
+    )
+    return response
+
+
+@router.get("/merchants/{merchant_id}/settlement-profile", response={200: dict, **ERRORS})
+def get_profile(request: HttpRequest, merchant_id: int) -> Any:
+    _reader(request, merchant_id)
+    return profile_out(profiles.profile_of(merchant_id))
+
+
+@router.put("/merchants/{merchant_id}/settlement-profile", response={200: dict, **ERRORS})
+def put_profile(request: HttpRequest, merchant_id: int, payload: ProfileIn) -> Any:
+    """Change T+1/D0 and the delayed-settlement flag (risk/finance; sensitive: `X-OTP`; reason required)."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        profile = profiles.set_profile(
+            actor, merchant_id, mode=payload.mode, delayed=payload.delayed, reason=payload.reason
+        )
+    return profile_out(profile)
+
+
+# --- disputes -----------------------------------------------------------------------------------------
+@router.post("/disputes", response={201: dict, **ERRORS})
+def open_dispute(request: HttpRequest, payload: DisputeIn) -> Any:
+    """Open a retrieval request or chargeback on a transaction (its id or switch id)."""
+    actor = actor_of(request)
+    data = disputes.DisputeInput(
+        transaction=payload.transaction,
+        kind=payload.kind,
+        reason=payload.reason,
+        amount_fen=payload.amount_fen,
+        due=_date("due", payload.due),
+    )
+    with transaction.atomic():
+        d = disputes.open_dispute(actor, data)
+    return Status(201, dispute_out(d, []))
+
+
+@router.get("/disputes", response={200: dict, **ERRORS})
+def list_disputes(
+    request: HttpRequest,
+    merchant_id: int | None = None,
+    state: str | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Any:
+    actor = actor_of(request)
+    qs = disputes.disputes_for(actor, merchant_id=merchant_id, state=state)
+    rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
+    return {"items": [dispute_out(d) for d in rows], "next_cursor": next_cursor}
+
+
+def _visible(request: HttpRequest, dispute_id: int) -> tuple[Actor, Dispute]:
+    actor = actor_of(request)
+    d = disputes.disputes_for(actor).filter(pk=dispute_id).first()
+    if d is None:
+        raise NotFound(_("No dispute %(id)s.") % {"id": dispute_id})
+    return actor, d
+
+
+@router.get("/disputes/{dispute_id}", response={200: dict, **ERRORS})
+def get_dispute(request: HttpRequest, dispute_id: int) -> Any:
+    _actor, d = _visible(request, dispute_id)
+    return dispute_out(d, list(d.documents.all()))
+
+
+@router.post("/disputes/{dispute_id}/documents", response={201: dict, **ERRORS})
+def add_document(request: HttpRequest, dispute_id: int, file: File[UploadedFile]) -> Any:
+    """Attach evidence (multipart field `file`; PDF, JPEG or PNG by content; at most 10 MB)."""
+    actor, d = _visible(request, dispute_id)
+    with transaction.atomic():
+        doc = disputes.add_document(actor, d.pk, file)
+    return Status(201, document_out(doc))
+
+
+@router.post("/disputes/{dispute_id}/answer", response={200: dict, **ERRORS})
+def answer_dispute(request: HttpRequest, dispute_id: int, payload: AnswerIn) -> Any:
+    actor, d = _visible(request, dispute_id)
+    with transaction.atomic():
+        d = disputes.answer(actor, d.pk, payload.answer)
+    return dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))
+
+
+@router.post("/disputes/{dispute_id}/resolve", response={200: dict, **ERRORS})
+def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -> Any:
+    """Resolve as `won` (hold released) or `lost` (a lost chargeback debits the merchant)."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        d = disputes.resolve(actor, dispute_id, payload.outcome, payload.reason)
+    return dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))

@@ -1,0 +1,201 @@
+"""A merchant's reconciliation statement for a period (issue 3 §4): the CSV finance and merchants check.
+
+Rows, in date order:
+- `opening_balance`  what the institution owed the merchant at 00:00 of `date_from` (Asia/Shanghai):
+                     unsettled + settled-not-paid - amount due, from the ledger postings by their
+                     booking time (a book balance: a payout made at 02:00 is in the day it was made);
+- `transactions`     per business day: count, gross (sales), refunds (refunds + reversals), fees, net;
+- `settlement`       per batch of a business day in the period: the same totals, held, payout, state;
+- `payout`           per batch paid in the period: amount paid to the masked settlement card;
+- `dispute`          per dispute opened or resolved in the period: kind, amount, state;
+- `closing_balance`  the same balance at 24:00 of `date_to`.
+Amounts are integer fen (the yuan column is a display copy). The sums are done in the database.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from typing import Any
+
+from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, When
+from django.db.models.functions import TruncDate
+from django.utils.translation import gettext as _
+
+from posfleet.core.errors import ValidationFailed
+from posfleet.money.ledger import AMOUNT_DUE, SETTLED_UNPAID, UNSETTLED
+from posfleet.money.models import Posting, Transaction
+from posfleet.registry.services import get_merchant
+from posfleet.settlement.models import Dispute, SettlementBatch
+from posfleet.settlement.outstanding import yuan
+from posfleet.settlement.services import SHANGHAI, day_range
+
+COLUMNS = (
+    "date",
+    "kind",
+    "reference",
+    "count",
+    "gross_fen",
+    "refund_fen",
+    "fee_fen",
+    "held_fen",
+    "net_fen",
+    "payout_fen",
+    "balance_fen",
+    "state",
+    "memo",
+)
+MAX_DAYS = 366
+BIG: Any = BigIntegerField()
+
+
+def _owed_at(merchant_id: int, moment: Any) -> int:
+    """Institution's debt to the merchant at `moment`: -(unsettled + settled_unpaid) - amount_due balances."""
+    agg = Posting.objects.filter(account__merchant_id=merchant_id, at__lt=moment).aggregate(
+        owed=Sum("amount_fen", filter=Q(account__code__in=[UNSETTLED, SETTLED_UNPAID])),
+        due=Sum("amount_fen", filter=Q(account__code=AMOUNT_DUE)),
+    )
+    return -int(agg["owed"] or 0) - int(agg["due"] or 0)
+
+
+def _check_period(date_from: date, date_to: date) -> None:
+    if date_to < date_from:
+        raise ValidationFailed(details={"to": [_("The end must not be before the start.")]})
+    if (date_to - date_from).days >= MAX_DAYS:
+        raise ValidationFailed(details={"to": [_("At most %(n)d days at a time.") % {"n": MAX_DAYS}]})
+
+
+def _row(**values: Any) -> dict[str, Any]:
+    return {c: values.get(c, "") for c in COLUMNS}
+
+
+def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dict[str, Any]]:
+    get_merchant(merchant_id)
+    _check_period(date_from, date_to)
+    start, _e = day_range(date_from)
+    _s, end = day_range(date_to)
+    rows: list[dict[str, Any]] = []
+    dated: list[tuple[date, int, dict[str, Any]]] = []
+
+    days = (
+        Transaction.objects.filter(merchant_id=merchant_id, occurred_at__gte=start, occurred_at__lt=end)
+        .annotate(day=TruncDate("occurred_at", tzinfo=SHANGHAI))
+        .order_by()
+        .values("day")
+        .annotate(
+            n=Count("id"),
+            gross=Sum(Case(When(type="sale", then=F("amount_fen")), default=Value(0), output_field=BIG)),
+            refund=Sum(Case(When(type="sale", then=Value(0)), default=F("amount_fen"), output_field=BIG)),
+            fee=Sum("fee_fen"),
+            net=Sum("net_fen"),
+        )
+    )
+    for d in days:
+        dated.append(
+            (
+                d["day"],
+                0,
+                _row(
+                    date=d["day"].isoformat(),
+                    kind="transactions",
+                    count=d["n"],
+                    gross_fen=d["gross"] or 0,
+                    refund_fen=d["refund"] or 0,
+                    fee_fen=d["fee"] or 0,
+                    net_fen=d["net"] or 0,
+                ),
+            )
+        )
+
+    for batch in SettlementBatch.objects.filter(
+        merchant_id=merchant_id, business_date__gte=date_from, business_date__lte=date_to
+    ):
+        dated.append(
+            (
+                batch.business_date,
+                1,
+                _row(
+                    date=batch.business_date.isoformat(),
+                    kind="settlement",
+                    reference=f"batch:{batch.pk}",
+                    count=batch.transaction_count,
+                    gross_fen=batch.gross_fen,
+                    refund_fen=batch.refund_fen,
+                    fee_fen=batch.fee_fen,
+                    held_fen=batch.held_fen,
+                    net_fen=batch.net_fen,
+                    payout_fen=batch.payout_fen,
+                    state=batch.state,
+                    memo=f"{batch.mode} payout {batch.payout_date.isoformat()}",
+                ),
+            )
+        )
+    for batch in SettlementBatch.objects.filter(merchant_id=merchant_id, paid_at__gte=start, paid_at__lt=end):
+        assert batch.paid_at is not None
+        paid_on = batch.paid_at.astimezone(SHANGHAI).date()
+        dated.append(
+            (
+                paid_on,
+                2,
+                _row(
+                    date=paid_on.isoformat(),
+                    kind="payout",
+                    reference=f"batch:{batch.pk}",
+                    payout_fen=batch.payout_fen,
+                    state=batch.state,
+                    memo=f"{_('to card')} {batch.card_masked}".strip(),
+                ),
+            )
+        )
+    for dispute in Dispute.objects.filter(merchant_id=merchant_id).filter(
+        Q(opened_at__gte=start, opened_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end)
+    ):
+        on = (
+            (dispute.resolved_at if dispute.resolved_at and dispute.resolved_at < end else dispute.opened_at)
+            .astimezone(SHANGHAI)
+            .date()
+        )
+        dated.append(
+            (
+                on,
+                3,
+                _row(
+                    date=on.isoformat(),
+                    kind="dispute",
+                    reference=f"dispute:{dispute.pk}",
+                    held_fen=dispute.held_fen,
+                    net_fen=-dispute.amount_fen if dispute.state == "lost" and dispute.kind == "chargeback" else 0,
+                    state=dispute.state,
+                    memo=f"{dispute.kind} {dispute.amount_fen} fen",
+                ),
+            )
+        )
+
+    rows.append(
+        _row(date=date_from.isoformat(), kind="opening_balance", balance_fen=_owed_at(merchant_id, start))
+    )
+    rows.extend(r for _d, _o, r in sorted(dated, key=lambda x: (x[0], x[1], x[2]["reference"])))
+    rows.append(
+        _row(date=date_to.isoformat(), kind="closing_balance", balance_fen=_owed_at(merchant_id, end))
+    )
+    return rows
+
+
+def statement_csv(merchant_id: int, date_from: date, date_to: date) -> str:
+    rows = statement_rows(merchant_id, date_from, date_to)
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=[*COLUMNS, "amount_yuan"], lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        amount = (
+            r["balance_fen"]
+            if r["kind"] in ("opening_balance", "closing_balance")
+            else (r["payout_fen"] if r["kind"] == "payout" else r["net_fen"])
+        )
+        writer.writerow({**r, "amount_yuan": yuan(int(amount)) if amount != "" else ""})
+    return out.getvalue()
+
+
+def period_days(date_from: date, date_to: date) -> list[date]:
+    return [date_from + timedelta(days=i) for i in range((date_to - date_from).days + 1)]

@@ -1,0 +1,63 @@
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.db import transaction
+
+from posfleet.core.actor import Actor
+from posfleet.core.errors import ValidationFailed
+from posfleet.settlement.disputes import DisputeInput, open_dispute
+from posfleet.settlement.services import run_settlement
+from posfleet.settlement.statements import statement_csv, statement_rows
+from tests import builders as b
+from tests.settlement.builders import at, days_ago, tx
+
+pytestmark = pytest.mark.django_db
+
+
+def run(day):
+    with transaction.atomic():
+        return run_settlement(Actor.system(), day)
+
+
+class TestStatement:
+    def test_rows_reconcile(self):
+        m = b.merchant()
+        d1, d2 = days_ago(5), days_ago(4)
+        tx(m, 100_000, at(d1 - timedelta(days=1)))  # before the period: part of the opening balance
+        run(d1 - timedelta(days=1))
+        t = tx(m, 200_000, at(d1))
+        tx(m, 10_000, at(d1, 12), type="refund")
+        tx(m, 50_000, at(d2))
+        with transaction.atomic():
+            open_dispute(Actor.system(), DisputeInput(t.pk, "chargeback", "x", amount_fen=20_000))
+        run(d1)
+        run(d2)
+        rows = statement_rows(m.pk, d1, days_ago(0))
+        kinds = [r["kind"] for r in rows]
+        assert kinds[0] == "opening_balance" and kinds[-1] == "closing_balance"
+        assert kinds.count("transactions") == 2 and kinds.count("settlement") == 2  # day before is outside
+        assert "payout" in kinds and "dispute" in kinds
+        opening = rows[0]["balance_fen"]
+        assert opening == 100_000 - 600
+        day1 = next(r for r in rows if r["kind"] == "transactions" and r["date"] == d1.isoformat())
+        assert day1["gross_fen"] == 200_000 and day1["refund_fen"] == 10_000 and day1["fee_fen"] == 1200
+        paid = sum(r["payout_fen"] for r in rows if r["kind"] == "payout")
+        net = sum(r["net_fen"] for r in rows if r["kind"] == "transactions")
+        assert rows[-1]["balance_fen"] == opening + net - paid
+
+    def test_csv(self):
+        m = b.merchant()
+        tx(m, 1000, at(days_ago(2)))
+        text = statement_csv(m.pk, days_ago(2), days_ago(0))
+        rows = list(csv.DictReader(io.StringIO(text)))
+        assert rows[0]["kind"] == "opening_balance" and rows[-1]["kind"] == "closing_balance"
+        assert rows[-1]["amount_yuan"] == "9.94"
+
+    def test_bad_period(self):
+        m = b.merchant()
+        with pytest.raises(ValidationFailed):
+            statement_rows(m.pk, days_ago(1), days_ago(2))
+        with pytest.raises(ValidationFailed):
+            statement_rows(m.pk, days_ago(400), days_ago(1))
