@@ -77,3 +77,50 @@ def bytes_io(data: bytes, name: str = "x.bin") -> io.BytesIO:
     f = io.BytesIO(data)
     f.name = name  # type: ignore[attr-defined]
     return f
+
+
+def lent_fleet(deposit_fen: int = 50_000) -> dict[str, Any]:
+    """A merchant with two keyed terminals (a printer on the first), a deposit held and one settled sale."""
+    from posfleet.keys.services import generate_for
+    from posfleet.money import ledger
+    from posfleet.registry.models import Accessory
+    from tests.settlement.builders import at, days_ago, tx
+
+    m = builders.merchant()
+    t1 = builders.terminal(merchant_obj=m)
+    t2 = builders.terminal(merchant_obj=m)
+    printer = Accessory.objects.create(terminal=t1, kind="printer", serial="PR-0001")
+    system = Actor.system("cli")
+    with transaction.atomic():
+        generate_for(t1, system)
+        generate_for(t2, system)
+        m.contract.deposit_fen = deposit_fen
+        m.contract.save(update_fields=["deposit_fen"])
+        ledger.receive_deposit(system, m.pk, deposit_fen, ref=f"deposit:{m.pk}")
+    sale_day = days_ago(2)
+    tx(m, 100_000, at(sale_day), tid=t1.tid)
+    return {"merchant": m, "t1": t1, "t2": t2, "printer": printer, "sale_day": sale_day}
+
+
+def settle_transactions(sale_day: Any) -> None:
+    """Run the daily settlement for `sale_day` and pay what is due, as finance would."""
+    from posfleet.settlement.services import pay_due, run_settlement
+
+    finance = builders.actor("finance")
+    with transaction.atomic():
+        run_settlement(finance, sale_day)
+    with transaction.atomic():
+        pay_due(finance, timezone.localdate() + timedelta(days=5))
+
+
+def destroy_keys(tid: str) -> None:
+    from posfleet.keys.services import confirm_destruction, request_destruction
+
+    with transaction.atomic():
+        request_destruction(builders.actor("custodian"), tid, "decommissioned")
+    with transaction.atomic():
+        confirm_destruction(builders.actor("custodian"), tid, "decommissioned")
+
+
+def item_map(case: Case) -> dict[str, Any]:
+    return {i.item: i for i in services.checklist(case)}
