@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 import importlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -221,7 +222,7 @@ def notify_increase(actor: Actor, merchant_id: int, code: str) -> PlanNotice:
     _require(actor)
     merchant = _merchant(merchant_id)
     plan = get_plan(code)
-    now = timezone.now()
+    now = timezone.now().replace(microsecond=0)  # whole seconds: the earliest date round-trips through JSON
     notice = PlanNotice.objects.create(merchant=merchant, plan=plan, notified_at=now, created_by=actor.name)
     sent = _send(actor, merchant, plan, now + NOTICE_PERIOD)
     if sent is not None:
@@ -262,3 +263,48 @@ def _send(actor: Actor, merchant: Merchant, plan: RatePlan, earliest: datetime) 
         }
     sent = send(actor, merchant=merchant, kind="notice", title=title, body=body)
     return getattr(sent, "pk", None)
+
+
+PLAN_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
+
+
+@dataclass
+class PlanInput:
+    code: str
+    name: str
+    rates: dict[str, dict[str, Any]]  # channel → {"rate_bp": int, "cap_fen": int | None}
+
+
+def create_plan(actor: Actor, data: PlanInput) -> RatePlan:
+    """A new rate plan. Plans are never edited (transactions name the plan whose rates they used)."""
+    _require(actor)
+    errors: dict[str, list[str]] = {}
+    code = (data.code or "").strip().upper()
+    if not PLAN_CODE_RE.match(code):
+        errors["code"] = [_("2 to 40 capital letters, digits, - or _.")]
+    elif RatePlan.objects.filter(code=code).exists():
+        errors["code"] = [_("Plan %(code)s exists already; plans are never edited.") % {"code": code}]
+    name = (data.name or "").strip()
+    if not name or len(name) > 200:
+        errors["name"] = [_("A name of at most 200 characters is required.")]
+    values: dict[str, Any] = {}
+    rates = data.rates if isinstance(data.rates, dict) else {}
+    for channel in CHANNELS:
+        spec = rates.get(channel)
+        if not isinstance(spec, dict):
+            errors[f"rates.{channel}"] = [_("A rate for this channel is required.")]
+            continue
+        bp, cap = spec.get("rate_bp"), spec.get("cap_fen")
+        if isinstance(bp, bool) or not isinstance(bp, int) or not 0 <= bp <= 10000:
+            errors.setdefault(f"rates.{channel}", []).append(_("rate_bp is a whole number from 0 to 10000."))
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int) or cap < 0):
+            errors.setdefault(f"rates.{channel}", []).append(_("cap_fen is empty or a whole number ≥ 0."))
+        values[f"{channel}_bp"], values[f"{channel}_cap_fen"] = bp, cap
+    unknown = set(rates) - set(CHANNELS)
+    if unknown:
+        errors["rates"] = [_("Unknown channel %(c)s.") % {"c": ", ".join(sorted(map(str, unknown)))}]
+    if errors:
+        raise ValidationFailed(details=errors)
+    plan = RatePlan.objects.create(code=code, name=name, **values)
+    record(actor, Change("rate_plan", plan.code, "rate_plan.create", None, plan.as_dict(), "new rate plan"))
+    return plan
