@@ -1,0 +1,111 @@
+"""Key custodian screens: pending destruction requests, request/confirm forms, destruction records.
+
+The page shows metadata only (KCV, state, dates, custodians); services decide everything, and a
+missing step-up sends the custodian to /console/step-up/ and back.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from posfleet.console.views_util import console_actor, domain_errors, staff_view
+from posfleet.core.errors import DomainError, NotFound
+from posfleet.keys import services
+
+
+def _back(tid: str = "") -> HttpResponseRedirect:
+    url = reverse("keys:index")
+    if tid:
+        url += "?" + urlencode({"tid": tid})
+    return HttpResponseRedirect(url)
+
+
+@staff_view(perm="view_fleet")
+def index(request: HttpRequest) -> HttpResponse:
+    tid = (request.GET.get("tid") or "").strip().upper()[:8]
+    status = None
+    if tid:
+        try:
+            status = services.key_status(tid)
+        except NotFound as exc:
+            messages.error(request, str(exc.message))
+    context = {
+        "tid": tid,
+        "status": status,
+        "pending": services.pending_requests(),
+        "records": services.recent_records(),
+        "is_custodian": request.user.has_perm("accounts.destroy_keys"),
+        "me": request.user.pk,
+    }
+    return render(request, "keys/index.html", context)
+
+
+def _form(request: HttpRequest) -> tuple[str, str]:
+    return (request.POST.get("tid") or "").strip().upper()[:8], request.POST.get("reason") or ""
+
+
+@require_POST
+@staff_view(perm="destroy_keys")
+@domain_errors
+def destroy(request: HttpRequest) -> HttpResponse:
+    tid, reason = _form(request)
+    try:
+        with transaction.atomic():
+            outcome = services.destroy(console_actor(request), tid, reason)
+    except DomainError as exc:
+        if exc.code == "step_up_required":
+            raise
+        messages.error(request, str(exc.message))
+        return _back(tid)
+    if outcome.record is None:
+        messages.success(
+            request,
+            _("Destruction of %(tid)s's key requested; a second custodian must confirm.") % {"tid": tid},
+        )
+    else:
+        messages.success(
+            request, _("The key of %(tid)s (KCV %(kcv)s) is destroyed.") % {"tid": tid, "kcv": outcome.kcv}
+        )
+    return _back(tid)
+
+
+@require_POST
+@staff_view(perm="destroy_keys")
+@domain_errors
+def cancel(request: HttpRequest) -> HttpResponse:
+    tid, reason = _form(request)
+    try:
+        with transaction.atomic():
+            services.cancel_destruction(console_actor(request), tid, reason)
+    except DomainError as exc:
+        if exc.code == "step_up_required":
+            raise
+        messages.error(request, str(exc.message))
+        return _back(tid)
+    messages.success(request, _("The destruction request for %(tid)s is withdrawn.") % {"tid": tid})
+    return _back(tid)
+
+
+@require_POST
+@staff_view(perm="destroy_keys")
+@domain_errors
+def rekey(request: HttpRequest) -> HttpResponse:
+    tid, reason = _form(request)
+    try:
+        with transaction.atomic():
+            key = services.rekey(console_actor(request), tid, reason)
+    except DomainError as exc:
+        if exc.code == "step_up_required":
+            raise
+        messages.error(request, str(exc.message))
+        return _back(tid)
+    messages.success(request, _("%(tid)s has a new key (KCV %(kcv)s).") % {"tid": tid, "kcv": key.kcv})
+    return _back(tid)
