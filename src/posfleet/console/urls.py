@@ -1,6 +1,7 @@
 from django.urls import path
 
 from posfleet.console import (
+    views_accounts,
     views_audit,
     views_auth,
     views_dashboard,
@@ -29,4 +30,7 @@ urlpatterns = [
     path("merchants/<int:merchant_id>/apply/", views_merchants.merchant_apply, name="merchant_apply"),
     path("audit/", views_audit.audit_list, name="audit"),
     path("audit/verify/", views_audit.audit_verify, name="audit_verify"),
+    path("tokens/", views_accounts.token_list, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", views_accounts.token_revoke, name="token_revoke"),
+    path("totp/", views_accounts.totp_page, name="totp"),
 ]
