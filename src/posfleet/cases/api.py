@@ -13,7 +13,7 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import File, Form, Router, Schema
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from posfleet.api.auth import actor_of
@@ -165,17 +165,20 @@ def _reply(actor: Actor, case_id: int) -> HttpResponse | dict[str, Any]:
 
 
 @router.post("/cases", response={201: dict})
-def file_case(request: HttpRequest, payload: CaseIn) -> tuple[int, dict[str, Any]]:
+def file_case(request: HttpRequest, payload: CaseIn) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
         case = services.file_case(actor, services.CaseInput(**payload.dict()))
-    return 201, {
-        "id": case.pk,
-        "state": case.state,
-        "missing_materials": case.missing_materials(),
-        "kind": case.kind,
-        "version": case.version,
-    }
+    return Status(
+        201,
+        {
+            "id": case.pk,
+            "state": case.state,
+            "missing_materials": case.missing_materials(),
+            "kind": case.kind,
+            "version": case.version,
+        },
+    )
 
 
 @router.get("/cases")
@@ -210,17 +213,19 @@ def case_timeline(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @router.post("/cases/{case_id}/materials", response={201: dict})
-def add_material(
-    request: HttpRequest, case_id: int, type: Form[str], file: File[UploadedFile]
-) -> tuple[int, dict[str, Any]]:
+def add_material(request: HttpRequest, case_id: int, type: Form[str], file: File[UploadedFile]) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
         material = services.add_material(actor, case_id, type, file)
     case = services.get_case(actor, case_id)
-    return 201, _material(material) | {
-        "case_state": case.state,
-        "missing_materials": case.missing_materials(),
-    }
+    return Status(
+        201,
+        _material(material)
+        | {
+            "case_state": case.state,
+            "missing_materials": case.missing_materials(),
+        },
+    )
 
 
 @router.post("/cases/{case_id}/decision")
@@ -258,12 +263,12 @@ def statement(request: HttpRequest, case_id: int) -> Any:
 
 
 @router.post("/cases/{case_id}/export", response={202: dict})
-def start_export(request: HttpRequest, case_id: int, rebuild: bool = False) -> tuple[int, dict[str, Any]]:
+def start_export(request: HttpRequest, case_id: int, rebuild: bool = False) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
         export = services.start_export(actor, case_id, rebuild=rebuild)
     export.refresh_from_db()
-    return 202, export.as_dict()
+    return Status(202, export.as_dict())
 
 
 @router.get("/cases/{case_id}/export")
@@ -312,13 +317,15 @@ def complete(request: HttpRequest, case_id: int) -> Any:
 
 
 @router.post("/cases/{case_id}/comments", response={201: dict})
-def comment(request: HttpRequest, case_id: int, payload: CommentIn) -> tuple[int, dict[str, Any]]:
+def comment(request: HttpRequest, case_id: int, payload: CommentIn) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
         c = services.add_comment(
             actor, case_id, payload.body, kind=payload.kind, visible_to_merchant=payload.visible_to_merchant
         )
-    return 201, {"id": c.pk, "kind": c.kind, "body": c.body, "visible_to_merchant": c.visible_to_merchant}
+    return Status(
+        201, {"id": c.pk, "kind": c.kind, "body": c.body, "visible_to_merchant": c.visible_to_merchant}
+    )
 
 
 @router.get("/cases/{case_id}/letter.pdf")
