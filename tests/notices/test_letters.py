@@ -1,5 +1,6 @@
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -64,3 +65,17 @@ def test_stored_pdf_tampering_is_detected():
     path = n.pdf_file
     path.write_bytes(path.read_bytes() + b"x")
     assert n.pdf_bytes is None
+
+
+@needs_poppler
+@pytest.mark.skipif(
+    not (Path(__file__).parents[2] / "src/posfleet/notices/locale/zh_Hans/LC_MESSAGES/django.mo").exists(),
+    reason="translations not compiled (scripts/bootstrap compiles them)",
+)
+def test_chinese_letter_labels_are_chinese(tmp_path):
+    n = letter(b.merchant())
+    pdf = tmp_path / "letter.pdf"
+    pdf.write_bytes(n.pdf_bytes)
+    compact = "".join(_run("pdftotext", "-enc", "UTF-8", str(pdf), "-").stdout.decode().split())
+    assert f"验证码：{n.code}" in compact
+    assert "停机费" in compact and "工单编号" in compact
