@@ -117,9 +117,14 @@ class TestHome:
         assert not response.context["rows"][0]["answer"].allowed
 
     def test_chinese_page(self, client):
+        from django.utils import translation
+
         client.force_login(merchant_user())
-        response = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        with translation.override("zh-hans"):
+            response = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="zh-hans")
         assert response.status_code == 200
+        body = response.content.decode()
+        assert "我的终端" in body and "商户服务平台" in body
 
 
 def _letter(merchant_obj, settings, name="letter.pdf"):
