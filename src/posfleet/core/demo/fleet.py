@@ -85,7 +85,11 @@ ACCESSORY_SETS: tuple[tuple[str, ...], ...] = (
     ("charger",),
     ("charger", "sim", "printer", "scanner"),
 )
-MERCHANT_STATE_PLAN: dict[str, int] = {MerchantState.APPLYING: 4, MerchantState.CLOSING: 3, MerchantState.CLOSED: 3}
+MERCHANT_STATE_PLAN: dict[str, int] = {
+    MerchantState.APPLYING: 4,
+    MerchantState.CLOSING: 3,
+    MerchantState.CLOSED: 3,
+}
 FIRST_TID = 10_000_001
 
 
