@@ -40,6 +40,11 @@ def yuan(fen: int) -> str:
 def _labels() -> dict[str, str]:
     return {
         "case_no": _("Case no."),
+        "case_id": _("Case no."),
+        "case_kind": _("Request"),
+        "merchant": _("Merchant"),
+        "decision_reason": _("Review opinion"),
+        "fee_fen": _("Fee"),
         "merchant_no": _("Merchant no."),
         "terminals": _("Terminals"),
         "reason": _("Reason"),
@@ -70,9 +75,20 @@ def label_for(key: str) -> str:
     return text.replace("_", " ").capitalize()
 
 
+def _case_kinds() -> dict[str, str]:
+    return {
+        "suspension": _("Suspension"),
+        "reactivation": _("Reactivation"),
+        "deactivation": _("Deactivation"),
+        "closure": _("Closure"),
+    }
+
+
 def format_value(key: str, value: Any) -> str:
     if value is None or value == "":
         return "—"
+    if key == "case_kind" and isinstance(value, str):
+        return _case_kinds().get(value, value)
     if key.endswith("_fen") and isinstance(value, int) and not isinstance(value, bool):
         return yuan(value)
     if isinstance(value, datetime):
@@ -150,7 +166,7 @@ def _render(notice: Any, code: str) -> bytes:
         pdf.multi_cell(width, 7, line or " ", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     pdf.ln(3)
 
-    facts = dict(notice.facts or {})
+    facts = {k: v for k, v in (notice.facts or {}).items() if v not in (None, "", [])}
     if facts:
         pdf.set_font("cjk", size=10)
         key_w = 55
