@@ -212,12 +212,12 @@ def _approve_reactivation(
     Case.objects.filter(pk=case.pk).update(letter_notice_id=letter_id)
     case.letter_notice_id = letter_id
     # The suspension cases whose holds were all released by this reactivation are done.
-    for susp in (
-        Case.objects.select_for_update(no_key=True)
-        .filter(kind=CaseKind.SUSPENSION, state=CaseState.APPROVED, scope__hold_id__in=released)
+    susp_ids = (
+        Case.objects.filter(kind=CaseKind.SUSPENSION, state=CaseState.APPROVED, scope__hold_id__in=released)
+        .values("id")
         .distinct()
-        .order_by("id")
-    ):
+    )
+    for susp in Case.objects.select_for_update(no_key=True).filter(pk__in=susp_ids).order_by("id"):
         open_left = susp.scope.exclude(hold_id__in=released).filter(
             hold_id__in=Hold.objects.filter(released_at__isnull=True)
             .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
