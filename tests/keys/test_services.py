@@ -179,3 +179,14 @@ def test_audit_payloads_never_contain_key_material():
         text = repr(event.before) + repr(event.after) + event.reason
         assert wrapped_hex not in text.lower()
         assert "wrapped_key" not in text
+
+
+def test_refurbish_refused_while_a_live_key_remains():
+    t, _key = keyed_terminal(TerminalState.RETURNED)
+    with pytest.raises(InvalidTransition) as exc, transaction.atomic():
+        apply(b.actor("admin"), t.tid, "refurbish", reason="refurbished")
+    assert "Destroy the terminal's key" in str(exc.value.message)
+    _request(custodian(), t.tid)
+    _confirm(custodian(), t.tid)
+    with transaction.atomic():
+        apply(b.actor("admin"), t.tid, "refurbish", reason="refurbished")

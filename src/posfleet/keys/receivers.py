@@ -16,8 +16,9 @@ def on_terminal_applied(sender: Any, *, terminal: Terminal, action: str, actor: 
 
 
 def connect() -> None:
-    from posfleet.keys.services import activation_guard
+    from posfleet.keys.services import activation_guard, refurbish_guard
     from posfleet.lifecycle import signals, transitions
 
     transitions.register_guard("activate", activation_guard)
+    transitions.register_guard("refurbish", refurbish_guard)
     signals.terminal_applied.connect(on_terminal_applied, dispatch_uid="keys.generate_on_activation")

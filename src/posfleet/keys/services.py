@@ -83,6 +83,14 @@ def activation_guard(terminal: Terminal, params: dict[str, Any]) -> Any:
     return None
 
 
+def refurbish_guard(terminal: Terminal, params: dict[str, Any]) -> Any:
+    """Lifecycle guard on "refurbish": a device goes back to stock only after its key is destroyed,
+    so the next merchant's terminal never carries the last one's key."""
+    if _live_key(terminal) is not None:
+        return _("Destroy the terminal's key (two key custodians) before refurbishing it.")
+    return None
+
+
 def _custodian(actor: Actor) -> None:
     if actor.kind != "user" or not actor.has_perm(perm("destroy_keys")):
         raise PermissionDenied(_("Only key custodians may do this."))

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
+import structlog
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +28,7 @@ from posfleet.notices.models import Notice, NoticeKind
 from posfleet.notices.signals import notice_sent
 from posfleet.registry.models import Merchant
 
+log = structlog.get_logger("posfleet.notices")
 LANGUAGES = ("zh-hans", "en")
 _DUMMY_PHONE = "0000"
 
@@ -253,7 +255,10 @@ def verify(code: str, phone_last4: str) -> dict[str, Any]:
         hmac.compare_digest(expected.encode(), phone.encode()[:8]) and len(phone) == 4 and phone.isdigit()
     )
     if notice is None or not phone_ok:
+        # Never the code itself: a failed check may be a scam victim's or a guesser's.
+        log.info("notices.verify_not_genuine", known_code=notice is not None)
         return {"genuine": False, "message": not_genuine_message()}
+    log.info("notices.verify_genuine", notice_id=notice.pk)
     return {
         "genuine": True,
         "message": _("Genuine: this was issued by us to this merchant."),
