@@ -165,7 +165,9 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
                     kind="dispute",
                     reference=f"dispute:{dispute.pk}",
                     held_fen=dispute.held_fen,
-                    net_fen=-dispute.amount_fen if dispute.state == "lost" and dispute.kind == "chargeback" else 0,
+                    net_fen=-dispute.amount_fen
+                    if dispute.state == "lost" and dispute.kind == "chargeback"
+                    else 0,
                     state=dispute.state,
                     memo=f"{dispute.kind} {dispute.amount_fen} fen",
                 ),

@@ -1,0 +1,233 @@
+"""Settlement benchmark (issue 3 §7): one business day of 1M transactions, and a 30-day month of 10M.
+
+`run(report, scale=1.0)`:
+1. generates the rows inside the database (one INSERT ... SELECT over a recursive CTE on SQLite,
+   `generate_series` on PostgreSQL: no Python loop) on business days before any existing data, so a
+   bench never touches demo data and can run again on the same database;
+2. times `run_settlement` for the day (its transaction and commit included);
+   targets: ≤ 2 s on SQLite, ≤ 1 s on PostgreSQL for 1M rows;
+3. exports the same rows to a CSV, loads them into an in-memory DuckDB (not timed) and times DuckDB's
+   per-merchant totals (count, gross, refunds, fees, net): the raw baseline; prints the ratio and checks
+   that every batch equals DuckDB's totals;
+4. the same for the month: 30 settlement runs, against one DuckDB GROUP BY merchant, day.
+`scale` multiplies the row counts (0.1 → 100k/day, 1M/month) for a quick run:
+`posfleet settlement_bench --scale 0.1 [--no-month]`.
+Rows are booked without ledger postings (the money benchmark covers ingest), so run it on a scratch
+database, as `posfleet bench` does.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Min
+
+from posfleet.core.actor import Actor
+from posfleet.money.models import Transaction
+from posfleet.registry.models import Merchant
+from posfleet.settlement.models import SettlementBatch
+from posfleet.settlement.services import SHANGHAI, day_range, run_settlement
+
+DAY_ROWS = 1_000_000
+MONTH_ROWS = 10_000_000
+MONTH_DAYS = 30
+TARGET_SECONDS = {"sqlite": 2.0, "postgresql": 1.0}
+Report = Callable[..., Any]
+
+
+def _merchant_ids(minimum: int = 200) -> list[int]:
+    ids = list(Merchant.objects.order_by("id").values_list("id", flat=True)[:2000])
+    if len(ids) >= minimum:
+        return ids
+    from posfleet.money.bench import ensure_fleet
+
+    ensure_fleet()
+    return list(Merchant.objects.order_by("id").values_list("id", flat=True)[:2000])
+
+
+def _first_free_day() -> date:
+    """The day before any transaction or batch: bench days never overlap real or earlier bench data."""
+    earliest = [date(2020, 1, 1)]
+    tx_min = Transaction.objects.aggregate(m=Min("occurred_at"))["m"]
+    if tx_min is not None:
+        earliest.append(tx_min.astimezone(SHANGHAI).date())
+    batch_min = SettlementBatch.objects.aggregate(m=Min("business_date"))["m"]
+    if batch_min is not None:
+        earliest.append(batch_min)
+    return min(earliest) - timedelta(days=1)
+
+
+def generate(first_day: date, days: int, rows_per_day: int, merchant_ids: list[int], tag: str) -> int:
+    """Insert `rows_per_day` transactions on each of `days` days in SQL; every 40th is a refund,
+    every 97th a reversal; fees at 60 bp, by the fee rule (refund: no fee; reversal returns it)."""
+    tx = Transaction._meta.db_table
+    n_merchants = len(merchant_ids)
+    start, _end = day_range(first_day)
+    start_epoch = int(start.timestamp())
+    total = rows_per_day * days
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_merchant")
+        cursor.execute("CREATE TEMPORARY TABLE bench_merchant (k INTEGER PRIMARY KEY, mid BIGINT)")
+        cursor.executemany(
+            "INSERT INTO bench_merchant (k, mid) VALUES (%s, %s)", list(enumerate(merchant_ids))
+        )
+        amount = "(100 + (s.i * 7919) % 500000)"
+        fee = f"(({amount} * 60 * 2 + 10000) / 20000)"
+        typ = "CASE WHEN s.i % 40 = 0 THEN 'refund' WHEN s.i % 97 = 0 THEN 'reversal' ELSE 'sale' END"
+        fee_v = f"CASE WHEN s.i % 40 = 0 THEN 0 WHEN s.i % 97 = 0 THEN -{fee} ELSE {fee} END"
+        net_v = f"CASE WHEN s.i % 40 = 0 THEN -{amount} WHEN s.i % 97 = 0 THEN -({amount} - {fee}) ELSE {amount} - {fee} END"
+        # the i-th row falls on day (i-1) // rows_per_day, spread over the day's 86,400 seconds
+        secs = (
+            f"((s.i - 1) / {rows_per_day}) * 86400 + (((s.i - 1) % {rows_per_day}) * 86399) / {rows_per_day}"
+        )
+        columns = (
+            "switch_id, tid, merchant_id, channel, type, amount_fen, occurred_at, fee_fen, net_fen, "
+            "rate_plan_code, rate_bp, flagged, flag_reasons, ingested_at"
+        )
+        if connection.vendor == "postgresql":
+            occurred = f"to_timestamp({start_epoch} + {secs})"
+            series = f"generate_series(1::bigint, {total}) AS s(i)"
+            sql = (
+                f"INSERT INTO {tx} ({columns}) SELECT '{tag}' || s.i, 'BENCH001', m.mid, 'credit', {typ}, "
+                f"{amount}, {occurred}, {fee_v}, {net_v}, 'STANDARD', 60, false, '[]'::jsonb, now() "
+                f"FROM {series} JOIN bench_merchant m ON m.k = s.i % {n_merchants}"
+            )
+        else:
+            occurred = f"strftime('%Y-%m-%d %H:%M:%S', {start_epoch} + {secs}, 'unixepoch')"
+            sql = (
+                f"WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {total}) "
+                f"INSERT INTO {tx} ({columns}) SELECT '{tag}' || s.i, 'BENCH001', m.mid, 'credit', {typ}, "
+                f"{amount}, {occurred}, {fee_v}, {net_v}, 'STANDARD', 60, 0, '[]', datetime('now') "
+                f"FROM s JOIN bench_merchant m ON m.k = s.i % {n_merchants}"
+            )
+        cursor.execute(sql)
+        cursor.execute("DROP TABLE bench_merchant")
+    return total
+
+
+def export_csv(path: Path, start: datetime, end: datetime) -> int:
+    """The rows of [start, end) as CSV (merchant_id, business day, type, amount, fee, net) for DuckDB."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    n = 0
+    qs = (
+        Transaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+        .order_by()
+        .values_list("merchant_id", "occurred_at", "type", "amount_fen", "fee_fen", "net_fen")
+    )
+    with path.open("w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["merchant_id", "day", "type", "amount_fen", "fee_fen", "net_fen"])
+        for mid, at, typ, amount, fee, net in qs.iterator(chunk_size=20000):
+            w.writerow([mid, at.astimezone(SHANGHAI).date().isoformat(), typ, amount, fee, net])
+            n += 1
+    return n
+
+
+def duckdb_totals(path: Path) -> tuple[float, dict[tuple[int, str], tuple[int, ...]]]:
+    """Load the CSV into in-memory DuckDB (untimed), then time the per-merchant, per-day totals."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv_auto('{path}')")
+    started = time.perf_counter()
+    rows = con.execute(
+        "SELECT merchant_id, CAST(day AS VARCHAR), count(*), "
+        "sum(CASE WHEN type = 'sale' THEN amount_fen ELSE 0 END), "
+        "sum(CASE WHEN type = 'sale' THEN 0 ELSE amount_fen END), sum(fee_fen), sum(net_fen) "
+        "FROM t GROUP BY merchant_id, day"
+    ).fetchall()
+    elapsed = time.perf_counter() - started
+    con.close()
+    return elapsed, {(int(r[0]), r[1]): tuple(int(x) for x in r[2:]) for r in rows}
+
+
+def _settle(days: list[date]) -> float:
+    actor = Actor.system("cli", name="bench")
+    started = time.perf_counter()
+    for day in days:
+        with transaction.atomic():
+            run_settlement(actor, day)
+    return time.perf_counter() - started
+
+
+def _differences(days: list[date], expected: dict[tuple[int, str], tuple[int, ...]]) -> int:
+    got = {
+        (b.merchant_id, b.business_date.isoformat()): (
+            b.transaction_count,
+            b.gross_fen,
+            b.refund_fen,
+            b.fee_fen,
+            b.net_fen,
+        )
+        for b in SettlementBatch.objects.filter(business_date__in=days)
+    }
+    keys = set(got) | set(expected)
+    return sum(got.get(k) != expected.get(k) for k in keys)
+
+
+def _case(name: str, days: int, rows_per_day: int, merchants: list[int], say: Any) -> dict[str, Any]:
+    last = _first_free_day()
+    first = last - timedelta(days=days - 1)
+    tag = f"B{name[0].upper()}{datetime.now():%H%M%S}-"
+    started = time.perf_counter()
+    with transaction.atomic():
+        total = generate(first, days, rows_per_day, merchants, tag)
+    gen_s = time.perf_counter() - started
+    say(f"settlement.{name} rows generated", total, "rows", note=f"{gen_s:.1f} s")
+    day_list = [first + timedelta(days=i) for i in range(days)]
+    seconds = _settle(day_list)
+    start, _e = day_range(first)
+    _s, end = day_range(last)
+    path = Path(settings.VAR_DIR) / "bench" / f"settlement-{name}.csv"
+    exported = export_csv(path, start, end)
+    duck_s, expected = duckdb_totals(path)
+    path.unlink(missing_ok=True)
+    diffs = _differences(day_list, expected)
+    target = TARGET_SECONDS.get(connection.vendor, 2.0) * days * rows_per_day / DAY_ROWS
+    say(
+        f"settlement.{name} settle seconds",
+        round(seconds, 3),
+        "s",
+        target=f"<= {target:.2f}",
+        ok=seconds <= target,
+    )
+    say(f"settlement.{name} rows/s", round(total / seconds) if seconds else 0, "rows/s")
+    say(f"settlement.{name} DuckDB totals seconds (baseline)", round(duck_s, 3), "s")
+    say(f"settlement.{name} ratio settle/DuckDB", round(seconds / duck_s, 1) if duck_s else None, "x")
+    say(
+        f"settlement.{name} batches differing from DuckDB",
+        diffs,
+        target="0",
+        ok=diffs == 0 and exported == total,
+    )
+    return {"rows": total, "seconds": seconds, "duckdb_seconds": duck_s, "differences": diffs}
+
+
+def run(report: Report | None = None, *, scale: float = 1.0, month: bool = True) -> dict[str, Any]:
+    """Run the settlement benchmark; `report(name, value, unit="", target=None, ok=None)` gets each figure."""
+
+    def say(
+        name: str, value: Any, unit: str = "", target: Any = None, ok: bool | None = None, note: str = ""
+    ) -> None:
+        if report is not None:
+            report(name, value, unit=unit, target=target, ok=ok)
+        else:
+            mark = "" if ok is None else (" OK" if ok else " MISSED")
+            extra = f" (target {target})" if target is not None else ""
+            print(f"{name}: {value} {unit}{extra}{mark} {note}".rstrip())
+
+    merchants = _merchant_ids()
+    out: dict[str, Any] = {"database": connection.vendor, "merchants": len(merchants), "scale": scale}
+    out["day"] = _case("day", 1, max(1, int(DAY_ROWS * scale)), merchants, say)
+    if month:
+        out["month"] = _case(
+            "month", MONTH_DAYS, max(1, int(MONTH_ROWS * scale / MONTH_DAYS)), merchants, say
+        )
+    return out
