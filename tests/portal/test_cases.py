@@ -215,3 +215,44 @@ class TestOwnership:
         )
         assert response.status_code == 404
         assert theirs.materials.count() == 0
+
+
+class TestActions:
+    def test_comment_and_cancel(self, client, shop):
+        m, terminals = shop
+        case = cb.file(cb.portal_actor(m), kind="suspension", merchant_id=m.pk, terminals=[terminals[0].tid])
+        r = client.post(f"/portal/requests/{case.pk}/comment/", {"text": "请尽快处理"})
+        assert r.status_code == 302
+        assert case.comments.get().body == "请尽快处理"
+        r = client.post(f"/portal/requests/{case.pk}/cancel/", {"reason": ""})
+        case.refresh_from_db()
+        assert case.state == "submitted"
+        r = client.post(f"/portal/requests/{case.pk}/cancel/", {"reason": "不需要了"})
+        assert r.status_code == 302
+        case.refresh_from_db()
+        assert case.state == "cancelled"
+
+    def test_cannot_comment_on_another_merchants_case(self, client, shop):
+        other_m = builders.merchant()
+        theirs = cb.file(
+            kind="suspension", merchant_id=other_m.pk, terminals=[builders.terminal(merchant_obj=other_m).tid]
+        )
+        assert client.post(f"/portal/requests/{theirs.pk}/comment/", {"text": "x"}).status_code == 404
+        assert client.post(f"/portal/requests/{theirs.pk}/cancel/", {"reason": "x"}).status_code == 404
+        assert theirs.comments.count() == 0
+
+    def test_request_my_export_on_an_approved_closure(self, client, shop, django_capture_on_commit_callbacks):
+        m, _terminals = shop
+        case = cb.approved("closure", m, [], reason="business_change")
+        with django_capture_on_commit_callbacks(execute=True):
+            r = client.post(f"/portal/requests/{case.pk}/export/")
+        assert r.status_code == 302
+        download = client.get(f"/portal/requests/{case.pk}/export.csv")
+        assert download.status_code == 200
+        assert download["X-Content-SHA256"]
+
+    def test_statement_csv(self, client, shop):
+        today = timezone.localdate()
+        r = client.get(f"/portal/statement.csv?from={today - timedelta(days=7)}&to={today}")
+        assert r.status_code == 200
+        assert r["Content-Type"].startswith("text/csv")

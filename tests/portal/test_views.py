@@ -28,7 +28,11 @@ class TestLogin:
         staff = builders.user("reviewer1", role="reviewer")
         response = client.post("/portal/login/", {"username": staff.username, "password": PASSWORD})
         assert response.status_code == 400
-        assert b"This sign-in is for merchants" in response.content
+        assert response.context["form"].has_error("__all__", code="not_merchant")
+        english = client.post(
+            "/portal/login/", {"username": staff.username, "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert b"This sign-in is for merchants" in english.content
         assert "_auth_user_id" not in client.session
 
     def test_wrong_password_is_refused(self, client):

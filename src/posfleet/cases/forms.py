@@ -168,3 +168,37 @@ def labelled_checklist(items: Iterable[Any]) -> list[dict[str, Any]]:
         {"item": i.item, "ok": i.ok, "why": i.why, "label": CHECKLIST_LABELS.get(i.item, i.item)}
         for i in items
     ]
+
+
+#: How timeline entries (audit actions and comment kinds) read in both UIs.
+TIMELINE_LABELS: dict[str, Any] = {
+    "case.file": _("Request filed"),
+    "case.material_add": _("Material uploaded"),
+    "case.resubmit": _("Back to review with new materials"),
+    "case.need_materials": _("More materials requested"),
+    "case.approve": _("Approved"),
+    "case.reject": _("Rejected"),
+    "case.cancel": _("Cancelled"),
+    "case.assign": _("Assigned"),
+    "case.comment": _("Comment added"),
+    "case.stop": _("Terminals stopped"),
+    "case.stop_scheduled": _("Stop scheduled"),
+    "case.statement": _("Final statement issued"),
+    "case.export_requested": _("Data export requested"),
+    "case.export_done": _("Data export ready"),
+    "case.return": _("Equipment received and inspected"),
+    "case.settle": _("Money settled"),
+    "case.payment": _("Payment received"),
+    "case.reminder": _("Reminder sent"),
+    "case.complete": _("Completed"),
+    "comment": _("Comment"),
+    "call": _("Phone call"),
+    "email": _("E-mail"),
+    "notice": _("Notice"),
+}
+
+
+def labelled_timeline(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        {**e, "label": TIMELINE_LABELS.get(str(e.get("action", "")), e.get("action", ""))} for e in entries
+    ]

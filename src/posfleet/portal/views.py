@@ -22,13 +22,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.accounts.models import merchant_id_of
 from posfleet.cases.models import Case
-from posfleet.core.errors import NotFound
+from posfleet.core.errors import DomainError, NotFound
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold
 from posfleet.notices import services as notice_services
 from posfleet.portal.forms import PortalLoginForm
 from posfleet.portal.views_util import merchant_view, portal_actor
 from posfleet.registry.models import Merchant, Terminal
+from posfleet.settlement.statements import statement_csv as build_statement
 
 TERMINALS_SHOWN = 100
 
@@ -137,9 +138,11 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
     if date_to < date_from or (date_to - date_from).days > 366:
         messages.error(request, _("The end date must be after the start, at most a year later."))
         return HttpResponseRedirect(reverse("portal:notices"))
-    from posfleet.settlement.statements import statement_csv as build
-
-    body = build(request.merchant_id, date_from, date_to)  # type: ignore[attr-defined]
+    try:
+        body = build_statement(request.merchant_id, date_from, date_to)  # type: ignore[attr-defined]
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return HttpResponseRedirect(reverse("portal:notices"))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="statement-{date_from}-{date_to}.csv"'
     return response

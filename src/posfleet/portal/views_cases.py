@@ -18,8 +18,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.cases import services as case_services
-from posfleet.cases.choices import CaseChannel, CaseKind, ExportState
-from posfleet.cases.forms import CaseRequestForm, MaterialForm, attach_errors
+from posfleet.cases.choices import REVIEWABLE_STATES, CaseChannel, CaseKind, CaseState, ExportState
+from posfleet.cases.forms import (
+    CaseRequestForm,
+    CommentForm,
+    MaterialForm,
+    ReasonForm,
+    attach_errors,
+    labelled_checklist,
+    labelled_timeline,
+)
 from posfleet.cases.models import Case
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.notices.models import Notice
@@ -123,14 +131,17 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "scope": list(case.scope.select_related("terminal").order_by("terminal__tid")),
         "materials": list(case.materials.order_by("id")),
         "missing": [(m, labels.get(m, m)) for m in case.missing_materials()],
-        "checklist": case_services.checklist(case) if case.is_stop else [],
-        "timeline": case_services.timeline(case, for_merchant=True),
+        "checklist": labelled_checklist(case_services.checklist(case)) if case.is_stop else [],
+        "timeline": labelled_timeline(case_services.timeline(case, for_merchant=True)),
         "comments": list(case.comments.filter(visible_to_merchant=True).order_by("id")),
         "letter": letters[-1] if letters else None,
         "letters": letters,
         "export": export,
         "export_done": export is not None and export.state == ExportState.DONE,
         "material_form": MaterialForm(),
+        "comment_form": CommentForm(),
+        "can_cancel": case.state in REVIEWABLE_STATES,
+        "can_export": case.is_stop and case.state in (CaseState.APPROVED, CaseState.IN_PROGRESS),
     }
 
 
@@ -190,3 +201,62 @@ def case_export(request: HttpRequest, case_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="case-{case_id}-transactions.csv"'
     response["X-Content-SHA256"] = export.sha256
     return response
+
+
+def _act(request: HttpRequest, case_id: int, call: Any, success: str) -> HttpResponse:
+    """Run one service call for my case; a refusal comes back as a message on the case page."""
+    _my_case(request, case_id)
+    try:
+        with transaction.atomic():
+            call()
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, success)
+    return HttpResponseRedirect(reverse("portal:case", args=[case_id]))
+
+
+def _error_text(exc: DomainError) -> str:
+    details = exc.details if isinstance(exc.details, dict) else {}
+    extra = [str(m) for msgs in details.values() if isinstance(msgs, list | tuple) for m in msgs]
+    return " ".join([str(exc.message), *extra[:5]])
+
+
+@merchant_view
+@require_POST
+def case_comment(request: HttpRequest, case_id: int) -> HttpResponse:
+    """A message to the institution about my request (kept with the case as evidence)."""
+    form = CommentForm({"kind": "comment", "text": request.POST.get("text", "")})
+    text = form.data["text"]
+    return _act(
+        request,
+        case_id,
+        lambda: case_services.add_comment(portal_actor(request), case_id, text),
+        _("Your message was added."),
+    )
+
+
+@merchant_view
+@require_POST
+def case_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Withdraw my request before it is decided."""
+    form = ReasonForm(request.POST)
+    reason = form.data.get("reason", "")
+    return _act(
+        request,
+        case_id,
+        lambda: case_services.cancel(portal_actor(request), case_id, reason),
+        _("Your request was withdrawn."),
+    )
+
+
+@merchant_view
+@require_POST
+def case_export_start(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Ask for my transaction history as a CSV file (built by the worker)."""
+    return _act(
+        request,
+        case_id,
+        lambda: case_services.start_export(portal_actor(request), case_id),
+        _("Your data export is being prepared."),
+    )

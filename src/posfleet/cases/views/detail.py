@@ -16,6 +16,7 @@ from posfleet.cases.forms import (
     ReasonForm,
     ReturnsForm,
     labelled_checklist,
+    labelled_timeline,
 )
 from posfleet.cases.models import Case
 from posfleet.console.views_util import console_actor, domain_errors, staff_view
@@ -55,7 +56,7 @@ def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, 
         "materials": materials,
         "missing": case.missing_materials(),
         "checklist": labelled_checklist(case_services.checklist(case)) if case.is_stop else [],
-        "timeline": case_services.timeline(case),
+        "timeline": labelled_timeline(case_services.timeline(case)),
         "comments": list(case.comments.order_by("id")),
         "returns": list(done.values()),
         "notices": list(Notice.objects.filter(case_id=case.pk, merchant_id=case.merchant_id).order_by("id")),
