@@ -123,3 +123,21 @@ class TestLanguage:
         assert r.status_code == 302
         r = client.get("/console/login/")
         assert b"Log in" in r.content
+
+
+class TestConsoleLanguage:
+    def test_staff_pages_in_chinese_by_default_and_english_after_switch(self, client):
+        client.force_login(builders.user("lang1", "admin"))
+        body = client.get("/console/terminals/").content.decode()
+        assert "设备管理" in body and "全部状态" in body and 'lang="zh-hans"' in body
+        r = client.post("/i18n/setlang/", {"language": "en", "next": "/console/terminals/"})
+        assert r["Location"] == "/console/terminals/"
+        body = client.get("/console/terminals/").content.decode()
+        assert "Device management" in body and "设备管理" not in body and 'lang="en"' in body
+
+    def test_domain_error_messages_translated(self, client):
+        client.force_login(builders.user("lang2", "technician"))
+        builders.terminal(tid="LANG0001")
+        r = client.post("/console/terminals/LANG0001/holds/", {"kind": "fault", "reason": " "})
+        assert r.status_code == 422
+        assert "部分字段无效" in r.content.decode() or "必填" in r.content.decode()
