@@ -190,3 +190,17 @@ def test_refurbish_refused_while_a_live_key_remains():
     _confirm(custodian(), t.tid)
     with transaction.atomic():
         apply(b.actor("admin"), t.tid, "refurbish", reason="refurbished")
+
+
+def test_key_rolls_back_with_the_activation():
+    t = b.terminal(TerminalState.ALLOCATED)
+
+    class Boom(Exception):
+        pass
+
+    with pytest.raises(Boom), transaction.atomic():
+        apply(custodian(), t.tid, "activate", reason="go live")
+        assert TerminalKey.objects.filter(terminal=t).exists()
+        raise Boom
+    assert not TerminalKey.objects.filter(terminal=t).exists()
+    assert services.keys_destroyed(t.tid)
