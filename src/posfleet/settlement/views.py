@@ -248,7 +248,7 @@ def _dispute_context(d: Dispute) -> dict[str, Any]:
 
 
 @staff_view(perm="view_money")
-def document(request: HttpRequest, document_id: int) -> HttpResponse:
+def document(request: HttpRequest, document_id: int) -> FileResponse:
     doc = DisputeDocument.objects.filter(pk=document_id).first()
     if doc is None:
         raise Http404()
