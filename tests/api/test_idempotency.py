@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from posfleet.api.idempotency import idempotent
 from posfleet.api.models import IdempotencyRecord
+from posfleet.api.schemas import ReasonIn
 from posfleet.audit.models import AuditEvent
 from posfleet.lifecycle.models import Hold
 from posfleet.registry.models import Merchant
@@ -112,3 +114,14 @@ def test_purge_removes_old_records():
     api.post("/merchants", merchant_body(), **KEY)
     assert purge(timezone.now() - timedelta(days=1)) == 0
     assert purge(timezone.now() + timedelta(seconds=1)) == 1
+
+
+def test_decorator_keeps_postponed_annotations_resolvable():
+    """Handlers in modules with `from __future__ import annotations` keep their real parameter types."""
+    import inspect
+
+    def handler(request, payload: ReasonIn) -> None: ...
+
+    handler.__annotations__["payload"] = "ReasonIn"  # as postponed evaluation stores it
+    wrapped = idempotent(handler)
+    assert inspect.signature(wrapped).parameters["payload"].annotation is ReasonIn

@@ -279,3 +279,22 @@ def test_import_missing_header_and_empty_and_not_utf8():
 def test_import_needs_permission():
     r = Api("agent").post_raw("/terminals/import", HEADER, "text/csv")
     assert r.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("G0", ["G0000009", "G000000Z", "G0ZZZZZZ"]),
+        ("G00000", ["G0000009", "G000000Z"]),
+        ("g0000009", ["G0000009"]),
+        ("G0Z", ["G0ZZZZZZ"]),
+        ("H", []),
+        ("G-", []),
+        ("Z", ["ZZZZZZZ1"]),
+    ],
+)
+def test_tid_prefix_search_handles_9_and_z(q, expected):
+    for tid in ("G0000009", "G000000Z", "G0ZZZZZZ", "G1000000", "ZZZZZZZ1"):
+        b.terminal("in_stock", tid=tid)
+    r = Api("warehouse").get("/terminals", {"q": q})
+    assert [t["tid"] for t in r.json()["items"]] == expected

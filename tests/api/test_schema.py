@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
@@ -86,6 +88,17 @@ _all = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_applicati
 _all.config.phases.coverage.enabled = False
 get_schema = _all.include(method="GET", path=list(GETS))
 post_only = _all.include(method="POST", path=list(POSTS))
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    """Django's WSGI handler closes "obsolete" connections after each request, which on PostgreSQL
+    would close the test transaction's connection; the test client disconnects it the same way."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
 
 
 @pytest.fixture

@@ -40,6 +40,7 @@ from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja import Status
+from ninja.signature.utils import get_typed_signature
 from pydantic import BaseModel
 
 from posfleet.api.auth import actor_of
@@ -121,6 +122,9 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                 ) from None
             return result
 
+    # ninja resolves string annotations (`from __future__ import annotations`) against the function's
+    # module globals; give it the signature resolved in the handler's module, not in this one.
+    wrapper.__signature__ = get_typed_signature(view)  # type: ignore[attr-defined]
     return wrapper
 
 

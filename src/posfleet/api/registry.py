@@ -192,12 +192,24 @@ def list_terminals(
         qs = qs.filter(model__name=model)
     if q and q.strip():
         text = q.strip()
-        prefix = text.upper()
-        # A range on the unique index serves a prefix on every database (LIKE may not use it).
-        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        qs = qs.filter(Q(tid__gte=prefix, tid__lt=upper) | Q(sn=text))
+        qs = qs.filter(_tid_prefix(text.upper()) | Q(sn=text))
     rows, next_cursor = keyset_page(qs, cursor, limit)
     return {"items": [s.terminal_out(t) for t in rows], "next_cursor": next_cursor}
+
+
+TID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _tid_prefix(prefix: str) -> Q:
+    """TIDs starting with `prefix`, as a range on the unique index (a LIKE may not use it on PostgreSQL
+    with a non-C collation). TIDs are [0-9A-Z], which sort the same way in every collation."""
+    if not prefix or len(prefix) > 8 or any(ch not in TID_ALPHABET for ch in prefix):
+        return Q(pk__in=[])
+    stem = prefix.rstrip("Z")
+    if not stem:  # "ZZ…": no upper bound
+        return Q(tid__gte=prefix)
+    upper = stem[:-1] + TID_ALPHABET[TID_ALPHABET.index(stem[-1]) + 1]
+    return Q(tid__gte=prefix, tid__lt=upper)
 
 
 def _terminal_detail(t: Terminal) -> dict[str, Any]:
