@@ -128,6 +128,20 @@ class PlanIndex:
             plan_ids[mid].append(pid)
         self.starts = dict(starts)
         self.plan_ids = dict(plan_ids)
+        self.rates = {pk: (p.code, p.rates()) for pk, p in self.plans.items()}
+        self.default_rates = self.rates[self.default.pk] if self.default is not None else None
+
+    def rates_at(
+        self, merchant_id: int, at: datetime
+    ) -> tuple[str, dict[str, tuple[int, int | None]]] | None:
+        """(plan code, {channel: (rate_bp, cap_fen)}) in force — the hot path of ingest."""
+        starts = self.starts.get(merchant_id)
+        if not starts:
+            return self.default_rates
+        if len(starts) == 1:
+            return self.rates[self.plan_ids[merchant_id][0]]
+        i = bisect.bisect_right(starts, at) - 1
+        return self.rates[self.plan_ids[merchant_id][max(i, 0)]]
 
     def at(self, merchant_id: int, at: datetime) -> RatePlan | None:
         starts = self.starts.get(merchant_id)

@@ -1,0 +1,187 @@
+"""Money benchmark: import a 1M-row clearing file and check every fee against Decimal (issue 3 §7).
+
+`run(report)` (called by the project benchmark) makes sure a fleet of active terminals exists (a bench
+fleet of merchants through the services and terminals in bulk when the database has too few), writes
+a deterministic clearing file under VAR_DIR/bench, imports it with the same code as
+`posfleet import_transactions` (rows/s, target ≥ 50,000), re-imports it (must change nothing), then
+recomputes every imported fee with `decimal.Decimal` ROUND_HALF_UP — an implementation independent of
+`fees.fee_fen` — from the plan rates, and counts the differences (target 0).
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from posfleet.core.actor import Actor
+from posfleet.money.choices import CHANNELS
+from posfleet.money.models import RatePlan, Transaction
+from posfleet.registry.choices import MerchantKind, MerchantState, TerminalState
+from posfleet.registry.models import Merchant, Terminal, TerminalModel
+
+ROWS = 1_000_000
+IMPORT_TARGET = 50_000  # rows/s
+BENCH_MERCHANTS = 200
+BENCH_TERMINALS = 5_000
+CHANNEL_MIX = ("credit",) * 3 + ("debit",) * 3 + ("wechat",) * 5 + ("alipay",) * 4 + ("unionpay_qr",)
+
+
+def active_tids(limit: int = 50_000) -> list[str]:
+    return list(
+        Terminal.objects.filter(state=TerminalState.ACTIVE, merchant__state=MerchantState.ACTIVE)
+        .order_by("id")
+        .values_list("tid", flat=True)[:limit]
+    )
+
+
+def ensure_fleet(min_terminals: int = 1000) -> list[str]:
+    """Active TIDs to transact on; creates a bench fleet (prefix B) when there are too few."""
+    tids = active_tids()
+    if len(tids) >= min_terminals:
+        return tids
+    from posfleet.registry.services import MerchantInput, create_merchant
+
+    actor = Actor.system("cli", name="bench")
+    model = TerminalModel.objects.order_by("id").first() or TerminalModel.objects.create(
+        manufacturer="Bench", name="BENCH-1", min_security_patch_level="2025-01-01"
+    )
+    with transaction.atomic():
+        ids = []
+        for i in range(BENCH_MERCHANTS):
+            m = create_merchant(
+                actor,
+                MerchantInput(
+                    kind=MerchantKind.INDIVIDUAL,
+                    name=f"压测商户 {i:04d}",
+                    contact_name="压测",
+                    phone="13800000000",
+                    rate_plan="CLASSIC" if i % 4 == 0 else None,
+                ),
+            )
+            ids.append(m.pk)
+        Merchant.objects.filter(pk__in=ids).update(state=MerchantState.ACTIVE)
+        Terminal.objects.bulk_create(
+            [
+                Terminal(
+                    tid=f"B{n:07d}",
+                    sn=f"BENCH{n:010d}",
+                    model=model,
+                    firmware_version="1.0",
+                    security_patch_level="2026-06-01",
+                    merchant_id=ids[n % len(ids)],
+                    state=TerminalState.ACTIVE,
+                )
+                for n in range(BENCH_TERMINALS)
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+    return active_tids()
+
+
+def write_clearing_file(path: Path, rows: int, tids: list[str], *, seed: int = 7, prefix: str = "BW") -> Path:
+    """A deterministic clearing file: sales mostly, ~3% refunds, ~1% reversals, over the last 30 days."""
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    end = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
+    start = end - timedelta(days=30)
+    span = int((end - start).total_seconds())
+    tz = timezone.get_fixed_timezone(480)
+    with path.open("w", newline="", encoding="utf-8") as f:
+        w = csv.writer(f)
+        w.writerow(["id", "tid", "channel", "type", "amount_fen", "occurred_at"])
+        for n in range(rows):
+            roll = rng.random()
+            tx_type = "refund" if roll < 0.03 else "reversal" if roll < 0.04 else "sale"
+            amount = int(rng.lognormvariate(8.5, 1.2)) + 1
+            at = (start + timedelta(seconds=span * n // max(rows, 1))).astimezone(tz)
+            w.writerow(
+                [
+                    f"{prefix}{n:010d}",
+                    rng.choice(tids),
+                    rng.choice(CHANNEL_MIX),
+                    tx_type,
+                    amount,
+                    at.isoformat(),
+                ]
+            )
+    return path
+
+
+def decimal_fee(amount: int, bp: int, cap: int | None) -> int:
+    """Independent of fees.fee_fen: decimal arithmetic with ROUND_HALF_UP."""
+    fee = int((Decimal(amount) * Decimal(bp) / Decimal(10000)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return min(fee, cap) if cap is not None else fee
+
+
+def check_fees(prefix: str) -> tuple[int, int]:
+    """(rows checked, differences) over every transaction whose switch id starts with `prefix`."""
+    plans = {p.code: p.rates() for p in RatePlan.objects.all()}
+    checked = diffs = 0
+    qs = Transaction.objects.filter(switch_id__startswith=prefix).values_list(
+        "type", "channel", "amount_fen", "fee_fen", "net_fen", "rate_plan_code"
+    )
+    for tx_type, channel, amount, fee, net, code in qs.iterator(chunk_size=20_000):
+        bp, cap = plans[code][channel]
+        expected = decimal_fee(amount, bp, cap)
+        if tx_type == "sale":
+            want = (expected, amount - expected)
+        elif tx_type == "refund":
+            want = (0, -amount)
+        else:
+            want = (-expected, -(amount - expected))
+        checked += 1
+        diffs += (fee, net) != want
+    return checked, diffs
+
+
+Report = Callable[..., Any]
+
+
+def run(report: Report | None = None, *, rows: int = ROWS) -> dict[str, Any]:
+    """Run the money benchmark; `report(name, value, unit="", target=None, ok=None)` receives each figure."""
+    from posfleet.money.management.commands.import_transactions import import_file
+
+    def say(name: str, value: Any, unit: str = "", target: Any = None, ok: bool | None = None) -> None:
+        if report is not None:
+            report(name, value, unit=unit, target=target, ok=ok)
+        else:
+            print(f"{name}: {value} {unit}" + (f" (target {target})" if target is not None else ""))
+
+    out: dict[str, Any] = {"database": connection.vendor, "rows": rows}
+    tids = ensure_fleet()
+    prefix = f"BW{datetime.now():%H%M%S}"
+    path = write_clearing_file(
+        Path(settings.VAR_DIR) / "bench" / f"clearing-{rows}.csv", rows, tids, prefix=prefix
+    )
+    actor = Actor.system("cli", name="bench")
+    started = time.perf_counter()
+    stats = import_file(path, actor=actor, progress=False)
+    elapsed = time.perf_counter() - started
+    rate = rows / elapsed if elapsed else 0.0
+    out.update(import_seconds=elapsed, import_rows_per_s=rate, created=stats.created, rejected=stats.error)
+    say("money.import rows/s", round(rate), "rows/s", target=f">= {IMPORT_TARGET}", ok=rate >= IMPORT_TARGET)
+    say("money.import rejected rows", stats.error, ok=stats.error == 0)
+    started = time.perf_counter()
+    again = import_file(path, actor=actor, progress=False)
+    out.update(reimport_seconds=time.perf_counter() - started, reimport_created=again.created)
+    say("money.re-import created rows", again.created, target="0", ok=again.created == 0)
+    checked, diffs = check_fees(prefix)
+    out.update(fees_checked=checked, fee_differences=diffs)
+    say("money.fees checked against Decimal", checked, "rows")
+    say("money.fee differences", diffs, target="0", ok=diffs == 0 and checked == stats.created)
+    path.unlink(missing_ok=True)
+    return out
+
+
+__all__ = ["CHANNELS", "check_fees", "decimal_fee", "ensure_fleet", "run", "write_clearing_file"]
