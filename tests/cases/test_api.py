@@ -38,8 +38,10 @@ class Api:
 
     def post(self, path, data=None, **kw):
         if "files" in kw:
-            return self.client.post(f"/api/v1{path}", kw.pop("files"), **self.auth)
-        return self.client.post(f"/api/v1{path}", data or {}, content_type="application/json", **self.auth)
+            return self.client.post(f"/api/v1{path}", kw.pop("files"), **self.auth, **kw)
+        return self.client.post(
+            f"/api/v1{path}", data or {}, content_type="application/json", **self.auth, **kw
+        )
 
 
 def api(client, role="admin", **kw):
@@ -292,3 +294,27 @@ def test_comments_and_timeline(client):
     assert agent.post(f"/cases/{case.pk}/comments", {"body": " "}).status_code == 422
     items = agent.get(f"/cases/{case.pk}/timeline").json()["items"]
     assert [i["source"] for i in items] == ["audit", "comment"]
+
+
+@pytest.mark.django_db
+def test_filing_with_idempotency_key_is_not_repeated(client):
+    m = builders.merchant()
+    t = builders.terminal(merchant_obj=m)
+    agent = api(client, "agent")
+    body = {"kind": "deactivation", "merchant_id": m.pk, "terminals": [t.tid], "reason": "fault"}
+    first = agent.post("/cases", body, HTTP_IDEMPOTENCY_KEY="file-1")
+    again = agent.post("/cases", body, HTTP_IDEMPOTENCY_KEY="file-1")
+    assert first.status_code == again.status_code == 201
+    assert first.json() == again.json()
+    assert Case.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_assign(client):
+    m = builders.merchant()
+    case = cb.file(kind="deactivation", merchant_id=m.pk, terminals=[builders.terminal(merchant_obj=m).tid])
+    reviewer_user = builders.user(role="reviewer")
+    r = api(client, "reviewer").post(f"/cases/{case.pk}/assign", {"username": reviewer_user.username})
+    assert r.status_code == 200 and r.json()["assignee"] == reviewer_user.username
+    assert api(client, "reviewer").post(f"/cases/{case.pk}/assign", {"username": "ghost"}).status_code == 422
+    assert api(client, "agent").post(f"/cases/{case.pk}/assign", {"username": None}).status_code == 403

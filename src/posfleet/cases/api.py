@@ -5,8 +5,6 @@ every rule lives in the services. Shapes other systems script against are kept e
 are added freely.
 """
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +16,7 @@ from ninja.files import UploadedFile
 
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, if_match, keyset_page, set_etag
+from posfleet.api.idempotency import idempotent
 from posfleet.cases import services
 from posfleet.cases.models import Case, CaseExport, CaseSettlement, Material
 from posfleet.core.actor import Actor
@@ -73,6 +72,10 @@ class CommentIn(Schema):
 
 class CancelIn(Schema):
     reason: str = ""
+
+
+class AssignIn(Schema):
+    username: str | None = None
 
 
 def _iso(value: Any) -> str | None:
@@ -165,6 +168,7 @@ def _reply(actor: Actor, case_id: int) -> HttpResponse | dict[str, Any]:
 
 
 @router.post("/cases", response={201: dict})
+@idempotent
 def file_case(request: HttpRequest, payload: CaseIn) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
@@ -213,6 +217,7 @@ def case_timeline(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 
 @router.post("/cases/{case_id}/materials", response={201: dict})
+@idempotent
 def add_material(request: HttpRequest, case_id: int, type: Form[str], file: File[UploadedFile]) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
@@ -229,6 +234,7 @@ def add_material(request: HttpRequest, case_id: int, type: Form[str], file: File
 
 
 @router.post("/cases/{case_id}/decision")
+@idempotent
 def decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
@@ -241,6 +247,23 @@ def cancel(request: HttpRequest, case_id: int, payload: CancelIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.cancel(actor, case_id, payload.reason, expected_version=if_match(request))
+    return _reply(actor, case_id)
+
+
+@router.post("/cases/{case_id}/assign")
+def assign(request: HttpRequest, case_id: int, payload: AssignIn) -> Any:
+    from django.contrib.auth import get_user_model
+
+    from posfleet.core.errors import ValidationFailed
+
+    actor = actor_of(request)
+    user = None
+    if payload.username:
+        user = get_user_model().objects.filter(username=payload.username, is_active=True).first()
+        if user is None:
+            raise ValidationFailed(details={"username": ["No such user."]})
+    with transaction.atomic():
+        services.assign(actor, case_id, user)
     return _reply(actor, case_id)
 
 
@@ -281,6 +304,7 @@ def get_export(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 @router.post("/cases/{case_id}/returns")
+@idempotent
 def returns(request: HttpRequest, case_id: int, payload: ReturnsIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
@@ -291,6 +315,7 @@ def returns(request: HttpRequest, case_id: int, payload: ReturnsIn) -> Any:
 
 
 @router.post("/cases/{case_id}/refund")
+@idempotent
 def refund(request: HttpRequest, case_id: int, payload: RefundIn | None = None) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
@@ -301,6 +326,7 @@ def refund(request: HttpRequest, case_id: int, payload: RefundIn | None = None) 
 
 
 @router.post("/cases/{case_id}/payments")
+@idempotent
 def payments(request: HttpRequest, case_id: int, payload: PaymentIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
@@ -317,6 +343,7 @@ def complete(request: HttpRequest, case_id: int) -> Any:
 
 
 @router.post("/cases/{case_id}/comments", response={201: dict})
+@idempotent
 def comment(request: HttpRequest, case_id: int, payload: CommentIn) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
