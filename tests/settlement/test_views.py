@@ -109,3 +109,12 @@ def test_disputes_queue_and_dispute_page(django_assert_max_num_queries):
     ds[0].refresh_from_db()
     assert ds[0].state == "won"
     assert c.get("/console/settlement/disputes/", {"state": "won"}).status_code == 200
+
+
+def test_run_page_in_chinese():
+    from django.utils import translation
+
+    c = client_for()
+    with translation.override("zh-hans"):
+        r = c.get("/console/settlement/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "运行结算" in r.content.decode()
