@@ -318,3 +318,14 @@ def test_assign(client):
     assert r.status_code == 200 and r.json()["assignee"] == reviewer_user.username
     assert api(client, "reviewer").post(f"/cases/{case.pk}/assign", {"username": "ghost"}).status_code == 422
     assert api(client, "agent").post(f"/cases/{case.pk}/assign", {"username": None}).status_code == 403
+
+
+@pytest.mark.django_db
+def test_list_query_count_does_not_grow(client, django_assert_max_num_queries):
+    m = builders.merchant()
+    for _ in range(12):
+        cb.file(kind="deactivation", merchant_id=m.pk, terminals=[builders.terminal(merchant_obj=m).tid])
+    reviewer = api(client, "reviewer")
+    with django_assert_max_num_queries(10):
+        r = reviewer.get("/cases", data={"limit": 50})
+    assert len(r.json()["items"]) == 12

@@ -288,3 +288,22 @@ class TestReturnsBadInput:
                 case.pk,
                 [{"item": "x", "condition": "good"}],
             )
+
+
+@pytest.mark.django_db
+def test_allocated_terminal_in_a_closure_goes_back_to_stock():
+    from posfleet.registry.choices import TerminalState
+
+    fleet = cb.lent_fleet()
+    spare = builders.terminal(TerminalState.ALLOCATED, merchant_obj=fleet["merchant"])
+    case = _approved_closure(fleet)
+    _atomic(services.stop_terminals, builders.actor("reviewer"), case.pk)
+    assert spare.tid not in cb.item_map(case)["terminals_stopped"].why
+    _atomic(
+        services.record_returns,
+        builders.actor("warehouse"),
+        case.pk,
+        [{"item": f"terminal:{spare.tid}", "condition": "good"}],
+    )
+    spare.refresh_from_db()
+    assert (spare.state, spare.merchant_id) == ("in_stock", None)

@@ -225,10 +225,11 @@ def record_returns(actor: Actor, case_id: int, items: list[Any]) -> list[ReturnI
         if kind == "terminal":
             tid = entry.item.split(":", 1)[1]
             terminal = Terminal.objects.get(tid=tid)
+            why = _("Returned under case #%(id)s") % {"id": case.pk}
             if terminal.state == TerminalState.DEACTIVATED:
-                apply(
-                    helper, tid, "receive_return", reason=_("Returned under case #%(id)s") % {"id": case.pk}
-                )
+                apply(helper, tid, "receive_return", reason=why)
+            elif terminal.state == TerminalState.ALLOCATED:  # never activated: straight back to stock
+                apply(helper, tid, "deallocate", reason=why)
         if charge:
             ledger = optional_module("posfleet.money.ledger")
             if ledger is not None:
