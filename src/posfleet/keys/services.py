@@ -304,6 +304,7 @@ def key_status(tid: str) -> dict[str, Any]:
     return {
         "tid": terminal.tid,
         "state": current.state if current else "none",
+        "state_label": str(current.get_state_display()) if current else _("none"),
         "kcv": current.kcv if current else None,
         "created_at": _iso(current.created_at) if current else None,
         "destroyed_at": _iso(current.destroyed_at) if current else None,

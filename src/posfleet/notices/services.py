@@ -261,6 +261,6 @@ def verify(code: str, phone_last4: str) -> dict[str, Any]:
     log.info("notices.verify_genuine", notice_id=notice.pk)
     return {
         "genuine": True,
-        "message": _("Genuine: this was issued by us to this merchant."),
+        "message": _("This was issued by us to this merchant."),
         "summary": summary(notice),
     }
