@@ -1,0 +1,73 @@
+"""Read models for the money pages: daily totals and the chart geometry (no business rules here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from posfleet.money.models import Transaction
+
+
+@dataclass
+class Day:
+    day: date
+    count: int
+    volume_fen: int  # sales minus refunds and reversals
+    fee_fen: int
+
+
+def daily_totals(days: int = 30, *, merchant_id: int | None = None, today: date | None = None) -> list[Day]:
+    """One row per business day (Asia/Shanghai) for the last `days` days, empty days included."""
+    today = today or timezone.localdate()
+    first = today - timedelta(days=days - 1)
+    start = timezone.make_aware(datetime.combine(first, time.min))
+    end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
+    qs = Transaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
+    if merchant_id is not None:
+        qs = qs.filter(merchant_id=merchant_id)
+    rows = (
+        qs.annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()))
+        .values("day")
+        .annotate(
+            n=Count("id"),
+            sales=Sum("amount_fen", filter=Q(type="sale")),
+            back=Sum("amount_fen", filter=~Q(type="sale")),
+            fees=Sum("fee_fen"),
+        )
+        .order_by("day")
+    )
+    by_day = {r["day"]: r for r in rows}
+    out = []
+    for i in range(days):
+        d = first + timedelta(days=i)
+        r: dict[str, Any] = by_day.get(d) or {}
+        out.append(Day(d, r.get("n") or 0, (r.get("sales") or 0) - (r.get("back") or 0), r.get("fees") or 0))
+    return out
+
+
+@dataclass
+class Bar:
+    x: int
+    y: int
+    height: int
+    label: str
+    value_fen: int
+    tick: bool
+
+
+def bars(days: list[Day], attr: str, *, height: int = 160, step: int = 22) -> list[Bar]:
+    """SVG geometry: one bar per day scaled to the period's maximum (negative days draw as 0)."""
+    values = [max(getattr(d, attr), 0) for d in days]
+    top = max(values) or 1
+    out = []
+    for i, (d, v) in enumerate(zip(days, values, strict=True)):
+        h = round(v * height / top)
+        out.append(
+            Bar(40 + i * step, 10 + height - h, h, d.day.strftime("%m-%d"), getattr(d, attr), i % 5 == 0)
+        )
+    return out

@@ -1,0 +1,197 @@
+"""Console pages of the money app: overview with the 30-day chart, rate plans, a merchant's money.
+
+Views gather input and render; rules (the 30-day rule, fees) live in `plans`, `fees`, `ingest`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from posfleet.console.queries import keyset
+from posfleet.console.views_util import console_actor, domain_error_response, staff_view
+from posfleet.core.errors import DomainError, NotFound, ValidationFailed
+from posfleet.money import ledger, plans, queries
+from posfleet.money.api import filter_transactions
+from posfleet.money.choices import Channel, TxType
+from posfleet.money.models import Account, MerchantPlan, PlanNotice, RatePlan, Transaction
+from posfleet.registry.models import Merchant
+
+PAGE = 50
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None
+
+
+@staff_view(perm="view_money")
+def overview(request: HttpRequest) -> HttpResponse:
+    days = queries.daily_totals(30)
+    since = timezone.make_aware(datetime.combine(days[0].day, time.min))
+    flagged = list(Transaction.objects.filter(flagged=True).order_by("-id")[:20])
+    institution = dict(Account.objects.filter(merchant__isnull=True).values_list("code", "balance_fen"))
+    totals = Transaction.objects.filter(occurred_at__gte=since).aggregate(
+        n=Count("id"), fees=Sum("fee_fen"), flagged=Count("id", filter=Q(flagged=True))
+    )
+    context = {
+        "days": days,
+        "volume_bars": queries.bars(days, "volume_fen"),
+        "fee_bars": queries.bars(days, "fee_fen"),
+        "volume_total": sum(d.volume_fen for d in days),
+        "fee_total": totals["fees"] or 0,
+        "count_total": totals["n"] or 0,
+        "flagged_total": totals["flagged"] or 0,
+        "flagged": flagged,
+        "institution": sorted(institution.items()),
+        "chart_width": 40 + 22 * len(days) + 10,
+    }
+    return render(request, "money/overview.html", context)
+
+
+def _plans_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
+    recent = list(MerchantPlan.objects.select_related("merchant", "plan").order_by("-created_at", "-id")[:20])
+    notices = list(PlanNotice.objects.select_related("merchant", "plan").order_by("-notified_at", "-id")[:20])
+    rate_plans = list(RatePlan.objects.order_by("code"))
+    rows = [
+        {"plan": p, "rates": [(Channel(c).label, bp, cap) for c, (bp, cap) in p.rates().items()]}
+        for p in rate_plans
+    ]
+    return {
+        "plans": rows,
+        "codes": [p.code for p in rate_plans],
+        "recent": recent,
+        "notices": notices,
+        "form": extra.pop("form", {}),
+        **extra,
+    }
+
+
+@staff_view(perm="view_money")
+def rate_plans(request: HttpRequest) -> HttpResponse:
+    """The plans with their rates; change a merchant's plan (30-day rule) or record an increase notice."""
+    if request.method == "POST":
+        return _plan_post(request)
+    form = {"merchant_id": request.GET.get("merchant", "")}
+    return render(request, "money/rate_plans.html", _plans_context(request, form=form))
+
+
+def _plan_post(request: HttpRequest) -> HttpResponse:
+    data = request.POST
+    form = {k: data.get(k, "") for k in ("merchant_id", "code", "effective_from", "action")}
+    try:
+        merchant_id = _int(form["merchant_id"])
+        if merchant_id is None:
+            raise ValidationFailed(details={"merchant_id": [_("Enter a merchant ID.")]})
+        actor = console_actor(request)
+        with transaction.atomic():
+            if form["action"] == "notify":
+                notice = plans.notify_increase(actor, merchant_id, form["code"])
+                earliest = timezone.localtime(notice.notified_at + plans.NOTICE_PERIOD)
+                messages.success(
+                    request,
+                    _("Notice recorded; the increase may take effect from %(at)s.")
+                    % {"at": earliest.strftime("%Y-%m-%d %H:%M")},
+                )
+            else:
+                effective = _effective(form["effective_from"])
+                change = plans.change_plan(actor, merchant_id, form["code"], effective)
+                messages.success(
+                    request,
+                    _("Merchant %(id)s moves to plan %(code)s from %(at)s.")
+                    % {
+                        "id": merchant_id,
+                        "code": form["code"],
+                        "at": timezone.localtime(change.version.effective_from).strftime("%Y-%m-%d %H:%M"),
+                    },
+                )
+    except DomainError as exc:
+        return domain_error_response(
+            request, exc, "money/rate_plans.html", _plans_context(request, form=form)
+        )
+    return HttpResponseRedirect(f"/console/money/rate-plans/?merchant={merchant_id}")
+
+
+def _effective(raw: str) -> datetime | None:
+    """'' → now; 'YYYY-MM-DD' → that day's start; 'YYYY-MM-DDTHH:MM' → that time (Asia/Shanghai)."""
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            return timezone.make_aware(datetime.combine(date.fromisoformat(raw), time.min))
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            details={"effective_from": [_("Use YYYY-MM-DD or YYYY-MM-DD HH:MM.")]}
+        ) from None
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+@staff_view(perm="view_money")
+def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """A merchant's balances, plan history and transactions (filters, keyset pages newest first)."""
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None:
+        return domain_error_response(request, NotFound(_("No merchant %(id)s.") % {"id": merchant_id}))
+    g = request.GET
+    filters = {
+        k: (g.get(k) or "").strip() for k in ("tid", "channel", "type", "date_from", "date_to", "flagged")
+    }
+    try:
+        qs = filter_transactions(
+            Transaction.objects.filter(merchant_id=merchant_id),
+            tid=filters["tid"] or None,
+            channel=filters["channel"] or None,
+            type=filters["type"] or None,
+            date_from=_day("date_from", filters["date_from"]),
+            date_to=_day("date_to", filters["date_to"]),
+            flagged=True if filters["flagged"] == "1" else None,
+        )
+    except ValidationFailed as exc:
+        messages.error(
+            request, str(exc.message) + " " + "; ".join(f"{k}: {v[0]}" for k, v in exc.details.items())
+        )
+        qs = Transaction.objects.none()
+    rows, next_after, prev_before = keyset(
+        qs, key="id", after=_int(g.get("after")), before=_int(g.get("before")), size=PAGE, descending=True
+    )
+    params = g.copy()
+    for k in ("after", "before"):
+        params.pop(k, None)
+    days = queries.daily_totals(30, merchant_id=merchant_id)
+    context = {
+        "merchant": merchant,
+        "balances": ledger.balances(merchant_id),
+        "plan": plans.plan_at(merchant_id),
+        "versions": plans.versions(merchant_id),
+        "rows": rows,
+        "next_after": next_after,
+        "prev_before": prev_before,
+        "base_query": params.urlencode(),
+        "filters": filters,
+        "channels": Channel.choices,
+        "types": TxType.choices,
+        "days": days,
+        "volume_bars": queries.bars(days, "volume_fen", height=80),
+        "chart_width": 40 + 22 * len(days) + 10,
+    }
+    return render(request, "money/merchant.html", context)
+
+
+def _day(field: str, raw: str) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ValidationFailed(
+            _("Some filters are not valid."), details={field: [_("Use YYYY-MM-DD.")]}
+        ) from None
