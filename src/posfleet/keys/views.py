@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from posfleet.console.views_util import console_actor, domain_errors, staff_view
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.keys import services
+from posfleet.keys.models import TerminalKey
 
 
 def _back(tid: str = "") -> HttpResponseRedirect:
@@ -32,14 +33,18 @@ def _back(tid: str = "") -> HttpResponseRedirect:
 def index(request: HttpRequest) -> HttpResponse:
     tid = (request.GET.get("tid") or "").strip().upper()[:8]
     status = None
+    current = None
     if tid:
         try:
             status = services.key_status(tid)
         except NotFound as exc:
             messages.error(request, str(exc.message))
+        else:
+            current = TerminalKey.objects.filter(terminal__tid=tid).order_by("-id").first()
     context = {
         "tid": tid,
         "status": status,
+        "current": current,
         "pending": services.pending_requests(),
         "records": services.recent_records(),
         "is_custodian": request.user.has_perm("accounts.destroy_keys"),
