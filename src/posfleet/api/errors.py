@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -43,6 +45,22 @@ def install(api: NinjaAPI) -> None:
     def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         return api.create_response(
             request, error_body("unauthenticated", "A valid bearer token is required."), status=401
+        )
+
+    @api.exception_handler(DataError)
+    def _data(request: HttpRequest, exc: DataError) -> HttpResponse:
+        # The database refused a value the schema let through (a NUL byte in text on PostgreSQL, an
+        # integer beyond 64 bits): bad input, never a 500. The transaction around the write rolled back.
+        return api.create_response(
+            request,
+            error_body("invalid_value", _("A value in the request cannot be stored or searched.")),
+            status=422,
+        )
+
+    @api.exception_handler(OverflowError)
+    def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
+        return api.create_response(
+            request, error_body("invalid_value", _("A number in the request is too large.")), status=422
         )
 
     @api.exception_handler(HttpError)
