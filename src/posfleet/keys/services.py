@@ -309,7 +309,7 @@ def key_status(tid: str) -> dict[str, Any]:
         "created_at": _iso(current.created_at) if current else None,
         "destroyed_at": _iso(current.destroyed_at) if current else None,
         "keys_destroyed": current is None or current.state == KeyState.DESTROYED,
-        "needs_rekey": needs_rekey(terminal),
+        "needs_rekey": bool(keys) and all(k.state == KeyState.DESTROYED for k in keys),
         "pending_request": (
             {
                 "requested_by": pending.requested_by.get_username(),
