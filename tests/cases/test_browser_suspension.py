@@ -12,10 +12,21 @@ from posfleet.cases.models import Case
 from posfleet.lifecycle.eligibility import may_transact
 from tests import builders
 from tests.cases.builders import PDF, PNG
-from tests.portal.browser import browser, console_login, expect_ok, new_page, portal_login  # noqa: F401
+from tests.portal.browser import (  # noqa: F401
+    browser,
+    console_login,
+    expect_ok,
+    new_page,
+    portal_login,
+    restore_database,
+)
 from tests.portal.builders import merchant_user
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("restore_database"),
+]
 
 
 def _local(dt):

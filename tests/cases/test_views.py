@@ -223,3 +223,19 @@ class TestParseYuan:
     def test_bad(self, raw):
         with pytest.raises(ValueError):
             parse_yuan(raw)
+
+
+class TestTake:
+    def test_reviewer_takes_a_case(self, client):
+        case = suspension()
+        me = login(client, "reviewer")
+        assert client.get(f"/console/cases/{case.pk}/").context["can_take"]
+        assert client.post(f"/console/cases/{case.pk}/take/").status_code == 302
+        case.refresh_from_db()
+        assert case.assignee_id == me.pk
+        assert not client.get(f"/console/cases/{case.pk}/").context["can_take"]
+
+    def test_warehouse_cannot_take(self, client):
+        case = suspension()
+        login(client, "warehouse")
+        assert client.post(f"/console/cases/{case.pk}/take/").status_code == 403

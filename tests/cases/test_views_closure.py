@@ -9,9 +9,11 @@ from django.utils import timezone
 
 from posfleet.accounts.stepup import SESSION_KEY
 from posfleet.audit.services import verify
+from posfleet.cases import services as case_services
 from posfleet.cases.models import Case
 from posfleet.core.actor import Actor
 from posfleet.keys import services as keys
+from posfleet.lifecycle.eligibility import may_transact
 from posfleet.money import ledger
 from posfleet.registry.models import Accessory, Merchant
 from tests import builders
@@ -122,3 +124,88 @@ def test_closure_through_the_console(client, closing_merchant, django_capture_on
         0,
     )
     assert verify().ok
+
+
+def test_shortfall_is_paid_through_the_finance_screen(client, django_capture_on_commit_callbacks):
+    """A small deposit: penalty and a damaged terminal exceed it, so the merchant pays the rest."""
+    fleet = cb.lent_fleet(deposit_fen=10_000)
+    m, t1, t2, printer = fleet["merchant"], fleet["t1"], fleet["t2"], fleet["printer"]
+    case = cb.file(cb.portal_actor(m), kind="closure", merchant_id=m.pk, reason="financial")
+    cb.upload_required(case)
+    cb.decide(case)
+    worker = builders.actor("reviewer")
+    with transaction.atomic():
+        case_services.stop_terminals(worker, case.pk)
+    cb.settle_transactions(fleet["sale_day"])
+    with transaction.atomic():
+        case_services.issue_final_statement(worker, case.pk)
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        case_services.start_export(worker, case.pk)
+    with transaction.atomic():
+        case_services.record_returns(
+            builders.actor("warehouse"),
+            case.pk,
+            [
+                {"item": f"terminal:{t1.tid}", "condition": "damaged"},
+                {"item": f"terminal:{t2.tid}", "condition": "good"},
+                {"item": f"accessory:{printer.pk}", "condition": "good"},
+            ],
+        )
+    cb.destroy_keys(t1.tid)
+    cb.destroy_keys(t2.tid)
+
+    as_role(client, "finance", stepped_up=True)
+    r = client.post(f"/console/cases/{case.pk}/settle/", {"proof": ""})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    settlement = Case.objects.get(pk=case.pk).settlement
+    assert settlement.state == "awaiting_payment" and settlement.shortfall_fen > 0
+    page = client.get(f"/console/cases/{case.pk}/")
+    assert b'id="payment-form"' in page.content
+
+    r = client.post(f"/console/cases/{case.pk}/payment/", {"amount": "abc"})
+    assert r.status_code == 422
+    shortfall = settlement.shortfall_fen
+    r = client.post(
+        f"/console/cases/{case.pk}/payment/",
+        {"amount": f"{shortfall // 100}.{shortfall % 100:02d}", "ref": "POS-PAY-1"},
+    )
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert Case.objects.get(pk=case.pk).settlement.state == "settled"
+
+    as_role(client, "reviewer")
+    r = client.post(f"/console/cases/{case.pk}/complete/")
+    assert r["Location"].startswith("/console/step-up/")  # closing the merchant is sensitive
+    as_role(client, "reviewer", stepped_up=True)
+    r = client.post(f"/console/cases/{case.pk}/complete/")
+    assert r["Location"] == f"/console/cases/{case.pk}/"
+    assert Merchant.objects.get(pk=m.pk).state == "closed"
+    assert ledger.balances(m.pk).amount_due_fen == 0
+
+
+def test_deactivation_of_one_terminal(client, django_capture_on_commit_callbacks):
+    """A deactivation keeps the merchant and the other terminal running."""
+    fleet = cb.lent_fleet(deposit_fen=30_000)
+    m, t1, t2, printer = fleet["merchant"], fleet["t1"], fleet["t2"], fleet["printer"]
+    as_role(client, "agent")
+    r = client.post(
+        "/console/cases/new/",
+        {
+            "merchant": m.pk,
+            "kind": "deactivation",
+            "terminals": [t1.tid],
+            "reason": "technology_upgrade",
+            "channel": "branch",
+        },
+    )
+    assert r.status_code == 302
+    case = Case.objects.get(kind="deactivation")
+    cb.upload_required(case)
+    as_role(client, "reviewer", stepped_up=True)
+    client.post(f"/console/cases/{case.pk}/decide/", {"decision": "approve", "reason": "同意停用"})
+    assert client.post(f"/console/cases/{case.pk}/stop/").status_code == 302
+    assert not may_transact(t1.tid).allowed and may_transact(t2.tid).allowed
+    page = client.get(f"/console/cases/{case.pk}/")
+    assert [c["item"] for c in page.context["checklist"]][-1] == "money_settled"
+    returns = set(page.context["returns_form"].fields)
+    assert returns == {f"terminal:{t1.tid}", f"accessory:{printer.pk}"}
+    assert Merchant.objects.get(pk=m.pk).state == "active"

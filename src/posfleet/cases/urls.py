@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:case_id>/", detail.case_detail, name="detail"),
     path("<int:case_id>/decide/", actions.decide, name="decide"),
     path("<int:case_id>/comment/", actions.comment, name="comment"),
+    path("<int:case_id>/take/", actions.take, name="take"),
     path("<int:case_id>/stop/", actions.stop, name="stop"),
     path("<int:case_id>/returns/", actions.returns, name="returns"),
     path("<int:case_id>/statement/", actions.statement, name="statement"),

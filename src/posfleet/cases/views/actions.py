@@ -227,3 +227,16 @@ def parse_yuan(raw: str) -> int:
     if fen <= 0:
         raise ValueError(raw)
     return fen
+
+
+@staff_view
+@domain_errors
+@require_POST
+def take(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Assign the case to me (reviewers and case workers)."""
+    return run(
+        request,
+        case_id,
+        lambda: case_services.assign(console_actor(request), case_id, request.user),
+        _("The case is assigned to you."),
+    )

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from posfleet.cases import services as case_services
-from posfleet.cases.choices import REVIEWABLE_STATES, CaseState, Reason
+from posfleet.cases.choices import FINAL_STATES, REVIEWABLE_STATES, CaseState, Reason
 from posfleet.cases.forms import (
     CommentForm,
     DecisionForm,
@@ -49,6 +49,7 @@ def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, 
     export = getattr(case, "export", None) if case.is_stop else None
     settlement = getattr(case, "settlement", None) if case.is_stop else None
     user = request.user
+    case = Case.objects.select_related("merchant", "assignee").get(pk=case.pk)
     return {
         "case": case,
         "reason_label": dict(Reason.choices).get(case.reason, case.reason),
@@ -67,6 +68,9 @@ def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, 
         "can_inspect": case.state in WORKING_STATES and user.has_perm("accounts.inspect_return"),
         "can_settle": case.state in WORKING_STATES and user.has_perm("accounts.settle_case"),
         "is_custodian": user.has_perm("accounts.destroy_keys"),
+        "can_take": case.assignee_id != user.pk
+        and case.state not in FINAL_STATES
+        and (user.has_perm("accounts.review_case") or user.has_perm("accounts.work_case")),
         "decision_form": forms.get("decision_form") or DecisionForm(),
         "comment_form": forms.get("comment_form") or CommentForm(),
         "returns_form": forms.get("returns_form") or ReturnsForm(pending_returns),
