@@ -29,9 +29,8 @@ class TestLogin:
         response = client.post("/portal/login/", {"username": staff.username, "password": PASSWORD})
         assert response.status_code == 400
         assert response.context["form"].has_error("__all__", code="not_merchant")
-        english = client.post(
-            "/portal/login/", {"username": staff.username, "password": PASSWORD}, HTTP_ACCEPT_LANGUAGE="en"
-        )
+        client.cookies["django_language"] = "en"
+        english = client.post("/portal/login/", {"username": staff.username, "password": PASSWORD})
         assert b"This sign-in is for merchants" in english.content
         assert "_auth_user_id" not in client.session
 
