@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from posfleet.core.actor import Actor
 from posfleet.money import ledger
-from posfleet.money.ingest import IngestContext, ingest_chunk
+from posfleet.money.ingest import IngestContext, ingest_chunk, parse_item
 from posfleet.money.models import Journal
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Contract, Merchant, Terminal
@@ -93,9 +93,13 @@ def load(merchant_ids: Iterable[int], days: int = 30) -> dict[str, int]:
         .order_by("id")
         .values_list("tid", "id")
     )
+    ctx = IngestContext()
     items: list[dict[str, Any]] = []
     for tid, pk in terminals:
-        items.extend(_items_for_terminal(tid, 1000 + pk, days, now))
+        for raw in _items_for_terminal(tid, 1000 + pk, days, now):
+            parsed = parse_item(0, raw, ctx)
+            if not isinstance(parsed, dict) and not parsed.flag_reasons:
+                items.append(raw)  # a held terminal takes no payments while the hold is in force
     # post-deactivation monitoring: two late payments from deactivated terminals
     for tid in (
         Terminal.objects.filter(merchant_id__in=ids, state=TerminalState.DEACTIVATED)
@@ -113,7 +117,6 @@ def load(merchant_ids: Iterable[int], days: int = 30) -> dict[str, int]:
             }
         )
     items.sort(key=lambda x: x["occurred_at"])
-    ctx = IngestContext()
     created = 0
     for start in range(0, len(items), CHUNK):
         with transaction.atomic():
