@@ -36,3 +36,12 @@ def test_public_page_is_rate_limited(client, settings):
     for _ in range(2):
         assert client.post("/verify/", {"code": "A", "phone_last4": "1"}).status_code == 200
     assert client.post("/verify/", {"code": "A", "phone_last4": "1"}).status_code == 429
+
+
+def test_public_page_speaks_chinese_by_default(client):
+    from django.conf import settings as dj
+
+    client.cookies.pop(dj.LANGUAGE_COOKIE_NAME, None)
+    n = letter(b.merchant(), title="确认函")
+    text = client.post("/verify/", {"code": n.code, "phone_last4": "8000"}).content.decode()
+    assert 'lang="zh-hans"' in text and "确认函" in text
