@@ -42,3 +42,14 @@ def test_malformed_json_is_4xx_in_the_error_shape():
 
 def test_unknown_route_is_404():
     assert Api("admin").get("/no-such-thing").status_code == 404
+
+
+def test_errors_in_the_users_language():
+    api = Api("admin")
+    r = api.get("/terminals/NOPE0000", **{"Accept-Language": "zh-hans"})
+    assert r.status_code == 404
+    message = r.json()["error"]["message"]
+    assert "NOPE0000" in message
+    assert "终端" in message
+    r = api.get("/terminals/NOPE0000", **{"Accept-Language": "en"})
+    assert r.json()["error"]["message"] == "No terminal with TID NOPE0000."
