@@ -58,13 +58,13 @@ _TERMINAL_COLUMNS = (
 _AUDIT_COLUMNS = (*chain.FIELDS, "prev_hash", "hash")
 
 
-def _field(model: type[models.Model], name: str) -> models.Field[Any, Any]:
+def field_of(model: type[models.Model], name: str) -> models.Field[Any, Any]:
     field = model._meta.get_field(name)
     assert isinstance(field, models.Field)
     return field
 
 
-def _insert_sql(table: str, columns: Sequence[str]) -> str:
+def insert_sql(table: str, columns: Sequence[str]) -> str:
     qn = connection.ops.quote_name
     return (
         f"INSERT INTO {qn(table)} ({', '.join(qn(c) for c in columns)}) "
@@ -78,8 +78,8 @@ def append_events(actor: Actor, changes: Sequence[Change], *, at: datetime) -> i
         raise RuntimeError("audit events must be written inside the change's transaction")
     head = _head()
     seq, prev = head.seq, head.hash
-    at_db = _field(AuditEvent, "occurred_at").get_db_prep_save(at, connection)
-    json_field = _field(AuditEvent, "after")
+    at_db = field_of(AuditEvent, "occurred_at").get_db_prep_save(at, connection)
+    json_field = field_of(AuditEvent, "after")
     rows: list[tuple[Any, ...]] = []
     for change in changes:
         seq += 1
@@ -106,7 +106,7 @@ def append_events(actor: Actor, changes: Sequence[Change], *, at: datetime) -> i
         rows.append((*(values[f] for f in chain.FIELDS), prev, digest))
         prev = digest
     with connection.cursor() as cursor:
-        cursor.executemany(_insert_sql(AuditEvent._meta.db_table, _AUDIT_COLUMNS), rows)
+        cursor.executemany(insert_sql(AuditEvent._meta.db_table, _AUDIT_COLUMNS), rows)
     ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
     return len(rows)
 
@@ -132,8 +132,8 @@ def add_terminals(count: int, *, first_tid: int, seed: int = 1, progress: bool =
         raise RuntimeError("load the realistic demo first: scale needs models and active merchants")
     states = [str(s) for s, weight in SCALE_SHARE for _ in range(weight)]
     actor = Actor.system("cli", name="demo")
-    terminal_sql = _insert_sql(Terminal._meta.db_table, _TERMINAL_COLUMNS)
-    accessory_sql = _insert_sql(Accessory._meta.db_table, ("terminal_id", "kind", "serial"))
+    terminal_sql = insert_sql(Terminal._meta.db_table, _TERMINAL_COLUMNS)
+    accessory_sql = insert_sql(Accessory._meta.db_table, ("terminal_id", "kind", "serial"))
     kinds = ("charger", "sim", "printer", "scanner")
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:  # a large page cache keeps the unique indexes in memory
@@ -142,7 +142,7 @@ def add_terminals(count: int, *, first_tid: int, seed: int = 1, progress: bool =
     bar = tqdm(total=count, unit="terminal", disable=not progress, desc="terminals")
     for tids in _batches(first_tid, count):
         now = timezone.now()
-        stamp = _field(Terminal, "created_at").get_db_prep_save(now, connection)
+        stamp = field_of(Terminal, "created_at").get_db_prep_save(now, connection)
         rows = []
         changes = []
         for n in tids:
