@@ -307,3 +307,31 @@ def test_allocated_terminal_in_a_closure_goes_back_to_stock():
     )
     spare.refresh_from_db()
     assert (spare.state, spare.merchant_id) == ("in_stock", None)
+
+
+@pytest.mark.django_db
+def test_old_contract_no_penalty_and_statement_covers_last_year():
+    fleet = cb.lent_fleet(deposit_fen=30_000)
+    m, t1, t2, printer = fleet["merchant"], fleet["t1"], fleet["t2"], fleet["printer"]
+    m.contract.starts_on = timezone.localdate() - timedelta(days=800)
+    m.contract.save(update_fields=["starts_on"])
+    case = _approved_closure(fleet)
+    worker = builders.actor("reviewer")
+    _atomic(services.stop_terminals, worker, case.pk)
+    cb.settle_transactions(fleet["sale_day"])
+    case = _atomic(services.issue_final_statement, worker, case.pk)
+    statement = Notice.objects.get(pk=case.statement_notice_id)
+    assert statement.kind == "statement" and statement.facts["date_from"] == str(
+        timezone.localdate() - timedelta(days=365)
+    )
+    _atomic(
+        services.record_returns,
+        builders.actor("warehouse"),
+        case.pk,
+        [
+            {"item": i, "condition": "good"}
+            for i in (f"terminal:{t1.tid}", f"terminal:{t2.tid}", f"accessory:{printer.pk}")
+        ],
+    )
+    settlement = _atomic(services.settle, builders.actor("finance"), case.pk, proof="bank slip 7")
+    assert (settlement.penalty_fen, settlement.applied_fen, settlement.refund_fen) == (0, 0, 30_000)

@@ -264,10 +264,12 @@ def issue_final_statement(actor: Actor, case_id: int) -> Case:
             details={"reasons": answer.reasons},
         )
     contract = getattr(case.merchant, "contract", None)
-    date_from: date = (
+    date_to = timezone.localdate()
+    opened: date = (
         contract.starts_on if contract is not None else timezone.localdate(case.merchant.created_at)
     )
-    date_to = timezone.localdate()
+    # the statement covers the contract, at most the last 366 days (the statement's own limit)
+    date_from = min(max(opened, date_to - timedelta(days=365)), date_to)
     lines = [f"商户：{case.merchant.name}", f"申请编号：{case.pk}", f"对账期间：{date_from} 至 {date_to}"]
     facts: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
     statements = optional_module("posfleet.settlement.statements")
