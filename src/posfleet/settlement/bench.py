@@ -19,6 +19,7 @@ database, as `posfleet bench` does.
 from __future__ import annotations
 
 import csv
+import os
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -180,7 +181,6 @@ def _case(name: str, days: int, rows_per_day: int, merchants: list[int], say: An
     with transaction.atomic():
         total = generate(first, days, rows_per_day, merchants, tag)
     gen_s = time.perf_counter() - started
-    say(f"settlement.{name} rows generated", total, "rows", note=f"{gen_s:.1f} s")
     day_list = [first + timedelta(days=i) for i in range(days)]
     seconds = _settle(day_list)
     start, _e = day_range(first)
@@ -197,9 +197,12 @@ def _case(name: str, days: int, rows_per_day: int, merchants: list[int], say: An
         "s",
         target=f"<= {target:.2f}",
         ok=seconds <= target,
+        baseline="DuckDB per-merchant totals of the same rows (in memory)",
+        baseline_value=round(duck_s, 3),
+        higher_is_better=False,
+        note=f"{total:,} rows, {days} day(s), {len(merchants)} merchants; generated in {gen_s:.0f} s",
     )
     say(f"settlement.{name} rows/s", round(total / seconds) if seconds else 0, "rows/s")
-    say(f"settlement.{name} DuckDB totals seconds (baseline)", round(duck_s, 3), "s")
     say(f"settlement.{name} ratio settle/DuckDB", round(seconds / duck_s, 1) if duck_s else None, "x")
     say(
         f"settlement.{name} batches differing from DuckDB",
@@ -210,18 +213,24 @@ def _case(name: str, days: int, rows_per_day: int, merchants: list[int], say: An
     return {"rows": total, "seconds": seconds, "duckdb_seconds": duck_s, "differences": diffs}
 
 
-def run(report: Report | None = None, *, scale: float = 1.0, month: bool = True) -> dict[str, Any]:
-    """Run the settlement benchmark; `report(name, value, unit="", target=None, ok=None)` gets each figure."""
+def run(report: Report | None = None, *, scale: float | None = None, month: bool = True) -> dict[str, Any]:
+    """Run the settlement benchmark; `report(name, value, unit="", target=None, ok=None)` gets each figure.
+
+    `scale` defaults to $POSFLEET_SETTLEMENT_BENCH_SCALE, else 1.0 (the issue's 1M/day and 10M/month).
+    """
+    if scale is None:
+        scale = float(os.environ.get("POSFLEET_SETTLEMENT_BENCH_SCALE", "1.0"))
 
     def say(
-        name: str, value: Any, unit: str = "", target: Any = None, ok: bool | None = None, note: str = ""
+        name: str, value: Any, unit: str = "", target: Any = None, ok: bool | None = None, **extra: Any
     ) -> None:
         if report is not None:
-            report(name, value, unit=unit, target=target, ok=ok)
+            report(name, value, unit=unit, target=target, ok=ok, **extra)
         else:
             mark = "" if ok is None else (" OK" if ok else " MISSED")
-            extra = f" (target {target})" if target is not None else ""
-            print(f"{name}: {value} {unit}{extra}{mark} {note}".rstrip())
+            goal = f" (target {target})" if target is not None else ""
+            base = f" [baseline {extra['baseline_value']} s]" if "baseline_value" in extra else ""
+            print(f"{name}: {value} {unit}{goal}{mark}{base} {extra.get('note', '')}".rstrip())
 
     merchants = _merchant_ids()
     out: dict[str, Any] = {"database": connection.vendor, "merchants": len(merchants), "scale": scale}
