@@ -195,7 +195,13 @@ TIMELINE_LABELS: dict[str, Any] = {
     "call": _("Phone call"),
     "email": _("E-mail"),
     "notice": _("Notice"),
+    "letter": _("Confirmation letter"),
+    "statement": _("Statement"),
+    "reminder": _("Reminder"),
 }
+
+#: Codes that appear as the text of timeline entries (reasons, material types), shown by their label.
+_CODE_LABELS: dict[str, Any] = {**dict(Reason.choices), **dict(MaterialType.choices)}
 
 
 def labelled_timeline(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
