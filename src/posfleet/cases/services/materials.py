@@ -89,28 +89,33 @@ def add_material(actor: Actor, case_id: int, type: str, uploaded_file: Any) -> M
     content_type, ext = kind
     digest = hashlib.sha256(data).hexdigest()
     stored = uuid.uuid4().hex + ext
-    (files_dir("materials") / stored).write_bytes(data)
-    original = str(getattr(uploaded_file, "name", "") or "")[-255:]
-    material = Material.objects.create(
-        case=case,
-        type=type,
-        stored_name=stored,
-        original_name=original,
-        content_type=content_type,
-        size=len(data),
-        sha256=digest,
-        uploaded_by=actor.user,
-        uploaded_by_name=actor.name,
-    )
-    after = {
-        "material_id": material.pk,
-        "type": type,
-        "content_type": content_type,
-        "size": len(data),
-        "sha256": digest,
-        "name": original,
-    }
-    record(actor, Change("case", str(case.pk), "case.material_add", None, after, type))
+    target = files_dir("materials") / stored
+    target.write_bytes(data)
+    try:
+        original = str(getattr(uploaded_file, "name", "") or "")[-255:]
+        material = Material.objects.create(
+            case=case,
+            type=type,
+            stored_name=stored,
+            original_name=original,
+            content_type=content_type,
+            size=len(data),
+            sha256=digest,
+            uploaded_by=actor.user,
+            uploaded_by_name=actor.name,
+        )
+        after = {
+            "material_id": material.pk,
+            "type": type,
+            "content_type": content_type,
+            "size": len(data),
+            "sha256": digest,
+            "name": original,
+        }
+        record(actor, Change("case", str(case.pk), "case.material_add", None, after, type))
+    except BaseException:
+        target.unlink(missing_ok=True)  # no row, no file
+        raise
     if case.state == CaseState.NEEDS_MATERIALS:
         update_case(actor, case, "resubmit", _("materials received"), state=CaseState.SUBMITTED)
     return material
