@@ -67,3 +67,11 @@ def test_non_custodian_cannot_post(client):
 def test_login_required(client):
     r = client.get("/console/keys/")
     assert r.status_code == 302 and "/console/login/" in r["Location"]
+
+
+def test_nul_bytes_in_forms_are_not_a_server_error(client):
+    t, _key = keyed_terminal()
+    _login(client)
+    assert client.get("/console/keys/", {"tid": "T\x00"}).status_code == 200
+    r = client.post("/console/keys/destroy/", {"tid": t.tid + "\x00", "reason": "a\x00b"})
+    assert r.status_code == 302

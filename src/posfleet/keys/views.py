@@ -22,6 +22,11 @@ from posfleet.keys import services
 from posfleet.keys.models import TerminalKey
 
 
+def _clean(value: str | None) -> str:
+    """Form text without NUL bytes (PostgreSQL refuses them in text; that must not be a 500)."""
+    return (value or "").replace("\x00", "")
+
+
 def _back(tid: str = "") -> HttpResponseRedirect:
     url = reverse("keys:index")
     if tid:
@@ -31,7 +36,7 @@ def _back(tid: str = "") -> HttpResponseRedirect:
 
 @staff_view(perm="view_fleet")
 def index(request: HttpRequest) -> HttpResponse:
-    tid = (request.GET.get("tid") or "").strip().upper()[:8]
+    tid = _clean(request.GET.get("tid")).strip().upper()[:8]
     status = None
     current = None
     if tid:
@@ -54,7 +59,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
 
 def _form(request: HttpRequest) -> tuple[str, str]:
-    return (request.POST.get("tid") or "").strip().upper()[:8], request.POST.get("reason") or ""
+    return _clean(request.POST.get("tid")).strip().upper()[:8], _clean(request.POST.get("reason"))
 
 
 @require_POST
