@@ -125,3 +125,38 @@ def test_decorator_keeps_postponed_annotations_resolvable():
     handler.__annotations__["payload"] = "ReasonIn"  # as postponed evaluation stores it
     wrapped = idempotent(handler)
     assert inspect.signature(wrapped).parameters["payload"].annotation is ReasonIn
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_first_requests_with_one_key_have_one_effect():
+    """Two clients race with the same key: one merchant is created; the loser gets the replay or 409."""
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a server database (PostgreSQL)")
+    api = Api("agent")
+    b.merchant()  # the default contract template exists (its first creation races: see the report)
+    barrier = threading.Barrier(4)
+    statuses: list[int] = []
+
+    def race() -> None:
+        from django.db import connections
+
+        try:
+            barrier.wait()
+            statuses.append(api.post("/merchants", merchant_body(), **KEY).status_code)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=race) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Merchant.objects.filter(name=merchant_body()["name"]).count() == 1
+    assert IdempotencyRecord.objects.count() == 1
+    assert 201 in statuses
+    assert set(statuses) <= {201, 409}
