@@ -1,6 +1,7 @@
 """Console money pages: overview chart, rate plans with the 30-day rule, merchant money with filters/pages."""
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -121,3 +122,14 @@ class TestMerchantMoney:
 
     def test_unknown_merchant(self):
         assert client().get("/console/money/merchants/999999/").status_code == 404
+
+
+MO = Path(__file__).resolve().parents[2] / "src/posfleet/money/locale/zh_Hans/LC_MESSAGES/django.mo"
+
+
+@pytest.mark.skipif(not MO.exists(), reason="catalogues not compiled (posfleet compilemessages)")
+def test_chinese_page():
+    c = Client(headers={"accept-language": "zh-hans"})
+    c.force_login(builders.user(role="finance"))
+    body = c.get("/console/money/rate-plans/").content.decode()
+    assert "费率方案" in body and "封顶" in body, body[-3000:]
