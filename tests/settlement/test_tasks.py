@@ -21,3 +21,17 @@ def test_named_day():
     m = b.merchant()
     tx(m, 1000, at(days_ago(4)))
     assert settle_day(days_ago(4).isoformat())["created"] == 1
+
+
+def test_command():
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    m = b.merchant()
+    tx(m, 1000, at(days_ago(2)))
+    out = StringIO()
+    call_command("run_settlement", days_ago(2).isoformat(), stdout=out)
+    assert "1 batches created" in out.getvalue()
+    with pytest.raises(CommandError):
+        call_command("run_settlement", "not-a-date")
