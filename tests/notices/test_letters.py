@@ -79,3 +79,12 @@ def test_chinese_letter_labels_are_chinese(tmp_path):
     compact = "".join(_run("pdftotext", "-enc", "UTF-8", str(pdf), "-").stdout.decode().split())
     assert f"验证码：{n.code}" in compact
     assert "停机费" in compact and "工单编号" in compact
+
+
+def test_institution_and_public_url_from_settings_or_environment(settings, monkeypatch):
+    monkeypatch.setenv("POSFLEET_INSTITUTION", "Env Pay Ltd")
+    assert letters.institution_name() == "Env Pay Ltd"
+    settings.POSFLEET_INSTITUTION = "Settings Pay Ltd"
+    assert letters.institution_name() == "Settings Pay Ltd"
+    settings.POSFLEET_PUBLIC_URL = "https://pay.example/"
+    assert letters.verify_url() == "https://pay.example/verify/"

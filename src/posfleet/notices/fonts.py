@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 from pathlib import Path
 
 from django.conf import settings
@@ -31,7 +32,7 @@ class FontMissing(RuntimeError):
 @functools.cache
 def cjk_font() -> tuple[str, int]:
     """(path, face index) of a font with Simplified Chinese glyphs."""
-    configured = getattr(settings, "POSFLEET_CJK_FONT", "")
+    configured = getattr(settings, "POSFLEET_CJK_FONT", "") or os.environ.get("POSFLEET_CJK_FONT", "")
     for candidate in ((configured,) if configured else ()) + CANDIDATES:
         path = Path(candidate)
         if not path.is_file():

@@ -7,6 +7,7 @@ letter's own language whatever the requester's.
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from typing import Any
 
@@ -21,12 +22,17 @@ from posfleet.notices.fonts import cjk_font
 DEFAULT_INSTITUTION = "示例支付有限公司"  # demo deployment's name; set POSFLEET_INSTITUTION
 
 
+def setting(name: str, default: str) -> str:
+    """A Django setting, else the environment variable of the same name, else `default`."""
+    return str(getattr(settings, name, "") or os.environ.get(name, "") or default)
+
+
 def institution_name() -> str:
-    return str(getattr(settings, "POSFLEET_INSTITUTION", "") or DEFAULT_INSTITUTION)
+    return setting("POSFLEET_INSTITUTION", DEFAULT_INSTITUTION)
 
 
 def verify_url() -> str:
-    base = str(getattr(settings, "POSFLEET_PUBLIC_URL", "") or "http://127.0.0.1:8000").rstrip("/")
+    base = setting("POSFLEET_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
     return f"{base}/verify/"
 
 

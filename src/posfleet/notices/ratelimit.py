@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -18,7 +19,12 @@ def client_ip(request: Any) -> str:
 
 def hit(scope: str, ident: str, *, limit: int | None = None, window: int = 60) -> None:
     """Count one attempt; raise RateLimited once `limit` attempts were made in the current window."""
-    limit = limit if limit is not None else int(getattr(settings, "POSFLEET_VERIFY_RATE_PER_MINUTE", 10))
+    if limit is None:
+        limit = int(
+            getattr(settings, "POSFLEET_VERIFY_RATE_PER_MINUTE", 0)
+            or os.environ.get("POSFLEET_VERIFY_RATE_PER_MINUTE", "")
+            or 10
+        )
     bucket = int(time.time() // window)
     key = f"posfleet:rl:{scope}:{ident}:{bucket}"
     cache.add(key, 0, timeout=window * 2)
