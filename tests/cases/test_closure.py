@@ -153,6 +153,15 @@ def test_full_closure(django_capture_on_commit_callbacks):
     assert not may_transact(t1.tid).allowed
     assert Case.objects.filter(merchant=m).exists() and Terminal.objects.filter(merchant=m).count() == 2
 
+    # 8. afterwards: a sale from a closed merchant's terminal is refused by the answer and flagged at ingest
+    from posfleet.money.ingest import ingest
+    from tests.money.builders import item as tx_item
+
+    assert may_transact(t1.tid).iso_response_code in ("03", "58")
+    with transaction.atomic():
+        [late] = ingest(builders.actor("finance"), [tx_item(t1.tid, amount_fen=1000)])
+    assert late.status == "created" and late.flagged
+
     # the ledger balances and the audit chain holds
     assert Account.objects.aggregate(s=Sum("balance_fen"))["s"] == 0
     assert verify().ok
