@@ -191,6 +191,28 @@ class TestFlagging:
         )
         assert (during.flagged, after.flagged) == (True, False)
 
+    def test_merchant_hold_and_released_hold(self):
+        from posfleet.lifecycle.models import Hold
+
+        t = builders.terminal()
+        start = timezone.now() - timedelta(hours=5)
+        Hold.objects.create(
+            merchant=t.merchant, on_merchant=True, kind="risk_freeze", reason="x", starts_at=start
+        )
+        other = builders.terminal()
+        Hold.objects.create(
+            terminal=other, kind="fault", reason="x", starts_at=start, released_at=timezone.now()
+        )
+        held, before, released = run(
+            [
+                item(t.tid, occurred_at=start + timedelta(hours=1)),
+                item(t.tid, occurred_at=start - timedelta(hours=1)),
+                item(other.tid, occurred_at=start + timedelta(hours=1)),
+            ]
+        )
+        assert (held.flagged, before.flagged, released.flagged) == (True, False, False)
+        assert Transaction.objects.get(switch_id=held.id).flag_reasons[0]["code"] == "merchant_hold"
+
     def test_active_terminal_not_flagged(self, term):
         [r] = run([item(term.tid)])
         assert not r.flagged

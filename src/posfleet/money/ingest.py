@@ -136,11 +136,15 @@ class IngestContext:
             )
         }
         merchant_ids = {t.merchant_id for t in self.terminals.values() if t.merchant_id is not None}
-        open_holds = Hold.objects.filter(released_at__isnull=True)
-        self.held_terminals = set(
-            open_holds.filter(terminal__isnull=False).values_list("terminal_id", flat=True)
-        )
-        self.held_merchants = set(open_holds.filter(on_merchant=True).values_list("merchant_id", flat=True))
+        self.terminal_holds: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+        self.merchant_holds: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
+        for terminal_id, merchant_id, on_merchant, starts, ends in Hold.objects.filter(
+            released_at__isnull=True
+        ).values_list("terminal_id", "merchant_id", "on_merchant", "starts_at", "ends_at"):
+            if on_merchant:
+                self.merchant_holds[merchant_id].append((starts, ends))
+            else:
+                self.terminal_holds[terminal_id].append((starts, ends))
         self.plans = PlanIndex(merchant_ids)
         self.now = timezone.now()
         self.latest = self.now + FUTURE_TOLERANCE
@@ -148,16 +152,17 @@ class IngestContext:
     def eligibility(self, p: Parsed, info: TerminalInfo) -> list[dict[str, Any]]:
         """Reasons the terminal could not transact at p.occurred_at ([] = allowed).
 
-        The obvious case (both active, no open hold anywhere near) is answered here; every other row
-        asks the one rule, `may_transact(tid, at=occurred_at)`.
+        The allowed case (both active, no unreleased hold whose window covers the time — the same test
+        `may_transact` makes) is answered from the preloaded holds; every possible refusal asks the
+        one rule, `may_transact(tid, at=occurred_at)`, so reasons always come from it.
         """
-        if (
-            info.state == TerminalState.ACTIVE
-            and info.merchant_state == MerchantState.ACTIVE
-            and info.terminal_id not in self.held_terminals
-            and info.merchant_id not in self.held_merchants
-        ):
-            return []
+        if info.state == TerminalState.ACTIVE and info.merchant_state == MerchantState.ACTIVE:
+            at = p.occurred_at
+            windows = self.terminal_holds.get(info.terminal_id, [])
+            if info.merchant_id is not None:
+                windows = windows + self.merchant_holds.get(info.merchant_id, [])
+            if not any(start <= at and (end is None or end > at) for start, end in windows):
+                return []
         answer = may_transact(p.tid, at=p.occurred_at)
         if answer.allowed:
             return []
