@@ -36,7 +36,9 @@ def _notices(case: Case) -> list[Any]:
 def timeline(case: Case, *, for_merchant: bool = False) -> list[dict[str, Any]]:
     """Everything that happened to the case, oldest first."""
     entries: list[dict[str, Any]] = []
-    events = AuditEvent.objects.filter(object_type="case", object_id=str(case.pk)).exclude(action="case.comment")
+    events = AuditEvent.objects.filter(object_type="case", object_id=str(case.pk)).exclude(
+        action="case.comment"
+    )
     for event in events.order_by("seq"):  # comments are listed from their own rows below
         entries.append(
             {
