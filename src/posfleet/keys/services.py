@@ -17,7 +17,7 @@ from posfleet.accounts.roles import perm
 from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
-from posfleet.core.errors import Conflict, PermissionDenied, ValidationFailed
+from posfleet.core.errors import Conflict, PermissionDenied
 from posfleet.keys import wrapping
 from posfleet.keys.models import (
     METHOD,
@@ -351,7 +351,6 @@ def recent_records(limit: int = 50) -> list[DestructionRecord]:
 
 
 __all__ = [
-    "ValidationFailed",
     "activation_guard",
     "cancel_destruction",
     "confirm_destruction",
@@ -359,6 +358,11 @@ __all__ = [
     "generate_for",
     "key_status",
     "keys_destroyed",
+    "needs_rekey",
+    "pending_requests",
+    "recent_records",
+    "refurbish_guard",
     "rekey",
     "request_destruction",
+    "view_keys",
 ]
