@@ -18,7 +18,7 @@ def test_audit_of_one_terminal_in_chain_order(django_assert_max_num_queries):
     api.post(f"/terminals/{t.tid}/finish_repair", {"reason": "fixed"})
     b.terminal("active")
     reviewer = Api("reviewer")
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         r = reviewer.get("/audit", {"object_type": "terminal", "object_id": t.tid})
     assert r.status_code == 200
     items = r.json()["items"]

@@ -83,7 +83,7 @@ def test_list_merchants_search_state_and_cursor(django_assert_max_num_queries):
     seen = []
     cursor = None
     while True:
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(5):
             r = api.get("/merchants", {"limit": 2, **({"cursor": cursor} if cursor else {})})
         assert r.status_code == 200
         seen += [m["id"] for m in r.json()["items"]]
@@ -183,7 +183,7 @@ def test_list_terminals_filters_and_keyset_pages(django_assert_max_num_queries):
     other = b.terminal_model("X9")
     active = [b.terminal(merchant_obj=m, tid=f"B000000{i}") for i in range(5)]
     stock = b.terminal("in_stock", tid="C0000001", model=other)
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(5):
         r = api.get("/terminals", {"state": "active", "limit": 2})
     page = r.json()
     assert [t["tid"] for t in page["items"]] == ["B0000000", "B0000001"]

@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Router
 
 from posfleet.api import schemas as s
-from posfleet.api.common import DEFAULT_LIMIT, actor_with, keyset_page
+from posfleet.api.common import DEFAULT_LIMIT, keyset_page, require_perm
 from posfleet.api.registry import ERRORS
 from posfleet.audit.models import AuditEvent
 
@@ -44,7 +44,7 @@ def list_audit(
     limit: int = DEFAULT_LIMIT,
 ) -> Any:
     """Audit events, e.g. `?object_type=terminal&object_id=12345678` for one terminal's history."""
-    actor_with(request, "view_audit")
+    require_perm(request, "view_audit")
     qs = AuditEvent.objects.only(*FIELDS)
     if object_type:
         qs = qs.filter(object_type=object_type)

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from posfleet.accounts.roles import perm
 from posfleet.api.auth import actor_of
 from posfleet.core.actor import Actor
-from posfleet.core.errors import PermissionDenied, ValidationFailed
+from posfleet.core.errors import PermissionDenied, Unauthenticated, ValidationFailed
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -35,6 +35,17 @@ def actor_with(request: HttpRequest, codename: str) -> Actor:
     if not actor.has_perm(perm(codename)):
         raise PermissionDenied()
     return actor
+
+
+def require_perm(request: HttpRequest, codename: str) -> None:
+    """Check a read permission on the token's user without building an Actor (one query fewer on hot
+    reads such as the eligibility answer)."""
+    token: Any = getattr(request, "api_token", None) or getattr(request, "auth", None)
+    user: Any = getattr(token, "user", None)
+    if user is None:
+        raise Unauthenticated()
+    if not (user.is_active and user.has_perm(perm(codename))):
+        raise PermissionDenied()
 
 
 def encode_cursor(key: int) -> str:

@@ -18,7 +18,7 @@ from ninja import Router, Status
 
 from posfleet.api import schemas as s
 from posfleet.api.auth import actor_of
-from posfleet.api.common import DEFAULT_LIMIT, actor_with, if_match, keyset_page, set_etag
+from posfleet.api.common import DEFAULT_LIMIT, if_match, keyset_page, require_perm, set_etag
 from posfleet.api.idempotency import idempotent
 from posfleet.api.registry import ERRORS, _merchant_qs, _terminal_detail
 from posfleet.core.errors import ValidationFailed
@@ -172,7 +172,7 @@ def release(request: HttpRequest, hold_id: int, payload: s.ReasonIn, response: H
 
 @router.get("/holds/{hold_id}", response={200: s.HoldOut, **ERRORS})
 def get_hold(request: HttpRequest, hold_id: int, response: HttpResponse) -> Any:
-    actor_with(request, "view_fleet")
+    require_perm(request, "view_fleet")
     return _hold_response(holds.get_hold(hold_id).pk, response)
 
 
@@ -188,7 +188,7 @@ def list_holds(
 ) -> Any:
     """Holds by id. `terminal` (TID): holds on that terminal; `merchant_id`: holds on the merchant itself;
     `active=true`: in force now or scheduled, `active=false`: ended or released."""
-    actor_with(request, "view_fleet")
+    require_perm(request, "view_fleet")
     qs = _hold_qs()
     if terminal:
         qs = qs.filter(terminal__tid=terminal)
@@ -209,7 +209,7 @@ def list_holds(
 def terminal_eligibility(request: HttpRequest, tid: str) -> Any:
     """May this terminal transact now? Refusals list every reason and the first ISO 8583 response code
     (97 unknown/unbound, 03 merchant, 58 terminal). A refusal is counted; the allowed path writes nothing."""
-    actor_with(request, "view_fleet")
+    require_perm(request, "view_fleet")
     answer = eligibility.may_transact(tid)
     data = answer.as_dict()
     if not answer.allowed:
@@ -224,7 +224,7 @@ def refused_attempts(
     request: HttpRequest, tid: str | None = None, cursor: str | None = None, limit: int = DEFAULT_LIMIT
 ) -> Any:
     """Counted refusals, newest first, for monitoring stopped terminals."""
-    actor_with(request, "view_fleet")
+    require_perm(request, "view_fleet")
     qs = RefusedAttempt.objects.all()
     if tid:
         qs = qs.filter(tid=tid)

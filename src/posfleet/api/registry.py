@@ -16,7 +16,7 @@ from ninja import Router, Status
 
 from posfleet.api import schemas as s
 from posfleet.api.auth import actor_of
-from posfleet.api.common import DEFAULT_LIMIT, actor_with, keyset_page, set_etag
+from posfleet.api.common import DEFAULT_LIMIT, keyset_page, require_perm, set_etag
 from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
 from posfleet.lifecycle.models import Hold
@@ -62,7 +62,7 @@ def list_merchants(
     limit: int = DEFAULT_LIMIT,
 ) -> Any:
     """Merchants by id; `q` matches name (contains), phone or licence number (exact or prefix)."""
-    actor_with(request, "view_fleet")
+    require_perm(request, "view_fleet")
     _choice("state", state, list(MerchantState.values))
     qs = _merchant_qs()
     if state:
@@ -78,7 +78,7 @@ def list_merchants(
 
 @router.get("/merchants/{merchant_id}", response={200: s.MerchantOut, **ERRORS})
 def get_merchant(request: HttpRequest, merchant_id: int, response: HttpResponse) -> Any:
-    actor_with(request, "view_fleet")
+    require_perm(request, "view_fleet")
     merchant = _merchant_qs().filter(pk=merchant_id).first()
     if merchant is None:
         raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
@@ -90,7 +90,7 @@ def get_merchant(request: HttpRequest, merchant_id: int, response: HttpResponse)
 @router.get("/terminal-models", response={200: s.TerminalModelPage, **ERRORS})
 def list_models(request: HttpRequest, permitted: bool | None = None) -> Any:
     """All terminal models (a short list, one page)."""
-    actor_with(request, "view_fleet")
+    require_perm(request, "view_fleet")
     qs = TerminalModel.objects.order_by("manufacturer", "name")
     if permitted is not None:
         qs = qs.filter(permitted=permitted)
@@ -181,7 +181,7 @@ def list_terminals(
     limit: int = DEFAULT_LIMIT,
 ) -> Any:
     """Terminals by id. `q` is a TID prefix or an exact SN. No totals are counted (1M rows)."""
-    actor_with(request, "view_fleet")
+    require_perm(request, "view_fleet")
     _choice("state", state, list(TerminalState.values))
     qs = _terminal_qs()
     if state:
@@ -233,7 +233,7 @@ def _terminal_detail(t: Terminal) -> dict[str, Any]:
 @router.get("/terminals/{tid}", response={200: s.TerminalDetailOut, **ERRORS})
 def get_terminal(request: HttpRequest, tid: str, response: HttpResponse) -> Any:
     """One terminal with its accessories and the holds in force or scheduled on it or its merchant."""
-    actor_with(request, "view_fleet")
+    require_perm(request, "view_fleet")
     terminal = Terminal.objects.select_related("model", "merchant").filter(tid=tid).first()
     if terminal is None:
         raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid})
