@@ -298,3 +298,15 @@ def test_tid_prefix_search_handles_9_and_z(q, expected):
         b.terminal("in_stock", tid=tid)
     r = Api("warehouse").get("/terminals", {"q": q})
     assert [t["tid"] for t in r.json()["items"]] == expected
+
+
+def test_create_merchant_with_unknown_rate_plan_or_settlement_mode_writes_nothing():
+    api = Api("agent")
+    r = api.post("/merchants", merchant_body(rate_plan="NO-SUCH-PLAN"))
+    assert r.status_code == 422, r.content
+    r = api.post("/merchants", merchant_body(settlement_mode="T7"))
+    assert r.status_code == 422, r.content
+    assert "settlement_mode" in r.json()["error"]["details"]
+    assert not Merchant.objects.exists()
+    r = api.post("/merchants", merchant_body(settlement_mode="D0"))
+    assert r.status_code == 201, r.content
