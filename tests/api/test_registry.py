@@ -310,3 +310,22 @@ def test_create_merchant_with_unknown_rate_plan_or_settlement_mode_writes_nothin
     assert not Merchant.objects.exists()
     r = api.post("/merchants", merchant_body(settlement_mode="D0"))
     assert r.status_code == 201, r.content
+
+
+def test_large_csv_body_is_413_but_multipart_file_is_fine(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 200
+    b.terminal_model("P2000")
+    api = Api("warehouse")
+    body = _csv(*[f"H{i:07d},SNH{i},P2000,1.0,2026-01-01,Shanghai Pudong New Area," for i in range(10)])
+    assert len(body) > 200
+    r = api.post_raw("/terminals/import", body, "text/csv")
+    assert r.status_code == 413
+    assert r.json()["error"]["code"] == "request_too_large"
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("r.csv", body.encode(), content_type="text/csv")
+    r = api.client.post(
+        "/api/v1/terminals/import", {"file": upload}, headers=api.headers({"Idempotency-Key": "big-1"})
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["imported"] == 10

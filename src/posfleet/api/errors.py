@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,17 @@ def install(api: NinjaAPI) -> None:
             request,
             error_body("invalid_value", _("A value in the request cannot be stored or searched.")),
             status=422,
+        )
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return api.create_response(
+            request,
+            error_body(
+                "request_too_large",
+                _("The request body is too large; send large CSV files as multipart/form-data (part file)."),
+            ),
+            status=413,
         )
 
     @api.exception_handler(OverflowError)

@@ -54,7 +54,10 @@ KEPT_HEADERS = ("ETag", "Location")
 def request_hash(request: HttpRequest) -> str:
     """SHA-256 of the request body; for multipart bodies (already parsed) of its fields and files."""
     digest = hashlib.sha256()
+    multipart = (request.content_type or "").startswith("multipart/")
     try:
+        if multipart:  # never read a (large) multipart body into memory: hash its parsed parts
+            raise RawPostDataException
         digest.update(request.body)
     except RawPostDataException:
         for name in sorted(request.POST):
