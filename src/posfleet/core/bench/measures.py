@@ -60,8 +60,27 @@ def ensure_raw_table() -> None:
         )
 
 
-def single_changes(report: Report, data: BenchData, seconds: float, rounds: int) -> None:
-    """(a) audited single changes through apply() vs a bare UPDATE + INSERT per transaction."""
+def single_changes(report: Report, data: BenchData, seconds: float, rounds: int, sync: str = "") -> None:
+    """(a) audited single changes through apply() vs a bare UPDATE + INSERT per transaction.
+
+    `sync` (SQLite only) sets PRAGMA synchronous for both sides, e.g. FULL: every commit waits for
+    the disk, as PostgreSQL does with synchronous_commit on.
+    """
+    previous = None
+    if sync and connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            previous = cursor.fetchone()[0]
+            cursor.execute(f"PRAGMA synchronous = {sync}")
+    try:
+        _single_changes(report, data, seconds, rounds, sync)
+    finally:
+        if previous is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA synchronous = {int(previous)}")
+
+
+def _single_changes(report: Report, data: BenchData, seconds: float, rounds: int, sync: str) -> None:
     ensure_raw_table()
     states = dict(Terminal.objects.filter(tid__in=data.service_pool).values_list("tid", "state"))
     actor = data.actor()
@@ -90,7 +109,7 @@ def single_changes(report: Report, data: BenchData, seconds: float, rounds: int)
 
     ours, theirs = _paired(service, bare, seconds, rounds)
     report.figure(
-        "audited single changes (apply start/finish_repair)",
+        "audited single changes (apply start/finish_repair)" + (f", synchronous={sync}" if sync else ""),
         ours,
         "changes/s",
         "bare UPDATE + INSERT per transaction",

@@ -165,6 +165,9 @@ class Command(BaseCommand):
             seconds, rounds = options["seconds"], options["rounds"]
             say("bench: (a) audited single changes …")
             measures.single_changes(report, bench_data, seconds, rounds)
+            if connection.vendor == "sqlite" and report.meta["database"].get("synchronous") != "FULL":
+                say("bench: (a') the same with synchronous=FULL (a durable commit, like PostgreSQL) …")
+                measures.single_changes(report, bench_data, seconds, rounds, sync="FULL")
             say("bench: (c) the answer in-process …")
             measures.answer(report, bench_data, seconds, rounds)
             if options["http_seconds"] > 0:
