@@ -30,6 +30,11 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
             yield b
         finally:
             b.close()
+            # ORM calls made while Playwright's loop ran opened connections in that context; close
+            # them here, or PostgreSQL refuses to drop the test database at the end of the session.
+            from django.db import connections
+
+            connections.close_all()
 
 
 def new_page(browser: Any, live_server: Any, lang: str = "en") -> Any:
