@@ -112,6 +112,7 @@ class Command(BaseCommand):
             "DEBUG": "0",
             "LOG_LEVEL": "WARNING",
             "HUEY_IMMEDIATE": "0",
+            "POSFLEET_BENCH_COMMAND": "posfleet " + shlex.join(sys.argv[1:]),
         }
         python = [sys.executable, "-m", "posfleet"]
         self.stdout.write(f"bench: database {_masked(url)}")
@@ -144,8 +145,7 @@ class Command(BaseCommand):
 
         report = Report()
         report.meta = {
-            "command": "posfleet bench "
-            + shlex.join(a for a in sys.argv[2:] if a not in ("--inner", "--skip-checks")),
+            "command": os.environ.get("POSFLEET_BENCH_COMMAND", "posfleet " + shlex.join(sys.argv[1:])),
             "database": {"vendor": connection.vendor, "url": _masked(options["database_url"])},
             "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
