@@ -175,6 +175,15 @@ class TestFlagging:
         assert event.after["tid"] == t.tid
         assert ledger.balances(t.merchant_id).unsettled_fen == 994_000
 
+    def test_merchant_notified_after_commit(self, django_capture_on_commit_callbacks):
+        from posfleet.notices.models import Notice
+
+        t = builders.terminal(TerminalState.DEACTIVATED)
+        with django_capture_on_commit_callbacks(execute=True):
+            run([item(t.tid), item(t.tid, channel="wechat")])
+        notice = Notice.objects.get(merchant=t.merchant)
+        assert "2" in notice.body and t.tid in notice.body
+
     def test_hold_counts_at_occurred_at(self):
         from posfleet.lifecycle.models import Hold
 
