@@ -239,3 +239,12 @@ class TestTake:
         case = suspension()
         login(client, "warehouse")
         assert client.post(f"/console/cases/{case.pk}/take/").status_code == 403
+
+
+class TestExportStatus:
+    def test_partial_for_htmx_polling(self, client):
+        case = suspension()
+        login(client, "reviewer")
+        response = client.get(f"/console/cases/{case.pk}/export/status/", HTTP_HX_REQUEST="true")
+        assert response.status_code == 200
+        assert b"<html" not in response.content

@@ -250,6 +250,8 @@ class TestActions:
         download = client.get(f"/portal/requests/{case.pk}/export.csv")
         assert download.status_code == 200
         assert download["X-Content-SHA256"]
+        listed = client.get("/portal/notices/")
+        assert [e.case_id for e in listed.context["exports"]] == [case.pk]
 
     def test_statement_csv(self, client, shop):
         today = timezone.localdate()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<int:case_id>/statement/", actions.statement, name="statement"),
     path("<int:case_id>/export/", actions.export, name="export"),
     path("<int:case_id>/export.csv", files.export_csv, name="export_csv"),
+    path("<int:case_id>/export/status/", files.export_status, name="export_status"),
     path("<int:case_id>/settle/", actions.settle, name="settle"),
     path("<int:case_id>/payment/", actions.payment, name="payment"),
     path("<int:case_id>/complete/", actions.complete, name="complete"),

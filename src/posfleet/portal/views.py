@@ -21,7 +21,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.accounts.models import merchant_id_of
-from posfleet.cases.models import Case
+from posfleet.cases.choices import ExportState
+from posfleet.cases.models import Case, CaseExport
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold
@@ -102,12 +103,20 @@ def _recent_cases(request: HttpRequest) -> list[Case]:
 def notices(request: HttpRequest) -> HttpResponse:
     """Every notice and letter the institution sent me, newest first, with downloads."""
     items = notice_services.list_notices(portal_actor(request))
-    today = timezone.localdate()
-    return render(
-        request,
-        "portal/notices.html",
-        {"notices": items, "date_from": today - timedelta(days=30), "date_to": today},
+    merchant_id = request.merchant_id  # type: ignore[attr-defined]
+    exports = list(
+        CaseExport.objects.filter(case__merchant_id=merchant_id, state=ExportState.DONE)
+        .select_related("case")
+        .order_by("-finished_at")[:50]
     )
+    today = timezone.localdate()
+    context = {
+        "notices": items,
+        "exports": exports,
+        "date_from": today - timedelta(days=30),
+        "date_to": today,
+    }
+    return render(request, "portal/notices.html", context)
 
 
 @merchant_view

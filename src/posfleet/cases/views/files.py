@@ -4,8 +4,10 @@ the data export, the case's letters, and the evidence archive."""
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 
 from posfleet.cases import services as case_services
+from posfleet.cases.models import CaseExport
 from posfleet.console.views_util import console_actor, domain_errors, staff_view
 from posfleet.notices import services as notice_services
 
@@ -55,3 +57,12 @@ def archive(request: HttpRequest, case_id: int) -> HttpResponse:
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@staff_view
+@domain_errors
+def export_status(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The export's progress line; HTMX polls it every 2 seconds while the worker builds the file."""
+    case = case_services.get_case(console_actor(request), case_id)
+    export = CaseExport.objects.filter(case=case).first()
+    return render(request, "cases/_export_status.html", {"case": case, "export": export})
