@@ -25,7 +25,15 @@ from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal, TerminalModel
 
 router = Router(tags=["registry"])
-ERRORS: dict[int, Any] = {401: s.ErrorOut, 403: s.ErrorOut, 404: s.ErrorOut, 409: s.ErrorOut, 422: s.ErrorOut}
+# Every error status a handler may answer, so the OpenAPI document lists them (400: malformed JSON).
+ERRORS: dict[int, Any] = {
+    400: s.ErrorOut,
+    401: s.ErrorOut,
+    403: s.ErrorOut,
+    404: s.ErrorOut,
+    409: s.ErrorOut,
+    422: s.ErrorOut,
+}
 
 
 def _merchant_qs() -> Any:
@@ -153,7 +161,9 @@ def _csv_text(request: HttpRequest) -> str:
         ) from None
 
 
-@router.post("/terminals/import", response={201: s.ImportOut, **ERRORS}, openapi_extra=IMPORT_BODY)
+@router.post(
+    "/terminals/import", response={201: s.ImportOut, 413: s.ErrorOut, **ERRORS}, openapi_extra=IMPORT_BODY
+)
 @idempotent
 def import_terminals(request: HttpRequest, good_only: bool = False) -> Any:
     """Import a warehouse receipt (CSV: tid, sn, model, firmware_version, security_patch_level,
