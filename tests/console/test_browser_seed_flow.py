@@ -22,12 +22,12 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
 @pytest.fixture
-def page():
+def page(monkeypatch):
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian chromium is not installed")
     sync_api = pytest.importorskip("playwright.sync_api")
     # Playwright's sync API runs an event loop in this thread; the ORM calls in the test are still sync.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         context = browser.new_context(locale="en-US")
@@ -38,7 +38,11 @@ def page():
         finally:
             context.close()
             browser.close()
-            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+            # Connections opened while Playwright's loop ran would keep PostgreSQL from dropping the
+            # test database at the end of the session.
+            from django.db import connections
+
+            connections.close_all()
 
 
 def test_log_in_select_deactivate_step_up_refuses_58(live_server, page):
@@ -55,6 +59,10 @@ def test_log_in_select_deactivate_step_up_refuses_58(live_server, page):
     page.fill("#id_password", "risk-pass-123")
     page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/console/")
+
+    # The console speaks Chinese by default; switch to English with the language switcher (remembered).
+    page.select_option("#lang-select", "en")
+    page.wait_for_selector("html[lang=en]")
 
     # Device management: search for the terminal (HTMX swaps the table in place).
     page.click("nav a[href='/console/terminals/']")
