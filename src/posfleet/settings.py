@@ -185,6 +185,19 @@ else:
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
 
+# --- cache (rate limits) ---------------------------------------------------------------------------
+# Per-process memory by default; with Redis every process shares the counters (verification rate limit).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+
+# --- the institution, letters, uploads ------------------------------------------------------------
+POSFLEET_INSTITUTION = os.environ.get("POSFLEET_INSTITUTION", "示例支付有限公司")
+POSFLEET_PUBLIC_URL = os.environ.get("POSFLEET_PUBLIC_URL", "http://127.0.0.1:8000")
+POSFLEET_VERIFY_RATE_PER_MINUTE = int(os.environ.get("POSFLEET_VERIFY_RATE_PER_MINUTE", "10"))
+POSFLEET_CJK_FONT = os.environ.get("POSFLEET_CJK_FONT", "")
+CASE_MATERIAL_MAX_BYTES = int(os.environ.get("CASE_MATERIAL_MAX_BYTES", str(10 * 1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = CASE_MATERIAL_MAX_BYTES + 1024 * 1024
+
 # --- logging --------------------------------------------------------------------------------------
 from posfleet.core.logging import configure as _configure_logging  # noqa: E402
 
