@@ -209,3 +209,20 @@ def test_deactivation_of_one_terminal(client, django_capture_on_commit_callbacks
     returns = set(page.context["returns_form"].fields)
     assert returns == {f"terminal:{t1.tid}", f"accessory:{printer.pk}"}
     assert Merchant.objects.get(pk=m.pk).state == "active"
+
+
+def test_scheduled_stop_from_the_console(client):
+    from datetime import timedelta
+
+    fleet = cb.lent_fleet(deposit_fen=30_000)
+    m, t1 = fleet["merchant"], fleet["t1"]
+    case = cb.approved("deactivation", m, [t1.tid], reason="technology_upgrade")
+    as_role(client, "reviewer", stepped_up=True)
+    later = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
+    r = client.post(f"/console/cases/{case.pk}/stop/", {"at": later})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    case.refresh_from_db()
+    assert case.effective_at is not None and case.stopped_at is None
+    assert may_transact(t1.tid).allowed
+    r = client.post(f"/console/cases/{case.pk}/stop/", {"at": "not a time"})
+    assert r.status_code == 422

@@ -117,6 +117,10 @@ class CommentForm(forms.Form):
     text = forms.CharField(label=_("Text"), widget=forms.Textarea(attrs={"rows": 2}), max_length=4000)
 
 
+class StopForm(forms.Form):
+    at = forms.DateTimeField(label=_("Effective time (empty: now)"), widget=DATETIME_INPUT, required=False)
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
 

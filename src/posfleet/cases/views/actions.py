@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from posfleet.cases import services as case_services
-from posfleet.cases.forms import CommentForm, DecisionForm, ReturnsForm, attach_errors
+from posfleet.cases.forms import CommentForm, DecisionForm, ReturnsForm, StopForm, attach_errors
 from posfleet.cases.views.detail import detail_context, return_choices
 from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError, ValidationFailed
@@ -114,14 +114,18 @@ def comment(request: HttpRequest, case_id: int) -> HttpResponse:
 @domain_errors
 @require_POST
 def stop(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Stop the terminals of a deactivation or closure now (sensitive: step-up)."""
+    """Stop the terminals of a deactivation or closure now, or at a later effective time (step-up)."""
+    form = StopForm(request.POST)
+    if not form.is_valid():
+        return _invalid(request, case_id)
+    at = form.cleaned_data.get("at")
     return run(
         request,
         case_id,
         lambda: case_services.stop_terminals(
-            console_actor(request), case_id, expected_version=_version(request)
+            console_actor(request), case_id, at=at, expected_version=_version(request)
         ),
-        _("The terminals were stopped."),
+        _("The stop is scheduled.") if at else _("The terminals were stopped."),
     )
 
 
