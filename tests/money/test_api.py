@@ -4,14 +4,21 @@ import json
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from posfleet.money.models import Transaction
 from tests import builders
-from tests.api.builders import Api
+from tests.api.builders import Api as _Api
 from tests.money.builders import item
 
 pytestmark = pytest.mark.django_db
+
+
+def Api(role="admin"):
+    api = _Api(role)
+    api.client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    return api
 
 
 def put(api, path, body):
