@@ -405,3 +405,32 @@ def test_allowed_answer_does_no_write_and_few_queries():
     sqls = [q["sql"].upper() for q in ctx.captured_queries]
     assert not [q for q in sqls if q.startswith(("INSERT", "UPDATE", "DELETE"))]
     assert len(sqls) <= 5
+
+
+# --- bulk holds ---------------------------------------------------------------------------------------
+def test_bulk_hold_places_one_hold_and_event_each_with_step_up():
+    api = Api("technician")
+    ts = [b.terminal("active") for _ in range(3)]
+    body = {"tids": [t.tid for t in ts], "kind": "maintenance", "reason": "firmware push"}
+    r = api.post("/holds/bulk", body)
+    assert r.status_code == 403
+    assert r.json()["error"]["code"] == "step_up_required"
+    assert not Hold.objects.exists()
+    device = api.enrol_totp()
+    r = api.post("/holds/bulk", body, **{"X-OTP": totp_code(device)})
+    assert r.status_code == 201, r.content
+    assert r.json() == {"placed": 3}
+    assert Hold.objects.count() == 3
+    assert AuditEvent.objects.filter(action="hold.place", object_id__in=body["tids"]).count() == 3
+    assert api.get(f"/terminals/{ts[0].tid}/eligibility").json()["iso_response_code"] == "58"
+
+
+def test_bulk_hold_single_terminal_needs_no_step_up_and_bad_lists_are_422():
+    api = Api("technician")
+    t = b.terminal("active")
+    assert api.post("/holds/bulk", {"tids": [t.tid], "kind": "fault", "reason": "x"}).status_code == 201
+    r = api.post("/holds/bulk", {"tids": [t.tid, "NOPE0000"], "kind": "fault", "reason": "x"})
+    assert r.status_code == 422
+    assert r.json()["error"]["details"]["tids"] == ["NOPE0000"]
+    assert api.post("/holds/bulk", {"tids": [], "kind": "fault", "reason": "x"}).status_code == 422
+    assert Hold.objects.count() == 1

@@ -329,3 +329,12 @@ def test_large_csv_body_is_413_but_multipart_file_is_fine(settings):
     )
     assert r.status_code == 201, r.content
     assert r.json()["imported"] == 10
+
+
+def test_merchant_shows_its_contract_terms():
+    api = Api("agent")
+    m = b.merchant()
+    contract = api.get(f"/merchants/{m.pk}").json()["contract"]
+    assert contract["template"]
+    assert isinstance(contract["deposit_fen"], int)
+    assert "terminal" in contract["damage_prices"]

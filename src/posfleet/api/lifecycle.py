@@ -159,6 +159,42 @@ def hold_merchant(request: HttpRequest, merchant_id: int, payload: s.HoldIn, res
     return Status(201, _hold_response(hold.pk, response))
 
 
+BULK_MAX = 100_000
+
+
+@router.post("/holds/bulk", response={201: s.BulkHoldOut, **ERRORS})
+@idempotent
+def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
+    """One hold per named terminal (one audit event each), all or nothing; step-up for more than one."""
+    actor = actor_of(request)
+    tids = list(dict.fromkeys(t.strip() for t in payload.tids if t.strip()))
+    if not tids or len(tids) > BULK_MAX:
+        raise ValidationFailed(
+            _("Name 1 to %(max)d terminals.") % {"max": BULK_MAX},
+            details={"tids": [_("1 to %(max)d TIDs.") % {"max": BULK_MAX}]},
+        )
+    with transaction.atomic():
+        found: list[Terminal] = []
+        for start in range(0, len(tids), 5000):
+            found += Terminal.objects.filter(tid__in=tids[start : start + 5000]).only(
+                "id", "tid", "merchant_id"
+            )
+        missing = sorted(set(tids) - {t.tid for t in found})
+        if missing:
+            raise ValidationFailed(
+                _("%(n)d TIDs are unknown.") % {"n": len(missing)}, details={"tids": missing[:100]}
+            )
+        placed = holds.place_bulk(
+            actor,
+            kind=payload.kind,
+            reason=payload.reason,
+            terminals=found,
+            starts_at=payload.starts_at,
+            ends_at=payload.ends_at,
+        )
+    return Status(201, {"placed": placed})
+
+
 @router.post("/holds/{hold_id}/release", response={200: s.HoldOut, **ERRORS})
 @idempotent
 def release(request: HttpRequest, hold_id: int, payload: s.ReasonIn, response: HttpResponse) -> Any:

@@ -7,7 +7,7 @@ the settlement card is only ever shown masked.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.utils import timezone
@@ -15,7 +15,7 @@ from ninja import Schema
 from pydantic import Field
 
 from posfleet.lifecycle.models import Hold
-from posfleet.registry.models import Merchant, Terminal, TerminalModel
+from posfleet.registry.models import Contract, Merchant, Terminal, TerminalModel
 
 
 class ErrorDetail(Schema):
@@ -44,6 +44,18 @@ class MerchantIn(Schema):
     settlement_mode: str | None = Field(None, description='"T1" (default) or "D0"')
 
 
+class ContractOut(Schema):
+    template: str
+    starts_on: date
+    min_term_months: int
+    deposit_fen: int
+    monthly_fee_fen: int
+    suspension_fee_fen: int
+    reactivation_fee_fen: int
+    early_termination_penalty_fen: int
+    damage_prices: dict[str, int] = Field(description="Damage/loss price in fen per item kind")
+
+
 class MerchantOut(Schema):
     id: int
     kind: str
@@ -58,6 +70,7 @@ class MerchantOut(Schema):
     state: str
     version: int
     contract_template: str | None = None
+    contract: ContractOut | None = None
     created_at: datetime
 
 
@@ -66,8 +79,26 @@ class MerchantPage(Schema):
     next_cursor: str | None
 
 
+def _contract_out(c: Contract) -> dict[str, Any]:
+    return {
+        "template": c.template.code,
+        "starts_on": c.starts_on,
+        "min_term_months": c.min_term_months,
+        "deposit_fen": c.deposit_fen,
+        "monthly_fee_fen": c.monthly_fee_fen,
+        "suspension_fee_fen": c.suspension_fee_fen,
+        "reactivation_fee_fen": c.reactivation_fee_fen,
+        "early_termination_penalty_fen": c.early_termination_penalty_fen,
+        "damage_prices": dict(c.damage_prices or {}),
+    }
+
+
 def merchant_out(m: Merchant) -> dict[str, Any]:
-    contract = getattr(m, "contract", None)
+    """Needs `contract__template` selected (select_related) to stay one query per page."""
+    try:
+        contract: Contract | None = m.contract
+    except Contract.DoesNotExist:
+        contract = None
     return {
         "id": m.pk,
         "kind": m.kind,
@@ -82,6 +113,7 @@ def merchant_out(m: Merchant) -> dict[str, Any]:
         "state": m.state,
         "version": m.version,
         "contract_template": contract.template.code if contract is not None else None,
+        "contract": _contract_out(contract) if contract is not None else None,
         "created_at": m.created_at,
     }
 
@@ -229,6 +261,18 @@ class ReasonIn(Schema):
 class AllocateIn(Schema):
     merchant_id: int
     reason: str
+
+
+class BulkHoldIn(Schema):
+    tids: list[str] = Field(description="1 to 100000 TIDs; more than one needs step-up")
+    kind: str
+    reason: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class BulkHoldOut(Schema):
+    placed: int
 
 
 class HoldIn(Schema):
