@@ -211,3 +211,24 @@ class TestAnswer:
         d = open_(tx(m, 100, at(days_ago(1))))
         with pytest.raises(ValidationFailed):
             disputes.add_document(b.actor("agent"), d.pk, SimpleUploadedFile("big.pdf", PDF))
+
+
+class TestHeldAcrossDays:
+    def test_won_releases_every_part(self):
+        m = b.merchant()
+        day = days_ago(4)
+        t = tx(m, 100_000, at(day - timedelta(days=1)))
+        tx(m, 30_000, at(day))
+        tx(m, 90_000, at(day + timedelta(days=1)))
+        d = open_(t)
+        [b1] = run(day).created
+        [b2] = run(day + timedelta(days=1)).created  # pays b1 (T+1)
+        assert b1.held_fen == b1.net_fen and b2.held_fen == 100_000 - b1.net_fen
+        with transaction.atomic():
+            disputes.resolve(b.actor("finance"), d.pk, "won", "ok")
+        b1.refresh_from_db()
+        b2.refresh_from_db()
+        assert b1.held_fen == 0 and b1.payout_fen == b1.net_fen
+        assert b2.held_fen == 0 and b2.payout_fen == b2.net_fen
+        run(day + timedelta(days=2))
+        assert balances(m.pk).settled_unpaid_fen == 0

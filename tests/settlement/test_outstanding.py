@@ -98,3 +98,18 @@ class TestIsCleared:
 
 def test_yuan():
     assert yuan(12345) == "123.45" and yuan(5) == "0.05" and yuan(-100) == "-1.00"
+
+
+def test_released_hold_of_delayed_merchant_shows_as_settled_unpaid_balance():
+    m = b.merchant()
+    t = tx(m, 100_000, at(days_ago(4)))
+    with transaction.atomic():
+        d = disputes.open_dispute(Actor.system(), DisputeInput(t.pk, "chargeback", "x"))
+    run(days_ago(4))
+    run(days_ago(3))  # paid, the dispute's amount kept back
+    delayed(m)
+    with transaction.atomic():
+        disputes.resolve(Actor.system(), d.pk, "won", "ok")
+    result = is_cleared(m.pk)
+    assert codes(result) == ["settled_unpaid_balance"]
+    assert result.reasons[0]["amount_fen"] == 100_000 - 600

@@ -35,6 +35,7 @@ from posfleet.settlement.models import (
     BatchState,
     Dispute,
     DisputeDocument,
+    DisputeHold,
     DisputeKind,
     DisputeState,
     SettlementBatch,
@@ -257,7 +258,7 @@ def resolve(actor: Actor, dispute_id: int, outcome: str, reason: str) -> Dispute
         ledger_bridge.chargeback(actor, d.merchant_id, d.amount_fen, d.held_fen, ref=ref)
         after_extra["debited_fen"] = d.amount_fen
         after_extra["amount_due_fen"] = d.amount_fen - min(d.held_fen, d.amount_fen)
-    elif d.held_fen and d.held_batch_id:
+    elif d.held_fen:
         after_extra["released_fen"] = _release(actor, d, ref)
     d.state = outcome
     d.resolved_at = timezone.now()
@@ -279,19 +280,24 @@ def resolve(actor: Actor, dispute_id: int, outcome: str, reason: str) -> Dispute
 
 
 def _release(actor: Actor, d: Dispute, ref: str) -> int:
-    batch = SettlementBatch.objects.select_for_update(no_key=True).get(pk=int(d.held_batch_id or 0))
-    amount = d.held_fen
+    """Give back each held part: onto its batch's payout if that batch is not paid yet, else paid out now.
+
+    A delayed merchant's parts from already paid batches stay in settled_unpaid (shown as held funds)."""
     delayed = SettlementProfile.objects.filter(merchant_id=d.merchant_id, delayed=True).exists()
-    if batch.state == BatchState.PAID and not delayed:
-        ledger_bridge.pay_released(actor, d.merchant_id, amount, ref=ref)
-        batch.payout_fen += amount
-    elif batch.state == BatchState.PAID:
-        return 0  # delayed merchant: the money stays in settled_unpaid (shown as held funds)
-    else:
-        batch.payout_fen += amount
-    batch.held_fen -= amount
-    batch.save(update_fields=["held_fen", "payout_fen"])
-    return amount
+    released = 0
+    pay_now = 0
+    for hold in DisputeHold.objects.filter(dispute=d).select_related("batch").order_by("id"):
+        batch = SettlementBatch.objects.select_for_update(no_key=True).get(pk=hold.batch_id)
+        if batch.state == BatchState.PAID and delayed:
+            continue
+        if batch.state == BatchState.PAID:
+            pay_now += hold.amount_fen
+        batch.payout_fen += hold.amount_fen
+        batch.held_fen -= hold.amount_fen
+        batch.save(update_fields=["held_fen", "payout_fen"])
+        released += hold.amount_fen
+    ledger_bridge.pay_released(actor, d.merchant_id, pay_now, ref=ref)
+    return released
 
 
 def disputes_for(

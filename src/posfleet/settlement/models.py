@@ -149,6 +149,18 @@ class Dispute(models.Model):
         return self.state in OPEN_DISPUTE_STATES
 
 
+class DisputeHold(models.Model):
+    """The part of a dispute's amount one batch kept back (a dispute may be held across several days)."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="holds")
+    batch = models.ForeignKey(SettlementBatch, on_delete=models.PROTECT, related_name="dispute_holds")
+    amount_fen = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("dispute hold")
+
+
 class DisputeDocument(models.Model):
     """Evidence a merchant (or an agent for them) gave; the file lives under VAR_DIR, not the web root."""
 

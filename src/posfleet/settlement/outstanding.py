@@ -26,7 +26,13 @@ from django.utils.translation import gettext as _
 
 from posfleet.money.ledger import balances
 from posfleet.money.models import Transaction
-from posfleet.settlement.models import OPEN_DISPUTE_STATES, BatchState, Dispute, SettlementBatch
+from posfleet.settlement.models import (
+    OPEN_DISPUTE_STATES,
+    BatchState,
+    Dispute,
+    DisputeHold,
+    SettlementBatch,
+)
 
 
 def yuan(fen: int) -> str:
@@ -121,9 +127,13 @@ def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
             )
         explained = int(pending["held_amount"] or 0) + int(pending["unpaid_net"] or 0)
         explained += int(
-            disputes.filter(held_fen__gt=0, held_batch__state=BatchState.PAID)
+            DisputeHold.objects.filter(
+                dispute__merchant_id=merchant_id,
+                dispute__state__in=OPEN_DISPUTE_STATES,
+                batch__state=BatchState.PAID,
+            )
             .order_by()
-            .aggregate(s=Sum("held_fen"))["s"]
+            .aggregate(s=Sum("amount_fen"))["s"]
             or 0
         )
         if bal.settled_unpaid_fen > explained:

@@ -50,6 +50,7 @@ from posfleet.settlement.models import (
     OPEN_DISPUTE_STATES,
     BatchState,
     Dispute,
+    DisputeHold,
     SettlementBatch,
     SettlementMode,
     SettlementProfile,
@@ -149,10 +150,12 @@ def _aggregate(start: datetime, end: datetime) -> list[dict[str, Any]]:
         return [dict(zip(keys, row, strict=True)) for row in cursor.fetchall()]
 
 
-def _hold_disputes(merchant_id: int, available: int, disputes: list[Dispute]) -> tuple[int, list[Dispute]]:
+def _hold_disputes(
+    merchant_id: int, available: int, disputes: list[Dispute]
+) -> tuple[int, list[tuple[Dispute, int]]]:
     """Keep back the not-yet-held part of open disputes, oldest first, up to `available`."""
     held = 0
-    touched = []
+    parts: list[tuple[Dispute, int]] = []
     for dispute in disputes:
         if available - held <= 0:
             break
@@ -161,8 +164,8 @@ def _hold_disputes(merchant_id: int, available: int, disputes: list[Dispute]) ->
             continue
         dispute.held_fen += part
         held += part
-        touched.append(dispute)
-    return held, touched
+        parts.append((dispute, part))
+    return held, parts
 
 
 def _stamp_transactions(
@@ -232,7 +235,7 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
                 open_disputes.setdefault(d.merchant_id, []).append(d)
 
         batches: list[SettlementBatch] = []
-        dispute_holds: list[tuple[SettlementBatch, list[Dispute]]] = []
+        dispute_holds: list[tuple[SettlementBatch, list[tuple[Dispute, int]]]] = []
         for r in new_rows:
             mid = r["merchant_id"]
             profile = profiles.get(mid)
@@ -283,12 +286,15 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
                 _("Transactions of %(day)s changed while settling; run the settlement again.") % {"day": day},
                 code="settlement_changed",
             )
-        for batch, touched in dispute_holds:
-            for d in touched:
+        holds = []
+        for batch, parts in dispute_holds:
+            for d, part in parts:
                 d.held_batch = batch
                 d.version += 1
+                holds.append(DisputeHold(dispute=d, batch=batch, amount_fen=part))
+        DisputeHold.objects.bulk_create(holds)
         Dispute.objects.bulk_update(
-            [d for _b, ds in dispute_holds for d in ds], ["held_fen", "held_batch", "version"]
+            [d for _b, parts in dispute_holds for d, _part in parts], ["held_fen", "held_batch", "version"]
         )
         ledger_bridge.settle_batches(actor, batches)
         result.created = batches
