@@ -160,3 +160,14 @@ def test_concurrent_first_requests_with_one_key_have_one_effect():
     assert IdempotencyRecord.objects.count() == 1
     assert 201 in statuses
     assert set(statuses) <= {201, 409}
+
+
+def test_stored_body_accepts_nested_schemas_and_dates():
+    from datetime import date
+    from decimal import Decimal
+
+    from posfleet.api.idempotency import _jsonable
+    from posfleet.api.schemas import ReasonIn
+
+    data = {"items": [ReasonIn(reason="x")], "on": date(2026, 1, 2), "rate": Decimal("0.6")}
+    assert _jsonable(data) == {"items": [{"reason": "x"}], "on": "2026-01-02", "rate": "0.6"}

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -41,7 +40,7 @@ from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja import Status
 from ninja.signature.utils import get_typed_signature
-from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
 
 from posfleet.api.auth import actor_of
 from posfleet.api.models import IdempotencyRecord
@@ -72,9 +71,8 @@ def request_hash(request: HttpRequest) -> str:
 
 
 def _jsonable(data: Any) -> Any:
-    if isinstance(data, BaseModel):
-        data = data.model_dump(mode="json")
-    return json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    """JSON-able form of a handler's result: dicts, lists, (nested) Schemas, dates, Decimals, UUIDs."""
+    return to_jsonable_python(data, fallback=DjangoJSONEncoder().default)
 
 
 def _split(result: Any) -> tuple[int, Any]:
