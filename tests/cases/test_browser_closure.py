@@ -4,7 +4,8 @@ Portal request → review → stop with step-up → settlement run and final sta
 returns inspected (the printer damaged) → dual-control key destruction by two custodians on the keys
 screen → finance settles penalty, damage and refund with proof (step-up) → complete → merchant closed.
 At the end: the ledger is zero for the merchant, the letter PDF exists, the audit chain verifies.
-The daily settlement run itself has no console page of this app, so it runs through its service.
+The daily run is started on the settlement screen; paying out the settled batch (no page does it)
+goes through the settlement service.
 """
 
 from __future__ import annotations
@@ -64,6 +65,31 @@ def _sensitive(page, selector, case_id, fill=None):
     page.click(selector)
     page.wait_for_url(f"**/console/cases/{case_id}/")
     expect_ok(page)
+
+
+def _run_settlement(page, day):
+    def submit():
+        page.goto("/console/settlement/")
+        page.fill("input[name=business_date] >> nth=0", day.isoformat())
+        page.click("form[method=post] button.btn-primary")
+        page.wait_for_load_state()
+
+    submit()
+    if "/console/step-up/" in page.url:
+        step_up(page)
+        submit()
+    expect_ok(page)
+
+
+def _pay_due():
+    from datetime import timedelta
+
+    from django.db import transaction
+
+    from posfleet.settlement.services import pay_due
+
+    with transaction.atomic():
+        pay_due(builders.actor("finance"), timezone.localdate() + timedelta(days=5))
 
 
 def _destroy_key(page, tid):
@@ -128,8 +154,12 @@ def test_closure_from_the_portal(browser, live_server, tmp_path):  # noqa: F811
     assert not may_transact(t1.tid).allowed and not may_transact(t2.tid).allowed
     assert Merchant.objects.get(pk=m.pk).state == "closing"
 
-    # 4. Settlement run (service), then the final statement; 5. the data export (worker, immediate).
-    cb.settle_transactions(fleet["sale_day"])
+    # 4. Finance runs the day's settlement on the settlement screen (step-up); the payout of the
+    #    settled batch goes through its service (no page pays batches); then the final statement.
+    fin = new_page(browser, live_server)
+    console_login(fin, finance.username)
+    _run_settlement(fin, fleet["sale_day"])
+    _pay_due()
     _click_and_return(console, "#statement-btn", case.pk)
     expect_ok(console)
     _click_and_return(console, "#export-btn", case.pk)
@@ -162,8 +192,6 @@ def test_closure_from_the_portal(browser, live_server, tmp_path):  # noqa: F811
     assert keys_destroyed(t1.tid) and keys_destroyed(t2.tid)
 
     # 8. Finance: penalty, damage and refund of the rest of the deposit, with proof (step-up).
-    fin = new_page(browser, live_server)
-    console_login(fin, finance.username)
     _sensitive(fin, "#settle-btn", case.pk, fill=lambda p: p.fill("#proof", "退款回单 NO.2026-0042"))
     settlement = Case.objects.get(pk=case.pk).settlement
     assert settlement.penalty_fen > 0 and settlement.damage_fen > 0 and settlement.refund_fen > 0
