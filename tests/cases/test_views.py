@@ -248,3 +248,16 @@ class TestExportStatus:
         response = client.get(f"/console/cases/{case.pk}/export/status/", HTTP_HX_REQUEST="true")
         assert response.status_code == 200
         assert b"<html" not in response.content
+
+
+class TestBadInput:
+    @pytest.mark.parametrize("after", ["abc", "-5", "9" * 40])
+    def test_queue_after(self, client, after):
+        login(client, "reviewer")
+        assert client.get(f"/console/cases/?after={after}").status_code == 200
+
+    def test_unknown_merchant_number(self, client):
+        login(client, "agent")
+        response = client.get(f"/console/cases/new/?merchant={'9' * 30}&kind=closure")
+        assert response.status_code == 200
+        assert response.context.get("merchant") is None

@@ -24,7 +24,8 @@ from posfleet.registry.models import Merchant, Terminal
 def file_for_merchant(request: HttpRequest) -> HttpResponse:
     raw_merchant = request.GET.get("merchant") or request.POST.get("merchant") or ""
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
-    merchant = Merchant.objects.filter(pk=int(raw_merchant)).first() if raw_merchant.isdigit() else None
+    valid_id = raw_merchant.isdigit() and len(raw_merchant) <= 12
+    merchant = Merchant.objects.filter(pk=int(raw_merchant)).first() if valid_id else None
     if merchant is None or kind not in CaseKind.values:
         if raw_merchant and merchant is None:
             messages.error(request, _("No merchant with this number."))

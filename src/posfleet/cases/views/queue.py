@@ -17,10 +17,10 @@ PAGE = 50
 
 
 def _int(raw: str | None) -> int:
-    try:
-        return max(int(raw or 0), 0)
-    except ValueError:
+    text = (raw or "").strip()
+    if not text.isdigit() or len(text) > 18:
         return 0
+    return int(text)
 
 
 @staff_view
