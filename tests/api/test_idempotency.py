@@ -171,3 +171,20 @@ def test_stored_body_accepts_nested_schemas_and_dates():
 
     data = {"items": [ReasonIn(reason="x")], "on": date(2026, 1, 2), "rate": Decimal("0.6")}
     assert _jsonable(data) == {"items": [{"reason": "x"}], "on": "2026-01-02", "rate": "0.6"}
+
+
+def test_daily_task_purges_records_older_than_a_week():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from posfleet.api.tasks import purge_idempotency_records
+
+    api = Api("agent")
+    api.post("/merchants", merchant_body(), **KEY)
+    api.post("/merchants", merchant_body(name="Other"), **{"Idempotency-Key": "second"})
+    IdempotencyRecord.objects.filter(key=KEY["Idempotency-Key"]).update(
+        created_at=timezone.now() - timedelta(days=8)
+    )
+    assert purge_idempotency_records() == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["second"]
