@@ -135,3 +135,17 @@ def test_chinese_page():
     c.force_login(builders.user(role="finance"))
     body = c.get("/console/money/rate-plans/").content.decode()
     assert "费率方案" in body and "封顶" in body, body[-3000:]
+
+
+def test_create_plan_from_console():
+    from posfleet.money.models import RatePlan
+
+    c = client()
+    data = {"action": "create", "code": "PROMO", "name": "Promo"}
+    for ch in ("credit", "debit", "wechat", "alipay", "unionpay_qr"):
+        data[f"{ch}_bp"] = "30"
+        data[f"{ch}_cap"] = "1500" if ch == "debit" else ""
+    assert c.post("/console/money/rate-plans/", data).status_code == 302
+    plan = RatePlan.objects.get(code="PROMO")
+    assert plan.rate("debit") == (30, 1500) and plan.rate("credit") == (30, None)
+    assert c.post("/console/money/rate-plans/", {**data, "credit_bp": "x"}).status_code == 422

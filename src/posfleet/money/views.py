@@ -66,6 +66,8 @@ def _plans_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:
     ]
     return {
         "plans": rows,
+        "channels": Channel.choices,
+        "can_manage": request.user.has_perm("accounts.manage_rate_plan"),
         "codes": [p.code for p in rate_plans],
         "recent": recent,
         "notices": notices,
@@ -87,10 +89,15 @@ def _plan_post(request: HttpRequest) -> HttpResponse:
     data = request.POST
     form = {k: data.get(k, "") for k in ("merchant_id", "code", "effective_from", "action")}
     try:
+        actor = console_actor(request)
+        if form["action"] == "create":
+            with transaction.atomic():
+                plan = plans.create_plan(actor, _plan_input(data))
+            messages.success(request, _("Rate plan %(code)s created.") % {"code": plan.code})
+            return HttpResponseRedirect("/console/money/rate-plans/")
         merchant_id = _int(form["merchant_id"])
         if merchant_id is None:
             raise ValidationFailed(details={"merchant_id": [_("Enter a merchant ID.")]})
-        actor = console_actor(request)
         with transaction.atomic():
             if form["action"] == "notify":
                 notice = plans.notify_increase(actor, merchant_id, form["code"])
@@ -117,6 +124,19 @@ def _plan_post(request: HttpRequest) -> HttpResponse:
             request, exc, "money/rate_plans.html", _plans_context(request, form=form)
         )
     return HttpResponseRedirect(f"/console/money/rate-plans/?merchant={merchant_id}")
+
+
+def _plan_input(data: Any) -> plans.PlanInput:
+    """The create form: rate in basis points and an optional cap in fen per channel."""
+    rates: dict[str, dict[str, Any]] = {}
+    for channel in Channel.values:
+        bp_raw = (data.get(f"{channel}_bp") or "").strip()
+        cap_raw = (data.get(f"{channel}_cap") or "").strip()
+        rates[channel] = {
+            "rate_bp": int(bp_raw) if bp_raw.isdigit() else bp_raw or None,
+            "cap_fen": int(cap_raw) if cap_raw.isdigit() else (cap_raw or None),
+        }
+    return plans.PlanInput(data.get("code", ""), data.get("name", ""), rates)
 
 
 def _effective(raw: str) -> datetime | None:
