@@ -78,7 +78,7 @@ class Command(BaseCommand):
             self._report(details.get("rejected", []))
             if "missing_columns" in details:
                 self.stderr.write(f"line 1: missing columns: {', '.join(details['missing_columns'])}")
-            raise CommandError(f"{exc.message} (nothing imported)", returncode=1) from None
+            raise CommandError(str(exc.message), returncode=1) from None
         bar.close()
         self._report(report.rejected)
         if report.imported == 0 and report.rejected:
