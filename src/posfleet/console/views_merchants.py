@@ -33,7 +33,7 @@ from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import Hold
 from posfleet.registry import services as registry
-from posfleet.registry.choices import MerchantState
+from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Contract, Merchant
 
 TERMINALS_SHOWN = 50
@@ -135,7 +135,9 @@ def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> di
         "contract": Contract.objects.filter(merchant=merchant).select_related("template").first(),
         "terminals": terminals[:TERMINALS_SHOWN],
         "more_terminals": len(terminals) > TERMINALS_SHOWN,
-        "terminal_states": sorted(by_state.items()),
+        "terminal_states": [
+            (s.value, s.label, by_state[s.value]) for s in TerminalState if s.value in by_state
+        ],
         "holds": queries.split_holds(holds, timezone.now()),
         "hold_form": forms.get("hold_form")
         or HoldForm(initial=recall_form(request, f"{url}:hold") or {}, kinds=hold_kinds_for(user)),
