@@ -36,6 +36,7 @@ class TestTerminalDetail:
         assert len(holds["in_force"]) == 1 and len(holds["scheduled"]) == 1
         assert b"PR-1" in r.content and b"screen broken" in r.content
         assert r.context["answer"].iso_response_code == "58"
+        assert b"Hold on the terminal \xc2\xb7 Fault" in r.content
         assert [m.action for m in r.context["moves"]] == ["deactivate", "start_repair"]
         assert any(e.action == "hold.place" for e in r.context["history"])
 

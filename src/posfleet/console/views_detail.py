@@ -15,6 +15,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from posfleet.accounts.roles import perm
@@ -35,8 +36,35 @@ from posfleet.lifecycle import holds as hold_services
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.eligibility import may_transact
-from posfleet.lifecycle.models import Hold, in_force_q
+from posfleet.lifecycle.models import Hold, HoldKind, in_force_q
+from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant
+
+REASON_LABELS = {
+    "unknown_terminal": gettext_lazy("Unknown terminal"),
+    "no_merchant": gettext_lazy("Not bound to a merchant"),
+    "merchant_not_active": gettext_lazy("Merchant not active"),
+    "terminal_not_active": gettext_lazy("Terminal not active"),
+    "merchant_hold": gettext_lazy("Hold on the merchant"),
+    "terminal_hold": gettext_lazy("Hold on the terminal"),
+}
+KIND_LABELS: dict[str, Any] = {
+    **dict(HoldKind.choices),
+    **dict(TerminalState.choices),
+    **{k: v for k, v in MerchantState.choices if k not in dict(TerminalState.choices)},
+}
+
+
+def reason_lines(answer: Any) -> list[dict[str, Any]]:
+    """The answer's refusal reasons in the reader's language, with their ISO response codes."""
+    return [
+        {
+            "label": REASON_LABELS.get(r.code, r.code),
+            "kind": KIND_LABELS.get(r.kind, r.kind) if r.kind else "",
+            "code": r.response_code,
+        }
+        for r in answer.reasons
+    ]
 
 
 def detail_url(tid: str) -> str:
@@ -68,7 +96,8 @@ def terminal_context(request: HttpRequest, tid: str, **forms: Any) -> dict[str, 
         "apply_initial": apply_initial,
         "hold_form": hold_form,
         "can_hold": bool(hold_kinds_for(user)),
-        "answer": may_transact(terminal.tid),
+        "answer": (answer := may_transact(terminal.tid)),
+        "reasons": reason_lines(answer),
         "history": queries.history("terminal", terminal.tid),
     }
 
