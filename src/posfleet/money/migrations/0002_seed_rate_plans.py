@@ -3,28 +3,7 @@
 from django.db import migrations
 from django.utils import timezone
 
-PLANS = [
-    {
-        "code": "STANDARD",
-        "name": "标准费率 Standard",
-        "credit_bp": 60,
-        "debit_bp": 50,
-        "debit_cap_fen": 2500,
-        "wechat_bp": 38,
-        "alipay_bp": 38,
-        "unionpay_qr_bp": 60,
-    },
-    {
-        "code": "CLASSIC",
-        "name": "经典费率 Classic",
-        "credit_bp": 60,
-        "debit_bp": 55,
-        "debit_cap_fen": 2000,
-        "wechat_bp": 48,
-        "alipay_bp": 48,
-        "unionpay_qr_bp": 60,
-    },
-]
+from posfleet.money.migrations._shipped import PLANS
 
 
 def seed(apps, schema_editor):

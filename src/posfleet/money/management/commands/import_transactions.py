@@ -64,6 +64,9 @@ def _bulk_pragmas() -> Iterator[None]:
         cache = cursor.fetchone()[0]
         cursor.execute("PRAGMA synchronous")
         sync = cursor.fetchone()[0]
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        autocheckpoint = cursor.fetchone()[0]
+        cursor.execute("PRAGMA wal_autocheckpoint = 20000")  # checkpoint every ~80 MB, not every 4 MB
         cursor.execute("PRAGMA cache_size = -131072")
         if not connection.in_atomic_block:  # SQLite refuses to change it inside a transaction
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -72,6 +75,7 @@ def _bulk_pragmas() -> Iterator[None]:
     finally:
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = {int(cache)}")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {int(autocheckpoint)}")
             if not connection.in_atomic_block:
                 cursor.execute(f"PRAGMA synchronous = {int(sync)}")
 
