@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "axes",
     "huey.contrib.djhuey",
     "django_prometheus",
+    "ninja",  # serves Swagger UI from its own static files (works offline)
     "posfleet.core",
     "posfleet.audit",
     "posfleet.accounts",

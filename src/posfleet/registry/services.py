@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
@@ -86,29 +87,42 @@ def validate_merchant(data: MerchantInput) -> dict[str, list[str]]:
 
 
 def default_template() -> ContractTemplate:
+    """The template a merchant gets when none is named; shipped on first use.
+
+    Two first merchants created at the same moment both try to ship it: the loser's INSERT fails on the
+    unique code inside a savepoint and it reads the winner's row instead of failing the request.
+    """
     template = ContractTemplate.objects.filter(is_default=True).order_by("id").first()
-    if template is None:
-        template = ContractTemplate.objects.create(
-            code="STANDARD-2026",
-            name="标准POS服务合同",
-            is_default=True,
-            min_term_months=12,
-            deposit_fen=29900,
-            monthly_fee_fen=0,
-            suspension_fee_fen=2000,
-            reactivation_fee_fen=5000,
-            early_termination_penalty_fen=20000,
-            damage_prices={
-                "terminal": 80000,
-                "printer": 15000,
-                "scanner": 12000,
-                "base": 5000,
-                "charger": 3000,
-                "sim": 1000,
-                "other": 5000,
-            },
-        )
-    return template
+    if template is not None:
+        return template
+    try:
+        with transaction.atomic():
+            return _ship_default_template()
+    except IntegrityError:
+        return ContractTemplate.objects.get(code="STANDARD-2026")
+
+
+def _ship_default_template() -> ContractTemplate:
+    return ContractTemplate.objects.create(
+        code="STANDARD-2026",
+        name="标准POS服务合同",
+        is_default=True,
+        min_term_months=12,
+        deposit_fen=29900,
+        monthly_fee_fen=0,
+        suspension_fee_fen=2000,
+        reactivation_fee_fen=5000,
+        early_termination_penalty_fen=20000,
+        damage_prices={
+            "terminal": 80000,
+            "printer": 15000,
+            "scanner": 12000,
+            "base": 5000,
+            "charger": 3000,
+            "sim": 1000,
+            "other": 5000,
+        },
+    )
 
 
 def create_merchant(actor: Actor, data: MerchantInput) -> Merchant:
