@@ -34,13 +34,32 @@ def require_reason(reason: str | None) -> str:
 
 
 def get_terminal(tid: str, *, for_update: bool = False) -> Terminal:
-    qs = Terminal.objects.select_related("model", "merchant")
     if for_update:
-        qs = qs.select_for_update(of=("self",), no_key=True)
+        return _lock_terminal(tid)
     try:
-        return qs.get(tid=tid)
+        return Terminal.objects.select_related("model", "merchant").get(tid=tid)
     except Terminal.DoesNotExist:
         raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid}) from None
+
+
+def _lock_terminal(tid: str) -> Terminal:
+    """The terminal row, locked FOR NO KEY UPDATE until commit (SQLite: the IMMEDIATE transaction).
+
+    This is on every change's path, so it is one fixed statement rather than a compiled ORM query (the
+    compilation cost more than the database work); model and merchant load lazily, only for the guards
+    that read them.
+    """
+    conn = transaction.get_connection()
+    sql = _LOCK_SQL_PG if conn.vendor == "postgresql" else _LOCK_SQL
+    found = list(Terminal.objects.raw(sql, [tid]))
+    if not found:
+        raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid})
+    return found[0]
+
+
+_LOCK_SQL = "SELECT * FROM registry_terminal WHERE tid = %s"
+_LOCK_SQL_PG = _LOCK_SQL + " FOR NO KEY UPDATE"
+_UPDATE_SQL = "UPDATE registry_terminal SET state = %s, version = %s, updated_at = %s{binding} WHERE id = %s AND version = %s"
 
 
 def _snapshot(terminal: Terminal) -> dict[str, Any]:
@@ -87,7 +106,19 @@ def apply(
         fields["merchant"] = params["merchant"]
     if move.unbinds:
         fields["merchant"] = None
-    updated = Terminal.objects.filter(pk=terminal.pk, version=terminal.version).update(**fields)
+    binding = ""
+    sql_params: list[Any] = [
+        move.target.value,
+        terminal.version + 1,
+        transaction.get_connection().ops.adapt_datetimefield_value(now),
+    ]
+    if move.binds or move.unbinds:
+        binding = ", merchant_id = %s"
+        sql_params.append(params_merchant_id(fields))
+    sql_params += [terminal.pk, terminal.version]
+    with transaction.get_connection().cursor() as cursor:
+        cursor.execute(_UPDATE_SQL.format(binding=binding), sql_params)
+        updated = cursor.rowcount
     if updated != 1:  # a writer without the row lock got there first
         raise StaleVersion()
     for name, value in fields.items():
@@ -105,6 +136,11 @@ def apply(
     )
     _after_commit(action, terminal)
     return terminal
+
+
+def params_merchant_id(fields: dict[str, Any]) -> int | None:
+    merchant = fields.get("merchant")
+    return merchant.pk if merchant is not None else None
 
 
 def _after_commit(action: str, terminal: Terminal) -> None:
