@@ -91,7 +91,20 @@ class TestMayTransact:
         _place(kind="risk_freeze", merchant_id=other.merchant_id)
         assert may_transact(t.tid).allowed
 
-    def test_uses_two_queries(self, django_assert_num_queries):
+    def test_uses_one_query(self, django_assert_num_queries):
         t = builders.terminal(TerminalState.ACTIVE)
-        with django_assert_num_queries(2):
+        with django_assert_num_queries(1):
             may_transact(t.tid)
+
+    def test_stacked_terminal_and_merchant_holds_are_each_named_once(self):
+        t = builders.terminal(TerminalState.ACTIVE)
+        placed = [
+            _place(kind="risk_freeze", tid=t.tid),
+            _place(kind="fault", tid=t.tid),
+            _place(kind="risk_freeze", merchant_id=t.merchant_id),
+            _place(kind="compliance", merchant_id=t.merchant_id),
+        ]
+        answer = may_transact(t.tid)
+        assert [r.hold_id for r in answer.reasons] == [h.pk for h in placed]
+        assert [r.code for r in answer.reasons] == ["terminal_hold"] * 2 + ["merchant_hold"] * 2
+        assert answer.iso_response_code == "03"

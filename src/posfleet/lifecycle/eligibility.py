@@ -1,7 +1,7 @@
 """The one answer to "may this terminal transact?" (DESIGN.md §3), used by everything.
 
 Allowed iff the terminal is `active`, no hold is in force on it or on its merchant, and the merchant is
-`active`. It reads the database on every call (two indexed queries, no cache), so it is right the
+`active`. It reads the database on every call (one indexed query, no cache), so it is right the
 moment a stop commits, and scheduled hold starts and ends count at their exact time whatever the worker
 is doing. Refusals name every reason; the ISO 8583 response code is the first that applies:
 97 unknown or unbound terminal, 03 merchant not active or held, 58 terminal held or not active.
@@ -63,40 +63,42 @@ class Answer:
         }
 
 
-_TERMINAL_SQL = (
-    "SELECT t.id, t.state, t.merchant_id, m.state FROM registry_terminal t "
-    "LEFT JOIN registry_merchant m ON m.id = t.merchant_id WHERE t.tid = %s"
-)
-_HOLDS_SQL = (
-    "SELECT id, kind, on_merchant FROM lifecycle_hold WHERE released_at IS NULL AND starts_at <= %s "
-    "AND (ends_at IS NULL OR ends_at > %s) AND terminal_id = %s "
-    "UNION ALL "
-    "SELECT id, kind, on_merchant FROM lifecycle_hold WHERE released_at IS NULL AND starts_at <= %s "
-    "AND (ends_at IS NULL OR ends_at > %s) AND on_merchant = %s AND merchant_id = %s "
-    "ORDER BY 1"
+# One statement: the terminal, its merchant, and the holds in force on either (a terminal hold and a
+# merchant hold in force together come back as one row each way, which the loop below dedupes). The
+# partial indexes on open holds serve both joins.
+_ANSWER_SQL = (
+    "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind "
+    "FROM registry_terminal t "
+    "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
+    "LEFT JOIN lifecycle_hold th ON th.terminal_id = t.id AND th.released_at IS NULL "
+    "AND th.starts_at <= %s AND (th.ends_at IS NULL OR th.ends_at > %s) "
+    "LEFT JOIN lifecycle_hold mh ON mh.merchant_id = t.merchant_id AND mh.on_merchant = %s "
+    "AND mh.released_at IS NULL AND mh.starts_at <= %s AND (mh.ends_at IS NULL OR mh.ends_at > %s) "
+    "WHERE t.tid = %s"
 )
 
 
 def may_transact(tid: str, at: datetime | None = None) -> Answer:
     now = at or timezone.now()
+    stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(_TERMINAL_SQL, [tid])
-        row = cursor.fetchone()
-        if row is None:
-            return Answer(tid, False, [Reason("unknown_terminal", UNKNOWN_TERMINAL)])
-        terminal_id, state, merchant_id, merchant_state = row
-        reasons: list[Reason] = []
-        if merchant_id is None:
-            reasons.append(Reason("no_merchant", UNKNOWN_TERMINAL))
-        elif merchant_state != MerchantState.ACTIVE:
-            reasons.append(Reason("merchant_not_active", MERCHANT_NOT_ALLOWED, kind=merchant_state))
-        if state != TerminalState.ACTIVE:
-            reasons.append(Reason("terminal_not_active", NOT_PERMITTED_TO_TERMINAL, kind=state))
-        stamp = connection.ops.adapt_datetimefield_value(now)
-        cursor.execute(_HOLDS_SQL, [stamp, stamp, terminal_id, stamp, stamp, True, merchant_id or -1])
-        for hold_id, kind, on_merchant in cursor.fetchall():
-            if on_merchant:
-                reasons.append(Reason("merchant_hold", MERCHANT_NOT_ALLOWED, kind=kind, hold_id=hold_id))
-            else:
-                reasons.append(Reason("terminal_hold", NOT_PERMITTED_TO_TERMINAL, kind=kind, hold_id=hold_id))
+        cursor.execute(_ANSWER_SQL, [stamp, stamp, True, stamp, stamp, tid])
+        rows = cursor.fetchall()
+    if not rows:
+        return Answer(tid, False, [Reason("unknown_terminal", UNKNOWN_TERMINAL)])
+    _id, state, merchant_id, merchant_state = rows[0][:4]
+    reasons: list[Reason] = []
+    if merchant_id is None:
+        reasons.append(Reason("no_merchant", UNKNOWN_TERMINAL))
+    elif merchant_state != MerchantState.ACTIVE:
+        reasons.append(Reason("merchant_not_active", MERCHANT_NOT_ALLOWED, kind=merchant_state))
+    if state != TerminalState.ACTIVE:
+        reasons.append(Reason("terminal_not_active", NOT_PERMITTED_TO_TERMINAL, kind=state))
+    held: dict[int, Reason] = {}
+    for row in rows:
+        if row[4] is not None:
+            held[row[4]] = Reason("terminal_hold", NOT_PERMITTED_TO_TERMINAL, kind=row[5], hold_id=row[4])
+        if row[6] is not None:
+            held[row[6]] = Reason("merchant_hold", MERCHANT_NOT_ALLOWED, kind=row[7], hold_id=row[6])
+    reasons.extend(held[k] for k in sorted(held))
     return Answer(tid, not reasons, reasons)
