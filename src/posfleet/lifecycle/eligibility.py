@@ -72,8 +72,8 @@ _ANSWER_SQL = (
     "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
     "LEFT JOIN lifecycle_hold th ON th.terminal_id = t.id AND th.released_at IS NULL "
     "AND th.starts_at <= %s AND (th.ends_at IS NULL OR th.ends_at > %s) "
-    "LEFT JOIN lifecycle_hold mh ON mh.merchant_id = t.merchant_id AND mh.on_merchant = %s "
-    "AND mh.released_at IS NULL AND mh.starts_at <= %s AND (mh.ends_at IS NULL OR mh.ends_at > %s) "
+    "LEFT JOIN lifecycle_hold mh ON mh.merchant_id = t.merchant_id AND (mh.on_merchant AND mh.released_at IS NULL) "
+    "AND mh.starts_at <= %s AND (mh.ends_at IS NULL OR mh.ends_at > %s) "
     "WHERE t.tid = %s"
 )
 
@@ -82,7 +82,7 @@ def may_transact(tid: str, at: datetime | None = None) -> Answer:
     now = at or timezone.now()
     stamp = connection.ops.adapt_datetimefield_value(now)
     with connection.cursor() as cursor:
-        cursor.execute(_ANSWER_SQL, [stamp, stamp, True, stamp, stamp, tid])
+        cursor.execute(_ANSWER_SQL, [stamp, stamp, stamp, stamp, tid])
         rows = cursor.fetchall()
     if not rows:
         return Answer(tid, False, [Reason("unknown_terminal", UNKNOWN_TERMINAL)])
