@@ -28,15 +28,13 @@ from tests.portal.browser import (  # noqa: F401
     expect_ok,
     new_page,
     portal_login,
-    restore_database,
     step_up,
 )
 from tests.portal.builders import merchant_user
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("restore_database"),
+    pytest.mark.django_db(transaction=True),
 ]
 
 REQUIRED = ("business_licence_copy", "proof_of_identity", "settlement_card")

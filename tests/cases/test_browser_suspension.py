@@ -18,14 +18,12 @@ from tests.portal.browser import (  # noqa: F401
     expect_ok,
     new_page,
     portal_login,
-    restore_database,
 )
 from tests.portal.builders import merchant_user
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-    pytest.mark.usefixtures("restore_database"),
+    pytest.mark.django_db(transaction=True),
 ]
 
 

@@ -73,21 +73,3 @@ def expect_ok(page: Any) -> None:
     """No error message on the page (a refused action shows .msg-error)."""
     errors = page.locator(".msg-error").all_inner_texts()
     assert not errors, errors
-
-
-@pytest.fixture(scope="module")
-def restore_database(django_db_blocker: Any) -> Iterator[None]:
-    """Put the migrated data (roles, rate plans, templates) back after this module's live-server tests.
-
-    A transactional test ends with a flush; with `serialized_rollback` Django reloads the data at the
-    start of the next such test only, so the transactional tests of other apps that run after ours
-    would find an empty database. Reloading here leaves the database as the migrations made it.
-    """
-    yield
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        for conn in connections.all():
-            data = getattr(conn, "_test_serialized_contents", None)
-            if data:
-                conn.creation.deserialize_db_from_string(data)
