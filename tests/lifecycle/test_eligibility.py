@@ -108,3 +108,24 @@ class TestMayTransact:
         assert [r.hold_id for r in answer.reasons] == [h.pk for h in placed]
         assert [r.code for r in answer.reasons] == ["terminal_hold"] * 2 + ["merchant_hold"] * 2
         assert answer.iso_response_code == "03"
+
+
+def test_the_answer_stamps_time_as_django_stores_it():
+    from django.db import connection
+
+    from posfleet.lifecycle.eligibility import _stamp
+
+    for at in (timezone.now(), timezone.now().replace(microsecond=0)):
+        assert _stamp(at) == connection.ops.adapt_datetimefield_value(at)
+
+
+@pytest.mark.django_db
+def test_a_hold_released_since_was_in_force_at_an_earlier_time():
+    t = builders.terminal(TerminalState.ACTIVE)
+    before = timezone.now()
+    hold = _place(kind="fault", tid=t.tid)
+    with transaction.atomic():
+        holds.release_hold(builders.actor(), hold.pk, reason="fixed")
+    assert may_transact(t.tid).allowed
+    assert not may_transact(t.tid, at=hold.starts_at + timedelta(microseconds=1)).allowed
+    assert may_transact(t.tid, at=before - timedelta(seconds=1)).allowed

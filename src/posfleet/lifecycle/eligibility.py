@@ -10,7 +10,7 @@ is doing. Refusals name every reason; the ISO 8583 response code is the first th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
@@ -76,13 +76,38 @@ _ANSWER_SQL = (
     "AND mh.starts_at <= %s AND (mh.ends_at IS NULL OR mh.ends_at > %s) "
     "WHERE t.tid = %s"
 )
+# For a time in the past (ingested transactions are judged at their own time) a hold released since
+# was still in force then; this variant cannot use the open-hold indexes, and only ingest needs it.
+_PAST_ANSWER_SQL = (
+    "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind "
+    "FROM registry_terminal t "
+    "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
+    "LEFT JOIN lifecycle_hold th ON th.terminal_id = t.id AND (th.released_at IS NULL OR th.released_at > %s) "
+    "AND th.starts_at <= %s AND (th.ends_at IS NULL OR th.ends_at > %s) "
+    "LEFT JOIN lifecycle_hold mh ON mh.merchant_id = t.merchant_id AND mh.on_merchant "
+    "AND (mh.released_at IS NULL OR mh.released_at > %s) "
+    "AND mh.starts_at <= %s AND (mh.ends_at IS NULL OR mh.ends_at > %s) "
+    "WHERE t.tid = %s"
+)
+
+
+def _stamp(now: datetime) -> Any:
+    """The time as the backend stores it. SQLite: Django's naive-UTC text (the same `str()` Django's
+    adapter produces, without its generic checks, which cost a fifth of an answer); others: as is."""
+    if connection.vendor == "sqlite":
+        return str(now.astimezone(UTC).replace(tzinfo=None))
+    return connection.ops.adapt_datetimefield_value(now)
 
 
 def may_transact(tid: str, at: datetime | None = None) -> Answer:
-    now = at or timezone.now()
-    stamp = connection.ops.adapt_datetimefield_value(now)
+    current = timezone.now()
+    now = at or current
+    stamp = _stamp(now)
     with connection.cursor() as cursor:
-        cursor.execute(_ANSWER_SQL, [stamp, stamp, stamp, stamp, tid])
+        if now >= current:  # nothing released so far was in force at `now`
+            cursor.execute(_ANSWER_SQL, [stamp, stamp, stamp, stamp, tid])
+        else:
+            cursor.execute(_PAST_ANSWER_SQL, [stamp, stamp, stamp, stamp, stamp, stamp, tid])
         rows = cursor.fetchall()
     if not rows:
         return Answer(tid, False, [Reason("unknown_terminal", UNKNOWN_TERMINAL)])
