@@ -86,7 +86,7 @@ def apply(
     if move is None:
         raise InvalidTransition(
             _("Cannot %(action)s a terminal that is %(state)s.")
-            % {"action": action, "state": terminal.get_state_display()},
+            % {"action": transitions.action_label(action), "state": terminal.get_state_display()},
             details={"state": terminal.state, "action": action},
         )
     if not actor.has_perm(perm(move.permission)):
@@ -179,7 +179,7 @@ def apply_merchant(
     if move is None:
         raise InvalidTransition(
             _("Cannot %(action)s a merchant that is %(state)s.")
-            % {"action": action, "state": merchant.get_state_display()},
+            % {"action": transitions.action_label(action), "state": merchant.get_state_display()},
             details={"state": merchant.state, "action": action},
         )
     if not actor.has_perm(perm(move.permission)):

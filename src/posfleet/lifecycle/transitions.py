@@ -133,6 +133,17 @@ def guards_for(move: Transition) -> tuple[Guard, ...]:
     return move.guards + tuple(EXTRA_GUARDS.get(move.action, ()))
 
 
+def action_label(action: str) -> str:
+    """The action as people read it (translated, lower case for use inside a sentence)."""
+    for move in TABLE:
+        if move.action == action:
+            return str(move.label).lower()
+    for merchant_move in MERCHANT_TABLE:
+        if merchant_move.action == action:
+            return str(merchant_move.label).lower()
+    return action
+
+
 def find(state: str, action: str) -> Transition | None:
     return _INDEX.get((state, action))
 
