@@ -23,9 +23,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from posfleet.audit import chain
-from posfleet.audit.models import AuditEvent, ChainHead
-from posfleet.audit.services import Change, _head, scrub
+from posfleet.audit.services import Change, record_many
 from posfleet.core.actor import Actor
 from posfleet.registry.choices import MerchantState
 from posfleet.registry.choices import TerminalState as S
@@ -55,7 +53,6 @@ _TERMINAL_COLUMNS = (
     "created_at",
     "updated_at",
 )
-_AUDIT_COLUMNS = (*chain.FIELDS, "prev_hash", "hash")
 
 
 def field_of(model: type[models.Model], name: str) -> models.Field[Any, Any]:
@@ -73,42 +70,9 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
 
 
 def append_events(actor: Actor, changes: Sequence[Change], *, at: datetime) -> int:
-    """`record_many` for very large batches: same chain, same hashes, inserted with executemany."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("audit events must be written inside the change's transaction")
-    head = _head()
-    seq, prev = head.seq, head.hash
-    at_db = field_of(AuditEvent, "occurred_at").get_db_prep_save(at, connection)
-    json_field = field_of(AuditEvent, "after")
-    rows: list[tuple[Any, ...]] = []
-    for change in changes:
-        seq += 1
-        values: dict[str, Any] = {
-            "seq": seq,
-            "occurred_at": at,
-            "actor_type": actor.kind,
-            "actor_id": actor.user_id,
-            "actor_name": actor.name,
-            "role": actor.role,
-            "channel": actor.channel,
-            "object_type": change.object_type,
-            "object_id": str(change.object_id),
-            "action": change.action,
-            "before": scrub(change.before),
-            "after": scrub(change.after),
-            "reason": change.reason,
-            "request_id": actor.request_id,
-        }
-        digest = chain.link(prev, values)
-        values["occurred_at"] = at_db
-        values["before"] = json_field.get_db_prep_save(values["before"], connection)
-        values["after"] = json_field.get_db_prep_save(values["after"], connection)
-        rows.append((*(values[f] for f in chain.FIELDS), prev, digest))
-        prev = digest
-    with connection.cursor() as cursor:
-        cursor.executemany(insert_sql(AuditEvent._meta.db_table, _AUDIT_COLUMNS), rows)
-    ChainHead.objects.filter(pk=1).update(seq=seq, hash=prev)
-    return len(rows)
+    """The terminals' audit events: `record_many` itself appends large batches with executemany."""
+    record_many(actor, changes, at=at)
+    return len(changes)
 
 
 def _batches(start: int, count: int) -> Iterator[range]:
