@@ -93,9 +93,12 @@ class PlanNotice(models.Model):
 
 
 class Transaction(models.Model):
-    switch_id = models.CharField(max_length=64, unique=True)
-    tid = models.CharField("TID", max_length=8, db_index=True)
-    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="transactions")
+    switch_id = models.CharField(max_length=64)
+    tid = models.CharField("TID", max_length=8)
+    # No single-column index: tx_merchant_time_idx starts with merchant_id and serves the foreign key.
+    merchant = models.ForeignKey(
+        Merchant, on_delete=models.PROTECT, related_name="transactions", db_index=False
+    )
     channel = models.CharField(max_length=12, choices=Channel.choices)
     type = models.CharField(max_length=10, choices=TxType.choices)
     amount_fen = models.BigIntegerField()
@@ -114,7 +117,11 @@ class Transaction(models.Model):
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("transaction")
+        # Every index is paid on each ingested row and each row settlement stamps, so there are no
+        # duplicates: explicit indexes and a UniqueConstraint instead of unique=/db_index=, which on
+        # PostgreSQL would add a second `varchar_pattern_ops` (_like) index for each of these columns.
         indexes = [
+            models.Index(fields=["tid"], name="tx_tid_idx"),
             models.Index(fields=["merchant", "occurred_at"], name="tx_merchant_time_idx"),
             models.Index(fields=["occurred_at"], name="tx_time_idx"),
             models.Index(fields=["flagged"], name="tx_flagged_idx", condition=Q(flagged=True)),
@@ -126,6 +133,7 @@ class Transaction(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["switch_id"], name="tx_switch_id_unique"),
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="tx_amount_positive"),
         ]
 
