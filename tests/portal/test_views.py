@@ -129,6 +129,17 @@ class TestHome:
         body = response.content.decode()
         assert "我的终端" in body and "商户服务平台" in body
 
+    def test_a_hold_in_force_reads_yes_not_may_transact(self, client):
+        from django.db import transaction
+
+        m = builders.merchant()
+        t = builders.terminal(TerminalState.ACTIVE, merchant_obj=m)
+        with transaction.atomic():
+            place_hold(Actor.system("cli"), kind="maintenance", reason="test", tid=t.tid)
+        client.force_login(merchant_user(m))
+        body = client.get("/portal/").content.decode()
+        assert "<td>是</td>" in body
+
 
 def _letter(merchant_obj, settings, name="letter.pdf"):
     from pathlib import Path
