@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from posfleet.core import amounts
 from posfleet.notices.fonts import cjk_font
 
 DEFAULT_INSTITUTION = "示例支付有限公司"  # demo deployment's name; set POSFLEET_INSTITUTION
@@ -38,9 +39,7 @@ def verify_url() -> str:
 
 def yuan(fen: int) -> str:
     """Integer fen as yuan for people: 123456 → "¥1,234.56" (no float on the way)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
+    return amounts.yuan(fen, symbol="¥")
 
 
 def _labels() -> dict[str, str]:

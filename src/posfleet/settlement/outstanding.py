@@ -24,6 +24,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
+from posfleet.core import amounts
 from posfleet.money.ledger import balances
 from posfleet.money.models import Transaction
 from posfleet.settlement.models import (
@@ -37,9 +38,7 @@ from posfleet.settlement.models import (
 
 def yuan(fen: int) -> str:
     """Fen as a CNY string with two decimals, in integers only (12345 -> "123.45")."""
-    sign = "-" if fen < 0 else ""
-    fen = abs(fen)
-    return f"{sign}{fen // 100}.{fen % 100:02d}"
+    return amounts.yuan(fen, grouping=False)
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ from posfleet.accounts.roles import perm
 from posfleet.audit.services import Change, record
 from posfleet.cases.models import Case
 from posfleet.core.actor import Actor
+from posfleet.core.amounts import yuan
 from posfleet.core.errors import NotFound, PermissionDenied, StaleVersion
 
 log = logging.getLogger("posfleet.cases")
@@ -138,6 +139,4 @@ def optional_module(dotted: str) -> ModuleType | None:
 
 def fen(amount: int) -> str:
     """Fen as yuan text for letters and messages: 12345 → '123.45'."""
-    sign = "-" if amount < 0 else ""
-    amount = abs(amount)
-    return f"{sign}{amount // 100}.{amount % 100:02d}"
+    return yuan(amount, grouping=False)
