@@ -12,7 +12,6 @@ VAR_DIR/files/disputes with their SHA-256. Every step writes an audit event.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -26,6 +25,7 @@ from django.utils.translation import gettext as _
 from posfleet.accounts.models import merchant_id_of
 from posfleet.accounts.roles import perm
 from posfleet.audit.services import Change, record
+from posfleet.core import uploads
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from posfleet.money.models import Transaction
@@ -44,11 +44,6 @@ from posfleet.settlement.models import (
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 DEFAULT_ANSWER_DAYS = 7
-MAGIC: tuple[tuple[bytes, str, str], ...] = (
-    (b"%PDF-", "application/pdf", "pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
-)
 
 
 def snapshot(d: Dispute) -> dict[str, Any]:
@@ -150,13 +145,6 @@ def _may_answer(actor: Actor, d: Dispute) -> None:
         raise PermissionDenied()
 
 
-def _sniff(head: bytes) -> tuple[str, str] | None:
-    for magic, content_type, ext in MAGIC:
-        if head.startswith(magic):
-            return content_type, ext
-    return None
-
-
 def documents_dir() -> Path:
     return Path(settings.VAR_DIR) / "files" / "disputes"
 
@@ -167,24 +155,14 @@ def add_document(actor: Actor, dispute_id: int, uploaded: Any) -> DisputeDocumen
     _may_answer(actor, d)
     if not d.is_open:
         raise InvalidTransition(_("The dispute is already resolved."))
-    size = int(getattr(uploaded, "size", 0) or 0)
-    if size > MAX_DOCUMENT_BYTES:
-        raise ValidationFailed(details={"file": [_("At most 10 MB.")]})
-    digest = hashlib.sha256()
-    chunks: list[bytes] = []
-    total = 0
-    for chunk in uploaded.chunks() if hasattr(uploaded, "chunks") else [uploaded.read()]:
-        total += len(chunk)
-        if total > MAX_DOCUMENT_BYTES:
-            raise ValidationFailed(details={"file": [_("At most 10 MB.")]})
-        digest.update(chunk)
-        chunks.append(chunk)
-    content = b"".join(chunks)
-    kind = _sniff(content[:16])
-    if not content or kind is None:
-        raise ValidationFailed(details={"file": [_("Only PDF, JPEG or PNG files are accepted.")]})
-    content_type, ext = kind
-    sha = digest.hexdigest()
+    checked = uploads.check(uploaded, MAX_DOCUMENT_BYTES)
+    content, content_type, ext, sha, total = (
+        checked.data,
+        checked.content_type,
+        checked.ext,
+        checked.sha256,
+        checked.size,
+    )
     rel = f"{d.pk}/{sha}.{ext}"
     target = documents_dir() / rel
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,6 @@ Only PDF, JPEG and PNG are accepted: what reviewers can open safely in a browser
 
 from __future__ import annotations
 
-import hashlib
 import uuid
 from typing import Any
 
@@ -17,53 +16,15 @@ from posfleet.audit.services import Change, record
 from posfleet.cases.choices import FINAL_STATES, CaseState, MaterialType
 from posfleet.cases.models import Material, files_dir
 from posfleet.cases.services.common import get_case, portal_merchant_id, require, update_case
+from posfleet.core import uploads
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, NotFound, ValidationFailed
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
-SIGNATURES: tuple[tuple[bytes, str, str], ...] = (
-    (b"%PDF-", "application/pdf", ".pdf"),
-    (b"\xff\xd8\xff", "image/jpeg", ".jpg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png", ".png"),
-)
 
 
 def max_bytes() -> int:
     return int(getattr(settings, "CASE_MATERIAL_MAX_BYTES", DEFAULT_MAX_BYTES))
-
-
-def sniff(head: bytes) -> tuple[str, str] | None:
-    """(content type, extension) from the first bytes, or None if the file is not PDF, JPEG or PNG."""
-    for magic, content_type, ext in SIGNATURES:
-        if head.startswith(magic):
-            return content_type, ext
-    return None
-
-
-def _read_limited(upload: Any, limit: int) -> bytes:
-    declared = getattr(upload, "size", None)
-    if isinstance(declared, int) and declared > limit:
-        raise _too_big(limit)
-    if hasattr(upload, "chunks"):
-        parts: list[bytes] = []
-        total = 0
-        for chunk in upload.chunks():
-            total += len(chunk)
-            if total > limit:
-                raise _too_big(limit)
-            parts.append(chunk)
-        return b"".join(parts)
-    data = upload.read(limit + 1)
-    if len(data) > limit:
-        raise _too_big(limit)
-    return bytes(data)
-
-
-def _too_big(limit: int) -> ValidationFailed:
-    return ValidationFailed(
-        _("The file is too large."),
-        details={"file": [_("At most %(mb)s MB.") % {"mb": round(limit / 1024 / 1024, 1)}]},
-    )
 
 
 def add_material(actor: Actor, case_id: int, type: str, uploaded_file: Any) -> Material:
@@ -77,18 +38,9 @@ def add_material(actor: Actor, case_id: int, type: str, uploaded_file: Any) -> M
         raise ValidationFailed(details={"file": [_("This field is required.")]})
     if case.state in FINAL_STATES:
         raise InvalidTransition(_("This case is closed; no more materials can be added."))
-    data = _read_limited(uploaded_file, max_bytes())
-    if not data:
-        raise ValidationFailed(_("The file is empty."), details={"file": [_("The file is empty.")]})
-    kind = sniff(data[:16])
-    if kind is None:
-        raise ValidationFailed(
-            _("Only PDF, JPEG and PNG files are accepted."),
-            details={"file": [_("The content is not a PDF, JPEG or PNG file.")]},
-        )
-    content_type, ext = kind
-    digest = hashlib.sha256(data).hexdigest()
-    stored = uuid.uuid4().hex + ext
+    checked = uploads.check(uploaded_file, max_bytes())
+    data, content_type, digest = checked.data, checked.content_type, checked.sha256
+    stored = f"{uuid.uuid4().hex}.{checked.ext}"
     target = files_dir("materials") / stored
     target.write_bytes(data)
     try:
