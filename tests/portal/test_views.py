@@ -204,3 +204,14 @@ class TestNotices:
     def test_verify_help_page(self, client):
         client.force_login(merchant_user())
         assert client.get("/portal/verify/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_statement_period_is_checked_by_the_service(client):
+    from django.contrib.messages import get_messages
+
+    client.force_login(merchant_user())
+    client.cookies["django_language"] = "en"
+    response = client.get("/portal/statement.csv?from=2026-11-20&to=2026-11-10")
+    assert response.status_code == 302
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["The end must not be before the start."]

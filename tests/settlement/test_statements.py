@@ -61,3 +61,31 @@ class TestStatement:
             statement_rows(m.pk, days_ago(1), days_ago(2))
         with pytest.raises(ValidationFailed):
             statement_rows(m.pk, days_ago(400), days_ago(1))
+
+
+class TestWhoMayReadAStatement:
+    def test_staff_with_view_money_and_the_merchants_own_login(self):
+        from posfleet.settlement.statements import statement_for
+        from tests.portal.builders import merchant_user
+
+        m = b.merchant()
+        day = days_ago(1)
+        name, body = statement_for(b.actor("finance"), m.pk, day, day)
+        assert name == f"statement-{m.pk}-{day}-{day}.csv" and body.startswith("date,")
+        own = Actor.for_user(merchant_user(m), "portal")
+        assert statement_for(own, m.pk, day, day)[1] == body
+
+    def test_refused_to_others_and_without_both_dates(self):
+        from posfleet.core.errors import NotFound, PermissionDenied
+        from posfleet.settlement.statements import statement_for
+        from tests.portal.builders import merchant_user
+
+        m = b.merchant()
+        day = days_ago(1)
+        with pytest.raises(PermissionDenied):
+            statement_for(b.actor("technician"), m.pk, day, day)
+        other = Actor.for_user(merchant_user(), "portal")
+        with pytest.raises(NotFound):
+            statement_for(other, m.pk, day, day)
+        with pytest.raises(ValidationFailed):
+            statement_for(b.actor("finance"), m.pk, day, None)

@@ -30,7 +30,7 @@ from posfleet.notices import services as notice_services
 from posfleet.portal.forms import PortalLoginForm
 from posfleet.portal.views_util import merchant_view, portal_actor
 from posfleet.registry.models import Merchant, Terminal
-from posfleet.settlement.statements import statement_csv as build_statement
+from posfleet.settlement.statements import statement_for as build_statement
 
 TERMINALS_SHOWN = 100
 
@@ -144,16 +144,19 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
     except ValueError:
         messages.error(request, _("Give both dates as YYYY-MM-DD."))
         return HttpResponseRedirect(reverse("portal:notices"))
-    if date_to < date_from or (date_to - date_from).days > 366:
-        messages.error(request, _("The end date must be after the start, at most a year later."))
-        return HttpResponseRedirect(reverse("portal:notices"))
     try:
-        body = build_statement(request.merchant_id, date_from, date_to)  # type: ignore[attr-defined]
+        filename, body = build_statement(
+            portal_actor(request),
+            request.merchant_id,  # type: ignore[attr-defined]
+            date_from,
+            date_to,
+        )
     except DomainError as exc:
-        messages.error(request, str(exc.message))
+        reasons = [str(m) for msgs in (exc.details or {}).values() for m in msgs]
+        messages.error(request, " ".join(reasons) or str(exc.message))
         return HttpResponseRedirect(reverse("portal:notices"))
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="statement-{date_from}-{date_to}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

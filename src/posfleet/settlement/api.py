@@ -168,16 +168,11 @@ def merchant_outstanding(request: HttpRequest, merchant_id: int, tids: str | Non
 @router.get("/merchants/{merchant_id}/statement.csv", response={200: None, **ERRORS})
 def merchant_statement(request: HttpRequest, merchant_id: int) -> Any:
     """Reconciliation statement as CSV for `from`..`to` (inclusive business dates)."""
-    _reader(request, merchant_id)
     date_from = _date("from", request.GET.get("from"))
     date_to = _date("to", request.GET.get("to"))
-    if date_from is None or date_to is None:
-        raise ValidationFailed(details={"from": [_("from and to are required.")]})
-    body = statements.statement_csv(merchant_id, date_from, date_to)
+    filename, body = statements.statement_for(actor_of(request), merchant_id, date_from, date_to)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="statement-{merchant_id}-{date_from}-{date_to}.csv"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 

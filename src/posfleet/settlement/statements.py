@@ -23,7 +23,10 @@ from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, Whe
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext as _
 
-from posfleet.core.errors import ValidationFailed
+from posfleet.accounts.models import merchant_id_of
+from posfleet.accounts.roles import perm
+from posfleet.core.actor import Actor
+from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
 from posfleet.money.ledger import AMOUNT_DUE, SETTLED_UNPAID, UNSETTLED
 from posfleet.money.models import Posting, Transaction
 from posfleet.registry.services import get_merchant
@@ -182,6 +185,26 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
         _row(date=date_to.isoformat(), kind="closing_balance", balance_fen=_owed_at(merchant_id, end))
     )
     return rows
+
+
+def statement_for(
+    actor: Actor, merchant_id: int, date_from: date | None, date_to: date | None
+) -> tuple[str, str]:
+    """(file name, CSV) of a merchant's reconciliation statement, for whoever may read it: staff with
+    view_money, or the merchant's own portal login (another merchant's reads as not found). The console,
+    the portal and the API all download statements through here."""
+    own = merchant_id_of(actor.user) if actor.user is not None else None
+    if own is not None:
+        if own != merchant_id:
+            raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
+    elif not actor.has_perm(perm("view_money")):
+        raise PermissionDenied()
+    if date_from is None or date_to is None:
+        raise ValidationFailed(
+            _("Give both dates of the period."), details={"from": [_("from and to are required.")]}
+        )
+    body = statement_csv(merchant_id, date_from, date_to)
+    return f"statement-{merchant_id}-{date_from}-{date_to}.csv", body
 
 
 def statement_csv(merchant_id: int, date_from: date, date_to: date) -> str:

@@ -179,13 +179,9 @@ def _merchant_context(merchant: Any) -> dict[str, Any]:
 def statement_csv(request: HttpRequest, merchant_id: int) -> HttpResponse:
     date_from = _date(request.GET.get("from"))
     date_to = _date(request.GET.get("to"))
-    if date_from is None or date_to is None:
-        raise ValidationFailed(details={"from": [_("from and to are required.")]})
-    body = statements.statement_csv(merchant_id, date_from, date_to)
+    filename, body = statements.statement_for(console_actor(request), merchant_id, date_from, date_to)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="statement-{merchant_id}-{date_from}-{date_to}.csv"'
-    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
