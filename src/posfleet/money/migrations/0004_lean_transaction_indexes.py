@@ -5,34 +5,38 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('money', '0003_tx_batch_partial_index'),
-        ('registry', '0001_initial'),
+        ("money", "0003_tx_batch_partial_index"),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='transaction',
-            name='merchant',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='transactions', to='registry.merchant'),
+            model_name="transaction",
+            name="merchant",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="transactions",
+                to="registry.merchant",
+            ),
         ),
         migrations.AlterField(
-            model_name='transaction',
-            name='switch_id',
+            model_name="transaction",
+            name="switch_id",
             field=models.CharField(max_length=64),
         ),
         migrations.AlterField(
-            model_name='transaction',
-            name='tid',
-            field=models.CharField(max_length=8, verbose_name='TID'),
+            model_name="transaction",
+            name="tid",
+            field=models.CharField(max_length=8, verbose_name="TID"),
         ),
         migrations.AddIndex(
-            model_name='transaction',
-            index=models.Index(fields=['tid'], name='tx_tid_idx'),
+            model_name="transaction",
+            index=models.Index(fields=["tid"], name="tx_tid_idx"),
         ),
         migrations.AddConstraint(
-            model_name='transaction',
-            constraint=models.UniqueConstraint(fields=('switch_id',), name='tx_switch_id_unique'),
+            model_name="transaction",
+            constraint=models.UniqueConstraint(fields=("switch_id",), name="tx_switch_id_unique"),
         ),
     ]
