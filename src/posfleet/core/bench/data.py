@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from posfleet.audit.services import Change
 from posfleet.core.actor import Actor
-from posfleet.core.demo.scale import append_events, field_of, insert_sql
+from posfleet.core.demo.scale import TERMINAL_COLUMNS, append_events, field_of, insert_sql
 from posfleet.lifecycle.services import apply_merchant
 from posfleet.registry.choices import MerchantState
 from posfleet.registry.models import Merchant, Terminal, TerminalModel
@@ -76,22 +76,7 @@ def _merchant(user: User) -> Merchant:
 
 
 def _insert(first: int, count: int, model: TerminalModel, merchant: Merchant, say: object) -> None:
-    sql = insert_sql(
-        Terminal._meta.db_table,
-        (
-            "tid",
-            "sn",
-            "model_id",
-            "firmware_version",
-            "security_patch_level",
-            "install_address",
-            "merchant_id",
-            "state",
-            "version",
-            "created_at",
-            "updated_at",
-        ),
-    )
+    sql = insert_sql(Terminal._meta.db_table, TERMINAL_COLUMNS)
     actor = Actor.system("cli", name="bench")
     for low in range(first, first + count, 10_000):
         high = min(low + 10_000, first + count)

@@ -40,7 +40,7 @@ SCALE_SHARE = (
     (S.RETURNED, 4),
     (S.RETIRED, 2),
 )
-_TERMINAL_COLUMNS = (
+TERMINAL_COLUMNS = (
     "tid",
     "sn",
     "model_id",
@@ -96,7 +96,7 @@ def add_terminals(count: int, *, first_tid: int, seed: int = 1, progress: bool =
         raise RuntimeError("load the realistic demo first: scale needs models and active merchants")
     states = [str(s) for s, weight in SCALE_SHARE for _ in range(weight)]
     actor = Actor.system("cli", name="demo")
-    terminal_sql = insert_sql(Terminal._meta.db_table, _TERMINAL_COLUMNS)
+    terminal_sql = insert_sql(Terminal._meta.db_table, TERMINAL_COLUMNS)
     accessory_sql = insert_sql(Accessory._meta.db_table, ("terminal_id", "kind", "serial"))
     kinds = ("charger", "sim", "printer", "scanner")
     if connection.vendor == "sqlite":
