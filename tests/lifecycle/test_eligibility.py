@@ -116,7 +116,7 @@ def test_the_answer_stamps_time_as_django_stores_it():
     from posfleet.lifecycle.eligibility import _stamp
 
     for at in (timezone.now(), timezone.now().replace(microsecond=0)):
-        assert _stamp(at) == connection.ops.adapt_datetimefield_value(at)
+        assert _stamp(at, connection.vendor, connection) == connection.ops.adapt_datetimefield_value(at)
 
 
 @pytest.mark.django_db

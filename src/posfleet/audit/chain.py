@@ -26,12 +26,19 @@ FIELDS = (
 )
 
 
+def stamp(at: datetime) -> str:
+    """The canonical text of an event's time (UTC, microseconds)."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def canonical(values: dict[str, Any]) -> bytes:
-    data = {k: values[k] for k in FIELDS}
-    at = data["occurred_at"]
+    """JSON of exactly FIELDS, keys sorted; `occurred_at` as a datetime or already `stamp()`ed."""
+    at = values["occurred_at"]
     if isinstance(at, datetime):
-        data["occurred_at"] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        values = {**values, "occurred_at": stamp(at)}
+    if len(values) != len(FIELDS):
+        values = {k: values[k] for k in FIELDS}
+    return json.dumps(values, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def link(prev_hash: str, values: dict[str, Any]) -> str:

@@ -9,15 +9,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from posfleet.audit import chain
 from posfleet.audit.models import AuditEvent, ChainHead
 from posfleet.core.actor import Actor
+from posfleet.core.sql import Statement
 
 # Keys whose values never enter an audit payload (DESIGN.md: keys, PANs and ID numbers stay out).
 SECRET_KEYS = frozenset(
@@ -54,102 +54,104 @@ def _head() -> ChainHead:
     return head
 
 
-def _lock_head(cursor: Any) -> tuple[int, str]:
-    """(seq, hash) of the chain head, locked until commit: the hot path in raw SQL (see record_many)."""
-    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
-    cursor.execute(f"SELECT seq, hash FROM audit_chainhead WHERE id = 1{lock}")
-    row = cursor.fetchone()
+def _lock_head(cursor: Any, vendor: str) -> tuple[int, str]:
+    """(seq, hash) of the chain head, locked until commit (SQLite: the IMMEDIATE transaction)."""
+    row = (_HEAD_PG if vendor == "postgresql" else _HEAD).run(cursor, vendor).fetchone()
     if row is None:
         head = _head()
         return head.seq, head.hash
     return int(row[0]), str(row[1])
 
 
-@lru_cache(maxsize=4)
-def _insert_sql(vendor: str) -> str:
-    qn = connection.ops.quote_name
-    columns = ", ".join(qn(c) for c in _COLUMNS)
-    marks = ", ".join(["%s"] * len(_COLUMNS))
-    return f"INSERT INTO {qn(AuditEvent._meta.db_table)} ({columns}) VALUES ({marks})"
+_HEAD = Statement("SELECT seq, hash FROM audit_chainhead WHERE id = 1")
+_HEAD_PG = Statement(_HEAD.sql + " FOR UPDATE")
+_MOVE_HEAD = Statement("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1")
+_INSERT = Statement(
+    f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
+)
 
 
-_JSON_FIELD = AuditEvent._meta.get_field("after")
-
-
-def _json(value: Any, conn: Any) -> Any:
-    return _JSON_FIELD.get_db_prep_save(value, conn)
-
-
-def record_many(actor: Actor, changes: Sequence[Change], *, at: datetime | None = None) -> list[AuditEvent]:
+def record_many(
+    actor: Actor, changes: Sequence[Change], *, at: datetime | None = None, cursor: Any = None
+) -> int:
     """Append events for `changes` to the chain; must run inside the change's own transaction.
 
     Every audited change in posfleet passes here, one event or a hundred thousand, so it is written
     for speed: the head is read and locked with one statement, events are hashed in Python (the hash
     needs the previous one) and inserted with one `executemany`, and the head is moved with one
     UPDATE. The ORM would spend most of the time preparing values (and SQLite caps a bulk INSERT
-    at 999 parameters), which made a 100k-terminal hold take minutes. The returned events are
-    unsaved-looking instances for callers that want to read what was written.
+    at 999 parameters), which made a 100k-terminal hold take minutes. A caller already holding a
+    cursor on the connection (`apply()`) passes it in. Returns the number of events written.
     """
     if not changes:
-        return []
+        return 0
     conn = transaction.get_connection()
     if not conn.in_atomic_block:
         raise RuntimeError("audit.record must run inside the change's transaction")
+    if cursor is None:
+        with conn.cursor() as own:
+            return record_many(actor, changes, at=at, cursor=own)
     at = at or timezone.now()
     at_db = conn.ops.adapt_datetimefield_value(at)
-    events: list[AuditEvent] = []
+    as_json = conn.ops.adapt_json_value
+    at_text = chain.stamp(at)
     rows: list[tuple[Any, ...]] = []
-    with conn.cursor() as cursor:
-        seq, prev = _lock_head(cursor)
-        for change in changes:
-            seq += 1
-            values: dict[str, Any] = {
-                "seq": seq,
-                "occurred_at": at,
-                "actor_type": actor.kind,
-                "actor_id": actor.user_id,
-                "actor_name": actor.name,
-                "role": actor.role,
-                "channel": actor.channel,
-                "object_type": change.object_type,
-                "object_id": str(change.object_id),
-                "action": change.action,
-                "before": scrub(change.before),
-                "after": scrub(change.after),
-                "reason": change.reason,
-                "request_id": actor.request_id,
-            }
-            digest = chain.link(prev, values)
-            rows.append(
-                (
-                    seq,
-                    at_db,
-                    values["actor_type"],
-                    values["actor_id"],
-                    values["actor_name"],
-                    values["role"],
-                    values["channel"],
-                    values["object_type"],
-                    values["object_id"],
-                    values["action"],
-                    _json(values["before"], conn),
-                    _json(values["after"], conn),
-                    values["reason"],
-                    values["request_id"],
-                    prev,
-                    digest,
-                )
+    vendor = conn.vendor
+    seq, prev = _lock_head(cursor, vendor)
+    actor_type, actor_id, actor_name = actor.kind, actor.user_id, actor.name
+    role, channel, request_id = actor.role, actor.channel, actor.request_id
+    for change in changes:
+        seq += 1
+        before, after = scrub(change.before), scrub(change.after)
+        object_id = str(change.object_id)
+        values: dict[str, Any] = {
+            "seq": seq,
+            "occurred_at": at_text,
+            "actor_type": actor_type,
+            "actor_id": actor_id,
+            "actor_name": actor_name,
+            "role": role,
+            "channel": channel,
+            "object_type": change.object_type,
+            "object_id": object_id,
+            "action": change.action,
+            "before": before,
+            "after": after,
+            "reason": change.reason,
+            "request_id": request_id,
+        }
+        digest = chain.link(prev, values)
+        rows.append(
+            (
+                seq,
+                at_db,
+                actor_type,
+                actor_id,
+                actor_name,
+                role,
+                channel,
+                change.object_type,
+                object_id,
+                change.action,
+                None if before is None else as_json(before, None),
+                None if after is None else as_json(after, None),
+                change.reason,
+                request_id,
+                prev,
+                digest,
             )
-            if len(changes) <= 100:
-                events.append(AuditEvent(**values, prev_hash=prev, hash=digest))
-            prev = digest
-        cursor.executemany(_insert_sql(conn.vendor), rows)
-        cursor.execute("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1", [seq, prev])
-    return events
+        )
+        prev = digest
+    if len(rows) == 1:
+        _INSERT.run(cursor, vendor, rows[0])
+    else:
+        _INSERT.run_many(cursor, vendor, rows)
+    _MOVE_HEAD.run(cursor, vendor, [seq, prev])
+    return len(rows)
 
 
-def record(actor: Actor, change: Change, *, at: datetime | None = None) -> AuditEvent:
-    return record_many(actor, [change], at=at)[0]
+def record(actor: Actor, change: Change, *, at: datetime | None = None) -> None:
+    record_many(actor, [change], at=at)
 
 
 @dataclass(frozen=True)

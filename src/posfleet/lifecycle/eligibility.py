@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
+from posfleet.core.sql import Statement
 from posfleet.registry.choices import MerchantState, TerminalState
 
 APPROVED = "00"
@@ -66,7 +67,7 @@ class Answer:
 # One statement: the terminal, its merchant, and the holds in force on either (a terminal hold and a
 # merchant hold in force together come back as one row each way, which the loop below dedupes). The
 # partial indexes on open holds serve both joins.
-_ANSWER_SQL = (
+_ANSWER = Statement(
     "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind "
     "FROM registry_terminal t "
     "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
@@ -78,7 +79,7 @@ _ANSWER_SQL = (
 )
 # For a time in the past (ingested transactions are judged at their own time) a hold released since
 # was still in force then; this variant cannot use the open-hold indexes, and only ingest needs it.
-_PAST_ANSWER_SQL = (
+_PAST_ANSWER = Statement(
     "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind "
     "FROM registry_terminal t "
     "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
@@ -91,24 +92,27 @@ _PAST_ANSWER_SQL = (
 )
 
 
-def _stamp(now: datetime) -> Any:
+def _stamp(now: datetime, vendor: str, conn: Any) -> Any:
     """The time as the backend stores it. SQLite: Django's naive-UTC text (the same `str()` Django's
     adapter produces, without its generic checks, which cost a fifth of an answer); others: as is."""
-    if connection.vendor == "sqlite":
+    if vendor == "sqlite":
         return str(now.astimezone(UTC).replace(tzinfo=None))
-    return connection.ops.adapt_datetimefield_value(now)
+    return conn.ops.adapt_datetimefield_value(now)
 
 
 def may_transact(tid: str, at: datetime | None = None) -> Answer:
+    conn = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs a context lookup
+    vendor = conn.vendor
     current = timezone.now()
     now = at or current
-    stamp = _stamp(now)
-    with connection.cursor() as cursor:
+    stamp = _stamp(now, vendor, conn)
+    with conn.cursor() as cursor:  # a fixed statement on the driver's cursor (core.sql)
         if now >= current:  # nothing released so far was in force at `now`
-            cursor.execute(_ANSWER_SQL, [stamp, stamp, stamp, stamp, tid])
+            rows = _ANSWER.run(cursor, vendor, [stamp, stamp, stamp, stamp, tid]).fetchall()
         else:
-            cursor.execute(_PAST_ANSWER_SQL, [stamp, stamp, stamp, stamp, stamp, stamp, tid])
-        rows = cursor.fetchall()
+            rows = _PAST_ANSWER.run(
+                cursor, vendor, [stamp, stamp, stamp, stamp, stamp, stamp, tid]
+            ).fetchall()
     if not rows:
         return Answer(tid, False, [Reason("unknown_terminal", UNKNOWN_TERMINAL)])
     _id, state, merchant_id, merchant_state = rows[0][:4]

@@ -9,9 +9,10 @@ the request, job or command around it does.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
 from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -20,6 +21,7 @@ from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record, record_many
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleVersion, ValidationFailed
+from posfleet.core.sql import Statement
 from posfleet.lifecycle import transitions
 from posfleet.registry.models import Merchant, Terminal
 
@@ -42,24 +44,44 @@ def get_terminal(tid: str, *, for_update: bool = False) -> Terminal:
         raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid}) from None
 
 
-def _lock_terminal(tid: str) -> Terminal:
+def _lock_terminal(tid: str, cursor: Any = None) -> Terminal:
     """The terminal row, locked FOR NO KEY UPDATE until commit (SQLite: the IMMEDIATE transaction).
 
-    This is on every change's path, so it is one fixed statement rather than a compiled ORM query (the
-    compilation cost more than the database work); model and merchant load lazily, only for the guards
-    that read them.
+    This is on every change's path, so it is one fixed statement read with a plain cursor and turned
+    into a model with `from_db` (a compiled ORM query, or even `raw()`, cost several times the database
+    work); model and merchant load lazily, only for the guards that read them.
     """
     conn = transaction.get_connection()
-    sql = _LOCK_SQL_PG if conn.vendor == "postgresql" else _LOCK_SQL
-    found = list(Terminal.objects.raw(sql, [tid]))
-    if not found:
+    if cursor is None:
+        with conn.cursor() as own:
+            return _lock_terminal(tid, own)
+    vendor = conn.vendor
+    row = (_LOCK_PG if vendor == "postgresql" else _LOCK).run(cursor, vendor, [tid]).fetchone()
+    if row is None:
         raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid})
-    return found[0]
+    if conn.vendor == "sqlite":  # SQLite hands back naive UTC datetimes; the ORM would make them aware
+        row = tuple(
+            v.replace(tzinfo=UTC) if i in _DATETIME_POSITIONS and v is not None else v
+            for i, v in enumerate(row)
+        )
+    return Terminal.from_db(conn.alias, _TERMINAL_COLUMNS, row)
 
 
-_LOCK_SQL = "SELECT * FROM registry_terminal WHERE tid = %s"
-_LOCK_SQL_PG = _LOCK_SQL + " FOR NO KEY UPDATE"
-_UPDATE_SQL = "UPDATE registry_terminal SET state = %s, version = %s, updated_at = %s{binding} WHERE id = %s AND version = %s"
+_TERMINAL_COLUMNS = [f.attname for f in Terminal._meta.concrete_fields]
+_DATETIME_POSITIONS = frozenset(
+    i for i, f in enumerate(Terminal._meta.concrete_fields) if isinstance(f, models.DateTimeField)
+)
+_LOCK_SQL = f"SELECT {', '.join(Terminal._meta.get_field(a).column for a in _TERMINAL_COLUMNS)} FROM registry_terminal WHERE tid = %s"
+_LOCK = Statement(_LOCK_SQL)
+_LOCK_PG = Statement(_LOCK_SQL + " FOR NO KEY UPDATE")
+_UPDATES = {
+    binding: Statement(
+        "UPDATE registry_terminal SET state = %s, version = %s, updated_at = %s"
+        + binding
+        + " WHERE id = %s AND version = %s"
+    )
+    for binding in ("", ", merchant_id = %s")
+}
 
 
 def _snapshot(terminal: Terminal) -> dict[str, Any]:
@@ -79,55 +101,53 @@ def apply(
     if action not in transitions.ACTIONS:
         raise ValidationFailed(_("Unknown action %(action)s.") % {"action": action})
     text = require_reason(reason)
-    terminal = get_terminal(tid, for_update=True)
-    if expected_version is not None and expected_version != terminal.version:
-        raise StaleVersion(details={"current_version": terminal.version})
-    move = transitions.find(terminal.state, action)
-    if move is None:
-        raise InvalidTransition(
-            _("Cannot %(action)s a terminal that is %(state)s.")
-            % {"action": transitions.action_label(action), "state": terminal.get_state_display()},
-            details={"state": terminal.state, "action": action},
-        )
-    if not actor.has_perm(perm(move.permission)):
-        raise PermissionDenied()
-    if move.sensitive:
-        require_step_up(actor)
-    refusals = [
-        str(msg) for guard in transitions.guards_for(move) if (msg := guard(terminal, params)) is not None
-    ]
-    if refusals:
-        raise InvalidTransition(refusals[0], details={"guards": refusals}, code="guard_failed")
+    conn = transaction.get_connection()
+    with conn.cursor() as cursor:  # one cursor for the lock, the update and the audit event
+        terminal = _lock_terminal(tid, cursor)
+        if expected_version is not None and expected_version != terminal.version:
+            raise StaleVersion(details={"current_version": terminal.version})
+        move = transitions.find(terminal.state, action)
+        if move is None:
+            raise InvalidTransition(
+                _("Cannot %(action)s a terminal that is %(state)s.")
+                % {"action": transitions.action_label(action), "state": terminal.get_state_display()},
+                details={"state": terminal.state, "action": action},
+            )
+        if not actor.has_perm(perm(move.permission)):
+            raise PermissionDenied()
+        if move.sensitive:
+            require_step_up(actor)
+        refusals = [
+            str(msg) for guard in transitions.guards_for(move) if (msg := guard(terminal, params)) is not None
+        ]
+        if refusals:
+            raise InvalidTransition(refusals[0], details={"guards": refusals}, code="guard_failed")
 
-    before = _snapshot(terminal)
-    now = timezone.now()
-    fields: dict[str, Any] = {"state": move.target, "version": terminal.version + 1, "updated_at": now}
-    if move.binds:
-        fields["merchant"] = params["merchant"]
-    if move.unbinds:
-        fields["merchant"] = None
-    binding = ""
-    sql_params: list[Any] = [
-        move.target.value,
-        terminal.version + 1,
-        transaction.get_connection().ops.adapt_datetimefield_value(now),
-    ]
-    if move.binds or move.unbinds:
-        binding = ", merchant_id = %s"
-        sql_params.append(params_merchant_id(fields))
-    sql_params += [terminal.pk, terminal.version]
-    with transaction.get_connection().cursor() as cursor:
-        cursor.execute(_UPDATE_SQL.format(binding=binding), sql_params)
-        updated = cursor.rowcount
-    if updated != 1:  # a writer without the row lock got there first
-        raise StaleVersion()
-    for name, value in fields.items():
-        setattr(terminal, name, value)
-    record(
-        actor,
-        Change("terminal", terminal.tid, f"terminal.{action}", before, _snapshot(terminal), text),
-        at=now,
-    )
+        before = _snapshot(terminal)
+        now = timezone.now()
+        fields: dict[str, Any] = {"state": move.target, "version": terminal.version + 1, "updated_at": now}
+        if move.binds:
+            fields["merchant"] = params["merchant"]
+        if move.unbinds:
+            fields["merchant"] = None
+        binding = ""
+        sql_params: list[Any] = [
+            move.target.value,
+            terminal.version + 1,
+            conn.ops.adapt_datetimefield_value(now),
+        ]
+        if move.binds or move.unbinds:
+            binding = ", merchant_id = %s"
+            sql_params.append(params_merchant_id(fields))
+        sql_params += [terminal.pk, terminal.version]
+        if (
+            _UPDATES[binding].run(cursor, conn.vendor, sql_params).rowcount != 1
+        ):  # a writer without the row lock got there first
+            raise StaleVersion()
+        for name, value in fields.items():
+            setattr(terminal, name, value)
+        change = Change("terminal", terminal.tid, f"terminal.{action}", before, _snapshot(terminal), text)
+        record_many(actor, [change], at=now, cursor=cursor)
     from posfleet.lifecycle import signals
 
     # In the same transaction: listeners (keys at activation) write with the change or roll it back.

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from posfleet.core.bench.data import BenchData
 from posfleet.core.bench.report import Report
+from posfleet.core.sql import Statement
 from posfleet.lifecycle import holds
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.services import apply
@@ -93,8 +94,12 @@ def _single_changes(report: Report, data: BenchData, seconds: float, rounds: int
 
     versions = dict(Terminal.objects.filter(pk__in=data.bare_pool).values_list("id", "version"))
     bare_states = dict(Terminal.objects.filter(pk__in=data.bare_pool).values_list("id", "state"))
-    update = "UPDATE registry_terminal SET state = %s, version = %s, updated_at = %s WHERE id = %s AND version = %s"
-    insert = f"INSERT INTO {RAW_TABLE} (object_id, action, payload, at) VALUES (%s, %s, %s, %s)"
+    # The same cursor layer as the service path (core.sql: fixed statements on the driver's cursor).
+    update = Statement(
+        "UPDATE registry_terminal SET state = %s, version = %s, updated_at = %s WHERE id = %s AND version = %s"
+    )
+    insert = Statement(f"INSERT INTO {RAW_TABLE} (object_id, action, payload, at) VALUES (%s, %s, %s, %s)")
+    vendor = connection.vendor
 
     def bare(i: int) -> None:
         pk = data.bare_pool[i % len(data.bare_pool)]
@@ -102,8 +107,9 @@ def _single_changes(report: Report, data: BenchData, seconds: float, rounds: int
         now = timezone.now()
         with transaction.atomic():
             with connection.cursor() as cursor:
-                cursor.execute(update, [target, versions[pk] + 1, now, pk, versions[pk]])
-                cursor.execute(insert, [str(pk), target, f'{{"state": "{target}"}}', now.isoformat()])
+                at = connection.ops.adapt_datetimefield_value(now)
+                update.run(cursor, vendor, [target, versions[pk] + 1, at, pk, versions[pk]])
+                insert.run(cursor, vendor, [str(pk), target, f'{{"state": "{target}"}}', now.isoformat()])
         versions[pk] += 1
         bare_states[pk] = target
 
@@ -131,12 +137,12 @@ def answer(report: Report, data: BenchData, seconds: float, rounds: int) -> None
     def service(i: int) -> None:
         may_transact(tids[rng.randrange(len(tids))])
 
+    lookup = Statement("SELECT id, state FROM registry_terminal WHERE id = %s")
+    vendor = connection.vendor
+
     def bare(i: int) -> None:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT id, state FROM registry_terminal WHERE id = %s", [ids[rng.randrange(len(ids))]]
-            )
-            cursor.fetchone()
+            lookup.run(cursor, vendor, [ids[rng.randrange(len(ids))]]).fetchone()
 
     ours, theirs = _paired(service, bare, seconds, rounds)
     report.figure(
