@@ -1,6 +1,27 @@
-import os
+"""The WSGI application gunicorn serves (scripts/start, deployments, `posfleet bench`): Django, behind
+the eligibility fast path (api/fastpath.py).
 
+`POSFLEET_FASTPATH=0` serves everything through Django (to compare, or to rule the fast path out).
+With DEBUG on (development, `scripts/start`), static files are served too, as `runserver` serves them;
+in production the reverse proxy serves `STATIC_ROOT` (`posfleet collectstatic`).
+"""
+
+import os
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "posfleet.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+application: Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]] = django_application
+
+if os.environ.get("POSFLEET_FASTPATH", "1").strip().lower() not in {"0", "false", "no", "off"}:
+    from posfleet.api.fastpath import EligibilityFastPath
+
+    application = EligibilityFastPath(django_application)
+
+if settings.DEBUG:
+    application = StaticFilesHandler(application)  # type: ignore[arg-type]

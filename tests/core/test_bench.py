@@ -57,3 +57,29 @@ def test_bench_smoke_with_tiny_sizes(capfd: pytest.CaptureFixture[str]) -> None:
     assert result["database"]["vendor"] == "sqlite"
     assert all(f["value"] > 0 for f in result["figures"])
     assert (settings.VAR_DIR / "bench" / "bench.sqlite3").exists()
+
+
+@pytest.mark.django_db
+def test_bench_http_section_alone(capfd: pytest.CaptureFixture[str]) -> None:
+    """`--sections http` measures only (d): gunicorn with the shared config, the open-loop client."""
+    call_command(
+        "bench",
+        "--sections",
+        "http",
+        "--http-seconds",
+        "0.5",
+        "--http-rate",
+        "40",
+        "--http-connections",
+        "2",
+        "--http-workers",
+        "1",
+    )
+    capfd.readouterr()
+    result = json.loads((settings.VAR_DIR / "bench" / "last.json").read_text())
+    names = [f["name"] for f in result["figures"]]
+    assert names[0].startswith("GET /api/v1/terminals/{tid}/eligibility") and len(names) == 5
+    assert not any(n.startswith(("audited", "bulk hold", "the answer in-process")) for n in names)
+    http = result["http"]
+    assert http["statuses"] == {"200": 20}
+    assert "gthread" in http["server"] and http["latency_ms"]["p99"] > 0

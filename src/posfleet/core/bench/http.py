@@ -1,9 +1,13 @@
-"""(d) The answer over HTTP: a real server in a subprocess, driven at a fixed rate.
+"""(d) The answer over HTTP: the production server in a subprocess, driven open-loop at a fixed rate.
 
-Requests are sent on a fixed schedule (open loop: request i is due at t0 + i/rate, whether or not the
-server has answered the previous ones), from a pool of threads with keep-alive connections, so a slow
-server shows up as latency instead of silently lowering the offered load. Latency is measured from the
-time each request was due, which counts any time it waited for a free client thread too.
+The server is gunicorn with the settings `scripts/start` and deployments use (`posfleet.gunicorn_conf`,
+decision 0002), serving `posfleet.wsgi:application` with `DEBUG=0`; only the address and the number of
+workers come from the command line. The load comes from `loadgen` (an asyncio client in a process of
+its own, keep-alive connections, raw HTTP/1.1): request i is due at t0 + i/rate whatever the server
+does, and its latency counts from that due time, so a slow server shows as latency, never as a lower
+offered rate. The figures: achieved rate (2xx answers per second), p50/p99/max latency, plus in the
+note and the JSON the statuses, p90/p99.9, how late the client itself sent (send lag), the client's
+CPU and the server's CPU per answer.
 """
 
 from __future__ import annotations
@@ -11,21 +15,22 @@ from __future__ import annotations
 import contextlib
 import http.client
 import importlib.util
+import json
 import os
 import random
 import socket
-import statistics
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 from posfleet.accounts.models import ApiToken
 from posfleet.core.bench.data import BenchData
 from posfleet.core.bench.report import Report
+
+PATH = "/api/v1/terminals/{tid}/eligibility"
 
 
 def _free_port() -> int:
@@ -35,28 +40,24 @@ def _free_port() -> int:
 
 
 def server_command(port: int, workers: int) -> tuple[list[str], str]:
-    """gunicorn when installed (what a deployment runs), else Django's runserver."""
+    """gunicorn with the shared configuration when installed (what a deployment runs), else runserver."""
     if importlib.util.find_spec("gunicorn") is not None:
+        from posfleet import gunicorn_conf as conf
+
         return (
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "posfleet.wsgi:application",
+                "--config",
+                "python:posfleet.gunicorn_conf",
                 "--bind",
                 f"127.0.0.1:{port}",
                 "--workers",
                 str(workers),
-                "--worker-class",
-                "gthread",
-                "--threads",
-                "4",
-                "--keep-alive",
-                "30",
-                "--log-level",
-                "warning",
+                "posfleet.wsgi:application",
             ],
-            f"gunicorn ({workers} workers × 4 threads)",
+            f"gunicorn {conf.worker_class} ({workers} workers × {conf.threads} threads, keep-alive {conf.keepalive} s)",
         )
     return (
         [sys.executable, "-m", "posfleet", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
@@ -65,9 +66,12 @@ def server_command(port: int, workers: int) -> tuple[list[str], str]:
 
 
 @contextlib.contextmanager
-def running_server(port: int, workers: int, log: Path) -> Iterator[str]:
+def running_server(port: int, workers: int, log: Path) -> Iterator[tuple[str, int]]:
+    """The server, up and answering /api/v1/health; yields (label, pid)."""
     command, label = server_command(port, workers)
     env = os.environ | {"DEBUG": "0", "LOG_LEVEL": "WARNING"}
+    if env.get("POSFLEET_FASTPATH", "1") in {"0", "false", "no", "off"}:
+        label += ", fast path off"
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("wb") as out:
         proc = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
@@ -85,7 +89,7 @@ def running_server(port: int, workers: int, log: Path) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"the server did not start; see {log}")
                 time.sleep(0.2)
-            yield label
+            yield label, proc.pid
         finally:
             proc.terminate()
             try:
@@ -95,97 +99,97 @@ def running_server(port: int, workers: int, log: Path) -> Iterator[str]:
                 proc.wait()
 
 
-class Driver:
-    def __init__(self, port: int, token: str, tids: list[str], threads: int) -> None:
-        self.port = port
-        self.headers = {"Authorization": f"Bearer {token}", "Connection": "keep-alive"}
-        self.tids = tids
-        self.local = threading.local()
-        self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="bench-http")
-        self.lock = threading.Lock()
-        self.latencies: list[float] = []
-        self.window = (0.0, 0.0)
-        self.errors = 0
-        self.statuses: dict[int, int] = {}
-
-    def _conn(self) -> http.client.HTTPConnection:
-        conn = getattr(self.local, "conn", None)
-        if conn is None:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-            self.local.conn = conn
-        return conn
-
-    def _one(self, tid: str, due: float, record: bool) -> None:
-        for attempt in (1, 2):
-            conn = self._conn()
-            try:
-                conn.request("GET", f"/api/v1/terminals/{tid}/eligibility", headers=self.headers)
-                response = conn.getresponse()
-                response.read()
-                status = response.status
-                if response.getheader("Connection", "").lower() == "close":
-                    conn.close()
-                    self.local.conn = None
-                break
-            except (OSError, http.client.HTTPException):
-                conn.close()
-                self.local.conn = None
-                if attempt == 2:
-                    status = 0
-        elapsed = time.perf_counter() - due
-        if record:
-            with self.lock:
-                self.latencies.append(elapsed)
-                self.statuses[status] = self.statuses.get(status, 0) + 1
-                if status != 200:
-                    self.errors += 1
-
-    def run(self, rate: float, seconds: float, record: bool) -> float:
-        rng = random.Random(7)
-        total = int(rate * seconds)
-        start = time.perf_counter()
-        futures = []
-        for i in range(total):
-            due = start + i / rate
-            pause = due - time.perf_counter()
-            if pause > 0:
-                time.sleep(pause)
-            futures.append(self.pool.submit(self._one, self.tids[rng.randrange(len(self.tids))], due, record))
-        for f in futures:
-            f.result()
-        self.window = (start, time.perf_counter())
-        return total / (time.perf_counter() - start)
-
-    def close(self) -> None:
-        self.pool.shutdown(wait=True)
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its children, from /proc (0.0 where unavailable)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            stat = Path(f"/proc/{current}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except (OSError, ValueError, IndexError):
+            continue
+        pending.extend(int(c) for c in children)
+    return total
 
 
-def _pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
-    return ordered[k]
+def raw_requests(port: int, token: str, tids: list[str]) -> list[str]:
+    """One raw HTTP/1.1 request per TID, as a terminal's switch would send it."""
+    return [
+        f"GET {PATH.format(tid=tid)} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nAccept: application/json\r\nConnection: keep-alive\r\n\r\n"
+        for tid in tids
+    ]
+
+
+def run_loadgen(spec: dict[str, Any]) -> dict[str, Any]:
+    """Run the load generator in its own process (the spec, with the token, goes through stdin)."""
+    budget = spec.get("warmup", 2.0) + spec["seconds"] + spec.get("timeout", 10.0) + 30
+    done = subprocess.run(
+        [sys.executable, "-m", "posfleet.core.bench.loadgen"],
+        input=json.dumps(spec),
+        capture_output=True,
+        text=True,
+        timeout=budget,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"the load generator failed: {done.stderr.strip()[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 def eligibility_over_http(
-    report: Report, data: BenchData, *, seconds: float, rate: float, workers: int, threads: int, log: Path
-) -> None:
+    report: Report,
+    data: BenchData,
+    *,
+    seconds: float,
+    rate: float,
+    workers: int,
+    connections: int,
+    log: Path,
+) -> dict[str, Any]:
     _token, raw = ApiToken.issue(data.user, "bench")
     port = _free_port()
-    with running_server(port, workers, log) as label:
-        driver = Driver(port, raw, data.answer_pool, threads)
-        try:
-            driver.run(rate, min(2.0, seconds), record=False)  # warm-up: connections, caches
-            achieved = driver.run(rate, seconds, record=True)
-        finally:
-            driver.close()
-    lat = [x * 1000 for x in driver.latencies]
-    ok = len(lat) - driver.errors
-    note = f"{label}; offered {rate:g} req/s for {seconds:g} s, {threads} client threads; statuses {driver.statuses}"
-    report.figure("GET /terminals/{tid}/eligibility offered", rate, "req/s", note=note)
-    # Achieved: answers with 200 over the time from the first request's due time to the last answer.
-    span = driver.window[1] - driver.window[0]
-    report.figure("  achieved (answered 200)", ok / span if span else 0.0, "req/s", target=rate * 0.99)
-    report.figure("  p50 latency", statistics.median(lat) if lat else 0.0, "ms", higher_is_better=False)
-    report.figure("  p99 latency", _pct(lat, 99) if lat else 0.0, "ms", target=10.0, higher_is_better=False)
-    report.figure("  max latency", max(lat) if lat else 0.0, "ms", higher_is_better=False)
-    report.meta["http_send_rate"] = achieved
+    tids = list(data.answer_pool)
+    random.Random(7).shuffle(tids)
+    warmup = min(2.0, seconds)
+    spec = {
+        "port": port,
+        "rate": rate,
+        "seconds": seconds,
+        "warmup": warmup,
+        "connections": connections,
+        "max_connections": max(64, connections),
+        "requests": raw_requests(port, raw, tids),
+    }
+    with running_server(port, workers, log) as (label, pid):
+        cpu_before, started = process_tree_cpu(pid), time.monotonic()
+        result = run_loadgen(spec)
+        server_cpu, wall = process_tree_cpu(pid) - cpu_before, time.monotonic() - started
+    sent = round(rate * warmup) + result["requests"]
+    result |= {
+        "server": label,
+        "server_cpu_s": server_cpu,
+        "server_cpu_ms_per_request": 1000 * server_cpu / sent if sent else 0.0,
+        "server_cpu_percent_of_one_core": 100 * server_cpu / wall if wall else 0.0,
+    }
+    lat, lag = result["latency_ms"], result["send_lag_ms"]
+    note = (
+        f"{label}; open loop from a separate asyncio process, {connections} keep-alive connections "
+        f"(≤ {spec['max_connections']}), {result['connections_opened']} opened; statuses {result['statuses']}; "
+        f"p90 {lat['p90']:.2f} ms, p99.9 {lat['p99_9']:.2f} ms; client send lag p99 {lag['p99']:.2f} ms; "
+        f"client CPU {result['client_cpu_percent']:.0f} % of a core; "
+        f"server CPU {result['server_cpu_ms_per_request']:.2f} ms per answer"
+    )
+    report.figure(f"GET {PATH} offered", rate, "req/s", note=note)
+    report.figure("  achieved (answered 2xx)", result["achieved_rate"], "req/s", target=rate * 0.99)
+    report.figure("  p50 latency", lat["p50"], "ms", higher_is_better=False)
+    report.figure("  p99 latency", lat["p99"], "ms", target=10.0, higher_is_better=False)
+    report.figure("  max latency", lat["max"], "ms", higher_is_better=False)
+    report.meta["http"] = result
+    return result
