@@ -84,3 +84,106 @@ def test_missing_column(tmp_path):
 def test_missing_file(tmp_path):
     code, _out, err = run(tmp_path / "nope.csv")
     assert code == 1 and "No such file" in err
+
+
+def test_file_rows_are_stored_exactly_as_api_items(tmp_path):
+    """The clearing file's fast path and the API's `ingest` store the same columns for the same item:
+    +08:00 and other offsets (business day across midnight), a plan history, holds, a deactivated
+    terminal, refunds and reversals, padded ids, duplicates in the file."""
+    from datetime import UTC, timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from posfleet.lifecycle.models import Hold
+    from posfleet.money.ingest import ingest
+    from posfleet.money.models import MerchantPlan, RatePlan
+    from posfleet.registry.choices import TerminalState
+    from tests.money.builders import merchant_on, system
+
+    plain = builders.terminal()
+    classic = builders.terminal(merchant_obj=merchant_on("CLASSIC"))
+    history = builders.terminal()
+    switch = timezone.now() - timedelta(days=2)
+    MerchantPlan.objects.filter(merchant=history.merchant).update(effective_from=switch - timedelta(days=9))
+    MerchantPlan.objects.create(
+        merchant=history.merchant,
+        plan=RatePlan.objects.get(code="CLASSIC"),
+        effective_from=switch,
+        created_by="t",
+    )
+    held = builders.terminal()
+    start = timezone.now() - timedelta(days=3)
+    Hold.objects.create(
+        terminal=held, kind="fault", reason="t", starts_at=start, ends_at=start + timedelta(hours=2)
+    )
+    dead = builders.terminal(TerminalState.DEACTIVATED)
+    tz8 = timezone.get_fixed_timezone(480)
+    base = (
+        (timezone.now() - timedelta(days=4))
+        .astimezone(tz8)
+        .replace(hour=23, minute=59, second=58, microsecond=0)
+    )
+    cases = [
+        (plain.tid, "credit", "sale", "1000000", base.isoformat()),
+        (plain.tid, "debit", "refund", "4321", (base + timedelta(seconds=3)).isoformat()),  # next day
+        (plain.tid, "wechat", "reversal", "99999", base.astimezone(UTC).isoformat()),
+        (plain.tid, "alipay", "sale", "12345", (base + timedelta(hours=1)).replace(tzinfo=None).isoformat()),
+        (plain.tid, "credit", "sale", " 777 ", base.isoformat()),
+        (classic.tid, "debit", "sale", "10000000", base.isoformat()),
+        (history.tid, "wechat", "sale", "1000000", (switch - timedelta(hours=1)).astimezone(tz8).isoformat()),
+        (history.tid, "wechat", "sale", "1000000", (switch + timedelta(hours=1)).astimezone(tz8).isoformat()),
+        (held.tid, "credit", "sale", "5000", (start + timedelta(hours=1)).astimezone(tz8).isoformat()),
+        (held.tid, "credit", "sale", "5000", (start + timedelta(hours=3)).astimezone(tz8).isoformat()),
+        (dead.tid, "unionpay_qr", "sale", "250", base.isoformat()),
+    ]
+    lines = [HEADER.strip()]
+    lines += [f"F{n},{tid},{ch},{ty},{amount},{at}" for n, (tid, ch, ty, amount, at) in enumerate(cases)]
+    lines += [f" F0 ,{plain.tid},credit,sale,1000000,{base.isoformat()}"]  # padded id, same content
+    path = tmp_path / "clearing.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = run(path)
+    assert code == 0, err
+    assert f"{len(cases)} created, 1 duplicate" in out
+    with transaction.atomic():
+        results = ingest(
+            system(),
+            [
+                {
+                    "id": f"A{n}",
+                    "tid": tid,
+                    "channel": ch,
+                    "type": ty,
+                    "amount_fen": amount,
+                    "occurred_at": at,
+                }
+                for n, (tid, ch, ty, amount, at) in enumerate(cases)
+            ],
+        )
+    assert {r.status for r in results} == {"created"}
+    columns = (
+        "tid",
+        "merchant_id",
+        "channel",
+        "type",
+        "amount_fen",
+        "occurred_at",
+        "business_date",
+        "fee_fen",
+        "net_fen",
+        "rate_plan_code",
+        "rate_bp",
+        "flagged",
+        "flag_reasons",
+    )
+    for n in range(len(cases)):
+        from_file = Transaction.objects.values_list(*columns).get(switch_id=f"F{n}")
+        from_api = Transaction.objects.values_list(*columns).get(switch_id=f"A{n}")
+        assert from_file == from_api, n
+    days = dict(Transaction.objects.values_list("switch_id", "business_date"))
+    assert days["F1"] == days["F0"] + timedelta(days=1)
+    assert days["F2"] == days["F0"]  # the same instant written in UTC
+    flagged = set(Transaction.objects.filter(flagged=True).values_list("switch_id", flat=True))
+    assert flagged == {"F8", "F10", "A8", "A10"}
+    fees = dict(Transaction.objects.values_list("switch_id", "fee_fen"))
+    assert (fees["F6"], fees["F7"]) == (3800, 4800)

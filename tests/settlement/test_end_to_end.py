@@ -10,7 +10,7 @@ from posfleet.money import checks
 from posfleet.money.ingest import ingest
 from posfleet.money.ledger import balances
 from posfleet.money.models import Transaction
-from posfleet.settlement import disputes
+from posfleet.settlement import disputes, settled
 from posfleet.settlement.disputes import DisputeInput
 from posfleet.settlement.outstanding import is_cleared
 from posfleet.settlement.services import run_settlement
@@ -73,7 +73,7 @@ def test_ingest_settle_dispute_pay_keeps_ledger_balanced():
         disputes.resolve(system, d.pk, "lost", "no receipt")
     bal = balances(m.pk)
     assert bal.unsettled_fen == 0 and bal.settled_unpaid_fen == 0 and bal.amount_due_fen == 0
-    assert not Transaction.objects.filter(merchant=m, settlement_batch_id__isnull=True).exists()
+    assert not settled.unsettled(Transaction.objects.filter(merchant=m)).exists()
     assert is_cleared(m.pk).cleared
     result = checks.check()
     assert result.ok, result.problems

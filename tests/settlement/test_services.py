@@ -1,11 +1,12 @@
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from posfleet.core.errors import PermissionDenied, StepUpRequired, ValidationFailed
 from posfleet.money.ledger import balances
 from posfleet.money.models import Transaction
+from posfleet.settlement import settled
 from posfleet.settlement.models import BatchState, SettlementBatch, SettlementProfile
 from posfleet.settlement.services import run_settlement
 from tests import builders as b
@@ -42,12 +43,11 @@ class TestRunSettlement:
         assert batch.refund_fen == 30_000
         assert batch.fee_fen == 6000 + 300 - 60
         assert batch.net_fen == 1_050_000 - 30_000 - 6240
-        assert batch.net_fen == sum(
-            t.net_fen for t in Transaction.objects.filter(settlement_batch_id=batch.pk)
-        )
+        assert batch.net_fen == sum(t.net_fen for t in settled.of_batch(batch))
         assert batch.card_last4 == "0128"
-        assert Transaction.objects.filter(settlement_batch_id__isnull=True).count() == 2
-        assert not Transaction.objects.filter(settlement_batch_id=batch.pk, settled_at__isnull=True).exists()
+        assert settled.unsettled(Transaction.objects.all()).count() == 2
+        rows = settled.with_settlement(settled.of_batch(batch))
+        assert {(t.settlement_batch_id, t.settled_at) for t in rows} == {(batch.pk, batch.created_at)}
 
     def test_t1_paid_by_next_days_run(self):
         m = b.merchant()
@@ -123,8 +123,30 @@ class TestRunSettlement:
         run(day)
         late = tx(m, 200, at(day, 11))
         assert not run(day).created
-        late.refresh_from_db()
-        assert late.settlement_batch_id is None
+        assert settled.unsettled(Transaction.objects.filter(pk=late.pk)).exists()
+        assert (
+            settled.with_settlement(Transaction.objects.filter(pk=late.pk)).get().settlement_batch_id is None
+        )
+
+    def test_batch_covers_its_merchants_day_up_to_the_high_water_mark(self):
+        from posfleet.settlement.outstanding import is_cleared
+
+        m, other = b.merchant(), b.merchant()
+        day = days_ago(2)
+        tx(m, 100_000, at(day))
+        [first] = run(day).created
+        late = tx(m, 200_000, at(day, 11))  # m's day was settled: stays out
+        newcomer = tx(other, 300_000, at(day, 12))  # other had no batch for the day yet
+        [second] = run(day).created
+        assert (second.merchant_id, second.transaction_count, second.gross_fen) == (other.pk, 1, 300_000)
+        assert first.max_transaction_id < late.pk <= second.max_transaction_id
+        assert newcomer.pk <= second.max_transaction_id
+        assert list(settled.unsettled(Transaction.objects.all()).values_list("pk", flat=True)) == [late.pk]
+        assert [t.pk for t in settled.of_batch(first)] == [first.max_transaction_id]
+        reasons = {r["code"]: r for r in is_cleared(m.pk).reasons}
+        assert reasons["unsettled_transactions"]["count"] == 1
+        assert reasons["unsettled_transactions"]["amount_fen"] == late.net_fen
+        assert "unsettled_transactions" not in {r["code"] for r in is_cleared(other.pk).reasons}
 
     def test_needs_permission_and_step_up(self):
         with pytest.raises(PermissionDenied):
@@ -149,3 +171,46 @@ class TestRunSettlement:
         tx(m, 100, at(day))
         [batch] = run(day).created
         assert AuditEvent.objects.filter(object_type="settlement_batch", object_id=str(batch.pk)).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row-level concurrency is PostgreSQL's")
+def test_run_waits_for_an_ingest_in_flight_and_counts_it():
+    """An ingest that drew its id before the run but commits after it must not end up below the run's
+    high-water mark uncounted: the run's table lock waits for it, then counts it."""
+    import threading
+
+    m = b.merchant()
+    day = days_ago(2)
+    tx(m, 100_000, at(day))
+    inserted, release = threading.Event(), threading.Event()
+    out: dict[str, object] = {}
+
+    def ingest_slowly() -> None:
+        try:
+            with transaction.atomic():
+                out["tx"] = tx(m, 50_000, at(day, 13))
+                inserted.set()
+                release.wait(10)
+        finally:
+            connection.close()
+
+    def settle() -> None:
+        try:
+            out["result"] = run(day)
+        finally:
+            connection.close()
+
+    writer = threading.Thread(target=ingest_slowly)
+    writer.start()
+    assert inserted.wait(10)
+    settler = threading.Thread(target=settle)
+    settler.start()
+    settler.join(0.5)
+    assert settler.is_alive()  # waiting for the ingest's transaction
+    release.set()
+    writer.join(10)
+    settler.join(10)
+    [batch] = out["result"].created  # type: ignore[attr-defined]
+    assert batch.transaction_count == 2 and batch.gross_fen == 150_000
+    assert batch.max_transaction_id >= out["tx"].pk  # type: ignore[attr-defined]

@@ -7,12 +7,11 @@ only its own transactions and balance.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
@@ -162,6 +161,14 @@ def _merchant(merchant_id: int, own: int | None) -> Merchant:
     return merchant
 
 
+def with_settlement(qs: Any) -> Any:
+    """`settlement_batch_id` and `settled_at` on each row, computed from the batches by the settlement
+    app's one rule (imported here, not at load time: money does not depend on settlement)."""
+    from posfleet.settlement.settled import with_settlement as annotate
+
+    return annotate(qs)
+
+
 def tx_out(tx: Transaction) -> dict[str, Any]:
     return {
         "id": tx.pk,
@@ -178,8 +185,9 @@ def tx_out(tx: Transaction) -> dict[str, Any]:
         "rate_bp": tx.rate_bp,
         "flagged": tx.flagged,
         "flag_reasons": tx.flag_reasons,
-        "settlement_batch_id": tx.settlement_batch_id,
-        "settled_at": tx.settled_at,
+        # annotations of with_settlement(): every query feeding tx_out goes through it
+        "settlement_batch_id": getattr(tx, "settlement_batch_id"),  # noqa: B009
+        "settled_at": getattr(tx, "settled_at"),  # noqa: B009
     }
 
 
@@ -220,11 +228,9 @@ def filter_transactions(
     if type:
         qs = qs.filter(type=type)
     if date_from:
-        qs = qs.filter(occurred_at__gte=timezone.make_aware(datetime.combine(date_from, time.min)))
+        qs = qs.filter(business_date__gte=date_from)
     if date_to:
-        qs = qs.filter(
-            occurred_at__lt=timezone.make_aware(datetime.combine(date_to + timedelta(days=1), time.min))
-        )
+        qs = qs.filter(business_date__lte=date_to)
     if flagged is not None:
         qs = qs.filter(flagged=flagged)
     return qs
@@ -260,7 +266,7 @@ def list_transactions(
             raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
         merchant_id = own
     qs = filter_transactions(
-        Transaction.objects.all(),
+        with_settlement(Transaction.objects.all()),
         merchant_id=merchant_id,
         tid=tid,
         channel=channel,
@@ -276,7 +282,7 @@ def list_transactions(
 @router.get("/transactions/{tx_id}", response={200: TransactionOut, **ERRORS})
 def get_transaction(request: HttpRequest, tx_id: int) -> Any:
     _actor, own = _reader(request)
-    tx = Transaction.objects.filter(pk=tx_id).first()
+    tx = with_settlement(Transaction.objects.filter(pk=tx_id)).first()
     if tx is None or (own is not None and tx.merchant_id != own):
         raise NotFound(_("No transaction %(id)s.") % {"id": tx_id})
     return tx_out(tx)

@@ -126,20 +126,25 @@ def _check_entries(entries: Sequence[Entry]) -> None:
         raise ValidationFailed(details={"entries": problems})
 
 
-def accounts_for(keys: Iterable[tuple[int | None, str]]) -> dict[tuple[int | None, str], Account]:
-    """The accounts for (merchant_id, code) keys, creating the missing ones."""
+def accounts_for(keys: Iterable[tuple[int | None, str]]) -> dict[tuple[int | None, str], int]:
+    """The account ids for (merchant_id, code) keys, creating the missing ones (ids only: a settlement
+    run posts to hundreds of accounts, and building model instances for them was most of its cost)."""
     wanted = set(keys)
     merchant_ids = {m for m, _c in wanted if m is not None}
     codes = {c for _m, c in wanted}
 
-    def fetch() -> dict[tuple[int | None, str], Account]:
-        found: dict[tuple[int | None, str], Account] = {}
+    def fetch() -> dict[tuple[int | None, str], int]:
+        found: dict[tuple[int | None, str], int] = {}
         if merchant_ids:
-            for acc in Account.objects.filter(merchant_id__in=merchant_ids, code__in=codes):
-                found[(acc.merchant_id, acc.code)] = acc
+            for pk, mid, code in Account.objects.filter(
+                merchant_id__in=merchant_ids, code__in=codes
+            ).values_list("pk", "merchant_id", "code"):
+                found[(mid, code)] = pk
         if any(m is None for m, _c in wanted):
-            for acc in Account.objects.filter(merchant__isnull=True, code__in=codes):
-                found[(None, acc.code)] = acc
+            for pk, code in Account.objects.filter(merchant__isnull=True, code__in=codes).values_list(
+                "pk", "code"
+            ):
+                found[(None, code)] = pk
         return found
 
     found = fetch()
@@ -173,6 +178,21 @@ def _apply_balances(deltas: dict[int, int]) -> None:
             )
 
 
+def _insert_postings(
+    journal_id: int, rows: Sequence[tuple[int, int]], ref: str, memo: str, at: datetime
+) -> None:
+    """The postings (account id, amount) of one journal with one executemany (no model instances)."""
+    table = Posting._meta.db_table
+    at_db = connection.ops.adapt_datetimefield_value(at)
+    ref, memo = ref[:120], memo[:300]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (journal_id, account_id, amount_fen, ref, memo, at) "
+            "VALUES (%s, %s, %s, %s, %s, %s)",
+            [(journal_id, account_id, amount, ref, memo, at_db) for account_id, amount in rows],
+        )
+
+
 def new_journal(actor: Actor, *, kind: str, ref: str, memo: str = "", at: datetime | None = None) -> Journal:
     """An empty journal header; book into it with `post(..., journal=...)` in the same transaction."""
     return Journal.objects.create(
@@ -202,23 +222,12 @@ def post(
     accounts = accounts_for((e.merchant_id, e.code) for e in entries)
     if journal is None:
         journal = new_journal(actor, kind=kind, ref=ref, memo=memo, at=at)
-    Posting.objects.bulk_create(
-        [
-            Posting(
-                journal=journal,
-                account=accounts[(e.merchant_id, e.code)],
-                amount_fen=e.amount_fen,
-                ref=ref[:120],
-                memo=memo[:300],
-                at=at,
-            )
-            for e in entries
-        ],
-        batch_size=2000,
+    _insert_postings(
+        journal.pk, [(accounts[(e.merchant_id, e.code)], e.amount_fen) for e in entries], ref, memo, at
     )
     deltas: dict[int, int] = defaultdict(int)
     for e in entries:
-        deltas[accounts[(e.merchant_id, e.code)].pk] += e.amount_fen
+        deltas[accounts[(e.merchant_id, e.code)]] += e.amount_fen
     _apply_balances(deltas)
     if audit:
         record(

@@ -12,13 +12,19 @@ credit < 0) that sum to zero. `Account.balance_fen` is the running total kept by
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from posfleet.money.choices import CHANNELS, Channel, TxType
 from posfleet.registry.models import Merchant
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class RatePlan(models.Model):
@@ -109,8 +115,10 @@ class Transaction(models.Model):
     rate_bp = models.PositiveIntegerField(default=0)
     flagged = models.BooleanField(default=False)
     flag_reasons = models.JSONField(default=list, blank=True)
-    settlement_batch_id = models.BigIntegerField(null=True, blank=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    # The business day (Asia/Shanghai) of occurred_at, fixed at ingest: settlement groups by it, and a
+    # transaction is settled when its merchant's batch for this day covers its id (no per-row stamp,
+    # see posfleet.settlement.settled).
+    business_date = models.DateField()
     ingested_at = models.DateTimeField(default=timezone.now)
     journal_id = models.BigIntegerField(null=True, blank=True)
 
@@ -122,14 +130,16 @@ class Transaction(models.Model):
         # PostgreSQL would add a second `varchar_pattern_ops` (_like) index for each of these columns.
         indexes = [
             models.Index(fields=["tid"], name="tx_tid_idx"),
-            models.Index(fields=["merchant", "occurred_at"], name="tx_merchant_time_idx"),
-            models.Index(fields=["occurred_at"], name="tx_time_idx"),
             models.Index(fields=["flagged"], name="tx_flagged_idx", condition=Q(flagged=True)),
-            # Partial: ingest inserts rows with no batch, so only settled rows pay for this index.
+            # One index for the merchant's rows and for settlement: it serves the foreign key and every
+            # per-merchant query, and settlement's GROUP BY (each merchant's range for day D, by type)
+            # reads only it, since it covers every summed column. Day-wide queries reach it through
+            # `merchant_id IN (all merchants)` (one range per merchant, see `for_days`). Ingest pays
+            # for every index on every row, so there is no second one on (business_date, merchant) and
+            # none on occurred_at.
             models.Index(
-                fields=["settlement_batch_id"],
-                name="tx_batch_idx",
-                condition=Q(settlement_batch_id__isnull=False),
+                fields=["merchant", "business_date", "type", "amount_fen", "fee_fen", "net_fen"],
+                name="tx_merchant_day_idx",
             ),
         ]
         constraints = [
@@ -139,6 +149,25 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return self.switch_id
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Rows created through the ORM (tests, admin) get their business day like ingested ones."""
+        if self.business_date is None and self.occurred_at is not None:
+            self.business_date = business_date_of(self.occurred_at)
+        super().save(*args, **kwargs)
+
+
+def for_days(first: date, last: date) -> QuerySet[Transaction]:
+    """All merchants' transactions of business days first..last, written so that the database walks
+    tx_merchant_day_idx one merchant range at a time (the index leads with merchant_id)."""
+    return Transaction.objects.filter(
+        merchant_id__in=Merchant.objects.values("pk"), business_date__range=(first, last)
+    )
+
+
+def business_date_of(moment: datetime) -> date:
+    """The business day (Asia/Shanghai, the settlement calendar) of an aware time."""
+    return moment.astimezone(SHANGHAI).date()
 
 
 class Account(models.Model):

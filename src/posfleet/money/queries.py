@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Any
 
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from posfleet.money.models import Transaction
+from posfleet.money.models import Transaction, for_days
 
 
 @dataclass
@@ -25,13 +24,12 @@ def daily_totals(days: int = 30, *, merchant_id: int | None = None, today: date 
     """One row per business day (Asia/Shanghai) for the last `days` days, empty days included."""
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
-    start = timezone.make_aware(datetime.combine(first, time.min))
-    end = timezone.make_aware(datetime.combine(today + timedelta(days=1), time.min))
-    qs = Transaction.objects.filter(occurred_at__gte=start, occurred_at__lt=end)
     if merchant_id is not None:
-        qs = qs.filter(merchant_id=merchant_id)
+        qs = Transaction.objects.filter(merchant_id=merchant_id, business_date__range=(first, today))
+    else:
+        qs = for_days(first, today)
     rows = (
-        qs.annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()))
+        qs.annotate(day=F("business_date"))
         .values("day")
         .annotate(
             n=Count("id"),

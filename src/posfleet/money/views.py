@@ -20,9 +20,9 @@ from posfleet.console.queries import keyset
 from posfleet.console.views_util import console_actor, domain_error_response, staff_view
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.money import ledger, plans, queries
-from posfleet.money.api import filter_transactions
+from posfleet.money.api import filter_transactions, with_settlement
 from posfleet.money.choices import Channel, TxType
-from posfleet.money.models import Account, MerchantPlan, PlanNotice, RatePlan, Transaction
+from posfleet.money.models import Account, MerchantPlan, PlanNotice, RatePlan, Transaction, for_days
 from posfleet.registry.models import Merchant
 
 PAGE = 50
@@ -35,10 +35,9 @@ def _int(raw: str | None) -> int | None:
 @staff_view(perm="view_money")
 def overview(request: HttpRequest) -> HttpResponse:
     days = queries.daily_totals(30)
-    since = timezone.make_aware(datetime.combine(days[0].day, time.min))
     flagged = list(Transaction.objects.filter(flagged=True).order_by("-id")[:20])
     institution = dict(Account.objects.filter(merchant__isnull=True).values_list("code", "balance_fen"))
-    totals = Transaction.objects.filter(occurred_at__gte=since).aggregate(
+    totals = for_days(days[0].day, days[-1].day).aggregate(
         n=Count("id"), fees=Sum("fee_fen"), flagged=Count("id", filter=Q(flagged=True))
     )
     context = {
@@ -167,7 +166,7 @@ def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
     }
     try:
         qs = filter_transactions(
-            Transaction.objects.filter(merchant_id=merchant_id),
+            with_settlement(Transaction.objects.filter(merchant_id=merchant_id)),
             tid=filters["tid"] or None,
             channel=filters["channel"] or None,
             type=filters["type"] or None,

@@ -1,7 +1,8 @@
 """Settlement: per-merchant settlement profile, daily batches and disputes (issue 3 §3, §4).
 
-Transactions themselves live in `posfleet.money`; a settled transaction carries the id of its batch
-(`Transaction.settlement_batch_id`, a plain integer there to avoid an app cycle). Batches are written
+Transactions themselves live in `posfleet.money`; a transaction is settled when its merchant's batch for
+its business date covers its id (`SettlementBatch.max_transaction_id`, see `settled.py`), so settling a
+day writes one row per merchant, not one per transaction. Batches are written
 only by `services.run_settlement`, disputes only by `disputes.py`: the state fields are never edited
 directly by views.
 """
@@ -55,6 +56,11 @@ class SettlementBatch(models.Model):
 
     net = gross - refunds - fees; payout = net - held (amounts of open disputes kept back). A delayed
     merchant's batch is `held`: nothing is paid until the flag is lifted.
+
+    `max_transaction_id` is the high-water mark of the run that made the batch: the largest transaction
+    id in the table when the run had locked out ingest. The batch covers exactly the merchant's
+    transactions of `business_date` with an id up to it; one ingested later has a larger id and stays
+    unsettled.
     """
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="settlement_batches")
@@ -72,6 +78,9 @@ class SettlementBatch(models.Model):
     state = models.CharField(max_length=8, choices=BatchState.choices, default=BatchState.SETTLED)
     created_at = models.DateTimeField(default=timezone.now)
     paid_at = models.DateTimeField(null=True, blank=True)
+    max_transaction_id = models.BigIntegerField(
+        default=0, help_text=_("Covers the merchant's transactions of the day with an id up to this")
+    )
 
     class Meta:
         ordering = ["-business_date", "merchant_id"]

@@ -5,7 +5,7 @@ named terminals only (deactivating some terminals of a merchant that stays open)
 transaction-level items to those terminals and leaves out merchant-wide money (amount due, balances).
 
 Reasons (each a dict with `code`, a translated `message`, and `count` and/or `amount_fen`):
-- `unsettled_transactions`  transactions not yet in a settlement batch (amount = their net);
+- `unsettled_transactions`  transactions no settlement batch covers (`settled.py`; amount = their net);
 - `open_disputes`           retrieval requests/chargebacks open or answered (amount = disputed);
 - `amount_due`              fees, penalties, damage or lost chargebacks the merchant still owes (ledger);
 - `held_batches`            batches held by the delayed-settlement flag (amount = their net);
@@ -21,12 +21,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils.translation import gettext as _
 
 from posfleet.core import amounts
 from posfleet.money.ledger import balances
 from posfleet.money.models import Transaction
+from posfleet.settlement import settled
 from posfleet.settlement.models import (
     OPEN_DISPUTE_STATES,
     BatchState,
@@ -55,16 +56,14 @@ class Cleared:
 
 def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
     reasons: list[dict[str, Any]] = []
-    tx = Transaction.objects.filter(merchant_id=merchant_id, settlement_batch_id__isnull=True)
+    tx = settled.unsettled(Transaction.objects.filter(merchant_id=merchant_id))
     disputes = Dispute.objects.filter(merchant_id=merchant_id, state__in=OPEN_DISPUTE_STATES)
     batches = SettlementBatch.objects.filter(merchant_id=merchant_id)
     if tids is not None:
         tids = list(tids)
         tx = tx.filter(tid__in=tids)
         disputes = disputes.filter(transaction__tid__in=tids)
-        batches = batches.filter(
-            Exists(Transaction.objects.filter(settlement_batch_id=OuterRef("pk"), tid__in=tids))
-        )
+        batches = settled.batches_with_transactions(batches, tid__in=tids)
 
     agg = tx.order_by().aggregate(n=Count("id"), amount=Sum("net_fen"))
     if agg["n"]:

@@ -74,6 +74,7 @@ def start_export(actor: Actor, case_id: int, *, rebuild: bool = False) -> CaseEx
 def build_export(export_id: int) -> CaseExport | None:
     """Worker: write the CSV and its checksum. Runs outside a request; each step commits on its own."""
     from posfleet.money.models import Transaction
+    from posfleet.settlement.settled import with_settlement
 
     with transaction.atomic():
         export = CaseExport.objects.select_for_update(no_key=True).filter(pk=export_id).first()
@@ -83,8 +84,10 @@ def build_export(export_id: int) -> CaseExport | None:
         export.save(update_fields=["state", "progress"])
     case = Case.objects.get(pk=export.case_id)
     try:
-        qs = Transaction.objects.filter(merchant_id=case.merchant_id).order_by("occurred_at", "id")
-        total = qs.count()
+        base = Transaction.objects.filter(merchant_id=case.merchant_id)
+        total = base.count()
+        # settled_at / settlement_batch_id are computed from the batches (settlement.settled)
+        qs = with_settlement(base).order_by("occurred_at", "id")
         stored = f"{uuid.uuid4().hex}.csv"
         digest = hashlib.sha256()
         rows = 0
@@ -96,6 +99,7 @@ def build_export(export_id: int) -> CaseExport | None:
             writer = csv.writer(buffer, lineterminator="\n")
             writer.writerow(COLUMNS)
             for tx in qs.iterator(chunk_size=2000):
+                settled_at = getattr(tx, "settled_at")  # noqa: B009 (annotated by with_settlement)
                 writer.writerow(
                     [
                         tx.switch_id,
@@ -107,8 +111,8 @@ def build_export(export_id: int) -> CaseExport | None:
                         tx.net_fen,
                         tx.rate_plan_code,
                         tx.occurred_at.isoformat(),
-                        tx.settled_at.isoformat() if tx.settled_at else "",
-                        tx.settlement_batch_id or "",
+                        settled_at.isoformat() if settled_at else "",
+                        getattr(tx, "settlement_batch_id") or "",  # noqa: B009
                         "1" if tx.flagged else "0",
                     ]
                 )
