@@ -6,6 +6,7 @@ before their transaction commits, so the change and its trace commit or roll bac
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,6 +99,19 @@ def record_many(
     rows: list[tuple[Any, ...]] = []
     vendor = conn.vendor
     seq, prev = _lock_head(cursor, vendor)
+    if len(changes) > 1 and _alike(changes):
+        first = changes[0]
+        try:
+            return _record_alike(
+                actor,
+                _Shape(first.object_type, first.action, first.before, first.after, first.reason),
+                [str(c.object_id) for c in changes],
+                at,
+                cursor,
+                (seq, prev),
+            )
+        except chain.NotTemplatable:  # raised before anything is written; the general path below
+            pass
     actor_type, actor_id, actor_name = actor.kind, actor.user_id, actor.name
     role, channel, request_id = actor.role, actor.channel, actor.request_id
     for change in changes:
@@ -148,6 +162,123 @@ def record_many(
         _INSERT.run_many(cursor, vendor, rows)
     _MOVE_HEAD.run(cursor, vendor, [seq, prev])
     return len(rows)
+
+
+def _alike(changes: Sequence[Change]) -> bool:
+    """All changes the same but for the object id (the same before/after objects): a bulk change."""
+    first = changes[0]
+    return all(
+        c.before is first.before
+        and c.after is first.after
+        and c.object_type == first.object_type
+        and c.action == first.action
+        and c.reason == first.reason
+        for c in changes
+    )
+
+
+@dataclass(frozen=True)
+class _Shape:
+    object_type: str
+    action: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str
+
+
+def record_bulk(
+    actor: Actor,
+    object_type: str,
+    object_ids: Sequence[str],
+    action: str,
+    *,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+    at: datetime | None = None,
+) -> int:
+    """One event per object id, all else shared: what a bulk change (a hold on 100,000 terminals)
+    writes. The same events as `record_many` with alike changes, without building a Change each."""
+    if not object_ids:
+        return 0
+    shape = _Shape(object_type, action, before, after, reason)
+    try:
+        return _record_alike(actor, shape, [str(o) for o in object_ids], at or timezone.now())
+    except chain.NotTemplatable:
+        changes = [Change(object_type, str(o), action, before, after, reason) for o in object_ids]
+        return record_many(actor, changes, at=at)
+
+
+def _record_alike(
+    actor: Actor,
+    shape: _Shape,
+    object_ids: list[str],
+    at: datetime,
+    cursor: Any = None,
+    head: tuple[int, str] | None = None,
+) -> int:
+    """Events alike but for the object id: the payload is scrubbed, dumped and templated once, and
+    all rows go in with one INSERT … SELECT."""
+    conn = transaction.get_connection()
+    if not conn.in_atomic_block:
+        raise RuntimeError("audit.record must run inside the change's transaction")
+    if cursor is None:
+        with conn.cursor() as own:
+            return _record_alike(actor, shape, object_ids, at, own, head)
+    vendor = conn.vendor
+    before, after = scrub(shape.before), scrub(shape.after)
+    shared: dict[str, Any] = {
+        "occurred_at": chain.stamp(at),
+        "actor_type": actor.kind,
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "role": actor.role,
+        "channel": actor.channel,
+        "object_type": shape.object_type,
+        "action": shape.action,
+        "before": before,
+        "after": after,
+        "reason": shape.reason,
+        "request_id": actor.request_id,
+    }
+    template = chain.Template(shared)  # may raise NotTemplatable: nothing is locked or written yet
+    seq, prev = head if head is not None else _lock_head(cursor, vendor)
+    digests = template.chain(prev, seq + 1, object_ids)
+    first_prev = prev
+    seq += len(object_ids)
+    prev = digests[-1]
+    # One INSERT … SELECT over the per-event values (object id, previous hash, hash) instead of an
+    # executemany: binding 16 parameters per row from Python cost three times SQLite's own work.
+    before_db = None if before is None else conn.ops.adapt_json_value(before, None)
+    after_db = None if after is None else conn.ops.adapt_json_value(after, None)
+    at_db = conn.ops.adapt_datetimefield_value(at)
+    constants = [at_db, actor.kind, actor.user_id, actor.name, actor.role, actor.channel, shape.object_type]
+    tail = [shape.action, before_db, after_db, shape.reason, actor.request_id]
+    base = seq - len(object_ids)
+    if vendor == "postgresql":
+        params = [base, *constants, *tail, object_ids, [first_prev, *digests[:-1]], digests]
+        _INSERT_ALIKE_PG.run(cursor, vendor, params)
+    else:
+        hashes = "".join(digests).encode()  # a blob: substr() on it is by byte, not by character
+        params = [base, *constants, *tail, first_prev, hashes, hashes, json.dumps(object_ids)]
+        _INSERT_ALIKE.run(cursor, vendor, params)
+    _MOVE_HEAD.run(cursor, vendor, [seq, prev])
+    return len(object_ids)
+
+
+_ALIKE_COLUMNS = ", ".join(_COLUMNS)
+_INSERT_ALIKE = Statement(
+    f"INSERT INTO audit_auditevent ({_ALIKE_COLUMNS}) "
+    "SELECT %s + j.key + 1, %s, %s, %s, %s, %s, %s, %s, j.value, %s, %s, %s, %s, %s, "
+    "CASE WHEN j.key = 0 THEN %s ELSE CAST(substr(%s, (j.key - 1) * 64 + 1, 64) AS TEXT) END, "
+    "CAST(substr(%s, j.key * 64 + 1, 64) AS TEXT) "
+    "FROM json_each(%s) AS j"
+)
+_INSERT_ALIKE_PG = Statement(
+    f"INSERT INTO audit_auditevent ({_ALIKE_COLUMNS}) "
+    "SELECT %s + u.n, %s, %s, %s, %s, %s, %s, %s, u.object_id, %s, %s, %s, %s, %s, u.prev_hash, u.hash "
+    "FROM unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS u(object_id, prev_hash, hash, n)"
+)
 
 
 def record(actor: Actor, change: Change, *, at: datetime | None = None) -> None:

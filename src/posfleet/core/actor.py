@@ -26,6 +26,9 @@ class Actor:
     role: str = ""
     stepped_up_at: datetime | None = None
     request_id: str = field(default_factory=lambda: context.request_id.get())
+    # Answers of has_perm for this actor's life (one request, job or command): asking Django's auth
+    # backends again costs more than the rest of an audited change's permission check.
+    _perms: dict[str, bool] = field(default_factory=dict, init=False, compare=False, repr=False)
 
     @property
     def user_id(self) -> int | None:
@@ -51,7 +54,12 @@ class Actor:
     def has_perm(self, perm: str) -> bool:
         if self.kind == "system":
             return True
-        return bool(self.user is not None and self.user.is_active and self.user.has_perm(perm))
+        if self.user is None or not self.user.is_active:
+            return False
+        known = self._perms.get(perm)
+        if known is None:
+            known = self._perms[perm] = bool(self.user.has_perm(perm))
+        return known
 
     @property
     def is_stepped_up(self) -> bool:

@@ -71,7 +71,7 @@ _TERMINAL_COLUMNS = [f.attname for f in Terminal._meta.concrete_fields]
 _DATETIME_POSITIONS = frozenset(
     i for i, f in enumerate(Terminal._meta.concrete_fields) if isinstance(f, models.DateTimeField)
 )
-_LOCK_SQL = f"SELECT {', '.join(Terminal._meta.get_field(a).column for a in _TERMINAL_COLUMNS)} FROM registry_terminal WHERE tid = %s"
+_LOCK_SQL = f"SELECT {', '.join(str(f.column) for f in Terminal._meta.concrete_fields)} FROM registry_terminal WHERE tid = %s"
 _LOCK = Statement(_LOCK_SQL)
 _LOCK_PG = Statement(_LOCK_SQL + " FOR NO KEY UPDATE")
 _UPDATES = {
@@ -166,6 +166,8 @@ def params_merchant_id(fields: dict[str, Any]) -> int | None:
 def _after_commit(action: str, terminal: Terminal) -> None:
     from posfleet.lifecycle import signals
 
+    if not signals.terminal_changed.has_listeners(Terminal):  # nothing to tell: no hook to register
+        return
     tid = terminal.tid
     transaction.on_commit(lambda: signals.terminal_changed.send(sender=Terminal, tid=tid, action=action))
 

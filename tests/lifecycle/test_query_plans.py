@@ -1,0 +1,47 @@
+"""The answer and the worker read holds through an index, never by scanning the hold table.
+
+Holds keep few indexes because a bulk hold writes one row per terminal (migration lifecycle 0002);
+these plans are what those indexes are for. SQLite's EXPLAIN QUERY PLAN wording is stable; PostgreSQL
+plans depend on statistics, so they are not pinned.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from posfleet.lifecycle import eligibility
+from posfleet.lifecycle.models import Hold
+
+pytestmark = pytest.mark.django_db
+
+
+def _plan(sql: str, params: list) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+        return " | ".join(str(row[-1]) for row in cursor.fetchall())
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_only():
+    if connection.vendor != "sqlite":
+        pytest.skip("plan wording is SQLite's")
+
+
+def test_the_answer_finds_holds_by_index():
+    stamp = eligibility._stamp(timezone.now(), "sqlite", connection)
+    plan = _plan(eligibility._ANSWER.sql, [stamp, stamp, stamp, stamp, "12345678"])
+    assert "SCAN" not in plan, plan
+    assert "hold_terminal_idx" in plan, plan
+    assert "hold_open_merchant_idx" in plan, plan
+
+
+def test_the_worker_finds_holds_to_close_by_index():
+    qs = Hold.objects.filter(closed=False, released_at__isnull=True, ends_at__lte=timezone.now()).order_by(
+        "ends_at", "id"
+    )
+    sql, params = qs.query.sql_with_params()
+    plan = _plan(sql, list(params))
+    assert "SCAN lifecycle_hold" not in plan, plan
+    assert "hold_to_close_idx" in plan, plan
