@@ -76,6 +76,8 @@ class TestVerify:
 def test_a_bulk_change_is_chained_like_single_events(reason):
     """Alike changes take the templated path (or fall back to the general one); either way the
     chain verifies and each event carries its own object id and the shared, scrubbed payload."""
+    if "\x00" in reason and connection.vendor == "postgresql":
+        pytest.skip("PostgreSQL text cannot hold NUL, so the marker can never reach it there")
     after = {"kind": "maintenance", "bulk": True, "secret": "s3cr3t"}
     with transaction.atomic():
         record(Actor.system("cli"), Change("terminal", "T0", "test.event", None, {"a": 1}, "first"))
