@@ -133,6 +133,19 @@ def test_refused_terminals_same_body_and_each_refusal_counted(app, django_app):
         assert RefusedAttempt.objects.filter(tid=tid).count() == before + 2  # one each
 
 
+def test_allowed_answer_is_two_statements_and_no_write(app):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api = Api("admin")
+    path = f"/api/v1/terminals/{b.terminal('active').tid}/eligibility"
+    wsgi_get(app, path, Authorization=f"Bearer {api.raw}")  # warm-up: last_used_at is written once a minute
+    with CaptureQueriesContext(connection) as ctx:
+        assert wsgi_get(app, path, Authorization=f"Bearer {api.raw}").status_code == 200
+    sqls = [q["sql"].upper() for q in ctx.captured_queries]
+    assert len(sqls) == 2 and all(q.startswith("SELECT") for q in sqls)
+
+
 def test_unknown_tid_answers_as_the_ninja_endpoint_does(app, django_app):
     api = Api("admin")
     ninja, fast = both(app, "NOPE0001", api.raw)

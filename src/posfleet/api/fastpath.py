@@ -64,6 +64,7 @@ from posfleet.api.schemas import EligibilityOut
 from posfleet.core import context
 from posfleet.core.errors import PermissionDenied
 from posfleet.core.middleware import LanguageMiddleware
+from posfleet.core.sql import Statement
 from posfleet.lifecycle import eligibility
 from posfleet.lifecycle.models import RefusedAttempt
 
@@ -104,7 +105,7 @@ def _auth_sql() -> str:
     )
 
 
-_AUTH_SQL: str | None = None
+_AUTH: Statement | None = None  # built on first use: the user model's tables are known then
 
 
 class Credentials:
@@ -121,16 +122,14 @@ class Credentials:
 
 def credentials(token: str) -> Credentials | None:
     """The token's user and its `accounts.view_fleet`, read now (no cache); None: unknown or revoked."""
-    global _AUTH_SQL
-    if _AUTH_SQL is None:
-        _AUTH_SQL = _auth_sql()
+    global _AUTH
+    if _AUTH is None:
+        _AUTH = Statement(_auth_sql())
     threshold = connection.ops.adapt_datetimefield_value(timezone.now() - TOUCH_AFTER)
     app_label, codename = PERMISSION
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _AUTH_SQL, [threshold, codename, app_label, codename, app_label, ApiToken.hash_key(token)]
-        )
-        row = cursor.fetchone()
+    params = [threshold, codename, app_label, codename, app_label, ApiToken.hash_key(token)]
+    with connection.cursor() as cursor:  # a fixed statement on the driver's cursor (core.sql)
+        row = _AUTH.run(cursor, connection.vendor, params).fetchone()
     return Credentials(row) if row is not None else None
 
 
