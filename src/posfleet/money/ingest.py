@@ -515,8 +515,6 @@ class RowsOutcome:
 
 
 _EIGHT_HOURS = timedelta(hours=8)
-_PLUS_EIGHT = timezone.get_fixed_timezone(480)
-_MIN_DAY_STR = "0001-01-02"
 
 
 def ingest_rows(
@@ -538,7 +536,7 @@ def ingest_rows(
     fast_get = ctx.fast.get
     latest = ctx.latest
     sqlite = connection.vendor == "sqlite"
-    days: dict[str, Any] = {}
+    days: dict[date, Any] = {}  # business day -> as the database takes it
     from_iso = datetime.fromisoformat
     for index, row in enumerate(rows):
         sid, tid, channel, tx_type, raw_amount, raw_at = (
@@ -555,41 +553,35 @@ def ingest_rows(
             f is not None
             and 0 < len(sid) <= _ID_MAX
             and tx_type in _TYPE_SET
-            and 0 < len(raw_amount) <= 16
-            and raw_amount.isascii()
+            and channel in _CHANNEL_SET
+            and len(raw_amount) <= 16
             and raw_amount.isdigit()
+            and raw_amount.isascii()
             and len(raw_at) == 25
             and raw_at.endswith("+08:00")
-            and raw_at[10] == "T"
-            and raw_at[:10] > _MIN_DAY_STR
-            and (channel in f.rates[1] if f.rates is not None else channel in _CHANNEL_SET)
             and sid == sid.strip()
         ):
-            amount = int(raw_amount)
             try:
-                local = from_iso(raw_at[:19])
-            except ValueError:
-                local = None
-            if local is not None and 0 < amount <= MAX_AMOUNT_FEN:
-                at = local.replace(tzinfo=_PLUS_EIGHT)
-                if at <= latest:
-                    p = Parsed(index, sid, tid, channel, tx_type, amount, at, f.merchant_id)
-                    rates = f.rates or ctx.plans.rates_at(f.merchant_id, at)
-                    if rates is None:
-                        p = None
-                    else:
-                        p.plan_code, by_channel = rates
-                        p.rate_bp, cap = by_channel[channel]
-                        p.fee_fen, p.net_fen = signed_fee_and_net(tx_type, amount, p.rate_bp, cap)
-                        if not f.clean:
-                            p.flag_reasons = ctx.eligibility(p, f.info)
-                        day = raw_at[:10]
-                        if sqlite:
-                            p.at_db = str(local - _EIGHT_HOURS)
-                            p.day_db = day
-                        else:
-                            p.at_db = at
-                            p.day_db = days.get(day) or days.setdefault(day, date.fromisoformat(day))
+                at = from_iso(raw_at)
+                # SQLite keeps UTC text (what Django's adapter writes); the time has no fraction here
+                at_db = str(at - _EIGHT_HOURS)[:19] if sqlite else at
+            except (ValueError, OverflowError):
+                at = None
+            amount = int(raw_amount)
+            if at is not None and not at.microsecond and 0 < amount <= MAX_AMOUNT_FEN and at <= latest:
+                rates = f.rates or ctx.plans.rates_at(f.merchant_id, at)
+                if rates is not None:
+                    code, by_channel = rates
+                    bp, cap = by_channel[channel]
+                    fee, net = signed_fee_and_net(tx_type, amount, bp, cap)
+                    day = at.date()  # the offset is +08:00: this is the business day
+                    day_db = days.get(day) or days.setdefault(day, str(day) if sqlite else day)
+                    p = Parsed(
+                        index, sid, tid, channel, tx_type, amount, at, f.merchant_id, fee, net, code, bp,
+                        [], at_db, day_db,
+                    )  # fmt: skip
+                    if not f.clean:
+                        p.flag_reasons = ctx.eligibility(p, f.info)
         if p is None:
             res = parse_item(index, dict(zip(header, row, strict=True)), ctx)
             if isinstance(res, dict):
