@@ -60,10 +60,11 @@ def _lock_terminal(tid: str, cursor: Any = None) -> Terminal:
     if row is None:
         raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid})
     if conn.vendor == "sqlite":  # SQLite hands back naive UTC datetimes; the ORM would make them aware
-        row = tuple(
-            v.replace(tzinfo=UTC) if i in _DATETIME_POSITIONS and v is not None else v
-            for i, v in enumerate(row)
-        )
+        values = list(row)
+        for i in _DATETIME_POSITIONS:
+            if values[i] is not None and values[i].tzinfo is None:
+                values[i] = values[i].replace(tzinfo=UTC)
+        row = tuple(values)
     return Terminal.from_db(conn.alias, _TERMINAL_COLUMNS, row)
 
 
