@@ -29,7 +29,8 @@ response handling, and middleware that does nothing for this call. This path doe
   `posfleet_eligibility_fastpath_responses_total` instead.
 
 Everything else, including this URL with another method, an unusual TID, `X-OTP`, an HTTPS redirect
-Django would send, or an unexpected error here, goes to Django unchanged; the ninja route stays the
+Django would send, or an unexpected error here (logged; only rendering follows the refusal count, so a
+refusal is counted twice only if rendering fails), goes to Django unchanged; the ninja route stays the
 documented one (OpenAPI) and is what the test client and `runserver` reach. Unlike Django's own
 requests, this path keeps its server thread's database connection open between requests (Django's
 requests in the same thread still close it, `CONN_MAX_AGE=0`); a connection that saw an error is
