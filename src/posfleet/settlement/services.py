@@ -21,6 +21,8 @@ table, read after the run has locked ingest out, and the aggregate is read under
   can still appear (id order is not commit order in general; the lock makes them agree here), and
   every later insert draws a larger id (the sequence is not cached per session). The mode conflicts
   with itself, so two runs take turns; the second then sees the first's batches and skips them.
+  This relies on READ COMMITTED (Django's default): the statements after the lock see every row
+  committed before it.
 - SQLite: the connection begins transactions IMMEDIATE (settings), so the run holds the one write lock
   from its first statement; ingest waits, and AUTOINCREMENT ids are never reused.
 Ingest waits for the run (about a second for 1M rows) — the price of not stamping 1M rows.
