@@ -105,6 +105,19 @@ class TestTerminalDetail:
         hold.refresh_from_db()
         assert hold.released_at is not None
 
+    def test_release_is_offered_only_for_kinds_the_user_may_release(self, en_client):
+        t = builders.terminal(tid="HLD00003")
+        frozen = place_hold(builders.actor("risk"), kind="risk_freeze", reason="fraud check", tid=t.tid)
+        fault = place_hold(builders.actor("technician"), kind="fault", reason="no signal", tid=t.tid)
+        login(en_client, "technician")
+        body = en_client.get("/console/terminals/HLD00003/").content.decode()
+        assert f"/console/holds/{fault.pk}/release/" in body
+        assert f"/console/holds/{frozen.pk}/release/" not in body
+        assert "Your role cannot release this kind of hold." in body
+        login(en_client, "risk")
+        body = en_client.get("/console/terminals/HLD00003/").content.decode()
+        assert f"/console/holds/{frozen.pk}/release/" in body
+
     def test_hold_kind_not_allowed_is_refused(self, en_client):
         login(en_client, "technician")
         builders.terminal(tid="HLD00002")

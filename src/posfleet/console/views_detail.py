@@ -96,6 +96,8 @@ def terminal_context(request: HttpRequest, tid: str, **forms: Any) -> dict[str, 
         "apply_initial": apply_initial,
         "hold_form": hold_form,
         "can_hold": bool(hold_kinds_for(user)),
+        # Releasing needs the same per-kind permission as placing: offer the form only where it would work.
+        "release_kinds": {kind for kind, _label in hold_kinds_for(user)},
         "answer": (answer := may_transact(terminal.tid)),
         "reasons": reason_lines(answer),
         "history": queries.history("terminal", terminal.tid),
