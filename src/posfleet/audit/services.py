@@ -79,8 +79,9 @@ def record_many(
 
     Every audited change in posfleet passes here, one event or a hundred thousand, so it is written
     for speed: the head is read and locked with one statement, events are hashed in Python (the hash
-    needs the previous one) and inserted with one `executemany`, and the head is moved with one
-    UPDATE. The ORM would spend most of the time preparing values (and SQLite caps a bulk INSERT
+    needs the previous one) and inserted with one `executemany` (or, when they are alike but for the
+    object id, templated and inserted with one INSERT … SELECT: see `record_bulk`), and the head is
+    moved with one UPDATE. The ORM would spend most of the time preparing values (and SQLite caps a bulk INSERT
     at 999 parameters), which made a 100k-terminal hold take minutes. A caller already holding a
     cursor on the connection (`apply()`) passes it in. Returns the number of events written.
     """
