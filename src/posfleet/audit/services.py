@@ -113,45 +113,30 @@ def record_many(
             )
         except chain.NotTemplatable:  # raised before anything is written; the general path below
             pass
-    actor_type, actor_id, actor_name = actor.kind, actor.user_id, actor.name
-    role, channel, request_id = actor.role, actor.channel, actor.request_id
     for change in changes:
         seq += 1
-        before, after = scrub(change.before), scrub(change.after)
         object_id = str(change.object_id)
-        values: dict[str, Any] = {
-            "seq": seq,
-            "occurred_at": at_text,
-            "actor_type": actor_type,
-            "actor_id": actor_id,
-            "actor_name": actor_name,
-            "role": role,
-            "channel": channel,
-            "object_type": change.object_type,
-            "object_id": object_id,
-            "action": change.action,
-            "before": before,
-            "after": after,
-            "reason": change.reason,
-            "request_id": request_id,
-        }
-        digest = chain.link(prev, values)
+        shared = _shared_values(
+            actor, at_text, change.object_type, change.action, change.before, change.after, change.reason
+        )
+        digest = chain.link(prev, shared | {"seq": seq, "object_id": object_id})
+        before, after = shared["before"], shared["after"]
         rows.append(
             (
                 seq,
                 at_db,
-                actor_type,
-                actor_id,
-                actor_name,
-                role,
-                channel,
+                actor.kind,
+                actor.user_id,
+                actor.name,
+                actor.role,
+                actor.channel,
                 change.object_type,
                 object_id,
                 change.action,
                 None if before is None else as_json(before, None),
                 None if after is None else as_json(after, None),
                 change.reason,
-                request_id,
+                actor.request_id,
                 prev,
                 digest,
             )
@@ -163,6 +148,32 @@ def record_many(
         _INSERT.run_many(cursor, vendor, rows)
     _MOVE_HEAD.run(cursor, vendor, [seq, prev])
     return len(rows)
+
+
+def _shared_values(
+    actor: Actor,
+    at_text: str,
+    object_type: str,
+    action: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    reason: str,
+) -> dict[str, Any]:
+    """An event's hashed values but `seq` and `object_id` (`chain.FIELDS`), payloads scrubbed."""
+    return {
+        "occurred_at": at_text,
+        "actor_type": actor.kind,
+        "actor_id": actor.user_id,
+        "actor_name": actor.name,
+        "role": actor.role,
+        "channel": actor.channel,
+        "object_type": object_type,
+        "action": action,
+        "before": scrub(before),
+        "after": scrub(after),
+        "reason": reason,
+        "request_id": actor.request_id,
+    }
 
 
 def _alike(changes: Sequence[Change]) -> bool:
@@ -227,21 +238,10 @@ def _record_alike(
         with conn.cursor() as own:
             return _record_alike(actor, shape, object_ids, at, own, head)
     vendor = conn.vendor
-    before, after = scrub(shape.before), scrub(shape.after)
-    shared: dict[str, Any] = {
-        "occurred_at": chain.stamp(at),
-        "actor_type": actor.kind,
-        "actor_id": actor.user_id,
-        "actor_name": actor.name,
-        "role": actor.role,
-        "channel": actor.channel,
-        "object_type": shape.object_type,
-        "action": shape.action,
-        "before": before,
-        "after": after,
-        "reason": shape.reason,
-        "request_id": actor.request_id,
-    }
+    shared = _shared_values(
+        actor, chain.stamp(at), shape.object_type, shape.action, shape.before, shape.after, shape.reason
+    )
+    before, after = shared["before"], shared["after"]
     template = chain.Template(shared)  # may raise NotTemplatable: nothing is locked or written yet
     seq, prev = head if head is not None else _lock_head(cursor, vendor)
     digests = template.chain(prev, seq + 1, object_ids)

@@ -36,19 +36,17 @@ class Statement:
         """Execute on `cursor` (a Django cursor) through its driver cursor; returns a cursor to fetch
         from. While Django logs queries (DEBUG, or a test counting them) it goes through Django's
         cursor instead, so every statement is seen and counted as any other."""
-        if _logging(cursor):
-            cursor.execute(self.sql, params)
-            return cursor
-        raw = driver_cursor(cursor)
-        _EXECUTE[vendor](raw, self.text(vendor), params)
-        return raw
+        return self._run(cursor, vendor, params, many=False)
 
     def run_many(self, cursor: Any, vendor: str, rows: Sequence[Sequence[Any]]) -> Any:
+        return self._run(cursor, vendor, rows, many=True)
+
+    def _run(self, cursor: Any, vendor: str, arg: Any, *, many: bool) -> Any:
         if _logging(cursor):
-            cursor.executemany(self.sql, rows)
+            (cursor.executemany if many else cursor.execute)(self.sql, arg)
             return cursor
         raw = driver_cursor(cursor)
-        _EXECUTE_MANY[vendor](raw, self.text(vendor), rows)
+        (_EXECUTE_MANY if many else _EXECUTE)[vendor](raw, self.text(vendor), arg)
         return raw
 
 
