@@ -77,3 +77,50 @@ def test_template_chain_is_link_in_a_loop(first_seq, object_ids):
         prev = template.link(prev, seq, object_id)
         expected.append(prev)
     assert template.chain("cd" * 32, first_seq, object_ids) == expected
+
+
+nested_payloads = st.none() | st.dictionaries(
+    st.text(max_size=8),
+    json_scalars
+    | st.lists(json_scalars, max_size=3)
+    | st.dictionaries(st.text(max_size=4), json_scalars, max_size=3),
+    max_size=4,
+)
+
+
+@given(
+    seq=st.integers(min_value=1, max_value=10**12),
+    actor_id=st.none() | st.integers(min_value=0, max_value=10**9),
+    texts=st.lists(st.text(max_size=12), min_size=9, max_size=9),
+    before=nested_payloads,
+    after=nested_payloads,
+    at=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)),
+)
+def test_link_one_is_link_of_the_canonical_form(seq, actor_id, texts, before, after, at):
+    actor_type, actor_name, role, channel, object_type, object_id, action, reason, request_id = texts
+    values = {
+        "seq": seq, "occurred_at": at, "actor_type": actor_type, "actor_id": actor_id,
+        "actor_name": actor_name, "role": role, "channel": channel, "object_type": object_type,
+        "object_id": object_id, "action": action, "before": before, "after": after, "reason": reason,
+        "request_id": request_id,
+    }  # fmt: skip
+    digest = chain.link_one(
+        "ef" * 32, seq, chain.stamp(at), actor_type, actor_id, actor_name, role, channel, object_type,
+        object_id, action, chain.dump_payload(before), chain.dump_payload(after), reason, request_id,
+    )  # fmt: skip
+    assert digest == chain.link("ef" * 32, values)
+
+
+@given(at=st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)))
+def test_stamp_is_the_strftime_form(at):
+    assert chain.stamp(at) == at.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def test_link_one_refuses_what_is_not_a_plain_str_or_int():
+    from django.utils.functional import lazy
+
+    lazy_text = lazy(lambda: "x", str)()
+    args = ["0" * 64, 1, "2026-11-27T10:00:00.000000Z", "user", 1, "n", "r", "api", "terminal", "B1", "a"]
+    assert chain.link_one(*args, "null", "null", lazy_text, "") is None
+    args[4] = True  # a bool is an int subclass: json writes it as true, not 1
+    assert chain.link_one(*args, "null", "null", "reason", "") is None

@@ -4,6 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, transaction
+from django.utils import timezone
 
 from posfleet.audit import services
 from posfleet.audit.models import AuditEvent
@@ -90,3 +91,59 @@ def test_a_bulk_change_is_chained_like_single_events(reason):
     assert [e.object_id for e in events] == ["T0", "T1", "T2", "T3", "T4", "T5"]
     assert events[3].after == {"kind": "maintenance", "bulk": True, "secret": "[redacted]"}
     assert services.verify().ok
+
+
+@pytest.mark.django_db
+class TestSingleEventPath:
+    """record_one: the path every audited single change takes (apply() on every console click)."""
+
+    def test_payloads_are_stored_as_hashed_and_read_back(self):
+        before = {"state": "active", "version": 3, "note": '停机 "quoted"'}
+        with transaction.atomic():
+            record(
+                Actor.system("cli"), Change("terminal", "T1", "t.x", before, {"state": "in_repair"}, "why")
+            )
+        event = AuditEvent.objects.get()
+        assert event.before == before and event.after == {"state": "in_repair"}
+        assert services.verify().ok
+
+    def test_a_str_subclass_takes_the_general_canonical_form(self):
+        from django.utils.safestring import mark_safe
+
+        args = ["0" * 64, 1, "2026-11-27T10:00:00.000000Z", "system", None, "n", "", "cli", "terminal", "T1"]
+        assert services.chain.link_one(*args, "t.x", "null", "null", mark_safe("r"), "") is None
+        with transaction.atomic():
+            record(Actor.system(), Change("terminal", "T1", "t.x", None, None, mark_safe("Reason")))
+        assert services.verify().ok
+
+    def _record_with_head(self, head):
+        with transaction.atomic(), connection.cursor() as cursor:
+            services.record_one(
+                Actor.system(),
+                Change("terminal", "T9", "t.x"),
+                at=timezone.now(),
+                cursor=cursor,
+                connection=connection,
+                head=head,
+            )
+
+    def test_a_stale_head_writes_nothing(self):
+        _record(2)
+        stale = (1, AuditEvent.objects.get(seq=1).hash)  # seq 2 exists already
+        if connection.vendor != "sqlite":  # a head read elsewhere is never taken: it is locked here
+            self._record_with_head(stale)
+            assert AuditEvent.objects.count() == 3 and services.verify().ok
+            return
+        with pytest.raises(Exception):  # noqa: B017 - the duplicate seq, whichever error the driver raises
+            self._record_with_head(stale)
+        assert AuditEvent.objects.count() == 2
+        assert services.verify().ok
+
+    def test_a_head_that_moved_is_refused(self):
+        if connection.vendor != "sqlite":
+            pytest.skip("only SQLite takes a head read with the writer's lock")
+        _record(2)
+        with pytest.raises(RuntimeError, match="head moved"):
+            self._record_with_head((5, "ab" * 32))  # seq 6 is free, but the head is at 2
+        assert AuditEvent.objects.count() == 2
+        assert services.verify().ok

@@ -64,9 +64,16 @@ def _lock_head(cursor: Any, vendor: str) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+# On SQLite a writer holds the database's write lock from BEGIN IMMEDIATE, so the head can be read
+# with the writer's own first statement (apply() joins it to the terminal's lock) and handed to
+# record_one(head=…): one statement less on every audited change. A stale head cannot fork the
+# chain: seq is the primary key and the head only moves from the seq it was read at.
+HEAD_JOIN = "LEFT JOIN audit_chainhead AS audit_head ON audit_head.id = 1"
+HEAD_COLUMNS = "audit_head.seq, audit_head.hash"
+
 _HEAD = Statement("SELECT seq, hash FROM audit_chainhead WHERE id = 1")
 _HEAD_PG = Statement(_HEAD.sql + " FOR UPDATE")
-_MOVE_HEAD = Statement("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1")
+_MOVE_HEAD = Statement("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE id = 1 AND seq = %s")
 _INSERT = Statement(
     f"INSERT INTO {AuditEvent._meta.db_table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))})"
 )
@@ -94,12 +101,16 @@ def record_many(
         with conn.cursor() as own:
             return record_many(actor, changes, at=at, cursor=own)
     at = at or timezone.now()
+    if len(changes) == 1:
+        record_one(actor, changes[0], at=at, cursor=cursor, connection=conn)
+        return 1
     at_db = conn.ops.adapt_datetimefield_value(at)
     as_json = conn.ops.adapt_json_value
     at_text = chain.stamp(at)
     rows: list[tuple[Any, ...]] = []
     vendor = conn.vendor
     seq, prev = _lock_head(cursor, vendor)
+    read_at = seq
     if len(changes) > 1 and _alike(changes):
         first = changes[0]
         try:
@@ -146,8 +157,73 @@ def record_many(
         _INSERT.run(cursor, vendor, rows[0])
     else:
         _INSERT.run_many(cursor, vendor, rows)
-    _MOVE_HEAD.run(cursor, vendor, [seq, prev])
+    _move_head(cursor, vendor, read_at, seq, prev)
     return len(rows)
+
+
+def record_one(
+    actor: Actor,
+    change: Change,
+    *,
+    at: datetime,
+    cursor: Any,
+    connection: Any,
+    at_db: Any = None,
+    head: tuple[int, str] | None = None,
+) -> None:
+    """Append one event: every audited single change (`apply()` thousands of times a second) comes
+    here, so each payload is dumped once, for the hash and for the row alike (the compact, sorted
+    JSON `canonical()` uses), and the canonical text is assembled by `chain.link_one` instead of
+    dumping the whole event again. `at_db` is `at` as the database takes it, when the caller has it;
+    `head` the chain head (seq, hash) when the caller read it under the write lock (SQLite only,
+    see HEAD_JOIN)."""
+    if not connection.in_atomic_block:
+        raise RuntimeError("audit.record must run inside the change's transaction")
+    vendor = connection.vendor
+    if at_db is None:
+        at_db = connection.ops.adapt_datetimefield_value(at)
+    before, after = scrub(change.before), scrub(change.after)
+    before_text, after_text = chain.dump_payload(before), chain.dump_payload(after)
+    object_id = str(change.object_id)
+    at_text = chain.stamp(at)
+    if head is None or vendor != "sqlite":
+        head = _lock_head(cursor, vendor)
+    seq, prev = head
+    seq += 1
+    user_id = actor.user_id
+    digest = chain.link_one(
+        prev, seq, at_text, actor.kind, user_id, actor.name, actor.role, actor.channel,
+        change.object_type, object_id, change.action, before_text, after_text, change.reason,
+        actor.request_id,
+    )  # fmt: skip
+    if digest is None:  # a value that is not a plain str or int: the general canonical form
+        shared = _shared_values(
+            actor, at_text, change.object_type, change.action, change.before, change.after, change.reason
+        )
+        digest = chain.link(prev, shared | {"seq": seq, "object_id": object_id})
+    if vendor == "sqlite":  # a JSON column is text here: the dumped payload as it is
+        before_db = None if before is None else before_text
+        after_db = None if after is None else after_text
+    else:
+        as_json = connection.ops.adapt_json_value
+        before_db = None if before is None else as_json(before, None)
+        after_db = None if after is None else as_json(after, None)
+    _INSERT.run(
+        cursor,
+        vendor,
+        (
+            seq, at_db, actor.kind, user_id, actor.name, actor.role, actor.channel, change.object_type,
+            object_id, change.action, before_db, after_db, change.reason, actor.request_id, prev, digest,
+        ),
+    )  # fmt: skip
+    _move_head(cursor, vendor, seq - 1, seq, digest)
+
+
+def _move_head(cursor: Any, vendor: str, read_at: int, seq: int, digest: str) -> None:
+    """Move the head from `read_at` (the seq it was read at) to `seq`; anything else is a bug that
+    would fork the chain, so the change rolls back instead."""
+    if _MOVE_HEAD.run(cursor, vendor, [seq, digest, read_at]).rowcount != 1:
+        raise RuntimeError("the audit chain head moved under this change")
 
 
 def _shared_values(
@@ -263,7 +339,7 @@ def _record_alike(
         hashes = "".join(digests).encode()  # a blob: substr() on it is by byte, not by character
         params = [base, *constants, *tail, first_prev, hashes, hashes, json.dumps(object_ids)]
         _INSERT_ALIKE.run(cursor, vendor, params)
-    _MOVE_HEAD.run(cursor, vendor, [seq, prev])
+    _move_head(cursor, vendor, base, seq, prev)
     return len(object_ids)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -48,6 +49,20 @@ class Statement:
         raw = driver_cursor(cursor)
         (_EXECUTE_MANY if many else _EXECUTE)[vendor](raw, self.text(vendor), arg)
         return raw
+
+
+def db_datetime(connection: Any, value: datetime) -> Any:
+    """`value` as the database takes it: on SQLite an aware UTC time is what Django's
+    `adapt_datetimefield_value` writes (naive UTC text) without its checks; otherwise Django's."""
+    if connection.vendor == "sqlite" and value.tzinfo is UTC:
+        return str(value.replace(tzinfo=None))
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def fast_cursor(cursor: Any) -> Any:
+    """The cursor a path that runs several `Statement`s should pass them: the driver's cursor, so
+    each run skips the check below, or Django's while it logs queries. Decided once per use."""
+    return cursor if _logging(cursor) else driver_cursor(cursor)
 
 
 def _logging(cursor: Any) -> bool:

@@ -4,6 +4,8 @@ from django.dispatch import Signal
 
 # Sent inside apply()'s transaction, after the state is written and audited; a listener that raises
 # rolls the change back. kwargs: terminal, action, actor, before.
-terminal_applied = Signal()
-terminal_changed = Signal()  # kwargs: tid, action
-hold_changed = Signal()  # kwargs: hold_id, action
+# use_caching: receivers are looked up once per sender, not on every audited change (sent thousands of
+# times a second); connect() and disconnect() clear the cache.
+terminal_applied = Signal(use_caching=True)
+terminal_changed = Signal(use_caching=True)  # kwargs: tid, action
+hold_changed = Signal(use_caching=True)  # kwargs: hold_id, action
