@@ -37,8 +37,8 @@ class Change:
 
 
 def scrub(payload: dict[str, Any] | None) -> dict[str, Any] | None:
-    if payload is None:
-        return None
+    if payload is None or SECRET_KEYS.isdisjoint(payload):  # nothing to hide: no copy
+        return payload
     return {k: ("[redacted]" if k in SECRET_KEYS else v) for k, v in payload.items()}
 
 

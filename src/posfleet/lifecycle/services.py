@@ -24,7 +24,7 @@ from posfleet.audit.services import HEAD_COLUMNS, HEAD_JOIN, Change, record, rec
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from posfleet.core.sql import Statement, db_datetime, fast_cursor
-from posfleet.lifecycle import transitions
+from posfleet.lifecycle import signals, transitions
 from posfleet.registry.models import Merchant, Terminal
 
 
@@ -185,8 +185,6 @@ def apply(
             at_db=now_db,
             head=head[0] if head else None,
         )
-    from posfleet.lifecycle import signals
-
     # In the same transaction: listeners (keys at activation) write with the change or roll it back.
     signals.terminal_applied.send(
         sender=Terminal, terminal=terminal, action=action, actor=actor, before=before
@@ -201,8 +199,6 @@ def params_merchant_id(fields: dict[str, Any]) -> int | None:
 
 
 def _after_commit(action: str, terminal: Terminal) -> None:
-    from posfleet.lifecycle import signals
-
     if not signals.terminal_changed.has_listeners(Terminal):  # nothing to tell: no hook to register
         return
     tid = terminal.tid
