@@ -92,7 +92,7 @@ def test_file_rows_are_stored_exactly_as_api_items(tmp_path):
     terminal, refunds and reversals, padded ids, duplicates in the file."""
     from datetime import UTC, timedelta
 
-    from django.db import transaction
+    from django.db import connection, transaction
     from django.utils import timezone
 
     from posfleet.lifecycle.models import Hold
@@ -136,6 +136,13 @@ def test_file_rows_are_stored_exactly_as_api_items(tmp_path):
         (held.tid, "credit", "sale", "5000", (start + timedelta(hours=1)).astimezone(tz8).isoformat()),
         (held.tid, "credit", "sale", "5000", (start + timedelta(hours=3)).astimezone(tz8).isoformat()),
         (dead.tid, "unionpay_qr", "sale", "250", base.isoformat()),
+        # UTC text from the hour cache: the same hour again, an hour that is the day before in UTC
+        # (twice), and ISO forms whose characters 13-18 are not ":MM:SS" (converted whole)
+        (plain.tid, "credit", "sale", "100", (base - timedelta(minutes=30)).isoformat()),
+        (plain.tid, "credit", "sale", "101", base.replace(hour=7, minute=5).isoformat()),
+        (plain.tid, "credit", "sale", "102", base.replace(hour=7, minute=6).isoformat()),
+        (plain.tid, "credit", "sale", "103", "{}-W{:02d}-{}T07:07:00+08:00".format(*base.isocalendar())),
+        (plain.tid, "credit", "sale", "104", base.strftime("%Y-%m-%dT07%M%S.0+08:00")),
     ]
     lines = [HEADER.strip()]
     lines += [f"F{n},{tid},{ch},{ty},{amount},{at}" for n, (tid, ch, ty, amount, at) in enumerate(cases)]
@@ -180,6 +187,10 @@ def test_file_rows_are_stored_exactly_as_api_items(tmp_path):
         from_file = Transaction.objects.values_list(*columns).get(switch_id=f"F{n}")
         from_api = Transaction.objects.values_list(*columns).get(switch_id=f"A{n}")
         assert from_file == from_api, n
+    with connection.cursor() as cursor:  # the stored text too: SQLite compares times as text
+        cursor.execute("SELECT switch_id, CAST(occurred_at AS TEXT) FROM money_transaction")
+        stored = dict(cursor.fetchall())
+    assert [stored[f"F{n}"] for n in range(len(cases))] == [stored[f"A{n}"] for n in range(len(cases))]
     days = dict(Transaction.objects.values_list("switch_id", "business_date"))
     assert days["F1"] == days["F0"] + timedelta(days=1)
     assert days["F2"] == days["F0"]  # the same instant written in UTC

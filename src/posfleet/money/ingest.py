@@ -523,6 +523,24 @@ class RowsOutcome:
 _EIGHT_HOURS = timedelta(hours=8)
 
 
+def _utc_text(raw_at: str, at: datetime, hours: dict[str, str]) -> str:
+    """`str(at - 8 h)[:19]` for a +08:00 time without a fraction, from a cache of hours.
+
+    The offset is a whole number of hours, so minutes and seconds (":MM:SS" at positions 13–18)
+    carry over and only the hour needs converting: the subtraction and its formatting, a twentieth
+    of a row's cost in a clearing file, run once per hour in the file instead of once per row. The
+    cache is keyed by the first 13 characters as written, filled from the real conversion."""
+    if raw_at[13] != ":" or raw_at[16] != ":":  # another ISO form: convert it whole
+        return str(at - _EIGHT_HOURS)[:19]
+    key = raw_at[:13]
+    hour = hours.get(key)
+    if hour is None:
+        full = str(at - _EIGHT_HOURS)[:19]
+        hours[key] = full[:13]
+        return full
+    return hour + raw_at[13:19]
+
+
 def ingest_rows(
     actor: Actor, rows: Sequence[Sequence[str]], header: Sequence[str], ctx: IngestContext, *, ref: str
 ) -> RowsOutcome:
@@ -543,6 +561,7 @@ def ingest_rows(
     latest = ctx.latest
     sqlite = connection.vendor == "sqlite"
     days: dict[date, Any] = {}  # business day -> as the database takes it
+    hours: dict[str, str] = {}  # "YYYY-MM-DDTHH" at +08:00 -> "YYYY-MM-DD HH" in UTC (see _utc_text)
     from_iso = datetime.fromisoformat
     for index, row in enumerate(rows):
         sid, tid, channel, tx_type, raw_amount, raw_at = (
@@ -569,8 +588,9 @@ def ingest_rows(
         ):
             try:
                 at = from_iso(raw_at)
-                # SQLite keeps UTC text (what Django's adapter writes); the time has no fraction here
-                at_db = str(at - _EIGHT_HOURS)[:19] if sqlite else at
+                at_db: Any = at
+                if sqlite:  # UTC text, as Django's adapter writes it; the time has no fraction here
+                    at_db = _utc_text(raw_at, at, hours)
             except (ValueError, OverflowError):
                 at = None
             amount = int(raw_amount)

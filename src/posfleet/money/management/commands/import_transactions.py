@@ -1,7 +1,7 @@
 """`posfleet import_transactions FILE.csv`: stream a clearing file into the ledger.
 
 Columns (header row required, any order): id (or switch_id), tid, channel, type, amount_fen,
-occurred_at. The file is read as a stream in chunks (10,000 rows by default), each chunk in its own
+occurred_at. The file is read as a stream in chunks (50,000 rows by default), each chunk in its own
 transaction, so a 1M-row file never sits in memory and an interrupted import resumes by re-running:
 rows already imported come back as duplicates and change nothing. Bad rows are reported with their
 line number and reason (stderr, and all of them in --errors FILE as CSV); they write nothing.
@@ -27,6 +27,11 @@ from posfleet.money.ingest import IngestContext, ingest_rows
 
 REQUIRED = ("id", "tid", "channel", "type", "amount_fen", "occurred_at")
 SHOWN_ERRORS = 50
+# Rows per transaction. Each commit writes every page it changed to the WAL, and the TID index's
+# pages are changed by any chunk (TIDs do not follow the file's time order): 50,000-row chunks write
+# a third of the WAL of 10,000-row ones (1M rows: 0.47 GB against 1.45 GB) and import ~7 % faster.
+# On SQLite a chunk holds the write lock for about a second; --chunk trades that against speed.
+DEFAULT_CHUNK = 50_000
 
 
 def count_lines(path: Path) -> int:
@@ -41,7 +46,7 @@ class ImportStats:
 
 
 def import_file(
-    path: Path, *, actor: Actor, chunk_size: int = 10_000, progress: bool = True, stream: Any = None
+    path: Path, *, actor: Actor, chunk_size: int = DEFAULT_CHUNK, progress: bool = True, stream: Any = None
 ) -> ImportStats:
     """Import `path`; returns counts and the rejected rows. Used by the command and the benchmark."""
     stats = ImportStats()
@@ -147,7 +152,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
-        parser.add_argument("--chunk", type=int, default=10_000, help="rows per transaction (default 10000)")
+        parser.add_argument(
+            "--chunk",
+            type=int,
+            default=DEFAULT_CHUNK,
+            help=f"rows per transaction (default {DEFAULT_CHUNK}; smaller holds SQLite's write lock for less time)",
+        )
         parser.add_argument("--errors", type=Path, help="write every rejected row to this CSV file")
         parser.add_argument("--no-progress", action="store_true")
 
