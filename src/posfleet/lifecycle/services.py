@@ -23,7 +23,7 @@ from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import HEAD_COLUMNS, HEAD_JOIN, Change, record, record_many, record_one
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleVersion, ValidationFailed
-from posfleet.core.sql import Statement, db_datetime, fast_cursor
+from posfleet.core.sql import Statement, db_datetime, open_cursor
 from posfleet.lifecycle import signals, transitions
 from posfleet.registry.models import Merchant, Terminal
 
@@ -132,8 +132,8 @@ def apply(
         raise ValidationFailed(_("Unknown action %(action)s.") % {"action": action})
     text = require_reason(reason)
     conn = transaction.get_connection()
-    with conn.cursor() as django_cursor:  # one cursor for the lock, the update and the audit event
-        cursor = fast_cursor(django_cursor)
+    cursor = open_cursor(conn)  # one cursor for the lock, the update and the audit event
+    try:
         head: list[tuple[int, str]] = []  # SQLite: the chain head, read with the lock
         terminal = _lock_terminal(tid, cursor, conn, head)
         if expected_version is not None and expected_version != terminal.version:
@@ -185,6 +185,8 @@ def apply(
             at_db=now_db,
             head=head[0] if head else None,
         )
+    finally:
+        cursor.close()
     # In the same transaction: listeners (keys at activation) write with the change or roll it back.
     signals.terminal_applied.send(
         sender=Terminal, terminal=terminal, action=action, actor=actor, before=before
