@@ -1,6 +1,6 @@
 from django.urls import path
 
-from posfleet.portal import views, views_cases
+from posfleet.portal import views, views_cases, views_disputes
 
 app_name = "portal"
 
@@ -21,4 +21,7 @@ urlpatterns = [
     path("requests/<int:case_id>/export/", views_cases.case_export_start, name="case_export_start"),
     path("requests/<int:case_id>/letter.pdf", views_cases.case_letter, name="case_letter"),
     path("requests/<int:case_id>/export.csv", views_cases.case_export, name="case_export"),
+    path("disputes/", views_disputes.dispute_list, name="disputes"),
+    path("disputes/<int:dispute_id>/", views_disputes.dispute_detail, name="dispute"),
+    path("disputes/<int:dispute_id>/answer/", views_disputes.dispute_answer, name="dispute_answer"),
 ]

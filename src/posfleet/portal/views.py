@@ -30,6 +30,8 @@ from posfleet.notices import services as notice_services
 from posfleet.portal.forms import PortalLoginForm
 from posfleet.portal.views_util import merchant_view, portal_actor
 from posfleet.registry.models import Merchant, Terminal
+from posfleet.settlement.disputes import disputes_for
+from posfleet.settlement.models import DisputeState
 from posfleet.settlement.statements import statement_for as build_statement
 
 TERMINALS_SHOWN = 100
@@ -86,6 +88,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "rows": rows,
         "holds": [{"hold": h, "in_force": h.in_force(now)} for h in holds],
         "cases": _recent_cases(request),
+        "open_disputes": disputes_for(portal_actor(request), state=DisputeState.OPEN).count(),
     }
     return render(request, "portal/home.html", context)
 
