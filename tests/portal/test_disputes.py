@@ -260,8 +260,8 @@ class TestChinese:
             detail = client.get(f"/portal/disputes/{d.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
             home = client.get("/portal/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
         assert "拒付" in listing and "截止日期" in listing and "Disputes" not in listing
-        assert "提交应答" in detail and "暂扣" in detail
-        assert "待应答" in home
+        assert "提交答复" in detail and "暂扣" in detail
+        assert "待答复" in home
 
     def test_refusals_in_chinese(self, client, shop):
         d = dispute(shop)

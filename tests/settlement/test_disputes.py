@@ -187,6 +187,17 @@ class TestAnswer:
         assert path.read_bytes() == PDF
         assert str(path).startswith(str(settings.VAR_DIR / "files" / "disputes"))
 
+    def test_a_refused_file_refuses_the_whole_answer_before_anything_is_stored(self, settings):
+        m = b.merchant()
+        d = open_(tx(m, 100, at(days_ago(1))))
+        good = SimpleUploadedFile("receipt.pdf", PDF, content_type="application/pdf")
+        bad = SimpleUploadedFile("photo.gif", b"GIF89a\x01\x00", content_type="image/gif")
+        with pytest.raises(ValidationFailed), transaction.atomic():
+            disputes.answer(portal_actor(m), d.pk, "two files", [good, bad])
+        d.refresh_from_db()
+        assert d.state == DisputeState.OPEN and not d.documents.exists()
+        assert not (settings.VAR_DIR / "files" / "disputes" / str(d.pk)).exists()  # no orphan file
+
     def test_other_merchant_cannot_answer(self):
         m, other = b.merchant(), b.merchant()
         d = open_(tx(m, 100, at(days_ago(1))))

@@ -204,6 +204,10 @@ def answer(actor: Actor, dispute_id: int, text: str, files: list[Any] | None = N
         raise InvalidTransition(_("The dispute is already resolved."))
     if not (text or "").strip() and not files and not d.documents.exists():
         raise ValidationFailed(details={"answer": [_("Write an answer or attach a document.")]})
+    for f in files or []:  # every file checked before any is stored: a refusal leaves nothing on disk
+        uploads.check(f, MAX_DOCUMENT_BYTES)
+        if hasattr(f, "seek"):
+            f.seek(0)
     for f in files or []:
         add_document(actor, d.pk, f)
     before = snapshot(d)
