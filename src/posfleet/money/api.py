@@ -15,14 +15,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from posfleet.accounts.models import merchant_id_of
-from posfleet.accounts.roles import perm
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, keyset_page
 from posfleet.core.actor import Actor
-from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
+from posfleet.core.errors import NotFound, ValidationFailed
 from posfleet.money import ingest as ingest_mod
 from posfleet.money import ledger, plans
+from posfleet.money.access import money_scope
 from posfleet.money.choices import CHANNELS, TX_TYPES
 from posfleet.money.models import RatePlan, Transaction
 from posfleet.registry.models import Merchant
@@ -146,12 +145,9 @@ class BalanceOut(Schema):
 
 
 def _reader(request: HttpRequest) -> tuple[Actor, int | None]:
-    """The actor and, for a merchant's portal login, the only merchant it may read."""
+    """The actor and, for a merchant's portal login, the only merchant it may read (access.money_scope)."""
     actor = actor_of(request)
-    own = merchant_id_of(actor.user)
-    if own is None and not actor.has_perm(perm("view_money")):
-        raise PermissionDenied()
-    return actor, own
+    return actor, money_scope(actor)
 
 
 def _merchant(merchant_id: int, own: int | None) -> Merchant:

@@ -16,13 +16,12 @@ from django.utils.translation import gettext as _
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from posfleet.accounts.models import merchant_id_of
-from posfleet.accounts.roles import perm
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, keyset_page
 from posfleet.api.schemas import ErrorOut
 from posfleet.core.actor import Actor
-from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
+from posfleet.core.errors import NotFound, ValidationFailed
+from posfleet.money.access import require_money_reader
 from posfleet.registry.services import get_merchant
 from posfleet.settlement import disputes, outstanding, profiles, services, statements
 from posfleet.settlement.models import Dispute, DisputeDocument, SettlementProfile
@@ -73,12 +72,7 @@ def _date(field: str, raw: str | None) -> date | None:
 def _reader(request: HttpRequest, merchant_id: int) -> Actor:
     """Staff with view_money, or the merchant's own portal login; anyone else gets 403/404."""
     actor = actor_of(request)
-    own = merchant_id_of(actor.user)
-    if own is not None:
-        if own != merchant_id:
-            raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
-    elif not actor.has_perm(perm("view_money")):
-        raise PermissionDenied()
+    require_money_reader(actor, merchant_id)
     get_merchant(merchant_id)
     return actor
 

@@ -28,6 +28,7 @@ from posfleet.audit.services import Change, record
 from posfleet.core import uploads
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from posfleet.money.access import money_scope
 from posfleet.money.models import Transaction
 from posfleet.settlement import ledger_bridge
 from posfleet.settlement.models import (
@@ -287,11 +288,9 @@ def disputes_for(
 ) -> QuerySet[Dispute]:
     """Disputes the actor may see: a portal user only its merchant's; staff with view_money all."""
     qs = Dispute.objects.select_related("transaction", "merchant")
-    own = merchant_id_of(actor.user) if actor.user is not None else None
+    own = money_scope(actor)
     if own is not None:
         qs = qs.filter(merchant_id=own)
-    elif not actor.has_perm(perm("view_money")):
-        raise PermissionDenied()
     if merchant_id is not None:
         qs = qs.filter(merchant_id=merchant_id)
     if state:

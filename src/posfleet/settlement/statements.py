@@ -22,10 +22,9 @@ from typing import Any
 from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, When
 from django.utils.translation import gettext as _
 
-from posfleet.accounts.models import merchant_id_of
-from posfleet.accounts.roles import perm
 from posfleet.core.actor import Actor
-from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
+from posfleet.core.errors import ValidationFailed
+from posfleet.money.access import require_money_reader
 from posfleet.money.ledger import AMOUNT_DUE, SETTLED_UNPAID, UNSETTLED
 from posfleet.money.models import Posting, Transaction
 from posfleet.registry.services import get_merchant
@@ -193,12 +192,7 @@ def statement_for(
     """(file name, CSV) of a merchant's reconciliation statement, for whoever may read it: staff with
     view_money, or the merchant's own portal login (another merchant's reads as not found). The console,
     the portal and the API all download statements through here."""
-    own = merchant_id_of(actor.user) if actor.user is not None else None
-    if own is not None:
-        if own != merchant_id:
-            raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
-    elif not actor.has_perm(perm("view_money")):
-        raise PermissionDenied()
+    require_money_reader(actor, merchant_id)
     if date_from is None or date_to is None:
         raise ValidationFailed(
             _("Give both dates of the period."), details={"from": [_("from and to are required.")]}
