@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from posfleet.core.bench.data import BenchData
 from posfleet.core.bench.report import Report
-from posfleet.core.sql import Statement
+from posfleet.core.sql import Statement, open_cursor
 from posfleet.lifecycle import holds
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.services import apply
@@ -94,7 +94,8 @@ def _single_changes(report: Report, data: BenchData, seconds: float, rounds: int
 
     versions = dict(Terminal.objects.filter(pk__in=data.bare_pool).values_list("id", "version"))
     bare_states = dict(Terminal.objects.filter(pk__in=data.bare_pool).values_list("id", "state"))
-    # The same cursor layer as the service path (core.sql: fixed statements on the driver's cursor).
+    # The same cursor layer as the service path (core.sql: fixed statements on the driver's cursor,
+    # opened on the connection as apply() opens it).
     update = Statement(
         "UPDATE registry_terminal SET state = %s, version = %s, updated_at = %s WHERE id = %s AND version = %s"
     )
@@ -106,10 +107,13 @@ def _single_changes(report: Report, data: BenchData, seconds: float, rounds: int
         target = "in_repair" if bare_states[pk] == "active" else "active"
         now = timezone.now()
         with transaction.atomic():
-            with connection.cursor() as cursor:
+            cursor = open_cursor(connection)  # the cursor apply() opens
+            try:
                 at = connection.ops.adapt_datetimefield_value(now)
                 update.run(cursor, vendor, [target, versions[pk] + 1, at, pk, versions[pk]])
                 insert.run(cursor, vendor, [str(pk), target, f'{{"state": "{target}"}}', now.isoformat()])
+            finally:
+                cursor.close()
         versions[pk] += 1
         bare_states[pk] = target
 
