@@ -111,12 +111,14 @@ class TestMayTransact:
 
 
 def test_the_answer_stamps_time_as_django_stores_it():
+    """The answer passes its time through core.sql.db_datetime: Django's stored form, UTC or not."""
     from django.db import connection
 
-    from posfleet.lifecycle.eligibility import _stamp
+    from posfleet.core.sql import db_datetime
 
-    for at in (timezone.now(), timezone.now().replace(microsecond=0)):
-        assert _stamp(at, connection.vendor, connection) == connection.ops.adapt_datetimefield_value(at)
+    tz8 = timezone.get_fixed_timezone(480)
+    for at in (timezone.now(), timezone.now().replace(microsecond=0), timezone.now().astimezone(tz8)):
+        assert db_datetime(connection, at) == connection.ops.adapt_datetimefield_value(at)
 
 
 @pytest.mark.django_db

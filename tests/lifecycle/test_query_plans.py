@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from posfleet.core.sql import db_datetime
 from posfleet.lifecycle import eligibility
 from posfleet.lifecycle.models import Hold
 
@@ -30,7 +31,7 @@ def _sqlite_only():
 
 
 def test_the_answer_finds_holds_by_index():
-    stamp = eligibility._stamp(timezone.now(), "sqlite", connection)
+    stamp = db_datetime(connection, timezone.now())
     plan = _plan(eligibility._ANSWER.sql, [stamp, stamp, stamp, stamp, "12345678"])
     assert "SCAN" not in plan, plan
     assert "hold_terminal_idx" in plan, plan

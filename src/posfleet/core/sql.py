@@ -52,9 +52,12 @@ class Statement:
 
 
 def db_datetime(connection: Any, value: datetime) -> Any:
-    """`value` as the database takes it: on SQLite an aware UTC time is what Django's
-    `adapt_datetimefield_value` writes (naive UTC text) without its checks; otherwise Django's."""
-    if connection.vendor == "sqlite" and value.tzinfo is UTC:
+    """`value` as the database takes it: on SQLite an aware time is what Django's
+    `adapt_datetimefield_value` writes (naive UTC text) without its generic checks, which cost a
+    fifth of an answer; naive times and other databases get Django's adapter."""
+    if connection.vendor == "sqlite" and value.tzinfo is not None:
+        if value.tzinfo is not UTC:
+            value = value.astimezone(UTC)
         return str(value.replace(tzinfo=None))
     return connection.ops.adapt_datetimefield_value(value)
 
@@ -63,7 +66,7 @@ def open_cursor(connection: Any) -> Any:
     """A cursor for a path made of `Statement`s only (`apply()`): the driver's own cursor, opened on
     the connection directly (Django's wrapper costs more to build than SQLite spends on a statement),
     or Django's cursor while it logs queries. Close it when done."""
-    if connection.queries_logged or connection.execute_wrappers:
+    if _watched(connection):
         return connection.cursor()
     connection.ensure_connection()
     return connection.connection.cursor()
@@ -71,7 +74,12 @@ def open_cursor(connection: Any) -> Any:
 
 def _logging(cursor: Any) -> bool:
     db = getattr(cursor, "db", None)
-    return db is not None and (db.queries_logged or bool(db.execute_wrappers))
+    return db is not None and _watched(db)
+
+
+def _watched(connection: Any) -> bool:
+    """Django logs this connection's queries (DEBUG, a query-counting test) or wraps them."""
+    return bool(connection.queries_logged or connection.execute_wrappers)
 
 
 def driver_cursor(cursor: Any) -> Any:

@@ -10,13 +10,13 @@ is doing. Refusals name every reason; the ISO 8583 response code is the first th
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
-from posfleet.core.sql import Statement
+from posfleet.core.sql import Statement, db_datetime
 from posfleet.registry.choices import MerchantState, TerminalState
 
 APPROVED = "00"
@@ -92,20 +92,12 @@ _PAST_ANSWER = Statement(
 )
 
 
-def _stamp(now: datetime, vendor: str, conn: Any) -> Any:
-    """The time as the backend stores it. SQLite: Django's naive-UTC text (the same `str()` Django's
-    adapter produces, without its generic checks, which cost a fifth of an answer); others: as is."""
-    if vendor == "sqlite":
-        return str(now.astimezone(UTC).replace(tzinfo=None))
-    return conn.ops.adapt_datetimefield_value(now)
-
-
 def may_transact(tid: str, at: datetime | None = None) -> Answer:
     conn = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs a context lookup
     vendor = conn.vendor
     current = timezone.now()
     now = at or current
-    stamp = _stamp(now, vendor, conn)
+    stamp = db_datetime(conn, now)
     with conn.cursor() as cursor:  # a fixed statement on the driver's cursor (core.sql)
         if now >= current:  # nothing released so far was in force at `now`
             rows = _ANSWER.run(cursor, vendor, [stamp, stamp, stamp, stamp, tid]).fetchall()

@@ -34,7 +34,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -46,6 +46,7 @@ from posfleet.accounts.roles import perm
 from posfleet.audit.services import Change, record_many
 from posfleet.core.actor import Actor
 from posfleet.core.errors import PermissionDenied, ValidationFailed
+from posfleet.core.sql import db_datetime
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.money import ledger
 from posfleet.money.choices import CHANNELS, TX_TYPES
@@ -213,6 +214,12 @@ def _error(code: str, details: dict[str, list[str]]) -> dict[str, Any]:
     return {"code": code, "message": first, "details": details}
 
 
+def _duplicate_conflict(switch_id: str) -> dict[str, Any]:
+    """The same switch id twice in one batch or chunk, with different content."""
+    message = _("Switch id %(id)s appears twice with different content.") % {"id": switch_id}
+    return _error("duplicate_conflict", {"id": [message]})
+
+
 def _parse_time(value: Any) -> datetime | None:
     if isinstance(value, datetime):
         dt = value
@@ -355,13 +362,8 @@ def _insert(rows: Sequence[Parsed], journal_id: int, now: datetime) -> int:
     """INSERT the rows (ON CONFLICT DO NOTHING); returns how many were inserted."""
     if not rows:
         return 0
-    adapt: Any = connection.ops.adapt_datetimefield_value
+    adapt = functools.partial(db_datetime, connection)
     adapt_day: Any = connection.ops.adapt_datefield_value
-    if connection.vendor == "sqlite":  # what Django's adapter does for an aware value, minus its checks
-
-        def adapt(dt: datetime) -> str:
-            return str(dt.astimezone(UTC).replace(tzinfo=None))
-
     reasons_field = Transaction._meta.get_field("flag_reasons")
     no_reasons = reasons_field.get_db_prep_save([], connection)
     now_db = adapt(now)
@@ -456,15 +458,7 @@ def ingest_chunk(
                 result.flagged = bool(earlier.flag_reasons)
                 repeats.append((i, earlier.index))
             else:
-                result.error = _error(
-                    "duplicate_conflict",
-                    {
-                        "id": [
-                            _("Switch id %(id)s appears twice with different content.")
-                            % {"id": out.switch_id}
-                        ]
-                    },
-                )
+                result.error = _duplicate_conflict(out.switch_id)
             continue
         parsed[out.switch_id] = out
     fresh = list(parsed.values())
@@ -619,21 +613,7 @@ def ingest_rows(
             if earlier.same_content(p.tid, p.channel, p.type, p.amount_fen, p.occurred_at):
                 out.duplicate += 1
             else:
-                out.errors.append(
-                    (
-                        index,
-                        sid,
-                        _error(
-                            "duplicate_conflict",
-                            {
-                                "id": [
-                                    _("Switch id %(id)s appears twice with different content.")
-                                    % {"id": p.switch_id}
-                                ]
-                            },
-                        ),
-                    )
-                )
+                out.errors.append((index, sid, _duplicate_conflict(p.switch_id)))
             continue
         parsed[p.switch_id] = p
     if parsed:

@@ -156,7 +156,11 @@ def add_document(actor: Actor, dispute_id: int, uploaded: Any) -> DisputeDocumen
     _may_answer(actor, d)
     if not d.is_open:
         raise InvalidTransition(_("The dispute is already resolved."))
-    checked = uploads.check(uploaded, MAX_DOCUMENT_BYTES)
+    return _store_document(actor, d, uploaded, uploads.check(uploaded, MAX_DOCUMENT_BYTES))
+
+
+def _store_document(actor: Actor, d: Dispute, uploaded: Any, checked: uploads.CheckedFile) -> DisputeDocument:
+    """Write an accepted file (content-addressed under the dispute) and its row and audit event."""
     content, content_type, ext, sha, total = (
         checked.data,
         checked.content_type,
@@ -205,12 +209,10 @@ def answer(actor: Actor, dispute_id: int, text: str, files: list[Any] | None = N
         raise InvalidTransition(_("The dispute is already resolved."))
     if not (text or "").strip() and not files and not d.documents.exists():
         raise ValidationFailed(details={"answer": [_("Write an answer or attach a document.")]})
-    for f in files or []:  # every file checked before any is stored: a refusal leaves nothing on disk
-        uploads.check(f, MAX_DOCUMENT_BYTES)
-        if hasattr(f, "seek"):
-            f.seek(0)
-    for f in files or []:
-        add_document(actor, d.pk, f)
+    # Every file checked before any is stored: a refused one leaves nothing on disk.
+    accepted = [(f, uploads.check(f, MAX_DOCUMENT_BYTES)) for f in files or []]
+    for f, checked in accepted:
+        _store_document(actor, d, f, checked)
     before = snapshot(d)
     d.answer = (text or "").strip() or d.answer
     d.state = DisputeState.ANSWERED
