@@ -1,5 +1,7 @@
 """The audit chain: append-only, hash-linked, verified end to end, secrets scrubbed."""
 
+import itertools
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -147,3 +149,88 @@ class TestSingleEventPath:
             self._record_with_head((5, "ab" * 32))  # seq 6 is free, but the head is at 2
         assert AuditEvent.objects.count() == 2
         assert services.verify().ok
+
+
+def _bulk(n, *, reason="bulk maintenance", request_id="req-1", alongside=None):
+    actor = Actor(kind="system", name="system", channel="cli", request_id=request_id)
+    with transaction.atomic():
+        record(Actor.system("cli"), Change("terminal", "T0", "test.event", None, {"a": 1}, "first"))
+        return services.record_bulk(
+            actor,
+            "terminal",
+            [f"T{i}" for i in range(1, n + 1)],
+            "hold.place",
+            after={"kind": "maintenance", "bulk": True},
+            reason=reason,
+            alongside=alongside,
+        )
+
+
+@pytest.mark.django_db
+class TestBulkEvents:
+    """A bulk change stores its first event whole and the others slim; readers see them whole."""
+
+    def test_members_are_stored_slim_and_read_whole(self):
+        assert _bulk(4) == 4
+        stored = list(
+            AuditEvent.objects.order_by("seq").values("seq", "after", "reason", "prev_hash", "batch_seq")
+        )
+        assert stored[1]["batch_seq"] is None and stored[1]["reason"] == "bulk maintenance"
+        assert [r["batch_seq"] for r in stored[2:]] == [2, 2, 2]
+        assert all(r["after"] is None and r["reason"] == "" and r["prev_hash"] == "" for r in stored[2:])
+        events = list(AuditEvent.objects.order_by("seq"))
+        assert [e.object_id for e in events] == ["T0", "T1", "T2", "T3", "T4"]
+        for before, event in itertools.pairwise(events):
+            assert event.prev_hash == before.hash
+        assert all(e.after == {"kind": "maintenance", "bulk": True} for e in events[1:])
+        assert all(e.reason == "bulk maintenance" and e.action == "hold.place" for e in events[1:])
+        assert all(e.request_id == "req-1" for e in events[1:])
+        assert services.verify().ok
+
+    def test_a_member_read_alone_is_whole(self, django_assert_max_num_queries):
+        _bulk(3)
+        with django_assert_max_num_queries(2):  # the member, then its first event and its predecessor
+            event = AuditEvent.objects.only("seq", "object_id", "after").get(object_id="T3")
+        assert event.after == {"kind": "maintenance", "bulk": True} and event.reason == "bulk maintenance"
+        assert event.prev_hash == AuditEvent.objects.get(object_id="T2").hash
+        assert [e.object_id for e in AuditEvent.objects.filter(action="hold.place").order_by("-seq")[:2]] == [
+            "T3",
+            "T2",
+        ]
+
+    def test_hashing_beside_the_change_in_chunks(self, monkeypatch):
+        """SQLite hashes on a second thread, chunk by chunk, while the caller's write runs."""
+        monkeypatch.setattr(services, "HASH_CHUNK", 2)
+        ran = []
+        assert _bulk(7, alongside=lambda: ran.append(1)) == 7
+        assert ran == [1]
+        assert AuditEvent.objects.count() == 8
+        assert list(AuditEvent.objects.order_by("seq").values_list("object_id", flat=True))[-1] == "T7"
+        assert services.verify().ok
+
+    def test_an_error_in_the_change_writes_no_event(self, monkeypatch):
+        monkeypatch.setattr(services, "HASH_CHUNK", 2)
+
+        def fail():
+            raise ValueError("the change failed")
+
+        with pytest.raises(ValueError, match="the change failed"):
+            _bulk(5, alongside=fail)
+        assert AuditEvent.objects.count() == 0
+        assert services.verify().ok
+
+    def test_a_tampered_first_event_breaks_the_chain_there(self):
+        if connection.vendor == "postgresql":
+            pytest.skip("PostgreSQL refuses the UPDATE (trigger): nothing to detect")
+        _bulk(3)
+        AuditEvent.objects.filter(seq=2).update(reason="tampered")
+        result = services.verify()
+        assert not result.ok and result.first_broken == 2
+
+    def test_a_member_moved_to_another_change_breaks_the_chain(self):
+        if connection.vendor == "postgresql":
+            pytest.skip("PostgreSQL refuses the UPDATE (trigger): nothing to detect")
+        _bulk(3)
+        AuditEvent.objects.filter(seq=4).update(batch_seq=1)
+        result = services.verify()
+        assert not result.ok and result.first_broken == 4

@@ -118,14 +118,15 @@ _HOLD_COLUMNS = (
 )
 _HOLD_VALUES = "t.id, t.merchant_id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
 # The rows come from the terminal table itself, driven by the list of ids: SQLite walks a JSON array,
-# PostgreSQL unnests an array. Both keep the caller's order for the hold ids.
+# PostgreSQL unnests an array. No ORDER BY: nothing depends on the order of the hold ids, and
+# sorting 100,000 rows through a temporary B-tree was a third of the insert's cost.
 _BULK_INSERT = Statement(
     f"INSERT INTO lifecycle_hold ({_HOLD_COLUMNS}) SELECT {_HOLD_VALUES} "
-    "FROM json_each(%s) AS j JOIN registry_terminal t ON t.id = j.value ORDER BY j.key"
+    "FROM json_each(%s) AS j JOIN registry_terminal t ON t.id = j.value"
 )
 _BULK_INSERT_PG = Statement(
     f"INSERT INTO lifecycle_hold ({_HOLD_COLUMNS}) SELECT {_HOLD_VALUES} "
-    "FROM unnest(%s::bigint[]) WITH ORDINALITY AS u(id, n) JOIN registry_terminal t ON t.id = u.id ORDER BY u.n"
+    "FROM unnest(%s::bigint[]) AS u(id) JOIN registry_terminal t ON t.id = u.id"
 )
 
 
@@ -152,8 +153,8 @@ def place_bulk(
     # more time binding parameters in Python than SQLite spent writing the rows.
     conn = transaction.get_connection()
     ops, vendor = conn.ops, conn.vendor
-    terminals = list({t.pk: t for t in terminals}.values())  # once each, in the caller's order
-    ids = [t.pk for t in terminals]
+    tid_of = {t.pk: t.tid for t in terminals}  # once each, in the caller's order
+    ids = list(tid_of)
     constants = [
         False,
         kind,
@@ -166,21 +167,27 @@ def place_bulk(
         False,
         1,
     ]
-    with conn.cursor() as cursor:
-        if vendor == "postgresql":
-            written = _BULK_INSERT_PG.run(cursor, vendor, [*constants, ids]).rowcount
-        else:
-            written = _BULK_INSERT.run(cursor, vendor, [*constants, json.dumps(ids)]).rowcount
-    if written != len(ids):  # a terminal vanished since it was selected: the caller's transaction rolls back
-        raise NotFound(_("Some of the selected terminals no longer exist."))
+    params = [*constants, ids] if vendor == "postgresql" else [*constants, json.dumps(ids)]
+
+    def write_holds() -> None:
+        with conn.cursor() as cursor:
+            written = (_BULK_INSERT_PG if vendor == "postgresql" else _BULK_INSERT).run(
+                cursor, vendor, params
+            )
+            if written.rowcount != len(ids):  # a terminal vanished since it was selected
+                raise NotFound(_("Some of the selected terminals no longer exist."))
+
     after = {
         "kind": kind,
         "starts_at": start.isoformat(),
         "ends_at": end.isoformat() if end else None,
         "bulk": True,
     }
-    record_bulk(actor, "terminal", [t.tid for t in terminals], "hold.place", after=after, reason=text, at=now)
-    return written
+    record_bulk(
+        actor, "terminal", list(tid_of.values()), "hold.place",
+        after=after, reason=text, at=now, alongside=write_holds,
+    )  # fmt: skip
+    return len(ids)
 
 
 def get_hold(hold_id: int, *, for_update: bool = False) -> Hold:
