@@ -408,7 +408,7 @@ def test_allowed_answer_does_no_write_and_few_queries():
 
 
 # --- bulk holds ---------------------------------------------------------------------------------------
-def test_bulk_hold_places_one_hold_and_event_each_with_step_up():
+def test_bulk_hold_places_one_hold_on_all_and_an_event_each_with_step_up():
     api = Api("technician")
     ts = [b.terminal("active") for _ in range(3)]
     body = {"tids": [t.tid for t in ts], "kind": "maintenance", "reason": "firmware push"}
@@ -419,16 +419,45 @@ def test_bulk_hold_places_one_hold_and_event_each_with_step_up():
     device = api.enrol_totp()
     r = api.post("/holds/bulk", body, **{"X-OTP": totp_code(device)})
     assert r.status_code == 201, r.content
-    assert r.json() == {"placed": 3}
-    assert Hold.objects.count() == 3
-    assert AuditEvent.objects.filter(action="hold.place", object_id__in=body["tids"]).count() == 3
-    assert api.get(f"/terminals/{ts[0].tid}/eligibility").json()["iso_response_code"] == "58"
+    hold = Hold.objects.get()
+    assert r.json() == {"placed": 3, "hold_id": hold.pk}
+    assert hold.bulk and hold.links.count() == 3
+    events = AuditEvent.objects.filter(action="hold.place", object_id__in=body["tids"])
+    assert events.count() == 3 and all(e.after["hold_id"] == hold.pk for e in events)
+    answer = api.get(f"/terminals/{ts[0].tid}/eligibility").json()
+    assert answer["iso_response_code"] == "58" and answer["reasons"][0]["hold_id"] == hold.pk
+    detail = api.get(f"/terminals/{ts[1].tid}").json()
+    assert [h["id"] for h in detail["holds"]] == [hold.pk] and detail["holds"][0]["bulk"]
+    assert [h["id"] for h in api.get(f"/holds?terminal={ts[2].tid}").json()["items"]] == [hold.pk]
+
+
+def test_a_bulk_hold_is_released_for_one_terminal_or_as_a_whole():
+    api = Api("technician")
+    device = api.enrol_totp()
+    ts = [b.terminal("active") for _ in range(3)]
+    body = {"tids": [t.tid for t in ts], "kind": "maintenance", "reason": "firmware push"}
+    hold_id = api.post("/holds/bulk", body, **{"X-OTP": totp_code(device)}).json()["hold_id"]
+    r = api.post(f"/holds/{hold_id}/release", {"reason": "done here", "tid": ts[0].tid})
+    assert r.status_code == 200, r.content
+    assert r.json()["released_at"] is None and r.json()["version"] == 2
+    assert api.get(f"/terminals/{ts[0].tid}/eligibility").json()["allowed"]
+    assert not api.get(f"/terminals/{ts[1].tid}/eligibility").json()["allowed"]
+    again = api.post(f"/holds/{hold_id}/release", {"reason": "again", "tid": ts[0].tid})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "hold_ended"
+    assert api.post(f"/holds/{hold_id}/release", {"reason": "x", "tid": "NOPE0000"}).status_code == 404
+    r = api.post(f"/holds/{hold_id}/release", {"reason": "all done"})
+    assert r.status_code == 200 and r.json()["released_at"] is not None
+    assert all(api.get(f"/terminals/{t.tid}/eligibility").json()["allowed"] for t in ts)
+    released = AuditEvent.objects.filter(action="hold.release").order_by("seq")
+    assert [e.object_id for e in released] == [ts[0].tid, ts[1].tid, ts[2].tid]
 
 
 def test_bulk_hold_single_terminal_needs_no_step_up_and_bad_lists_are_422():
     api = Api("technician")
     t = b.terminal("active")
-    assert api.post("/holds/bulk", {"tids": [t.tid], "kind": "fault", "reason": "x"}).status_code == 201
+    r = api.post("/holds/bulk", {"tids": [t.tid], "kind": "fault", "reason": "x"})
+    assert r.status_code == 201 and r.json()["placed"] == 1
+    assert Hold.objects.get(pk=r.json()["hold_id"]).terminal_id == t.pk  # an ordinary terminal hold
     r = api.post("/holds/bulk", {"tids": [t.tid, "NOPE0000"], "kind": "fault", "reason": "x"})
     assert r.status_code == 422
     assert r.json()["error"]["details"]["tids"] == ["NOPE0000"]

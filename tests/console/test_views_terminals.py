@@ -143,7 +143,19 @@ class TestBulk:
         session.save()
         r = en_client.post(url, {"reason": "network outage"})
         assert r.status_code == 302
-        assert Hold.objects.filter(kind="fault", terminal__tid__in=[a.tid, b.tid]).count() == 2
+        hold = Hold.objects.get(kind="fault", bulk=True)
+        assert sorted(hold.links.values_list("terminal__tid", flat=True)) == [a.tid, b.tid]
+        # On a terminal's page the bulk hold is listed, and released there for that terminal only.
+        page = en_client.get(f"/console/terminals/{a.tid}/").content.decode()
+        assert "Release for this terminal" in page and 'name="tid" value="BULK0001"' in page
+        r = en_client.post(
+            f"/console/holds/{hold.pk}/release/",
+            {"reason": "fixed", "tid": a.tid, "version": hold.version, "next": f"/console/terminals/{a.tid}/"},
+        )
+        assert r.status_code == 302
+        assert eligibility.may_transact(a.tid).allowed and not eligibility.may_transact(b.tid).allowed
+        page = en_client.get(f"/console/terminals/{a.tid}/").content.decode()
+        assert "for this terminal" in page and "Release for this terminal" not in page
 
     def test_invalid_transition_is_409_and_writes_nothing(self, en_client):
         login(en_client, "risk", "rob", password="rob-pass-12")

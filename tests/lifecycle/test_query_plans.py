@@ -1,7 +1,7 @@
 """The answer and the worker read holds through an index, never by scanning the hold table.
 
-Holds keep few indexes because a bulk hold writes one row per terminal (migration lifecycle 0002);
-these plans are what those indexes are for. SQLite's EXPLAIN QUERY PLAN wording is stable; PostgreSQL
+Holds keep few indexes (migration lifecycle 0002), and a bulk hold links its terminals by narrow
+rows keyed by terminal (0003); these plans are what those indexes are for. SQLite's EXPLAIN QUERY PLAN wording is stable; PostgreSQL
 plans depend on statistics, so they are not pinned.
 """
 
@@ -32,10 +32,11 @@ def _sqlite_only():
 
 def test_the_answer_finds_holds_by_index():
     stamp = db_datetime(connection, timezone.now())
-    plan = _plan(eligibility._ANSWER.sql, [stamp, stamp, stamp, stamp, "12345678"])
+    plan = _plan(eligibility._ANSWER.sql, [stamp] * 6 + ["12345678"])
     assert "SCAN" not in plan, plan
     assert "hold_terminal_idx" in plan, plan
     assert "hold_open_merchant_idx" in plan, plan
+    assert "lifecycle_holdterminal" in plan and "PRIMARY KEY" in plan, plan
 
 
 def test_the_worker_finds_holds_to_close_by_index():

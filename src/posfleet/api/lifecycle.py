@@ -23,7 +23,7 @@ from posfleet.api.idempotency import idempotent
 from posfleet.api.registry import ERRORS, _merchant_qs, _terminal_detail
 from posfleet.core.errors import ValidationFailed
 from posfleet.lifecycle import eligibility, holds, services, transitions
-from posfleet.lifecycle.models import Hold, RefusedAttempt
+from posfleet.lifecycle.models import Hold, RefusedAttempt, terminal_holds_q
 from posfleet.registry.models import Merchant, Terminal
 
 router = Router(tags=["lifecycle"])
@@ -165,7 +165,8 @@ BULK_MAX = 100_000
 @router.post("/holds/bulk", response={201: s.BulkHoldOut, **ERRORS})
 @idempotent
 def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
-    """One hold per named terminal (one audit event each), all or nothing; step-up for more than one."""
+    """One hold on all named terminals (one audit event on each), all or nothing; step-up for more than
+    one. `hold_id` releases it, as a whole or (`tid`) for one terminal: `POST /holds/{id}/release`."""
     actor = actor_of(request)
     tids = list(dict.fromkeys(t.strip() for t in payload.tids if t.strip()))
     if not tids or len(tids) > BULK_MAX:
@@ -184,7 +185,7 @@ def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
             raise ValidationFailed(
                 _("%(n)d TIDs are unknown.") % {"n": len(missing)}, details={"tids": missing[:100]}
             )
-        placed = holds.place_bulk(
+        hold = holds.place_bulk(
             actor,
             kind=payload.kind,
             reason=payload.reason,
@@ -192,17 +193,19 @@ def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
         )
-    return Status(201, {"placed": placed})
+    return Status(201, {"placed": len(found), "hold_id": hold.pk})
 
 
 @router.post("/holds/{hold_id}/release", response={200: s.HoldOut, **ERRORS})
 @idempotent
-def release(request: HttpRequest, hold_id: int, payload: s.ReasonIn, response: HttpResponse) -> Any:
-    """End one hold now; other holds stay. 409 `hold_ended` if it has already ended."""
+def release(request: HttpRequest, hold_id: int, payload: s.ReleaseIn, response: HttpResponse) -> Any:
+    """End one hold now; other holds stay. 409 `hold_ended` if it has already ended. With `tid`, a
+    bulk hold ends for that terminal only; a bulk hold released as a whole needs step-up."""
     actor = actor_of(request)
     expected = if_match(request)
+    tid = (payload.tid or "").strip() or None
     with transaction.atomic():
-        holds.release_hold(actor, hold_id, reason=payload.reason, expected_version=expected)
+        holds.release_hold(actor, hold_id, reason=payload.reason, expected_version=expected, tid=tid)
     return _hold_response(hold_id, response)
 
 
@@ -222,12 +225,14 @@ def list_holds(
     cursor: str | None = None,
     limit: int = DEFAULT_LIMIT,
 ) -> Any:
-    """Holds by id. `terminal` (TID): holds on that terminal; `merchant_id`: holds on the merchant itself;
-    `active=true`: in force now or scheduled, `active=false`: ended or released."""
+    """Holds by id. `terminal` (TID): holds on that terminal, its own and the bulk holds it is (or
+    was) under; `merchant_id`: holds on the merchant itself; `active=true`: in force now or
+    scheduled, `active=false`: ended or released (for a bulk hold, as a whole)."""
     require_perm(request, "view_fleet")
     qs = _hold_qs()
     if terminal:
-        qs = qs.filter(terminal__tid=terminal)
+        found = Terminal.objects.filter(tid=terminal).values_list("pk", flat=True).first()
+        qs = qs.filter(terminal_holds_q(found or 0))
     if merchant_id is not None:
         qs = qs.filter(on_merchant=True, merchant_id=merchant_id)
     if kind:

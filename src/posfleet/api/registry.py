@@ -224,7 +224,7 @@ def _tid_prefix(prefix: str) -> Q:
 
 def _terminal_detail(t: Terminal) -> dict[str, Any]:
     now = timezone.now()
-    target = Q(terminal_id=t.pk)
+    target = Q(terminal_id=t.pk) | Q(bulk=True, links__terminal_id=t.pk, links__released_at__isnull=True)
     if t.merchant_id is not None:
         target |= Q(on_merchant=True, merchant_id=t.merchant_id)
     holds = (
@@ -232,6 +232,7 @@ def _terminal_detail(t: Terminal) -> dict[str, Any]:
         .filter(target, released_at__isnull=True)
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
         .order_by("starts_at", "id")
+        .distinct()
     )
     data = s.terminal_out(t)
     data["merchant_name"] = t.merchant.name if t.merchant is not None else None

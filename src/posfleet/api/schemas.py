@@ -173,6 +173,7 @@ class HoldOut(Schema):
     kind: str
     reason: str
     on_merchant: bool
+    bulk: bool = Field(description="Placed on many terminals at once (`tid` is then null)")
     tid: str | None
     merchant_id: int | None
     placed_by: str | None
@@ -240,6 +241,7 @@ def hold_out(h: Hold, now: datetime | None = None) -> dict[str, Any]:
         "kind": h.kind,
         "reason": h.reason,
         "on_merchant": h.on_merchant,
+        "bulk": h.bulk,
         "tid": h.terminal.tid if h.terminal_id is not None and h.terminal is not None else None,
         "merchant_id": h.merchant_id,
         "placed_by": h.placed_by.get_username() if h.placed_by_id is not None and h.placed_by else None,
@@ -272,7 +274,13 @@ class BulkHoldIn(Schema):
 
 
 class BulkHoldOut(Schema):
-    placed: int
+    placed: int = Field(description="Terminals under the hold")
+    hold_id: int = Field(description="The hold: one for all of them (an ordinary terminal hold for one)")
+
+
+class ReleaseIn(Schema):
+    reason: str
+    tid: str | None = Field(None, description="Release a bulk hold for this terminal only")
 
 
 class HoldIn(Schema):

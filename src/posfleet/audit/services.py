@@ -359,31 +359,29 @@ def _record_alike(
     after_db = None if after is None else ops.adapt_json_value(after, None)
     constants = [at_db, actor.kind, actor.user_id, actor.name, actor.role, actor.channel, shape.object_type]
     last = prev
-    for start, digests in _digest_chunks(template, prev, base + 1, object_ids, vendor, alongside):
-        members, hashes = object_ids[start : start + len(digests)], digests
-        if start == 0:  # the first event whole, with the usual INSERT …
+    for chunk in _digest_chunks(template, prev, base + 1, object_ids, vendor, alongside):
+        if chunk.start == 0:  # the first event whole, with the usual INSERT …
             _INSERT.run(
                 cursor,
                 vendor,
                 (
                     base + 1, at_db, actor.kind, actor.user_id, actor.name, actor.role, actor.channel,
                     shape.object_type, object_ids[0], shape.action, before_db, after_db, shape.reason,
-                    actor.request_id, prev, digests[0],
+                    actor.request_id, prev, chunk.digests[0],
                 ),
             )  # fmt: skip
-            members, hashes, start = members[1:], hashes[1:], 1
-        last = digests[-1]
-        if not members:
+        last = chunk.digests[-1]
+        if chunk.count == 0:
             continue
         # … the others slim (AuditEvent: SHARED_FIELDS and prev_hash left to the first), with one
         # INSERT … SELECT over their object ids and hashes: binding 17 parameters a row from Python
         # cost three times SQLite's own work.
+        first = base + 1 + chunk.first_member
         if vendor == "postgresql":
-            params = [base + start, *constants, shape.action, base + 1, members, hashes]
+            params = [first - 1, *constants, shape.action, base + 1, chunk.object_ids, chunk.hashes]
             _INSERT_MEMBERS_PG.run(cursor, vendor, params)
         else:
-            blob = "".join(hashes).encode()  # a blob: substr() on it is by byte, not by character
-            params = [base + 1 + start, *constants, shape.action, blob, base + 1, json.dumps(members)]
+            params = [first, *constants, shape.action, chunk.hashes, base + 1, chunk.object_ids]
             _INSERT_MEMBERS.run(cursor, vendor, params)
     _move_head(cursor, vendor, base, base + n, last)
     return n
@@ -417,6 +415,30 @@ def _prompt_switching() -> Iterator[None]:
                 sys.setswitchinterval(_prompt_switching.saved)  # type: ignore[attr-defined]
 
 
+@dataclass(frozen=True)
+class _Chunk:
+    """Events `start` … of a bulk change, hashed, with the parameters of their slim rows (all but
+    the change's first event): on SQLite a JSON array of object ids and a blob of hashes, ready
+    to bind, so the writing thread has nothing left to do in Python."""
+
+    start: int
+    digests: list[str]
+    first_member: int  # offset of the first slim event in this chunk
+    count: int  # slim events in this chunk
+    object_ids: Any
+    hashes: Any
+
+
+def _chunk(start: int, digests: list[str], object_ids: list[str], vendor: str) -> _Chunk:
+    skip = 1 if start == 0 else 0  # the change's first event is stored whole, apart
+    ids = object_ids[start + skip : start + len(digests)]
+    hashes = digests[skip:]
+    if vendor == "postgresql":
+        return _Chunk(start, digests, start + skip, len(ids), ids, hashes)
+    # A blob: substr() on it counts bytes, not characters.
+    return _Chunk(start, digests, start + skip, len(ids), json.dumps(ids), "".join(hashes).encode())
+
+
 def _digest_chunks(
     template: chain.Template,
     prev: str,
@@ -424,19 +446,20 @@ def _digest_chunks(
     object_ids: list[str],
     vendor: str,
     alongside: Callable[[], object] | None,
-) -> Iterator[tuple[int, list[str]]]:
-    """(offset, hashes) of the events of `object_ids`, chained from `prev`, in order.
+) -> Iterator[_Chunk]:
+    """The events of `object_ids`, hashed in order and chained from `prev`, chunk by chunk.
 
     On SQLite, with more than one chunk or a caller's write to run (`alongside`), a second thread
-    hashes while this one writes: SQLite releases the GIL while it works, so hashing (a fifth of a
-    100,000-terminal hold) then costs next to no time. The write lock is held since BEGIN
-    IMMEDIATE, so the head read before cannot move meanwhile. Elsewhere: all at once, in order.
+    hashes (and prepares the rows) while this one writes: SQLite releases the GIL while it works,
+    so hashing (a fifth of a 100,000-terminal hold) then costs next to no time. The write lock is
+    held since BEGIN IMMEDIATE, so the head read before cannot move meanwhile. Elsewhere: all at
+    once, in order.
     """
     n = len(object_ids)
     if vendor != "sqlite" or (alongside is None and n <= HASH_CHUNK):
-        yield 0, template.chain(prev, first_seq, object_ids)
+        yield _chunk(0, template.chain(prev, first_seq, object_ids), object_ids, vendor)
         return
-    chunks: queue.SimpleQueue[list[str] | BaseException] = queue.SimpleQueue()
+    chunks: queue.SimpleQueue[_Chunk | BaseException] = queue.SimpleQueue()
 
     def produce() -> None:
         last = prev
@@ -444,7 +467,7 @@ def _digest_chunks(
             for start in range(0, n, HASH_CHUNK):
                 digests = template.chain(last, first_seq + start, object_ids[start : start + HASH_CHUNK])
                 last = digests[-1]
-                chunks.put(digests)
+                chunks.put(_chunk(start, digests, object_ids, vendor))
         except BaseException as exc:  # handed to the consumer, which raises it
             chunks.put(exc)
 
@@ -452,11 +475,11 @@ def _digest_chunks(
         pool.submit(produce)
         if alongside is not None:
             alongside()  # an error here leaves the pool to finish hashing, then propagates
-        for start in range(0, n, HASH_CHUNK):
+        for _start in range(0, n, HASH_CHUNK):
             got = chunks.get()
             if isinstance(got, BaseException):
                 raise got
-            yield start, got
+            yield got
 
 
 _MEMBER_COLUMNS = ", ".join((*_COLUMNS, "batch_seq"))

@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from posfleet.audit.models import AuditEvent
-from posfleet.lifecycle.models import Hold, in_force_q
+from posfleet.lifecycle.models import Hold, HoldTerminal, in_force_q
 from posfleet.registry.models import Merchant, Terminal, TerminalModel
 
 PAGE_SIZE = 50
@@ -69,9 +69,12 @@ def held_q(kind: str, now: datetime) -> Q:
     holds = Hold.objects.filter(in_force_q(now))
     if kind != "any":
         holds = holds.filter(kind=kind)
-    on_terminal = holds.filter(on_merchant=False).values("terminal_id")
+    on_terminal = holds.filter(on_merchant=False, bulk=False).values("terminal_id")
     on_merchant = holds.filter(on_merchant=True).values("merchant_id")
-    return Q(pk__in=on_terminal) | Q(merchant_id__in=on_merchant)
+    linked = HoldTerminal.objects.filter(
+        released_at__isnull=True, hold_id__in=holds.filter(bulk=True).values("id")
+    ).values("terminal_id")
+    return Q(pk__in=on_terminal) | Q(merchant_id__in=on_merchant) | Q(pk__in=linked)
 
 
 def terminal_queryset(f: TerminalFilters, now: datetime | None = None) -> QuerySet[Terminal]:
@@ -116,7 +119,8 @@ def keyset(
 
 
 def holds_in_force_for(terminals: list[Terminal], now: datetime | None = None) -> dict[int, list[Hold]]:
-    """Holds in force per terminal id, counting holds on each terminal's merchant: one query."""
+    """Holds in force per terminal id, counting holds on each terminal's merchant and the bulk holds
+    each is under: two queries."""
     now = now or timezone.now()
     if not terminals:
         return {}
@@ -132,6 +136,9 @@ def holds_in_force_for(terminals: list[Terminal], now: datetime | None = None) -
             by_merchant[h.merchant_id].append(h)  # type: ignore[index]
         else:
             by_terminal[h.terminal_id].append(h)  # type: ignore[index]
+    links = HoldTerminal.objects.filter(terminal_id__in=tids, released_at__isnull=True).select_related("hold")
+    for link in links.filter(hold__in=Hold.objects.filter(in_force_q(now), bulk=True)):
+        by_terminal[link.terminal_id].append(link.hold)
     return {
         t.pk: by_terminal.get(t.pk, []) + (by_merchant.get(t.merchant_id, []) if t.merchant_id else [])
         for t in terminals
@@ -155,7 +162,7 @@ def split_holds(holds: list[Hold], now: datetime | None = None) -> dict[str, lis
     for h in holds:
         if h.in_force(now):
             out["in_force"].append(h)
-        elif h.released_at is None and h.starts_at > now:
+        elif h.released_at is None and getattr(h, "link_released_at", None) is None and h.starts_at > now:
             out["scheduled"].append(h)
         else:
             out["past"].append(h)

@@ -187,7 +187,8 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
             )
         with transaction.atomic():
             if op_kind == "hold":
-                count = hold_services.place_bulk(
+                count = len(terminals)
+                hold_services.place_bulk(
                     actor,
                     kind=name,
                     reason=form.cleaned_data["reason"],

@@ -64,23 +64,27 @@ class Answer:
         }
 
 
-# One statement: the terminal, its merchant, and the holds in force on either (a terminal hold and a
-# merchant hold in force together come back as one row each way, which the loop below dedupes). The
-# partial indexes on open holds serve both joins.
+# One statement: the terminal, its merchant, and the holds in force on either: the terminal's own
+# (th), the bulk holds it is linked to (bh, through its links bt) and its merchant's (mh). Holds in
+# force together come back as one row per combination, which the loop below dedupes. The partial
+# and link indexes serve every join.
 _ANSWER = Statement(
-    "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind "
+    "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind, bh.id, bh.kind "
     "FROM registry_terminal t "
     "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
     "LEFT JOIN lifecycle_hold th ON th.terminal_id = t.id AND th.released_at IS NULL "
     "AND th.starts_at <= %s AND (th.ends_at IS NULL OR th.ends_at > %s) "
     "LEFT JOIN lifecycle_hold mh ON mh.merchant_id = t.merchant_id AND (mh.on_merchant AND mh.released_at IS NULL) "
     "AND mh.starts_at <= %s AND (mh.ends_at IS NULL OR mh.ends_at > %s) "
+    "LEFT JOIN lifecycle_holdterminal bt ON bt.terminal_id = t.id AND bt.released_at IS NULL "
+    "LEFT JOIN lifecycle_hold bh ON bh.id = bt.hold_id AND bh.released_at IS NULL "
+    "AND bh.starts_at <= %s AND (bh.ends_at IS NULL OR bh.ends_at > %s) "
     "WHERE t.tid = %s"
 )
 # For a time in the past (ingested transactions are judged at their own time) a hold released since
 # was still in force then; this variant cannot use the open-hold indexes, and only ingest needs it.
 _PAST_ANSWER = Statement(
-    "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind "
+    "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind, bh.id, bh.kind "
     "FROM registry_terminal t "
     "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
     "LEFT JOIN lifecycle_hold th ON th.terminal_id = t.id AND (th.released_at IS NULL OR th.released_at > %s) "
@@ -88,6 +92,10 @@ _PAST_ANSWER = Statement(
     "LEFT JOIN lifecycle_hold mh ON mh.merchant_id = t.merchant_id AND mh.on_merchant "
     "AND (mh.released_at IS NULL OR mh.released_at > %s) "
     "AND mh.starts_at <= %s AND (mh.ends_at IS NULL OR mh.ends_at > %s) "
+    "LEFT JOIN lifecycle_holdterminal bt ON bt.terminal_id = t.id "
+    "AND (bt.released_at IS NULL OR bt.released_at > %s) "
+    "LEFT JOIN lifecycle_hold bh ON bh.id = bt.hold_id AND (bh.released_at IS NULL OR bh.released_at > %s) "
+    "AND bh.starts_at <= %s AND (bh.ends_at IS NULL OR bh.ends_at > %s) "
     "WHERE t.tid = %s"
 )
 
@@ -100,11 +108,9 @@ def may_transact(tid: str, at: datetime | None = None) -> Answer:
     stamp = db_datetime(conn, now)
     with conn.cursor() as cursor:  # a fixed statement on the driver's cursor (core.sql)
         if now >= current:  # nothing released so far was in force at `now`
-            rows = _ANSWER.run(cursor, vendor, [stamp, stamp, stamp, stamp, tid]).fetchall()
+            rows = _ANSWER.run(cursor, vendor, [stamp] * 6 + [tid]).fetchall()
         else:
-            rows = _PAST_ANSWER.run(
-                cursor, vendor, [stamp, stamp, stamp, stamp, stamp, stamp, tid]
-            ).fetchall()
+            rows = _PAST_ANSWER.run(cursor, vendor, [stamp] * 10 + [tid]).fetchall()
     if not rows:
         return Answer(tid, False, [Reason("unknown_terminal", UNKNOWN_TERMINAL)])
     _id, state, merchant_id, merchant_state = rows[0][:4]
@@ -121,5 +127,7 @@ def may_transact(tid: str, at: datetime | None = None) -> Answer:
             held[row[4]] = Reason("terminal_hold", NOT_PERMITTED_TO_TERMINAL, kind=row[5], hold_id=row[4])
         if row[6] is not None:
             held[row[6]] = Reason("merchant_hold", MERCHANT_NOT_ALLOWED, kind=row[7], hold_id=row[6])
+        if row[8] is not None:
+            held[row[8]] = Reason("terminal_hold", NOT_PERMITTED_TO_TERMINAL, kind=row[9], hold_id=row[8])
     reasons.extend(held[k] for k in sorted(held))
     return Answer(tid, not reasons, reasons)

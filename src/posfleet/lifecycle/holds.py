@@ -21,7 +21,7 @@ from posfleet.audit.services import Change, record, record_bulk, record_many
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from posfleet.core.sql import Statement
-from posfleet.lifecycle.models import SENSITIVE_HOLD_KINDS, Hold, HoldKind
+from posfleet.lifecycle.models import SENSITIVE_HOLD_KINDS, Hold, HoldKind, HoldTerminal
 from posfleet.lifecycle.services import get_terminal, require_reason
 from posfleet.registry.models import Merchant, Terminal
 
@@ -112,21 +112,18 @@ def place_hold(
     return hold
 
 
-_HOLD_COLUMNS = (
-    "terminal_id, merchant_id, on_merchant, kind, reason, placed_by_id, placed_at, starts_at, ends_at, "
-    "release_reason, closed, version"
+# The links come from the terminal table itself, driven by the list of ids (SQLite walks a JSON
+# array, PostgreSQL unnests an array), so a terminal that vanished since it was selected is missed
+# and counted. One INSERT … SELECT: the ORM's per-value preparation (and SQLite's 999-parameter cap)
+# made a 100k-terminal hold take minutes, and even executemany spent more time binding parameters
+# in Python than SQLite spent writing the rows.
+_LINK = Statement(
+    "INSERT INTO lifecycle_holdterminal (terminal_id, hold_id, released_at) "
+    "SELECT t.id, %s, NULL FROM json_each(%s) AS j JOIN registry_terminal t ON t.id = j.value"
 )
-_HOLD_VALUES = "t.id, t.merchant_id, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s"
-# The rows come from the terminal table itself, driven by the list of ids: SQLite walks a JSON array,
-# PostgreSQL unnests an array. No ORDER BY: nothing depends on the order of the hold ids, and
-# sorting 100,000 rows through a temporary B-tree was a third of the insert's cost.
-_BULK_INSERT = Statement(
-    f"INSERT INTO lifecycle_hold ({_HOLD_COLUMNS}) SELECT {_HOLD_VALUES} "
-    "FROM json_each(%s) AS j JOIN registry_terminal t ON t.id = j.value"
-)
-_BULK_INSERT_PG = Statement(
-    f"INSERT INTO lifecycle_hold ({_HOLD_COLUMNS}) SELECT {_HOLD_VALUES} "
-    "FROM unnest(%s::bigint[]) AS u(id) JOIN registry_terminal t ON t.id = u.id"
+_LINK_PG = Statement(
+    "INSERT INTO lifecycle_holdterminal (terminal_id, hold_id, released_at) "
+    "SELECT t.id, %s, NULL FROM unnest(%s::bigint[]) AS u(id) JOIN registry_terminal t ON t.id = u.id"
 )
 
 
@@ -138,56 +135,57 @@ def place_bulk(
     terminals: Sequence[Terminal],
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
-) -> int:
-    """One hold per terminal, one audit event each, one transaction; step-up as for any bulk change."""
+) -> Hold:
+    """One hold on all `terminals` at once and one audit event on each, in the caller's transaction;
+    step-up as for any bulk change. Several terminals get one bulk hold linked to each of them
+    (`HoldTerminal`); a single terminal gets an ordinary terminal hold."""
     _check_kind(actor, kind)
     text = require_reason(reason)
     if not terminals:
         raise ValidationFailed(_("Select at least one terminal."))
-    if len(terminals) > 1:
-        require_step_up(actor)
+    tid_of = {t.id: t.tid for t in terminals}  # once each, in the caller's order
+    if len(tid_of) == 1:
+        return place_hold(
+            actor,
+            kind=kind,
+            reason=text,
+            tid=next(iter(tid_of.values())),
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+    require_step_up(actor)
     now = timezone.now()
     start, end = _window(starts_at, ends_at, now)
-    # One INSERT … SELECT, not bulk_create or executemany: the ORM's per-value preparation (and
-    # SQLite's 999-parameter cap) made a 100k-terminal hold take minutes, and even executemany spent
-    # more time binding parameters in Python than SQLite spent writing the rows.
+    hold = Hold(
+        bulk=True, on_merchant=False, kind=kind, reason=text, placed_at=now, starts_at=start, ends_at=end
+    )
+    hold.placed_by = actor.user
+    hold.save()
     conn = transaction.get_connection()
-    ops, vendor = conn.ops, conn.vendor
-    tid_of = {t.pk: t.tid for t in terminals}  # once each, in the caller's order
+    vendor = conn.vendor
     ids = list(tid_of)
-    constants = [
-        False,
-        kind,
-        text,
-        actor.user_id,
-        ops.adapt_datetimefield_value(now),
-        ops.adapt_datetimefield_value(start),
-        ops.adapt_datetimefield_value(end) if end is not None else None,
-        "",
-        False,
-        1,
-    ]
-    params = [*constants, ids] if vendor == "postgresql" else [*constants, json.dumps(ids)]
+    params = [hold.pk, ids] if vendor == "postgresql" else [hold.pk, json.dumps(ids)]
 
-    def write_holds() -> None:
+    def link() -> None:  # run by record_bulk, beside the hashing of the events (SQLite)
         with conn.cursor() as cursor:
-            written = (_BULK_INSERT_PG if vendor == "postgresql" else _BULK_INSERT).run(
-                cursor, vendor, params
-            )
-            if written.rowcount != len(ids):  # a terminal vanished since it was selected
+            if (_LINK_PG if vendor == "postgresql" else _LINK).run(cursor, vendor, params).rowcount != len(
+                ids
+            ):
                 raise NotFound(_("Some of the selected terminals no longer exist."))
 
-    after = {
-        "kind": kind,
-        "starts_at": start.isoformat(),
-        "ends_at": end.isoformat() if end else None,
-        "bulk": True,
-    }
+    after = snapshot(hold) | {"hold_id": hold.pk}
     record_bulk(
-        actor, "terminal", list(tid_of.values()), "hold.place",
-        after=after, reason=text, at=now, alongside=write_holds,
-    )  # fmt: skip
-    return len(ids)
+        actor,
+        "terminal",
+        list(tid_of.values()),
+        "hold.place",
+        after=after,
+        reason=text,
+        at=now,
+        alongside=link,
+    )
+    _after_commit(hold.pk, "place")
+    return hold
 
 
 def get_hold(hold_id: int, *, for_update: bool = False) -> Hold:
@@ -200,8 +198,17 @@ def get_hold(hold_id: int, *, for_update: bool = False) -> Hold:
     return hold
 
 
-def release_hold(actor: Actor, hold_id: int, *, reason: str, expected_version: int | None = None) -> Hold:
-    """End one hold now. Other holds on the same terminal or merchant stay."""
+def release_hold(
+    actor: Actor,
+    hold_id: int,
+    *,
+    reason: str,
+    expected_version: int | None = None,
+    tid: str | None = None,
+) -> Hold:
+    """End one hold now; other holds on the same terminal or merchant stay. With `tid`, a bulk hold
+    ends for that terminal alone (the others stay under it); releasing a bulk hold as a whole is a
+    bulk change (step-up) and writes one event on each terminal still under it."""
     hold = get_hold(hold_id, for_update=True)
     _check_kind(actor, hold.kind)
     text = require_reason(reason)
@@ -210,6 +217,12 @@ def release_hold(actor: Actor, hold_id: int, *, reason: str, expected_version: i
     now = timezone.now()
     if hold.released_at is not None or (hold.ends_at is not None and hold.ends_at <= now):
         raise Conflict(_("This hold has already ended."), code="hold_ended")
+    if tid is not None and hold.bulk:
+        return _release_link(actor, hold, tid, text, now)
+    if tid is not None and _tid(hold) != tid:
+        raise NotFound(_("Hold %(id)s does not stand on terminal %(tid)s.") % {"id": hold.pk, "tid": tid})
+    if hold.bulk:
+        require_step_up(actor)
     before = snapshot(hold)
     updated = Hold.objects.filter(pk=hold.pk, version=hold.version).update(
         released_at=now, released_by=actor.user, release_reason=text, closed=True, version=hold.version + 1
@@ -217,20 +230,51 @@ def release_hold(actor: Actor, hold_id: int, *, reason: str, expected_version: i
     if updated != 1:
         raise StaleVersion()
     hold.refresh_from_db()
-    object_type, object_id = (
-        ("merchant", str(hold.merchant_id)) if hold.on_merchant else ("terminal", _tid(hold))
+    after = snapshot(hold) | {"hold_id": hold.pk}
+    if hold.bulk:
+        tids = _linked_tids(hold.pk)
+        record_bulk(actor, "terminal", tids, "hold.release", before=before, after=after, reason=text, at=now)
+    else:
+        object_type, object_id = (
+            ("merchant", str(hold.merchant_id)) if hold.on_merchant else ("terminal", _tid(hold))
+        )
+        record(actor, Change(object_type, object_id, "hold.release", before, after, text), at=now)
+    _after_commit(hold.pk, "release")
+    return hold
+
+
+def _linked_tids(hold_id: int) -> list[str]:
+    """The TIDs still under a bulk hold (not released for them alone), in terminal order."""
+    return list(
+        HoldTerminal.objects.filter(hold_id=hold_id, released_at__isnull=True)
+        .order_by("terminal_id")
+        .values_list("terminal__tid", flat=True)
     )
-    record(
-        actor,
-        Change(object_type, object_id, "hold.release", before, snapshot(hold) | {"hold_id": hold.pk}, text),
-        at=now,
+
+
+def _release_link(actor: Actor, hold: Hold, tid: str, text: str, now: datetime) -> Hold:
+    """A bulk hold ends for one terminal: its link gets `released_at`, the hold its next version."""
+    link = (
+        HoldTerminal.objects.select_for_update(no_key=True).filter(hold_id=hold.pk, terminal__tid=tid).first()
     )
+    if link is None:
+        raise NotFound(_("Hold %(id)s does not stand on terminal %(tid)s.") % {"id": hold.pk, "tid": tid})
+    if link.released_at is not None:
+        raise Conflict(_("This hold has already ended."), code="hold_ended")
+    before = snapshot(hold)
+    HoldTerminal.objects.filter(hold_id=hold.pk, terminal_id=link.terminal_id).update(released_at=now)
+    if Hold.objects.filter(pk=hold.pk, version=hold.version).update(version=hold.version + 1) != 1:
+        raise StaleVersion()
+    hold.refresh_from_db()
+    after = snapshot(hold) | {"hold_id": hold.pk, "released_at": now.isoformat(), "terminal_only": True}
+    record(actor, Change("terminal", tid, "hold.release", before, after, text), at=now)
     _after_commit(hold.pk, "release")
     return hold
 
 
 def close_ended_holds(now: datetime | None = None, batch: int = 1000) -> int:
-    """Worker: write the end of holds whose `ends_at` has passed. The answer never waits for this."""
+    """Worker: write the end of holds whose `ends_at` has passed. The answer never waits for this.
+    A bulk hold's end is written on each terminal still under it."""
     now = now or timezone.now()
     actor = Actor.system()
     closed = 0
@@ -257,6 +301,14 @@ def close_ended_holds(now: datetime | None = None, batch: int = 1000) -> int:
                         "scheduled end reached",
                     )
                     for h in due
+                    if not h.bulk
                 ],
             )
+            for h in due:
+                if h.bulk:
+                    after = snapshot(h) | {"closed": True, "hold_id": h.pk}
+                    record_bulk(
+                        actor, "terminal", _linked_tids(h.pk), "hold.expire",
+                        before=snapshot(h), after=after, reason="scheduled end reached",
+                    )  # fmt: skip
             closed += len(due)

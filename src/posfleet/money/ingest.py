@@ -141,7 +141,7 @@ class IngestContext:
     """What ingest needs to know about terminals, holds and plans, loaded once (per call or per file)."""
 
     def __init__(self, tids: Iterable[str] | None = None) -> None:
-        from posfleet.lifecycle.models import Hold
+        from posfleet.lifecycle.models import Hold, HoldTerminal
         from posfleet.registry.models import Terminal
 
         qs = Terminal.objects.all()
@@ -157,12 +157,16 @@ class IngestContext:
         self.terminal_holds: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
         self.merchant_holds: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
         for terminal_id, merchant_id, on_merchant, starts, ends in Hold.objects.filter(
-            released_at__isnull=True
+            released_at__isnull=True, bulk=False
         ).values_list("terminal_id", "merchant_id", "on_merchant", "starts_at", "ends_at"):
             if on_merchant:
                 self.merchant_holds[merchant_id].append((starts, ends))
             else:
                 self.terminal_holds[terminal_id].append((starts, ends))
+        for terminal_id, starts, ends in HoldTerminal.objects.filter(
+            released_at__isnull=True, hold__released_at__isnull=True
+        ).values_list("terminal_id", "hold__starts_at", "hold__ends_at"):  # bulk holds, per terminal
+            self.terminal_holds[terminal_id].append((starts, ends))
         self.plans = PlanIndex(merchant_ids)
         self.now = timezone.now()
         self.latest = self.now + FUTURE_TOLERANCE

@@ -25,7 +25,7 @@ from posfleet.cases.choices import ExportState
 from posfleet.cases.models import Case, CaseExport
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.lifecycle.eligibility import may_transact
-from posfleet.lifecycle.models import Hold
+from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.notices import services as notice_services
 from posfleet.portal.forms import PortalLoginForm
 from posfleet.portal.views_util import merchant_view, portal_actor
@@ -78,15 +78,25 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     now = timezone.now()
     rows = [{"terminal": t, "answer": may_transact(t.tid, at=now)} for t in terminals]
+    # Its own holds and the bulk holds over some of its terminals (a maintenance window, say).
+    under_bulk = HoldTerminal.objects.filter(terminal__merchant_id=merchant.pk, released_at__isnull=True)
     holds = list(
-        Hold.objects.filter(_current_or_upcoming(now), merchant_id=merchant.pk)
+        Hold.objects.filter(_current_or_upcoming(now))
+        .filter(Q(merchant_id=merchant.pk) | Q(bulk=True, pk__in=under_bulk.values("hold_id")))
         .select_related("terminal")
         .order_by("starts_at", "id")[:50]
     )
+    tids: dict[int, list[str]] = {}
+    for hold_id, tid in under_bulk.filter(hold_id__in=[h.pk for h in holds if h.bulk]).values_list(
+        "hold_id", "terminal__tid"
+    ):
+        tids.setdefault(hold_id, []).append(tid)
     context: dict[str, Any] = {
         "merchant": merchant,
         "rows": rows,
-        "holds": [{"hold": h, "in_force": h.in_force(now)} for h in holds],
+        "holds": [
+            {"hold": h, "in_force": h.in_force(now), "tids": sorted(tids.get(h.pk, []))} for h in holds
+        ],
         "cases": _recent_cases(request),
         "open_disputes": disputes_for(portal_actor(request), state=DisputeState.OPEN).count(),
     }

@@ -69,9 +69,9 @@ class _Errors(dict[str, list[str]]):
 def _open_suspension_tids(tids: list[str], now: datetime) -> set[str]:
     from django.db.models import Q
 
-    from posfleet.lifecycle.models import Hold
+    from posfleet.lifecycle.models import Hold, HoldTerminal
 
-    return set(
+    own = set(
         Hold.objects.filter(
             kind="merchant_suspension",
             on_merchant=False,
@@ -79,6 +79,16 @@ def _open_suspension_tids(tids: list[str], now: datetime) -> set[str]:
             released_at__isnull=True,
         )
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        .values_list("terminal__tid", flat=True)
+    )
+    return own | set(
+        HoldTerminal.objects.filter(
+            hold__kind="merchant_suspension",
+            hold__released_at__isnull=True,
+            released_at__isnull=True,
+            terminal__tid__in=tids,
+        )
+        .filter(Q(hold__ends_at__isnull=True) | Q(hold__ends_at__gt=now))
         .values_list("terminal__tid", flat=True)
     )
 

@@ -182,7 +182,7 @@ def _approve_reactivation(
     actor: Actor, helper: Actor, case: Case, text: str, common: dict[str, object], now: datetime
 ) -> None:
     from posfleet.lifecycle.holds import release_hold
-    from posfleet.lifecycle.models import Hold
+    from posfleet.lifecycle.models import Hold, HoldTerminal
 
     tids = letters.scope_tids(case)
     holds = list(
@@ -196,6 +196,20 @@ def _approve_reactivation(
     for hold in holds:
         release_hold(helper, hold.pk, reason=_("Reactivation case #%(id)s") % {"id": case.pk})
         released.append(hold.pk)
+    # A bulk suspension over these terminals (and others) ends for these terminals only.
+    links = (
+        HoldTerminal.objects.filter(
+            hold__kind="merchant_suspension",
+            hold__released_at__isnull=True,
+            released_at__isnull=True,
+            terminal__tid__in=tids,
+        )
+        .filter(Q(hold__ends_at__isnull=True) | Q(hold__ends_at__gt=now))
+        .order_by("hold_id", "terminal_id")
+        .values_list("hold_id", "terminal__tid")
+    )
+    for hold_id, tid in list(links):
+        release_hold(helper, hold_id, reason=_("Reactivation case #%(id)s") % {"id": case.pk}, tid=tid)
     fee = _contract_fee(case, "reactivation_fee_fen")
     update_case(
         actor,
