@@ -188,15 +188,22 @@ class TestBulkEvents:
         assert services.verify().ok
 
     def test_a_member_read_alone_is_whole(self, django_assert_max_num_queries):
-        _bulk(3)
+        _bulk(60)
         with django_assert_max_num_queries(2):  # the member, then its first event and its predecessor
-            event = AuditEvent.objects.only("seq", "object_id", "after").get(object_id="T3")
+            event = AuditEvent.objects.only("seq", "object_id", "after").get(object_id="T40")
         assert event.after == {"kind": "maintenance", "bulk": True} and event.reason == "bulk maintenance"
-        assert event.prev_hash == AuditEvent.objects.get(object_id="T2").hash
-        assert [e.object_id for e in AuditEvent.objects.filter(action="hold.place").order_by("-seq")[:2]] == [
-            "T3",
-            "T2",
-        ]
+        assert event.prev_hash == AuditEvent.objects.get(object_id="T39").hash
+        newest = AuditEvent.objects.filter(action="hold.place").order_by("-seq")[:2]
+        assert [e.object_id for e in newest] == ["T60", "T59"]
+
+    def test_a_stream_in_any_order_is_whole(self, django_assert_max_num_queries):
+        _bulk(60)
+        with django_assert_max_num_queries(2):  # the rows, then the first event and the boundaries
+            events = list(AuditEvent.objects.order_by("-seq").iterator(chunk_size=25))
+        assert len(events) == 61
+        by_seq = {e.seq: e for e in events}
+        for e in events[:-1]:
+            assert e.reason in ("bulk maintenance", "first") and e.prev_hash == by_seq[e.seq - 1].hash
 
     def test_hashing_beside_the_change_in_chunks(self, monkeypatch):
         """SQLite hashes on a second thread, chunk by chunk, while the caller's write runs."""

@@ -150,7 +150,12 @@ class TestBulk:
         assert "Release for this terminal" in page and 'name="tid" value="BULK0001"' in page
         r = en_client.post(
             f"/console/holds/{hold.pk}/release/",
-            {"reason": "fixed", "tid": a.tid, "version": hold.version, "next": f"/console/terminals/{a.tid}/"},
+            {
+                "reason": "fixed",
+                "tid": a.tid,
+                "version": hold.version,
+                "next": f"/console/terminals/{a.tid}/",
+            },
         )
         assert r.status_code == 302
         assert eligibility.may_transact(a.tid).allowed and not eligibility.may_transact(b.tid).allowed

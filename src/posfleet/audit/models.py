@@ -71,36 +71,24 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
         yield from _hydrated(rows)
 
 
-def _hydrated(rows: Iterable[AuditEvent]) -> Iterator[AuditEvent]:
-    """Hydrate a stream in seq order, remembering the last head and the last hash seen."""
-    head: AuditEvent | None = None
-    prev_hash: tuple[int, str] | None = None
+def _hydrated(rows: Iterable[AuditEvent], size: int = 2000) -> Iterator[AuditEvent]:
+    """Hydrate a stream, `size` events at a time (one query a chunk at most, in any order)."""
+    chunk: list[AuditEvent] = []
     for event in rows:
-        if event.batch_seq is None:
-            head = event
-        else:
-            if head is None or head.seq != event.batch_seq:
-                head = AuditEvent.objects.filter(seq=event.batch_seq).first()
-            if head is not None:  # else the event stays as stored, and verify() names it
-                _fill(event, head, prev_hash[1] if prev_hash and prev_hash[0] == event.seq - 1 else None)
-        prev_hash = (event.seq, event.hash)
-        yield event
-
-
-def _fill(event: AuditEvent, head: AuditEvent, prev_hash: str | None) -> None:
-    for name in SHARED_FIELDS:
-        setattr(event, name, getattr(head, name))
-    if not event.prev_hash:
-        event.prev_hash = prev_hash if prev_hash is not None else _hash_of(event.seq - 1)
-
-
-def _hash_of(seq: int) -> str:
-    return AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first() or ""
+        chunk.append(event)
+        if len(chunk) >= size:
+            hydrate(chunk)
+            yield from chunk
+            chunk = []
+    hydrate(chunk)
+    yield from chunk
 
 
 def hydrate(events: list[AuditEvent]) -> None:
     """Fill in the shared values (and the previous hash) of bulk-change members in `events`, with
-    at most one query for heads and previous events not already in the list."""
+    at most one query for first events and previous events not already in the list. That query
+    reads rows as stored (the base manager): a previous event's own hash is all it needs, and
+    hydrating it in turn would walk back through the whole change."""
     members = [e for e in events if e.batch_seq is not None]
     if not members:
         return
@@ -108,12 +96,16 @@ def hydrate(events: list[AuditEvent]) -> None:
     wanted = {m.batch_seq for m in members if m.batch_seq not in by_seq}
     wanted |= {m.seq - 1 for m in members if not m.prev_hash and m.seq - 1 not in by_seq}
     if wanted:
-        by_seq |= {e.seq: e for e in AuditEvent.objects.filter(seq__in=wanted)}
+        by_seq |= {e.seq: e for e in AuditEvent._base_manager.filter(seq__in=wanted)}
     for member in members:
         head = by_seq.get(member.batch_seq)
-        if head is not None:
+        if head is None or head.batch_seq is not None:  # left as stored: verify() names it
+            continue
+        for name in SHARED_FIELDS:
+            setattr(member, name, getattr(head, name))
+        if not member.prev_hash:
             before = by_seq.get(member.seq - 1)
-            _fill(member, head, before.hash if before is not None else None)
+            member.prev_hash = before.hash if before is not None else ""
 
 
 class AuditEvent(models.Model):

@@ -18,11 +18,12 @@ class HoldAdmin(admin.ModelAdmin):
         "terminal",
         "merchant",
         "on_merchant",
+        "bulk",
         "starts_at",
         "ends_at",
         "released_at",
     )
-    list_filter = ("kind", "on_merchant")
+    list_filter = ("kind", "on_merchant", "bulk")
     list_select_related = ("terminal", "merchant")
     raw_id_fields = ("terminal", "merchant", "placed_by", "released_by")
     show_full_result_count = False
