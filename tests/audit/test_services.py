@@ -1,6 +1,7 @@
 """The audit chain: append-only, hash-linked, verified end to end, secrets scrubbed."""
 
 import itertools
+import sys
 
 import pytest
 from django.core.management import call_command
@@ -209,8 +210,11 @@ class TestBulkEvents:
         """SQLite hashes on a second thread, chunk by chunk, while the caller's write runs."""
         monkeypatch.setattr(services, "HASH_CHUNK", 2)
         ran = []
-        assert _bulk(7, alongside=lambda: ran.append(1)) == 7
-        assert ran == [1]
+        interval = sys.getswitchinterval()
+        assert _bulk(7, alongside=lambda: ran.append(sys.getswitchinterval())) == 7
+        assert len(ran) == 1 and sys.getswitchinterval() == interval  # shortened meanwhile, then restored
+        if connection.vendor == "sqlite":
+            assert ran[0] < interval
         assert AuditEvent.objects.count() == 8
         assert list(AuditEvent.objects.order_by("seq").values_list("object_id", flat=True))[-1] == "T7"
         assert services.verify().ok
@@ -221,8 +225,10 @@ class TestBulkEvents:
         def fail():
             raise ValueError("the change failed")
 
+        interval = sys.getswitchinterval()
         with pytest.raises(ValueError, match="the change failed"):
             _bulk(5, alongside=fail)
+        assert sys.getswitchinterval() == interval
         assert AuditEvent.objects.count() == 0
         assert services.verify().ok
 

@@ -392,6 +392,7 @@ HASH_CHUNK = 10_000
 _SWITCH_INTERVAL = 0.0002
 _switching = threading.Lock()
 _switching_depth = 0
+_saved_interval = 0.005
 
 
 @contextmanager
@@ -400,10 +401,10 @@ def _prompt_switching() -> Iterator[None]:
     thread waits for the GIL until the interpreter's switch interval (5 ms) has passed: after every
     one of a bulk change's statements, a quarter of the time the hashing saved. The interval is
     the process's; it is restored when the last such change ends."""
-    global _switching_depth
+    global _switching_depth, _saved_interval
     with _switching:
         if _switching_depth == 0:
-            _prompt_switching.saved = sys.getswitchinterval()  # type: ignore[attr-defined]
+            _saved_interval = sys.getswitchinterval()
             sys.setswitchinterval(_SWITCH_INTERVAL)
         _switching_depth += 1
     try:
@@ -412,7 +413,7 @@ def _prompt_switching() -> Iterator[None]:
         with _switching:
             _switching_depth -= 1
             if _switching_depth == 0:
-                sys.setswitchinterval(_prompt_switching.saved)  # type: ignore[attr-defined]
+                sys.setswitchinterval(_saved_interval)
 
 
 @dataclass(frozen=True)
