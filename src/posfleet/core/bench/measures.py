@@ -144,9 +144,12 @@ def answer(report: Report, data: BenchData, seconds: float, rounds: int) -> None
     lookup = Statement("SELECT id, state FROM registry_terminal WHERE id = %s")
     vendor = connection.vendor
 
-    def bare(i: int) -> None:
-        with connection.cursor() as cursor:
+    def bare(i: int) -> None:  # the cursor the answer opens (core.sql.open_cursor): the same layer
+        cursor = open_cursor(connection)
+        try:
             lookup.run(cursor, vendor, [ids[rng.randrange(len(ids))]]).fetchone()
+        finally:
+            cursor.close()
 
     ours, theirs = _paired(service, bare, seconds, rounds)
     report.figure(
