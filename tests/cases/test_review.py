@@ -148,3 +148,19 @@ class TestReactivation:
         contract = m.contract
         assert balances(m.pk).amount_due_fen == contract.suspension_fee_fen + contract.reactivation_fee_fen
         assert Notice.objects.filter(case_id=react.pk, kind="letter").exists()
+
+    def test_a_bulk_suspension_ends_for_the_case_terminals_only(self):
+        from posfleet.lifecycle.holds import place_bulk
+
+        m = builders.merchant()
+        t, neighbour = builders.terminal(merchant_obj=m), builders.terminal(merchant_obj=m)
+        with transaction.atomic():
+            hold = place_bulk(
+                builders.actor(), kind="merchant_suspension", reason="renovation", terminals=[t, neighbour]
+            )
+        react = cb.approved("reactivation", m, [t.tid])
+        react.refresh_from_db()
+        assert react.state == "completed"
+        assert may_transact(t.tid).allowed and not may_transact(neighbour.tid).allowed
+        hold.refresh_from_db()
+        assert hold.released_at is None and hold.links.get(terminal=t).released_at is not None

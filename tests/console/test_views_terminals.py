@@ -161,6 +161,11 @@ class TestBulk:
         assert eligibility.may_transact(a.tid).allowed and not eligibility.may_transact(b.tid).allowed
         page = en_client.get(f"/console/terminals/{a.tid}/").content.decode()
         assert "for this terminal" in page and "Release for this terminal" not in page
+        # The list's hold filter finds the terminal still under it, not the one released from it.
+        listed = en_client.get("/console/terminals/?hold=fault").content.decode()
+        assert b.tid in listed and a.tid not in listed
+        listed = en_client.get("/console/terminals/?hold=none").content.decode()
+        assert a.tid in listed and b.tid not in listed
 
     def test_invalid_transition_is_409_and_writes_nothing(self, en_client):
         login(en_client, "risk", "rob", password="rob-pass-12")

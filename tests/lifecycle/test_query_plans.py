@@ -47,3 +47,12 @@ def test_the_worker_finds_holds_to_close_by_index():
     plan = _plan(sql, list(params))
     assert "SCAN lifecycle_hold" not in plan, plan
     assert "hold_to_close_idx" in plan, plan
+
+
+def test_a_bulk_holds_terminals_are_found_by_the_hold_index():
+    from posfleet.lifecycle.models import HoldTerminal
+
+    qs = HoldTerminal.objects.filter(hold_id=1, released_at__isnull=True).order_by("terminal_id")
+    sql, params = qs.values_list("terminal__tid", flat=True).query.sql_with_params()
+    plan = _plan(sql, list(params))
+    assert "holdterminal_hold_idx" in plan and "SCAN lifecycle_holdterminal" not in plan, plan

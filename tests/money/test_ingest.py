@@ -222,6 +222,24 @@ class TestFlagging:
         assert (held.flagged, before.flagged, released.flagged) == (True, False, False)
         assert Transaction.objects.get(switch_id=held.id).flag_reasons[0]["code"] == "merchant_hold"
 
+    def test_bulk_hold_counts_per_terminal(self):
+        from posfleet.lifecycle.models import Hold, HoldTerminal
+
+        a, b = builders.terminal(), builders.terminal()
+        start = timezone.now() - timedelta(hours=2)
+        hold = Hold.objects.create(bulk=True, kind="maintenance", reason="window", starts_at=start)
+        HoldTerminal.objects.create(hold=hold, terminal=a)
+        HoldTerminal.objects.create(hold=hold, terminal=b, released_at=start + timedelta(hours=1))
+        held, released = run(
+            [
+                item(a.tid, occurred_at=start + timedelta(minutes=90)),
+                item(b.tid, occurred_at=start + timedelta(minutes=90)),
+            ]
+        )
+        # As for a released hold of its own (above): released for b, it no longer flags b.
+        assert (held.flagged, released.flagged) == (True, False)
+        assert Transaction.objects.get(switch_id=held.id).flag_reasons[0]["code"] == "terminal_hold"
+
     def test_active_terminal_not_flagged(self, term):
         [r] = run([item(term.tid)])
         assert not r.flagged

@@ -95,6 +95,23 @@ class TestHome:
         assert rows[mine[1].tid].allowed
         assert len(response.context["holds"]) == 1
 
+    def test_a_bulk_hold_lists_my_terminals_under_it(self, client):
+        from django.db import transaction
+
+        from posfleet.lifecycle.holds import place_bulk
+
+        m = builders.merchant()
+        mine = [builders.terminal(merchant_obj=m) for _ in range(2)]
+        others = [builders.terminal() for _ in range(2)]
+        with transaction.atomic():
+            place_bulk(Actor.system("cli"), kind="maintenance", reason="upgrade", terminals=[*mine, *others])
+        client.force_login(merchant_user(m))
+        response = client.get("/portal/")
+        [entry] = response.context["holds"]
+        assert entry["hold"].bulk and entry["tids"] == sorted(t.tid for t in mine)
+        body = response.content.decode()
+        assert ", ".join(sorted(t.tid for t in mine)) in body and others[0].tid not in body
+
     def test_upcoming_hold_is_shown_not_in_force(self, client):
         m = builders.merchant()
         t = builders.terminal(merchant_obj=m)
