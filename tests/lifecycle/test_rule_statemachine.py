@@ -22,7 +22,7 @@ from hypothesis.stateful import (
 from posfleet.core.errors import DomainError
 from posfleet.lifecycle import holds, services, transitions
 from posfleet.lifecycle.eligibility import may_transact
-from posfleet.lifecycle.models import Hold, HoldKind
+from posfleet.lifecycle.models import Hold, HoldKind, HoldTerminal
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal
 from tests import builders
@@ -38,6 +38,8 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.actor = builders.actor("admin")
         self.merchant = builders.merchant(MerchantState.ACTIVE)
         self.terminal = builders.terminal(TerminalState.IN_STOCK)
+        self.neighbour = builders.terminal()  # shares bulk holds with the terminal
+        self.bulk_ids = []
         self.now = timezone.now()
 
     @rule(action=st.sampled_from(transitions.ACTIONS))
@@ -75,6 +77,30 @@ class LifecycleMachine(RuleBasedStateMachine):
             )
         self.hold_ids.append(hold.pk)
 
+    @rule(kind=st.sampled_from(HoldKind.values), start=st.integers(-3, 3), length=st.integers(1, 4))
+    def bulk_hold(self, kind, start, length):
+        starts = self.now + timedelta(hours=start)
+        ends = starts + timedelta(hours=length)
+        if ends <= timezone.now():
+            return
+        terminals = [Terminal.objects.get(pk=self.terminal.pk), self.neighbour]
+        with transaction.atomic():
+            hold = holds.place_bulk(
+                self.actor, kind=kind, reason="hyp", terminals=terminals, starts_at=starts, ends_at=ends
+            )
+        self.hold_ids.append(hold.pk)
+        self.bulk_ids.append(hold.pk)
+
+    @precondition(lambda self: bool(getattr(self, "bulk_ids", None)))
+    @rule(data=st.data())
+    def release_for_terminal(self, data):
+        hold_id = data.draw(st.sampled_from(self.bulk_ids))
+        try:
+            with transaction.atomic():
+                holds.release_hold(self.actor, hold_id, reason="hyp", tid=self.terminal.tid)
+        except DomainError:
+            pass
+
     @precondition(lambda self: bool(getattr(self, "hold_ids", None)))
     @rule(data=st.data())
     def release(self, data):
@@ -95,15 +121,29 @@ class LifecycleMachine(RuleBasedStateMachine):
             return
         t = Terminal.objects.get(pk=self.terminal.pk)
         m = Merchant.objects.get(pk=self.merchant.pk) if t.merchant_id else None
-        held = any(
-            h.in_force(self.now)
-            for h in Hold.objects.all()
-            if h.terminal_id == t.pk or (h.on_merchant and m is not None and h.merchant_id == m.pk)
-        )
+        links = {link.hold_id: link for link in HoldTerminal.objects.filter(terminal=t)}
+
+        def on_terminal(h):
+            if h.bulk:
+                link = links.get(h.pk)
+                return link is not None and (link.released_at is None or link.released_at > self.now)
+            return h.terminal_id == t.pk
+
+        in_force = [h for h in Hold.objects.all() if h.in_force(self.now)]
+        terminal_holds = {h.pk for h in in_force if on_terminal(h)}
+        merchant_holds = {h.pk for h in in_force if h.on_merchant and m is not None and h.merchant_id == m.pk}
         expected = (
-            t.state == TerminalState.ACTIVE and m is not None and m.state == MerchantState.ACTIVE and not held
+            t.state == TerminalState.ACTIVE
+            and m is not None
+            and m.state == MerchantState.ACTIVE
+            and not terminal_holds
+            and not merchant_holds
         )
-        assert may_transact(t.tid, at=self.now).allowed == expected
+        answer = may_transact(t.tid, at=self.now)
+        assert answer.allowed == expected
+        # Every hold in force is named, whatever else refuses the terminal.
+        assert {r.hold_id for r in answer.reasons if r.code == "terminal_hold"} == terminal_holds
+        assert {r.hold_id for r in answer.reasons if r.code == "merchant_hold"} == merchant_holds
 
     def teardown(self):
         if hasattr(self, "atomic"):
