@@ -60,9 +60,13 @@ def _holds_of_every_kind_and_time() -> None:
     assert Hold.objects.filter(released_at__isnull=False).exists()  # released
     assert Hold.objects.filter(ends_at__lte=now, released_at__isnull=True, closed=True).exists()  # expired
     assert Hold.objects.filter(on_merchant=True).count() >= 3
-    held_tid = next(h.terminal.tid for h in in_force if not h.on_merchant)
+    held_tid = next(h.terminal.tid for h in in_force if not h.on_merchant and not h.bulk)
     assert may_transact(held_tid).iso_response_code == "58"
-    active = Terminal.objects.filter(state="active", merchant__state="active", holds__isnull=True).first()
+    bulk = Hold.objects.get(bulk=True)  # the scheduled maintenance window on eight terminals
+    assert bulk.links.count() == 8 and bulk.starts_at > now
+    active = Terminal.objects.filter(
+        state="active", merchant__state="active", holds__isnull=True, hold_links__isnull=True
+    ).first()
     assert active is not None and may_transact(active.tid).allowed
 
 

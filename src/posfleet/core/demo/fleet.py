@@ -420,7 +420,7 @@ class Loader:
                 ends_at=now + 20 * day,
             )
         bulk = [t for t in Terminal.objects.filter(tid__in=[nxt() for _ in range(8)])]
-        self._step(
+        placed = self._step(
             "bulk maintenance",
             holds.place_bulk,
             self.actor("technician"),
@@ -430,6 +430,8 @@ class Loader:
             starts_at=now + day,
             ends_at=now + day + timedelta(hours=2),
         )
+        if placed is not None:  # one hold on all eight terminals
+            self.fleet.holds.append(placed.pk)
         # Ended: released by a person, or over by time (closed by the worker's job).
         for who, kind, why, release in (
             ("technician", "fault", "网络连接失败", "已远程修复"),
