@@ -153,6 +153,19 @@ def terminal_holds_q(terminal_id: int) -> Q:
     return Q(terminal_id=terminal_id) | Q(bulk=True, links__terminal_id=terminal_id)
 
 
+def not_ended_on(kind: str, tids: Any, now: Any) -> tuple[Any, Any]:
+    """Holds of `kind` placed on these TIDs that have not ended (in force or scheduled): the
+    terminals' own holds (a Hold queryset) and the links of bulk holds still standing on them
+    (a HoldTerminal queryset)."""
+    own = Hold.objects.filter(
+        kind=kind, on_merchant=False, terminal__tid__in=tids, released_at__isnull=True
+    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+    links = HoldTerminal.objects.filter(
+        hold__kind=kind, hold__released_at__isnull=True, released_at__isnull=True, terminal__tid__in=tids
+    ).filter(Q(hold__ends_at__isnull=True) | Q(hold__ends_at__gt=now))
+    return own, links
+
+
 def for_terminal(holds: Any, terminal_id: int) -> Any:
     """`holds` (a Hold queryset) with `link_released_at`: when each was released for this terminal
     alone (bulk holds; null otherwise), which `Hold.in_force` takes into account."""

@@ -67,29 +67,11 @@ class _Errors(dict[str, list[str]]):
 
 
 def _open_suspension_tids(tids: list[str], now: datetime) -> set[str]:
-    from django.db.models import Q
+    from posfleet.lifecycle.models import not_ended_on
 
-    from posfleet.lifecycle.models import Hold, HoldTerminal
-
-    own = set(
-        Hold.objects.filter(
-            kind="merchant_suspension",
-            on_merchant=False,
-            terminal__tid__in=tids,
-            released_at__isnull=True,
-        )
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-        .values_list("terminal__tid", flat=True)
-    )
-    return own | set(
-        HoldTerminal.objects.filter(
-            hold__kind="merchant_suspension",
-            hold__released_at__isnull=True,
-            released_at__isnull=True,
-            terminal__tid__in=tids,
-        )
-        .filter(Q(hold__ends_at__isnull=True) | Q(hold__ends_at__gt=now))
-        .values_list("terminal__tid", flat=True)
+    own, links = not_ended_on("merchant_suspension", tids, now)
+    return set(own.values_list("terminal__tid", flat=True)) | set(
+        links.values_list("terminal__tid", flat=True)
     )
 
 

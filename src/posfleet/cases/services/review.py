@@ -182,33 +182,18 @@ def _approve_reactivation(
     actor: Actor, helper: Actor, case: Case, text: str, common: dict[str, object], now: datetime
 ) -> None:
     from posfleet.lifecycle.holds import release_hold
-    from posfleet.lifecycle.models import Hold, HoldTerminal
+    from posfleet.lifecycle.models import Hold, not_ended_on
 
     tids = letters.scope_tids(case)
-    holds = list(
-        Hold.objects.filter(
-            kind="merchant_suspension", on_merchant=False, terminal__tid__in=tids, released_at__isnull=True
-        )
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-        .order_by("id")
-    )
+    own, links = not_ended_on("merchant_suspension", tids, now)
     released = []
-    for hold in holds:
+    for hold in own.order_by("id"):
         release_hold(helper, hold.pk, reason=_("Reactivation case #%(id)s") % {"id": case.pk})
         released.append(hold.pk)
     # A bulk suspension over these terminals (and others) ends for these terminals only.
-    links = (
-        HoldTerminal.objects.filter(
-            hold__kind="merchant_suspension",
-            hold__released_at__isnull=True,
-            released_at__isnull=True,
-            terminal__tid__in=tids,
-        )
-        .filter(Q(hold__ends_at__isnull=True) | Q(hold__ends_at__gt=now))
-        .order_by("hold_id", "terminal_id")
-        .values_list("hold_id", "terminal__tid")
-    )
-    for hold_id, tid in list(links):
+    for hold_id, tid in list(
+        links.order_by("hold_id", "terminal_id").values_list("hold_id", "terminal__tid")
+    ):
         release_hold(helper, hold_id, reason=_("Reactivation case #%(id)s") % {"id": case.pk}, tid=tid)
     fee = _contract_fee(case, "reactivation_fee_fen")
     update_case(
