@@ -65,7 +65,7 @@ from posfleet.api.schemas import EligibilityOut
 from posfleet.core import context
 from posfleet.core.errors import PermissionDenied
 from posfleet.core.middleware import LanguageMiddleware
-from posfleet.core.sql import Statement
+from posfleet.core.sql import Statement, open_cursor
 from posfleet.lifecycle import eligibility
 from posfleet.lifecycle.models import RefusedAttempt
 
@@ -129,8 +129,11 @@ def credentials(token: str) -> Credentials | None:
     threshold = connection.ops.adapt_datetimefield_value(timezone.now() - TOUCH_AFTER)
     app_label, codename = PERMISSION
     params = [threshold, codename, app_label, codename, app_label, ApiToken.hash_key(token)]
-    with connection.cursor() as cursor:  # a fixed statement on the driver's cursor (core.sql)
+    cursor = open_cursor(connection, prepared=True)  # a fixed statement, prepared on PostgreSQL (core.sql)
+    try:
         row = _AUTH.run(cursor, connection.vendor, params).fetchone()
+    finally:
+        cursor.close()
     return Credentials(row) if row is not None else None
 
 

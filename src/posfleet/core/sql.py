@@ -62,14 +62,24 @@ def db_datetime(connection: Any, value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def open_cursor(connection: Any) -> Any:
+def open_cursor(connection: Any, *, prepared: bool = False) -> Any:
     """A cursor for a path made of `Statement`s only (`apply()`): the driver's own cursor, opened on
     the connection directly (Django's wrapper costs more to build than SQLite spends on a statement),
-    or Django's cursor while it logs queries. Close it when done."""
+    or Django's cursor while it logs queries. Close it when done.
+
+    `prepared`: on PostgreSQL a server-binding psycopg cursor, whose statements psycopg prepares
+    after a few runs on the connection (settings: `prepare_threshold`); Django's own cursors bind
+    client-side and are never prepared. For a fixed statement run thousands of times a second
+    (the answer), planning was most of its time."""
     if _watched(connection):
         return connection.cursor()
     connection.ensure_connection()
-    return connection.connection.cursor()
+    raw = connection.connection
+    if prepared and connection.vendor == "postgresql":
+        import psycopg
+
+        return psycopg.Cursor(raw)
+    return raw.cursor()
 
 
 def _logging(cursor: Any) -> bool:

@@ -107,8 +107,9 @@ def may_transact(tid: str, at: datetime | None = None) -> Answer:
     now = at or current
     stamp = db_datetime(conn, now)
     # A fixed statement on the driver's own cursor (core.sql): Django's cursor wrapper cost more to
-    # build than SQLite spends on the statement.
-    cursor = open_cursor(conn)
+    # build than SQLite spends on the statement; on PostgreSQL prepared, as planning it cost more
+    # than running it.
+    cursor = open_cursor(conn, prepared=True)
     try:
         if now >= current:  # nothing released so far was in force at `now`
             rows = _ANSWER.run(cursor, vendor, [stamp] * 6 + [tid]).fetchall()

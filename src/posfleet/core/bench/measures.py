@@ -145,7 +145,7 @@ def answer(report: Report, data: BenchData, seconds: float, rounds: int) -> None
     vendor = connection.vendor
 
     def bare(i: int) -> None:  # the cursor the answer opens (core.sql.open_cursor): the same layer
-        cursor = open_cursor(connection)
+        cursor = open_cursor(connection, prepared=True)
         try:
             lookup.run(cursor, vendor, [ids[rng.randrange(len(ids))]]).fetchone()
         finally:
