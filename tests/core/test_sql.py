@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from posfleet.core.sql import Statement, db_datetime, open_cursor
+from posfleet.core.sql import Statement, db_datetime, open_cursor, sqlite_now
 
 
 def test_db_datetime_is_djangos_stored_form():
@@ -35,3 +35,21 @@ def test_statements_on_an_open_cursor_are_seen_while_queries_are_logged():
             finally:
                 cursor.close()
     assert len(seen.captured_queries) == 1
+
+
+class _SQLite:
+    vendor = "sqlite"
+
+
+def test_sqlite_now_is_the_stored_form_of_now():
+    """The answer's clock text sorts like Django's stored text of the same instant."""
+    import re
+
+    before = db_datetime(_SQLite(), timezone.now())
+    text = sqlite_now()
+    after = db_datetime(_SQLite(), timezone.now())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", text), text
+    assert before[:19] <= text[:19] <= after[:19]
+    assert before.ljust(26, "0") <= text <= after.ljust(26, "0")
+    # A whole second stored without its fraction sorts first, as the instant it is.
+    assert "2026-11-27 10:00:00" < "2026-11-27 10:00:00.000000" < "2026-11-27 10:00:00.000001"

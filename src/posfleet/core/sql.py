@@ -12,9 +12,12 @@ driver's form (`connection.ops.adapt_datetimefield_value` for datetimes on SQLit
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from django.db.backends.utils import CursorWrapper
 
 
 class Statement:
@@ -43,10 +46,13 @@ class Statement:
         return self._run(cursor, vendor, rows, many=True)
 
     def _run(self, cursor: Any, vendor: str, arg: Any, *, many: bool) -> Any:
-        if _logging(cursor):
-            (cursor.executemany if many else cursor.execute)(self.sql, arg)
-            return cursor
-        raw = driver_cursor(cursor)
+        if isinstance(cursor, CursorWrapper):  # Django's: logged while Django logs, else what it wraps
+            if _watched(cursor.db):
+                (cursor.executemany if many else cursor.execute)(self.sql, arg)
+                return cursor
+            raw = cursor.cursor
+        else:  # a driver's cursor (open_cursor): no attribute lookups that fail (each raises inside)
+            raw = cursor
         (_EXECUTE_MANY if many else _EXECUTE)[vendor](raw, self.text(vendor), arg)
         return raw
 
@@ -62,6 +68,21 @@ def db_datetime(connection: Any, value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
+_second: tuple[int, str] = (0, "")
+
+
+def sqlite_now() -> str:
+    """Now as `db_datetime` writes it on SQLite (naive UTC, microseconds), from the clock directly:
+    the answer's one time, formatted a second at a time. Always six fraction digits; Django omits
+    them for a whole second, which compares the same (a prefix sorts first)."""
+    global _second
+    seconds, nanos = divmod(time.time_ns(), 1_000_000_000)
+    cached = _second
+    if cached[0] != seconds:
+        cached = _second = (seconds, time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(seconds)))
+    return f"{cached[1]}.{nanos // 1000:06d}"
+
+
 def open_cursor(connection: Any, *, prepared: bool = False) -> Any:
     """A cursor for a path made of `Statement`s only (`apply()`): the driver's own cursor, opened on
     the connection directly (Django's wrapper costs more to build than SQLite spends on a statement),
@@ -73,8 +94,10 @@ def open_cursor(connection: Any, *, prepared: bool = False) -> Any:
     (the answer), planning was most of its time."""
     if _watched(connection):
         return connection.cursor()
-    connection.ensure_connection()
     raw = connection.connection
+    if raw is None:  # ensure_connection's async check costs more than the rest when connected
+        connection.ensure_connection()
+        raw = connection.connection
     if prepared and connection.vendor == "postgresql":
         import psycopg
 
@@ -82,19 +105,9 @@ def open_cursor(connection: Any, *, prepared: bool = False) -> Any:
     return raw.cursor()
 
 
-def _logging(cursor: Any) -> bool:
-    db = getattr(cursor, "db", None)
-    return db is not None and _watched(db)
-
-
 def _watched(connection: Any) -> bool:
     """Django logs this connection's queries (DEBUG, a query-counting test) or wraps them."""
     return bool(connection.queries_logged or connection.execute_wrappers)
-
-
-def driver_cursor(cursor: Any) -> Any:
-    """The DB-API cursor under a Django `CursorWrapper` (or the cursor itself)."""
-    return getattr(cursor, "cursor", cursor)
 
 
 def _execute(raw: Any, sql: str, params: Sequence[Any]) -> Any:

@@ -13,7 +13,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
 from posfleet.core.bench.data import BenchData
@@ -107,9 +107,10 @@ def _single_changes(report: Report, data: BenchData, seconds: float, rounds: int
         target = "in_repair" if bare_states[pk] == "active" else "active"
         now = timezone.now()
         with transaction.atomic():
-            cursor = open_cursor(connection)  # the cursor apply() opens
+            conn = transaction.get_connection()  # as apply() gets it, not through the proxy
+            cursor = open_cursor(conn)  # the cursor apply() opens
             try:
-                at = connection.ops.adapt_datetimefield_value(now)
+                at = conn.ops.adapt_datetimefield_value(now)
                 update.run(cursor, vendor, [target, versions[pk] + 1, at, pk, versions[pk]])
                 insert.run(cursor, vendor, [str(pk), target, f'{{"state": "{target}"}}', now.isoformat()])
             finally:
@@ -144,8 +145,8 @@ def answer(report: Report, data: BenchData, seconds: float, rounds: int) -> None
     lookup = Statement("SELECT id, state FROM registry_terminal WHERE id = %s")
     vendor = connection.vendor
 
-    def bare(i: int) -> None:  # the cursor the answer opens (core.sql.open_cursor): the same layer
-        cursor = open_cursor(connection, prepared=True)
+    def bare(i: int) -> None:  # the connection and cursor the answer takes (core.sql.open_cursor)
+        cursor = open_cursor(connections[DEFAULT_DB_ALIAS], prepared=True)
         try:
             lookup.run(cursor, vendor, [ids[rng.randrange(len(ids))]]).fetchone()
         finally:
