@@ -156,7 +156,7 @@ def apply(
             raise InvalidTransition(refusals[0], details={"guards": refusals}, code="guard_failed")
 
         before = _snapshot(terminal)
-        now = timezone.now()
+        now = datetime.now(UTC)  # timezone.now() with USE_TZ (always on here), without a settings read
         fields: dict[str, Any] = {"state": move.target, "version": terminal.version + 1, "updated_at": now}
         if move.binds:
             fields["merchant"] = params["merchant"]
