@@ -1,7 +1,8 @@
 """Placing and releasing holds (DESIGN.md §3). Holds stack; releasing one never touches another.
 
 Permission is per kind (`hold_<kind>`); risk freezes and compliance holds are sensitive (step-up).
-A bulk hold on many terminals writes one hold and one audit event per terminal, in one transaction.
+A hold on many terminals at once is one bulk hold linked to each (`HoldTerminal`), with one audit
+event per terminal, in one transaction; it is released as a whole or for one terminal.
 """
 
 from __future__ import annotations
@@ -167,10 +168,9 @@ def place_bulk(
     params = [hold.pk, ids] if vendor == "postgresql" else [hold.pk, json.dumps(ids)]
 
     def link() -> None:  # run by record_bulk, beside the hashing of the events (SQLite)
+        statement = _LINK_PG if vendor == "postgresql" else _LINK
         with conn.cursor() as cursor:
-            if (_LINK_PG if vendor == "postgresql" else _LINK).run(cursor, vendor, params).rowcount != len(
-                ids
-            ):
+            if statement.run(cursor, vendor, params).rowcount != len(ids):
                 raise NotFound(_("Some of the selected terminals no longer exist."))
 
     after = snapshot(hold) | {"hold_id": hold.pk}

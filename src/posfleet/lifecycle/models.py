@@ -32,8 +32,9 @@ SENSITIVE_HOLD_KINDS = frozenset({HoldKind.RISK_FREEZE, HoldKind.COMPLIANCE})
 
 
 class Hold(models.Model):
-    # Indexes are paid on every hold written (a bulk hold writes 100,000): the terminal is indexed by
-    # hold_terminal_idx below, the people who placed and released a hold are never searched by.
+    # Indexes are paid on every hold written: the terminal is indexed by hold_terminal_idx below, the
+    # people who placed and released a hold are never searched by. (A bulk hold is one row; its
+    # terminals are HoldTerminal links.)
     terminal = models.ForeignKey(
         Terminal, on_delete=models.PROTECT, null=True, blank=True, related_name="holds", db_index=False
     )
