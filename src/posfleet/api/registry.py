@@ -232,7 +232,6 @@ def _terminal_detail(t: Terminal) -> dict[str, Any]:
         .filter(target, released_at__isnull=True)
         .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
         .order_by("starts_at", "id")
-        .distinct()
     )
     data = s.terminal_out(t)
     data["merchant_name"] = t.merchant.name if t.merchant is not None else None

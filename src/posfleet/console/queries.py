@@ -162,7 +162,7 @@ def split_holds(holds: list[Hold], now: datetime | None = None) -> dict[str, lis
     for h in holds:
         if h.in_force(now):
             out["in_force"].append(h)
-        elif h.released_at is None and getattr(h, "link_released_at", None) is None and h.starts_at > now:
+        elif h.released_here_at is None and h.starts_at > now:
             out["scheduled"].append(h)
         else:
             out["past"].append(h)

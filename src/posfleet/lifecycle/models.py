@@ -105,14 +105,17 @@ class Hold(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} #{self.pk}"
 
+    @property
+    def released_here_at(self) -> Any:
+        """When it was released as a whole or, for a bulk hold read for one terminal
+        (`for_terminal`: `link_released_at`), for that terminal alone; None if neither."""
+        return self.released_at or getattr(self, "link_released_at", None)
+
     def in_force(self, at: object = None) -> bool:
-        """In force at `at` (now). A bulk hold read for one terminal carries `link_released_at`, the
-        time it was released for that terminal alone (see `for_terminal`)."""
+        """In force at `at` (now), for the terminal it was read for (see `released_here_at`)."""
         now = at or timezone.now()
-        if self.released_at is not None and self.released_at <= now:  # type: ignore[operator]
-            return False
-        link_released = getattr(self, "link_released_at", None)
-        if link_released is not None and link_released <= now:
+        released = self.released_here_at
+        if released is not None and released <= now:
             return False
         if self.starts_at > now:  # type: ignore[operator]
             return False
