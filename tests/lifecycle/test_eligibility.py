@@ -131,3 +131,22 @@ def test_a_hold_released_since_was_in_force_at_an_earlier_time():
     assert may_transact(t.tid).allowed
     assert not may_transact(t.tid, at=hold.starts_at + timedelta(microseconds=1)).allowed
     assert may_transact(t.tid, at=before - timedelta(seconds=1)).allowed
+
+
+@pytest.mark.django_db
+class TestAnswerAndCount:
+    def test_a_refusal_is_counted_the_allowed_path_writes_nothing(self):
+        from posfleet.lifecycle.eligibility import answer_and_count
+        from posfleet.lifecycle.models import RefusedAttempt
+
+        t = builders.terminal(TerminalState.ACTIVE)
+        assert answer_and_count(t.tid).allowed
+        assert not RefusedAttempt.objects.exists()
+        hold = _place(kind="fault", tid=t.tid)
+        answer = answer_and_count(t.tid)
+        assert not answer.allowed
+        [row] = RefusedAttempt.objects.all()
+        assert (row.tid, row.response_code) == (t.tid, "58")
+        assert row.reasons == [
+            {"code": "terminal_hold", "iso_response_code": "58", "kind": "fault", "hold_id": hold.pk}
+        ]

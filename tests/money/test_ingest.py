@@ -210,16 +210,23 @@ class TestFlagging:
         )
         other = builders.terminal()
         Hold.objects.create(
-            terminal=other, kind="fault", reason="x", starts_at=start, released_at=timezone.now()
+            terminal=other,
+            kind="fault",
+            reason="x",
+            starts_at=start,
+            released_at=start + timedelta(minutes=30),
         )
-        held, before, released = run(
+        held, before, released, while_in_force = run(
             [
                 item(t.tid, occurred_at=start + timedelta(hours=1)),
                 item(t.tid, occurred_at=start - timedelta(hours=1)),
                 item(other.tid, occurred_at=start + timedelta(hours=1)),
+                # released since, the hold was in force then: the same rule as may_transact(at=)
+                item(other.tid, occurred_at=start + timedelta(minutes=15)),
             ]
         )
         assert (held.flagged, before.flagged, released.flagged) == (True, False, False)
+        assert while_in_force.flagged
         assert Transaction.objects.get(switch_id=held.id).flag_reasons[0]["code"] == "merchant_hold"
 
     def test_bulk_hold_counts_per_terminal(self):

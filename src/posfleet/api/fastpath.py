@@ -67,7 +67,6 @@ from posfleet.core.errors import PermissionDenied
 from posfleet.core.middleware import LanguageMiddleware
 from posfleet.core.sql import Statement, open_cursor
 from posfleet.lifecycle import eligibility
-from posfleet.lifecycle.models import RefusedAttempt
 
 logger = logging.getLogger(__name__)
 
@@ -164,13 +163,8 @@ def eligibility_view(request: HttpRequest, tid: str) -> HttpResponse:
     if not creds.may_view:
         denied = PermissionDenied()
         return _json(request, error_body(denied.code, denied.message, denied.details), denied.status)
-    answer = eligibility.may_transact(tid)
-    data = answer.as_dict()
-    if not answer.allowed:
-        RefusedAttempt.objects.create(
-            tid=tid[:8], response_code=answer.iso_response_code, reasons=data["reasons"]
-        )
-    return _json(request, EligibilityOut.model_validate(data).model_dump(), 200)
+    answer = eligibility.answer_and_count(tid)
+    return _json(request, EligibilityOut.model_validate(answer.as_dict()).model_dump(), 200)
 
 
 def request_id(request: HttpRequest) -> str:

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -23,7 +22,7 @@ from posfleet.api.idempotency import idempotent
 from posfleet.api.registry import ERRORS, _merchant_qs, _terminal_detail
 from posfleet.core.errors import ValidationFailed
 from posfleet.lifecycle import eligibility, holds, services, transitions
-from posfleet.lifecycle.models import Hold, RefusedAttempt, terminal_holds_q
+from posfleet.lifecycle.models import Hold, RefusedAttempt
 from posfleet.registry.models import Merchant, Terminal
 
 router = Router(tags=["lifecycle"])
@@ -232,15 +231,14 @@ def list_holds(
     qs = _hold_qs()
     if terminal:
         found = Terminal.objects.filter(tid=terminal).values_list("pk", flat=True).first()
-        qs = qs.filter(terminal_holds_q(found or 0))
+        qs = qs.filter(pk__in=Hold.objects.placed_on_terminal(found or 0).values("pk"))
     if merchant_id is not None:
         qs = qs.filter(on_merchant=True, merchant_id=merchant_id)
     if kind:
         qs = qs.filter(kind=kind)
     now = timezone.now()
     if active is not None:
-        live = Q(released_at__isnull=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-        qs = qs.filter(live) if active else qs.exclude(live)
+        qs = qs.not_ended(now) if active else qs.ended(now)
     rows, next_cursor = keyset_page(qs, cursor, limit)
     return {"items": [s.hold_out(h, now) for h in rows], "next_cursor": next_cursor}
 
@@ -251,13 +249,7 @@ def terminal_eligibility(request: HttpRequest, tid: str) -> Any:
     """May this terminal transact now? Refusals list every reason and the first ISO 8583 response code
     (97 unknown/unbound, 03 merchant, 58 terminal). A refusal is counted; the allowed path writes nothing."""
     require_perm(request, "view_fleet")
-    answer = eligibility.may_transact(tid)
-    data = answer.as_dict()
-    if not answer.allowed:
-        RefusedAttempt.objects.create(
-            tid=tid[:8], response_code=answer.iso_response_code, reasons=data["reasons"]
-        )
-    return data
+    return eligibility.answer_and_count(tid).as_dict()
 
 
 @router.get("/refused-attempts", response={200: s.RefusedAttemptPage, **ERRORS})

@@ -224,13 +224,10 @@ def _tid_prefix(prefix: str) -> Q:
 
 def _terminal_detail(t: Terminal) -> dict[str, Any]:
     now = timezone.now()
-    target = Q(terminal_id=t.pk) | Q(bulk=True, links__terminal_id=t.pk, links__released_at__isnull=True)
-    if t.merchant_id is not None:
-        target |= Q(on_merchant=True, merchant_id=t.merchant_id)
     holds = (
-        Hold.objects.select_related("terminal", "placed_by")
-        .filter(target, released_at__isnull=True)
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
+        Hold.objects.standing_on(t.pk, t.merchant_id)
+        .not_ended(now)
+        .select_related("terminal", "placed_by")
         .order_by("starts_at", "id")
     )
     data = s.terminal_out(t)

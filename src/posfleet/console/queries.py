@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from posfleet.audit.models import AuditEvent
-from posfleet.lifecycle.models import Hold, HoldTerminal, in_force_q
+from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.registry.models import Merchant, Terminal, TerminalModel
 
 PAGE_SIZE = 50
@@ -64,9 +64,9 @@ def search_q(q: str) -> Q:
     return cond
 
 
-def held_q(kind: str, now: datetime) -> Q:
+def held_q(kind: str) -> Q:
     """Terminals with a hold of `kind` ("any" = any kind) in force on them or on their merchant."""
-    holds = Hold.objects.filter(in_force_q(now))
+    holds = Hold.objects.in_force()
     if kind != "any":
         holds = holds.filter(kind=kind)
     on_terminal = holds.filter(on_merchant=False, bulk=False).values("terminal_id")
@@ -77,8 +77,7 @@ def held_q(kind: str, now: datetime) -> Q:
     return Q(pk__in=on_terminal) | Q(merchant_id__in=on_merchant) | Q(pk__in=linked)
 
 
-def terminal_queryset(f: TerminalFilters, now: datetime | None = None) -> QuerySet[Terminal]:
-    now = now or timezone.now()
+def terminal_queryset(f: TerminalFilters) -> QuerySet[Terminal]:
     qs = Terminal.objects.all()
     if f.state:
         qs = qs.filter(state=f.state)
@@ -89,9 +88,9 @@ def terminal_queryset(f: TerminalFilters, now: datetime | None = None) -> QueryS
     if f.q.strip():
         qs = qs.filter(search_q(f.q))
     if f.hold == "none":
-        qs = qs.exclude(held_q("any", now))
+        qs = qs.exclude(held_q("any"))
     elif f.hold:
-        qs = qs.filter(held_q(f.hold, now))
+        qs = qs.filter(held_q(f.hold))
     return qs
 
 
@@ -118,15 +117,14 @@ def keyset(
     return rows, next_after, prev_before
 
 
-def holds_in_force_for(terminals: list[Terminal], now: datetime | None = None) -> dict[int, list[Hold]]:
+def holds_in_force_for(terminals: list[Terminal]) -> dict[int, list[Hold]]:
     """Holds in force per terminal id, counting holds on each terminal's merchant and the bulk holds
     each is under: two queries."""
-    now = now or timezone.now()
     if not terminals:
         return {}
     tids = [t.pk for t in terminals]
     mids = {t.merchant_id for t in terminals if t.merchant_id}
-    holds = Hold.objects.filter(in_force_q(now)).filter(
+    holds = Hold.objects.in_force().filter(
         Q(terminal_id__in=tids) | Q(on_merchant=True, merchant_id__in=mids)
     )
     by_terminal: dict[int, list[Hold]] = defaultdict(list)
@@ -137,7 +135,7 @@ def holds_in_force_for(terminals: list[Terminal], now: datetime | None = None) -
         else:
             by_terminal[h.terminal_id].append(h)  # type: ignore[index]
     links = HoldTerminal.objects.filter(terminal_id__in=tids, released_at__isnull=True).select_related("hold")
-    for link in links.filter(hold__in=Hold.objects.filter(in_force_q(now), bulk=True)):
+    for link in links.filter(hold__in=Hold.objects.in_force().filter(bulk=True)):
         by_terminal[link.terminal_id].append(link.hold)
     return {
         t.pk: by_terminal.get(t.pk, []) + (by_merchant.get(t.merchant_id, []) if t.merchant_id else [])
@@ -149,10 +147,9 @@ def terminal_page(
     f: TerminalFilters, *, after: int | None = None, before: int | None = None, size: int | None = None
 ) -> Page:
     size = size or PAGE_SIZE
-    now = timezone.now()
-    qs = terminal_queryset(f, now).select_related("model", "merchant")
+    qs = terminal_queryset(f).select_related("model", "merchant")
     rows, next_after, prev_before = keyset(qs, key="id", after=after, before=before, size=size)
-    return Page(rows, next_after, prev_before, holds_in_force_for(rows, now))
+    return Page(rows, next_after, prev_before, holds_in_force_for(rows))
 
 
 def split_holds(holds: list[Hold], now: datetime | None = None) -> dict[str, list[Hold]]:

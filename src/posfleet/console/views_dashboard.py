@@ -11,10 +11,9 @@ from typing import Any
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils import timezone
 
 from posfleet.console.views_util import staff_view
-from posfleet.lifecycle.models import Hold, HoldKind, in_force_q
+from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.registry.choices import TerminalState
 from posfleet.registry.models import Terminal
 
@@ -47,13 +46,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         (s.value, s.label, by_state.get(s.value, 0), f"/console/terminals/?state={s.value}")
         for s in TerminalState
     ]
-    now = timezone.now()
     by_kind: dict[str, dict[str, int]] = {}
     for kind, on_merchant, n in (
-        Hold.objects.filter(in_force_q(now))
-        .order_by()
-        .values_list("kind", "on_merchant")
-        .annotate(n=Count("id"))
+        Hold.objects.in_force().order_by().values_list("kind", "on_merchant").annotate(n=Count("id"))
     ):
         by_kind.setdefault(kind, {"terminal": 0, "merchant": 0})[
             "merchant" if on_merchant else "terminal"

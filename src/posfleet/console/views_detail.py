@@ -36,7 +36,7 @@ from posfleet.lifecycle import holds as hold_services
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.eligibility import may_transact
-from posfleet.lifecycle.models import Hold, HoldKind, for_terminal, in_force_q, terminal_holds_q
+from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant
 
@@ -75,13 +75,9 @@ def terminal_context(request: HttpRequest, tid: str, **forms: Any) -> dict[str, 
     terminal = lifecycle.get_terminal(tid)
     user = request.user
     url = detail_url(tid)
-    holds = list(
-        for_terminal(Hold.objects.filter(terminal_holds_q(terminal.pk)), terminal.pk).select_related(
-            "placed_by", "released_by"
-        )
-    )
+    holds = list(Hold.objects.placed_on_terminal(terminal.pk).select_related("placed_by", "released_by"))
     merchant_holds = (
-        list(Hold.objects.filter(in_force_q(_now()), on_merchant=True, merchant_id=terminal.merchant_id))
+        list(Hold.objects.in_force().filter(on_merchant=True, merchant_id=terminal.merchant_id))
         if terminal.merchant_id
         else []
     )

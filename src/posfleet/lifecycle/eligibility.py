@@ -16,6 +16,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections
 
 from posfleet.core.sql import Statement, db_datetime, open_cursor, sqlite_now
+from posfleet.lifecycle.models import RefusedAttempt
 from posfleet.registry.choices import MerchantState, TerminalState
 
 APPROVED = "00"
@@ -65,40 +66,46 @@ class Answer:
         }
 
 
-# One statement: the terminal, its merchant, and the holds in force on either: the terminal's own
-# (th), the bulk holds it is linked to (bh, through its links bt) and its merchant's (mh). Holds in
-# force together come back as one row per combination, which the loop below dedupes. The partial
-# and link indexes serve every join.
-_ANSWER = Statement(
-    "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind, bh.id, bh.kind "
-    "FROM registry_terminal t "
-    "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
-    "LEFT JOIN lifecycle_hold th ON th.terminal_id = t.id AND th.released_at IS NULL "
-    "AND th.starts_at <= %s AND (th.ends_at IS NULL OR th.ends_at > %s) "
-    "LEFT JOIN lifecycle_hold mh ON mh.merchant_id = t.merchant_id AND (mh.on_merchant AND mh.released_at IS NULL) "
-    "AND mh.starts_at <= %s AND (mh.ends_at IS NULL OR mh.ends_at > %s) "
-    "LEFT JOIN lifecycle_holdterminal bt ON bt.terminal_id = t.id AND bt.released_at IS NULL "
-    "LEFT JOIN lifecycle_hold bh ON bh.id = bt.hold_id AND bh.released_at IS NULL "
-    "AND bh.starts_at <= %s AND (bh.ends_at IS NULL OR bh.ends_at > %s) "
-    "WHERE t.tid = %s"
-)
-# For a time in the past (ingested transactions are judged at their own time) a hold released since
-# was still in force then; this variant cannot use the open-hold indexes, and only ingest needs it.
-_PAST_ANSWER = Statement(
-    "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind, bh.id, bh.kind "
-    "FROM registry_terminal t "
-    "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
-    "LEFT JOIN lifecycle_hold th ON th.terminal_id = t.id AND (th.released_at IS NULL OR th.released_at > %s) "
-    "AND th.starts_at <= %s AND (th.ends_at IS NULL OR th.ends_at > %s) "
-    "LEFT JOIN lifecycle_hold mh ON mh.merchant_id = t.merchant_id AND mh.on_merchant "
-    "AND (mh.released_at IS NULL OR mh.released_at > %s) "
-    "AND mh.starts_at <= %s AND (mh.ends_at IS NULL OR mh.ends_at > %s) "
-    "LEFT JOIN lifecycle_holdterminal bt ON bt.terminal_id = t.id "
-    "AND (bt.released_at IS NULL OR bt.released_at > %s) "
-    "LEFT JOIN lifecycle_hold bh ON bh.id = bt.hold_id AND (bh.released_at IS NULL OR bh.released_at > %s) "
-    "AND bh.starts_at <= %s AND (bh.ends_at IS NULL OR bh.ends_at > %s) "
-    "WHERE t.tid = %s"
-)
+def _answer_statement(past: bool) -> Statement:
+    """The terminal, its merchant, and the holds in force on either at a time: the terminal's own (th),
+    the bulk holds it is linked to (bh, through its links bt) and its merchant's (mh). Holds in force
+    together come back as one row per combination, which `may_transact` dedupes.
+
+    The hold rule of `HoldQuerySet.in_force` in SQL. Now, "not released" is `released_at IS NULL`,
+    which the partial and link indexes serve; in the past (ingest judges a transaction at its own
+    time) a hold released since was still in force then, which no open-hold index can serve.
+    """
+
+    def released(alias: str) -> str:
+        if past:
+            return f"({alias}.released_at IS NULL OR {alias}.released_at > %s)"
+        return f"{alias}.released_at IS NULL"
+
+    def window(alias: str) -> str:
+        return f"AND {alias}.starts_at <= %s AND ({alias}.ends_at IS NULL OR {alias}.ends_at > %s) "
+
+    merchant_open = (
+        f"mh.on_merchant AND {released('mh')}" if past else f"(mh.on_merchant AND {released('mh')})"
+    )
+    return Statement(
+        "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind, bh.id, bh.kind "
+        "FROM registry_terminal t "
+        "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
+        f"LEFT JOIN lifecycle_hold th ON th.terminal_id = t.id AND {released('th')} "
+        f"{window('th')}"
+        f"LEFT JOIN lifecycle_hold mh ON mh.merchant_id = t.merchant_id AND {merchant_open} "
+        f"{window('mh')}"
+        f"LEFT JOIN lifecycle_holdterminal bt ON bt.terminal_id = t.id AND {released('bt')} "
+        f"LEFT JOIN lifecycle_hold bh ON bh.id = bt.hold_id AND {released('bh')} "
+        f"{window('bh')}"
+        "WHERE t.tid = %s"
+    )
+
+
+_ANSWER = _answer_statement(past=False)
+_PAST_ANSWER = _answer_statement(past=True)
+_NOW_STAMPS = _ANSWER.sql.count("%s") - 1  # every placeholder but the TID is the time
+_PAST_STAMPS = _PAST_ANSWER.sql.count("%s") - 1
 
 
 def may_transact(tid: str, at: datetime | None = None) -> Answer:
@@ -118,9 +125,9 @@ def may_transact(tid: str, at: datetime | None = None) -> Answer:
     cursor = open_cursor(conn, prepared=True)
     try:
         if not past:  # nothing released so far was in force at `now`
-            rows = _ANSWER.run(cursor, vendor, [stamp] * 6 + [tid]).fetchall()
+            rows = _ANSWER.run(cursor, vendor, [stamp] * _NOW_STAMPS + [tid]).fetchall()
         else:
-            rows = _PAST_ANSWER.run(cursor, vendor, [stamp] * 10 + [tid]).fetchall()
+            rows = _PAST_ANSWER.run(cursor, vendor, [stamp] * _PAST_STAMPS + [tid]).fetchall()
     finally:
         cursor.close()
     if not rows:
@@ -154,3 +161,16 @@ def may_transact(tid: str, at: datetime | None = None) -> Answer:
             held[row[8]] = Reason("terminal_hold", NOT_PERMITTED_TO_TERMINAL, kind=row[9], hold_id=row[8])
     reasons.extend(held[k] for k in sorted(held))
     return Answer(tid, not reasons, reasons)
+
+
+def answer_and_count(tid: str) -> Answer:
+    """The answer to a terminal asking now; a refusal is counted (`RefusedAttempt`) for monitoring
+    stopped terminals, the allowed path writes nothing."""
+    answer = may_transact(tid)
+    if not answer.allowed:
+        RefusedAttempt.objects.create(
+            tid=tid[:8],
+            response_code=answer.iso_response_code,
+            reasons=[r.as_dict() for r in answer.reasons],
+        )
+    return answer

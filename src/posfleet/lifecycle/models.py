@@ -9,6 +9,7 @@ the answer never reads it, so a late worker cannot keep a terminal stopped or ru
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +30,71 @@ class HoldKind(models.TextChoices):
 
 
 SENSITIVE_HOLD_KINDS = frozenset({HoldKind.RISK_FREEZE, HoldKind.COMPLIANCE})
+
+
+def in_force_at(starts_at: Any, ends_at: Any, released_at: Any, at: Any) -> bool:
+    """The rule: a hold is in force at `at` iff it has started, has not ended and was not released
+    by then. Every reader asks this or the SQL of `HoldQuerySet.in_force` that says the same."""
+    return starts_at <= at and (ends_at is None or at < ends_at) and (released_at is None or at < released_at)
+
+
+class HoldQuerySet(models.QuerySet["Hold"]):
+    """The hold rule as querysets. Without `at`, "now": a released hold is one with `released_at`
+    set, which keeps the open-hold indexes usable; with `at`, a hold released since still counts."""
+
+    def in_force(self, at: datetime | None = None) -> HoldQuerySet:
+        """In force at `at` (now)."""
+        when = at or timezone.now()
+        return self.filter(_not_released_by(at), starts_at__lte=when).filter(_not_ended_by(when))
+
+    def not_ended(self, now: datetime | None = None) -> HoldQuerySet:
+        """In force now or scheduled: not released, and its end (if any) still ahead."""
+        return self.filter(released_at__isnull=True).filter(_not_ended_by(now or timezone.now()))
+
+    def live_since(self, since: datetime) -> HoldQuerySet:
+        """Holds that may be in force at some time after `since`: neither released nor ended by then."""
+        return self.filter(_not_released_by(since)).filter(_not_ended_by(since))
+
+    def ended(self, now: datetime | None = None) -> HoldQuerySet:
+        """Released, or past its end: the complement of `not_ended`."""
+        return self.exclude(Q(released_at__isnull=True) & _not_ended_by(now or timezone.now()))
+
+    def placed_on_terminal(self, terminal_id: int) -> HoldQuerySet:
+        """Every hold ever placed on the terminal: its own and the bulk holds it is (or was) under,
+        each with `link_released_at` (when a bulk hold was released for this terminal alone), which
+        `Hold.in_force` takes into account."""
+        link = HoldTerminal.objects.filter(hold_id=OuterRef("pk"), terminal_id=terminal_id)
+        return self.filter(
+            Q(terminal_id=terminal_id) | Q(bulk=True, links__terminal_id=terminal_id)
+        ).annotate(link_released_at=Subquery(link.values("released_at")[:1]))
+
+    def standing_on(self, terminal_id: int, merchant_id: int | None = None) -> HoldQuerySet:
+        """Holds that stand on the terminal (its own, bulk holds not released for it) and, given its
+        merchant, the merchant's: what `in_force` / `not_ended` narrow to the terminal's answer."""
+        target = Q(terminal_id=terminal_id) | Q(
+            bulk=True, links__terminal_id=terminal_id, links__released_at__isnull=True
+        )
+        if merchant_id is not None:
+            target |= Q(on_merchant=True, merchant_id=merchant_id)
+        return self.filter(target)
+
+    def on_terminals(self, kind: str, tids: Any) -> tuple[HoldQuerySet, models.QuerySet[HoldTerminal]]:
+        """Holds of `kind` standing on these TIDs: the terminals' own holds, and the links of bulk
+        holds not released for them (a bulk hold ends per terminal)."""
+        own = self.filter(kind=kind, on_merchant=False, bulk=False, terminal__tid__in=tids)
+        links = HoldTerminal.objects.filter(
+            released_at__isnull=True, terminal__tid__in=tids, hold__in=self.filter(kind=kind, bulk=True)
+        )
+        return own, links
+
+
+def _not_released_by(at: datetime | None) -> Q:
+    released = Q(released_at__isnull=True)
+    return released if at is None else released | Q(released_at__gt=at)
+
+
+def _not_ended_by(at: datetime) -> Q:
+    return Q(ends_at__isnull=True) | Q(ends_at__gt=at)
 
 
 class Hold(models.Model):
@@ -71,6 +137,8 @@ class Hold(models.Model):
     closed = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)
 
+    objects = HoldQuerySet.as_manager()
+
     class Meta:
         ordering = ["-starts_at", "-id"]
         verbose_name = _("hold")
@@ -111,15 +179,9 @@ class Hold(models.Model):
         (`for_terminal`: `link_released_at`), for that terminal alone; None if neither."""
         return self.released_at or getattr(self, "link_released_at", None)
 
-    def in_force(self, at: object = None) -> bool:
+    def in_force(self, at: datetime | None = None) -> bool:
         """In force at `at` (now), for the terminal it was read for (see `released_here_at`)."""
-        now = at or timezone.now()
-        released = self.released_here_at
-        if released is not None and released <= now:
-            return False
-        if self.starts_at > now:  # type: ignore[operator]
-            return False
-        return self.ends_at is None or now < self.ends_at  # type: ignore[operator]
+        return in_force_at(self.starts_at, self.ends_at, self.released_here_at, at or timezone.now())
 
     @property
     def target_label(self) -> str:
@@ -150,35 +212,6 @@ class HoldTerminal(models.Model):
 
     def __str__(self) -> str:
         return f"hold {self.hold_id} on terminal {self.terminal_id}"
-
-
-def terminal_holds_q(terminal_id: int) -> Q:
-    """Holds placed on one terminal: its own and the bulk holds it is linked to."""
-    return Q(terminal_id=terminal_id) | Q(bulk=True, links__terminal_id=terminal_id)
-
-
-def not_ended_on(kind: str, tids: Any, now: Any) -> tuple[Any, Any]:
-    """Holds of `kind` placed on these TIDs that have not ended (in force or scheduled): the
-    terminals' own holds (a Hold queryset) and the links of bulk holds still standing on them
-    (a HoldTerminal queryset)."""
-    own = Hold.objects.filter(
-        kind=kind, on_merchant=False, terminal__tid__in=tids, released_at__isnull=True
-    ).filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-    links = HoldTerminal.objects.filter(
-        hold__kind=kind, hold__released_at__isnull=True, released_at__isnull=True, terminal__tid__in=tids
-    ).filter(Q(hold__ends_at__isnull=True) | Q(hold__ends_at__gt=now))
-    return own, links
-
-
-def for_terminal(holds: Any, terminal_id: int) -> Any:
-    """`holds` (a Hold queryset) with `link_released_at`: when each was released for this terminal
-    alone (bulk holds; null otherwise), which `Hold.in_force` takes into account."""
-    link = HoldTerminal.objects.filter(hold_id=OuterRef("pk"), terminal_id=terminal_id).values("released_at")
-    return holds.annotate(link_released_at=Subquery(link[:1]))
-
-
-def in_force_q(at: object) -> Q:
-    return Q(released_at__isnull=True) & Q(starts_at__lte=at) & (Q(ends_at__isnull=True) | Q(ends_at__gt=at))
 
 
 class RefusedAttempt(models.Model):

@@ -48,6 +48,7 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import PermissionDenied, ValidationFailed
 from posfleet.core.sql import db_datetime
 from posfleet.lifecycle.eligibility import may_transact
+from posfleet.lifecycle.models import in_force_at
 from posfleet.money import ledger
 from posfleet.money.choices import CHANNELS, TX_TYPES
 from posfleet.money.fees import signed_fee_and_net
@@ -60,6 +61,8 @@ log = structlog.get_logger("posfleet.money.ingest")
 MAX_ITEMS = 10_000
 MAX_AMOUNT_FEN = 10**13  # 1,000 亿 CNY: anything above is a data error, not a payment
 FUTURE_TOLERANCE = timedelta(days=1)
+# Holds that ended longer ago are not preloaded: a transaction older than this asks `may_transact`.
+HOLD_LOOKBACK = timedelta(days=45)
 _AMOUNT_RE = re.compile(r"^[0-9]{1,16}$")
 _ID_MAX = 64
 _CHANNEL_SET = frozenset(CHANNELS)
@@ -119,6 +122,9 @@ class Parsed:
         )
 
 
+Window = tuple[datetime, datetime | None, datetime | None]  # a hold's start, end and release
+
+
 @dataclass(frozen=True)
 class TerminalInfo:
     terminal_id: int
@@ -134,7 +140,7 @@ class FastTid:
     info: TerminalInfo
     merchant_id: int
     rates: tuple[str, dict[str, tuple[int, int | None]]] | None  # None: plan history, ask per row
-    clean: bool  # active terminal of an active merchant with no unreleased hold: always allowed
+    clean: bool  # active terminal of an active merchant with no hold since `IngestContext.since`
 
 
 class IngestContext:
@@ -143,6 +149,9 @@ class IngestContext:
     def __init__(self, tids: Iterable[str] | None = None) -> None:
         from posfleet.lifecycle.models import Hold, HoldTerminal
         from posfleet.registry.models import Terminal
+
+        self.now = timezone.now()
+        self.since = self.now - HOLD_LOOKBACK
 
         qs = Terminal.objects.all()
         if tids is not None:
@@ -154,21 +163,26 @@ class IngestContext:
             )
         }
         merchant_ids = {t.merchant_id for t in self.terminals.values() if t.merchant_id is not None}
-        self.terminal_holds: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
-        self.merchant_holds: dict[int, list[tuple[datetime, datetime | None]]] = defaultdict(list)
-        for terminal_id, merchant_id, on_merchant, starts, ends in Hold.objects.filter(
-            released_at__isnull=True, bulk=False
-        ).values_list("terminal_id", "merchant_id", "on_merchant", "starts_at", "ends_at"):
+        # Hold windows (start, end, released) that may cover a time since `since`.
+        self.terminal_holds: dict[int, list[Window]] = defaultdict(list)
+        self.merchant_holds: dict[int, list[Window]] = defaultdict(list)
+        live = Hold.objects.live_since(self.since)
+        for terminal_id, merchant_id, on_merchant, starts, ends, released in live.filter(
+            bulk=False
+        ).values_list("terminal_id", "merchant_id", "on_merchant", "starts_at", "ends_at", "released_at"):
             if on_merchant:
-                self.merchant_holds[merchant_id].append((starts, ends))
+                self.merchant_holds[merchant_id].append((starts, ends, released))
             else:
-                self.terminal_holds[terminal_id].append((starts, ends))
-        for terminal_id, starts, ends in HoldTerminal.objects.filter(
-            released_at__isnull=True, hold__released_at__isnull=True
-        ).values_list("terminal_id", "hold__starts_at", "hold__ends_at"):  # bulk holds, per terminal
-            self.terminal_holds[terminal_id].append((starts, ends))
+                self.terminal_holds[terminal_id].append((starts, ends, released))
+        links = HoldTerminal.objects.filter(hold__in=live.filter(bulk=True)).exclude(
+            released_at__lte=self.since
+        )
+        for terminal_id, starts, ends, released, link_released in links.values_list(
+            "terminal_id", "hold__starts_at", "hold__ends_at", "hold__released_at", "released_at"
+        ):  # a bulk hold ends for a terminal when released as a whole or for it alone
+            ended = min((t for t in (released, link_released) if t is not None), default=None)
+            self.terminal_holds[terminal_id].append((starts, ends, ended))
         self.plans = PlanIndex(merchant_ids)
-        self.now = timezone.now()
         self.latest = self.now + FUTURE_TOLERANCE
         self.fast: dict[str, FastTid | None] = {}
 
@@ -196,16 +210,20 @@ class IngestContext:
     def eligibility(self, p: Parsed, info: TerminalInfo) -> list[dict[str, Any]]:
         """Reasons the terminal could not transact at p.occurred_at ([] = allowed).
 
-        The allowed case (both active, no unreleased hold whose window covers the time — the same test
-        `may_transact` makes) is answered from the preloaded holds; every possible refusal asks the
-        one rule, `may_transact(tid, at=occurred_at)`, so reasons always come from it.
+        The allowed case (both active, no hold in force at the time, by `in_force_at`, the hold rule)
+        is answered from the preloaded holds; every possible refusal, and any time before `since`,
+        asks `may_transact(tid, at=occurred_at)`, so reasons always come from it.
         """
-        if info.state == TerminalState.ACTIVE and info.merchant_state == MerchantState.ACTIVE:
-            at = p.occurred_at
+        at = p.occurred_at
+        if (
+            at >= self.since
+            and info.state == TerminalState.ACTIVE
+            and info.merchant_state == MerchantState.ACTIVE
+        ):
             windows = self.terminal_holds.get(info.terminal_id, [])
             if info.merchant_id is not None:
                 windows = windows + self.merchant_holds.get(info.merchant_id, [])
-            if not any(start <= at and (end is None or end > at) for start, end in windows):
+            if not any(in_force_at(start, end, released, at) for start, end, released in windows):
                 return []
         answer = may_transact(p.tid, at=p.occurred_at)
         if answer.allowed:
@@ -556,7 +574,7 @@ def ingest_rows(
     out = RowsOutcome()
     parsed: dict[str, Parsed] = {}
     fast_get = ctx.fast.get
-    latest = ctx.latest
+    latest, since = ctx.latest, ctx.since
     sqlite = connection.vendor == "sqlite"
     days: dict[date, Any] = {}  # business day -> as the database takes it
     hours: dict[str, str] = {}  # "YYYY-MM-DDTHH" at +08:00 -> "YYYY-MM-DD HH" in UTC (see _utc_text)
@@ -604,7 +622,7 @@ def ingest_rows(
                         index, sid, tid, channel, tx_type, amount, at, f.merchant_id, fee, net, code, bp,
                         [], at_db, day_db,
                     )  # fmt: skip
-                    if not f.clean:
+                    if not f.clean or at < since:
                         p.flag_reasons = ctx.eligibility(p, f.info)
         if p is None:
             res = parse_item(index, dict(zip(header, row, strict=True)), ctx)

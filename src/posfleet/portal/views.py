@@ -81,7 +81,7 @@ def home(request: HttpRequest) -> HttpResponse:
     # Its own holds and the bulk holds over some of its terminals (a maintenance window, say).
     under_bulk = HoldTerminal.objects.filter(terminal__merchant_id=merchant.pk, released_at__isnull=True)
     holds = list(
-        Hold.objects.filter(_current_or_upcoming(now))
+        Hold.objects.not_ended(now)
         .filter(Q(merchant_id=merchant.pk) | Q(bulk=True, pk__in=under_bulk.values("hold_id")))
         .select_related("terminal")
         .order_by("starts_at", "id")[:50]
@@ -101,10 +101,6 @@ def home(request: HttpRequest) -> HttpResponse:
         "open_disputes": disputes_for(portal_actor(request), state=DisputeState.OPEN).count(),
     }
     return render(request, "portal/home.html", context)
-
-
-def _current_or_upcoming(now: Any) -> Q:
-    return Q(released_at__isnull=True) & (Q(ends_at__isnull=True) | Q(ends_at__gt=now))
 
 
 def _recent_cases(request: HttpRequest) -> list[Case]:

@@ -67,9 +67,9 @@ class _Errors(dict[str, list[str]]):
 
 
 def _open_suspension_tids(tids: list[str], now: datetime) -> set[str]:
-    from posfleet.lifecycle.models import not_ended_on
+    from posfleet.lifecycle.models import Hold
 
-    own, links = not_ended_on("merchant_suspension", tids, now)
+    own, links = Hold.objects.not_ended(now).on_terminals("merchant_suspension", tids)
     return set(own.values_list("terminal__tid", flat=True)) | set(
         links.values_list("terminal__tid", flat=True)
     )

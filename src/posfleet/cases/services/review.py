@@ -13,7 +13,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -182,10 +181,10 @@ def _approve_reactivation(
     actor: Actor, helper: Actor, case: Case, text: str, common: dict[str, object], now: datetime
 ) -> None:
     from posfleet.lifecycle.holds import release_hold
-    from posfleet.lifecycle.models import Hold, not_ended_on
+    from posfleet.lifecycle.models import Hold
 
     tids = letters.scope_tids(case)
-    own, links = not_ended_on("merchant_suspension", tids, now)
+    own, links = Hold.objects.not_ended(now).on_terminals("merchant_suspension", tids)
     released = []
     for hold in own.order_by("id"):
         release_hold(helper, hold.pk, reason=_("Reactivation case #%(id)s") % {"id": case.pk})
@@ -218,9 +217,7 @@ def _approve_reactivation(
     )
     for susp in Case.objects.select_for_update(no_key=True).filter(pk__in=susp_ids).order_by("id"):
         open_left = susp.scope.exclude(hold_id__in=released).filter(
-            hold_id__in=Hold.objects.filter(released_at__isnull=True)
-            .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
-            .values("id")
+            hold_id__in=Hold.objects.not_ended(now).values("id")
         )
         if not open_left.exists():
             update_case(
