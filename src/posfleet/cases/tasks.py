@@ -1,32 +1,22 @@
-"""Worker jobs of cases (Huey): export builds, scheduled stops and suspension reminders.
+"""Periodic worker jobs of cases: the sweeps that pick up what a lost scheduled job missed.
 
-Every job is idempotent: it re-reads the row, does nothing when the work is done, and the periodic
-sweeps pick up anything a lost scheduled job missed.
+The one-off jobs (export builds, scheduled stops, suspension reminders) are defined beside the
+services that enqueue them; importing those services here registers them with the worker. Every
+job is idempotent: it re-reads the row and does nothing when the work is done.
 """
 
 from __future__ import annotations
 
 from django.db import transaction
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task
 
-from posfleet.cases.services import closure, export, review
+from posfleet.cases.services import closure, review
+from posfleet.cases.services.closure import stop_case_terminals
+from posfleet.cases.services.export import build_case_export
+from posfleet.cases.services.review import suspension_reminder
 
-
-@db_task(name="cases.build_export")
-def build_case_export(export_id: int) -> None:
-    export.build_export(export_id)
-
-
-@db_task(name="cases.stop_terminals")
-def stop_case_terminals(case_id: int) -> int:
-    return closure.stop_due()
-
-
-@db_task(name="cases.suspension_reminder")
-def suspension_reminder(case_id: int) -> bool:
-    with transaction.atomic():
-        return review.send_reminder(case_id)
+__all__ = ["build_case_export", "stop_case_terminals", "suspension_reminder"]
 
 
 @db_periodic_task(crontab(minute="*"), name="cases.stop_due")

@@ -27,7 +27,6 @@ dict or a result per row; any row it does not take whole goes through `parse_ite
 from __future__ import annotations
 
 import functools
-import importlib
 import json
 import operator
 import re
@@ -48,13 +47,15 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import PermissionDenied, ValidationFailed
 from posfleet.core.sql import db_datetime
 from posfleet.lifecycle.eligibility import may_transact
-from posfleet.lifecycle.models import in_force_at
+from posfleet.lifecycle.models import Hold, HoldTerminal, in_force_at
 from posfleet.money import ledger
 from posfleet.money.choices import CHANNELS, TX_TYPES
 from posfleet.money.fees import signed_fee_and_net
 from posfleet.money.models import Journal, Transaction, business_date_of
 from posfleet.money.plans import PlanIndex
+from posfleet.notices.services import send_notice
 from posfleet.registry.choices import MerchantState, TerminalState
+from posfleet.registry.models import Merchant, Terminal
 
 log = structlog.get_logger("posfleet.money.ingest")
 
@@ -147,9 +148,6 @@ class IngestContext:
     """What ingest needs to know about terminals, holds and plans, loaded once (per call or per file)."""
 
     def __init__(self, tids: Iterable[str] | None = None) -> None:
-        from posfleet.lifecycle.models import Hold, HoldTerminal
-        from posfleet.registry.models import Terminal
-
         self.now = timezone.now()
         self.since = self.now - HOLD_LOOKBACK
 
@@ -717,14 +715,8 @@ def _alert(actor: Actor, flagged: Sequence[Parsed]) -> None:
 
 def _notify(merchant_id: int, summary: list[tuple[str, int, datetime]], count: int) -> None:
     """After commit: tell the merchant (portal/SMS notice) that a stopped terminal transacted."""
-    try:
-        notices = importlib.import_module("posfleet.notices.services")
-    except ImportError:
-        return
-    from posfleet.registry.models import Merchant
-
     merchant = Merchant.objects.filter(pk=merchant_id).first()
-    if merchant is None or not hasattr(notices, "send_notice"):
+    if merchant is None:
         return
     with translation.override("zh-hans"):
         lines = "; ".join(
@@ -737,9 +729,7 @@ def _notify(merchant_id: int, summary: list[tuple[str, int, datetime]], count: i
         }
     try:
         with transaction.atomic():
-            notices.send_notice(
-                Actor.system("worker"), merchant=merchant, kind="notice", title=title, body=body
-            )
+            send_notice(Actor.system("worker"), merchant=merchant, kind="notice", title=title, body=body)
     except Exception:  # the alert must never undo or break the ingest that committed
         log.exception("money.flag_notice_failed", merchant_id=merchant_id)
 

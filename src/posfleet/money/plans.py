@@ -13,7 +13,6 @@ applies: the plan a merchant was created with is its plan from the start.
 from __future__ import annotations
 
 import bisect
-import importlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
 from posfleet.money.choices import CHANNELS
 from posfleet.money.models import MerchantPlan, PlanNotice, RatePlan
+from posfleet.notices.services import send_notice
 from posfleet.registry.models import Merchant
 
 DEFAULT_PLAN = "STANDARD"
@@ -232,16 +232,18 @@ def change_plan(
 
 
 def notify_increase(actor: Actor, merchant_id: int, code: str) -> PlanNotice:
-    """Record (and send, when the notices app exists) the notice of a coming move to plan `code`."""
+    """Record and send the notice of a coming move to plan `code`."""
     _require(actor)
     merchant = _merchant(merchant_id)
     plan = get_plan(code)
     now = timezone.now().replace(microsecond=0)  # whole seconds: the earliest date round-trips through JSON
-    notice = PlanNotice.objects.create(merchant=merchant, plan=plan, notified_at=now, created_by=actor.name)
-    sent = _send(actor, merchant, plan, now + NOTICE_PERIOD)
-    if sent is not None:
-        PlanNotice.objects.filter(pk=notice.pk).update(notice_id=sent)
-        notice.notice_id = sent
+    notice = PlanNotice.objects.create(
+        merchant=merchant,
+        plan=plan,
+        notified_at=now,
+        created_by=actor.name,
+        notice_id=_send(actor, merchant, plan, now + NOTICE_PERIOD),
+    )
     record(
         actor,
         Change(
@@ -256,14 +258,7 @@ def notify_increase(actor: Actor, merchant_id: int, code: str) -> PlanNotice:
     return notice
 
 
-def _send(actor: Actor, merchant: Merchant, plan: RatePlan, earliest: datetime) -> int | None:
-    try:
-        notices = importlib.import_module("posfleet.notices.services")
-    except ImportError:
-        return None
-    send: Any = getattr(notices, "send_notice", None)
-    if send is None:
-        return None
+def _send(actor: Actor, merchant: Merchant, plan: RatePlan, earliest: datetime) -> int:
     rates = "; ".join(
         f"{c} {bp / 100:.2f}%" + (f" (≤ {cap / 100:.2f})" if cap is not None else "")
         for c, (bp, cap) in plan.rates().items()
@@ -275,8 +270,7 @@ def _send(actor: Actor, merchant: Merchant, plan: RatePlan, earliest: datetime) 
             "code": plan.code,
             "rates": rates,
         }
-    sent = send(actor, merchant=merchant, kind="notice", title=title, body=body)
-    return getattr(sent, "pk", None)
+    return send_notice(actor, merchant=merchant, kind="notice", title=title, body=body).pk
 
 
 PLAN_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")

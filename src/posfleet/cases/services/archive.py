@@ -17,9 +17,12 @@ from django.utils.translation import gettext as _
 
 from posfleet.audit.models import AuditEvent
 from posfleet.cases.models import Case
-from posfleet.cases.services.common import get_case, optional_module
+from posfleet.cases.services.common import get_case
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound
+from posfleet.notices import services as notice_services
+from posfleet.notices import storage
+from posfleet.notices.models import Notice
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -27,10 +30,7 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _notices(case: Case) -> list[Any]:
-    models = optional_module("posfleet.notices.models")
-    if models is None:
-        return []
-    return list(models.Notice.objects.filter(case_id=case.pk).order_by("created_at", "id"))
+    return list(Notice.objects.filter(case_id=case.pk).order_by("created_at", "id"))
 
 
 def timeline(case: Case, *, for_merchant: bool = False) -> list[dict[str, Any]]:
@@ -146,9 +146,8 @@ def archive(case: Case) -> bytes:
                 ]
             ),
         )
-        storage = optional_module("posfleet.notices.storage")
         for n in notices:
-            if n.pdf_path and storage is not None:
+            if n.pdf_path:
                 data = storage.read_letter(n)
                 if data:
                     zf.writestr(f"letters/{n.pk}-{n.kind}.pdf", data)
@@ -181,20 +180,13 @@ def case_archive(actor: Actor, case_id: int) -> tuple[str, bytes]:
 def letter_pdf(actor: Actor, case_id: int) -> tuple[Any, bytes]:
     """The case's confirmation letter as PDF (the latest letter issued under the case)."""
     case = get_case(actor, case_id)
-    services = optional_module("posfleet.notices.services")
-    models = optional_module("posfleet.notices.models")
-    if services is None or models is None:
-        raise NotFound(_("Letters are not available."))
     notice_id = case.letter_notice_id
     if notice_id is None:
         latest = (
-            models.Notice.objects.filter(case_id=case.pk, kind="letter")
-            .exclude(pdf_path="")
-            .order_by("-id")
-            .first()
+            Notice.objects.filter(case_id=case.pk, kind="letter").exclude(pdf_path="").order_by("-id").first()
         )
         if latest is None:
             raise NotFound(_("No letter has been issued for this case."))
         notice_id = latest.pk
-    notice, data = services.notice_pdf(actor, notice_id)
+    notice, data = notice_services.notice_pdf(actor, notice_id)
     return notice, data

@@ -14,9 +14,12 @@ from django.utils.translation import gettext as _
 
 from posfleet.cases.choices import CaseKind, ExportState, SettlementState
 from posfleet.cases.models import Case, CaseExport, CaseSettlement
-from posfleet.cases.services.common import fen, optional_module
+from posfleet.cases.services.common import fen
+from posfleet.keys.services import keys_destroyed
+from posfleet.money import ledger
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Accessory, Terminal
+from posfleet.settlement import outstanding
 
 STOPPED_STATES = (
     TerminalState.ALLOCATED,  # never activated: cannot transact
@@ -86,9 +89,6 @@ def _terminals_stopped(case: Case, terminals: list[Terminal]) -> ChecklistItem:
 
 
 def _money_cleared(case: Case, terminals: list[Terminal]) -> ChecklistItem:
-    outstanding = optional_module("posfleet.settlement.outstanding")
-    if outstanding is None:
-        return ChecklistItem("money_cleared", False, _("Settlement check not available."))
     tids = None if case.kind == CaseKind.CLOSURE else [t.tid for t in terminals]
     answer = outstanding.is_cleared(case.merchant_id, tids=tids)
     if not answer.cleared:
@@ -136,20 +136,12 @@ def _equipment_returned(case: Case) -> ChecklistItem:
 
 
 def _keys_destroyed(terminals: list[Terminal]) -> ChecklistItem:
-    keys = optional_module("posfleet.keys.services")
-    if keys is None:
-        return ChecklistItem("keys_destroyed", False, _("Key service not available."))
-    live = [t.tid for t in terminals if not keys.keys_destroyed(t.tid)]
+    live = [t.tid for t in terminals if not keys_destroyed(t.tid)]
     if live:
         return ChecklistItem(
             "keys_destroyed", False, _("Keys not yet destroyed: %(tids)s.") % {"tids": ", ".join(live)}
         )
     return ChecklistItem("keys_destroyed", True, _("No live key remains."))
-
-
-def balances_of(merchant_id: int) -> Any:
-    ledger = optional_module("posfleet.money.ledger")
-    return ledger.balances(merchant_id) if ledger is not None else None
 
 
 def _money_settled(case: Case) -> ChecklistItem:
@@ -158,8 +150,7 @@ def _money_settled(case: Case) -> ChecklistItem:
         return ChecklistItem(
             "money_settled", False, _("Penalties, charges and the deposit are not settled yet.")
         )
-    bal = balances_of(case.merchant_id)
-    due = bal.amount_due_fen if bal is not None else 0
+    due = ledger.balances(case.merchant_id).amount_due_fen
     if settlement.state == SettlementState.AWAITING_PAYMENT or due > 0:
         return ChecklistItem(
             "money_settled", False, _("%(due)s CNY is due and must be paid first.") % {"due": fen(due)}
@@ -171,9 +162,7 @@ def _money_settled(case: Case) -> ChecklistItem:
 
 def balance_problems(merchant_id: int) -> list[str]:
     """What keeps the merchant's account from being zero (empty list when it is)."""
-    bal = balances_of(merchant_id)
-    if bal is None:
-        return [_("Balances not available.")]
+    bal = ledger.balances(merchant_id)
     names = {
         "unsettled_fen": _("unsettled"),
         "settled_unpaid_fen": _("settled but not paid out"),

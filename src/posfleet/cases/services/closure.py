@@ -14,6 +14,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from huey.contrib.djhuey import db_task
 
 from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record
@@ -21,7 +22,6 @@ from posfleet.cases.choices import CaseKind, CaseState, Condition, SettlementSta
 from posfleet.cases.models import Case, CaseSettlement, ReturnItem
 from posfleet.cases.services import letters
 from posfleet.cases.services.checklist import (
-    balances_of,
     blocking,
     checklist,
     expected_returns,
@@ -32,14 +32,15 @@ from posfleet.cases.services.common import (
     delegate,
     fen,
     get_case,
-    optional_module,
     require_staff,
     update_case,
 )
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
+from posfleet.money import ledger
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Accessory, Merchant, Terminal
+from posfleet.settlement import outstanding, statements
 
 
 def _in_progress(case: Case) -> None:
@@ -78,13 +79,14 @@ def stop_terminals(
     return do_stop(actor, case, now)
 
 
+@db_task(name="cases.stop_terminals")
+def stop_case_terminals(case_id: int) -> int:
+    """Worker: the scheduled stop; it stops every case that is due (idempotent)."""
+    return stop_due()
+
+
 def _schedule_stop(case_id: int, eta: datetime) -> None:
-    def _enqueue() -> None:
-        from posfleet.cases import tasks
-
-        tasks.stop_case_terminals.schedule(args=(case_id,), eta=eta)
-
-    transaction.on_commit(_enqueue)
+    transaction.on_commit(lambda: stop_case_terminals.schedule(args=(case_id,), eta=eta))
 
 
 def do_stop(actor: Actor, case: Case, now: datetime) -> Case:
@@ -231,16 +233,14 @@ def record_returns(actor: Actor, case_id: int, items: list[Any]) -> list[ReturnI
             elif terminal.state == TerminalState.ALLOCATED:  # never activated: straight back to stock
                 apply(helper, tid, "deallocate", reason=why)
         if charge:
-            ledger = optional_module("posfleet.money.ledger")
-            if ledger is not None:
-                ledger.charge(
-                    helper,
-                    case.merchant_id,
-                    "damage_charge",
-                    charge,
-                    ref=f"case:{case.pk}:return:{entry.item}",
-                    memo=f"{entry.item} {entry.condition}",
-                )
+            ledger.charge(
+                helper,
+                case.merchant_id,
+                "damage_charge",
+                charge,
+                ref=f"case:{case.pk}:return:{entry.item}",
+                memo=f"{entry.item} {entry.condition}",
+            )
     return created
 
 
@@ -252,9 +252,6 @@ def issue_final_statement(actor: Actor, case_id: int) -> Case:
     require_staff(actor, "work_case", "settle_case")
     case = get_case(actor, case_id, for_update=True)
     _in_progress(case)
-    outstanding = optional_module("posfleet.settlement.outstanding")
-    if outstanding is None:
-        raise Conflict(_("Settlement check not available."), code="not_available")
     tids = None if case.kind == CaseKind.CLOSURE else letters.scope_tids(case)
     answer = outstanding.is_cleared(case.merchant_id, tids=tids)
     if not answer.cleared:
@@ -272,17 +269,14 @@ def issue_final_statement(actor: Actor, case_id: int) -> Case:
     date_from = min(max(opened, date_to - timedelta(days=365)), date_to)
     lines = [f"商户：{case.merchant.name}", f"申请编号：{case.pk}", f"对账期间：{date_from} 至 {date_to}"]
     facts: dict[str, Any] = {"date_from": date_from, "date_to": date_to}
-    statements = optional_module("posfleet.settlement.statements")
-    if statements is not None:
-        rows = list(statements.statement_rows(case.merchant_id, date_from, date_to))
-        facts["rows"] = len(rows)
-        lines.append(f"明细行数：{len(rows)}")
-    bal = balances_of(case.merchant_id)
-    if bal is not None:
-        lines.append(
-            f"未结算：{fen(bal.unsettled_fen)} 元　已结算未付：{fen(bal.settled_unpaid_fen)} 元　"
-            f"押金：{fen(bal.deposit_held_fen)} 元　应付：{fen(bal.amount_due_fen)} 元"
-        )
+    rows = list(statements.statement_rows(case.merchant_id, date_from, date_to))
+    facts["rows"] = len(rows)
+    lines.append(f"明细行数：{len(rows)}")
+    bal = ledger.balances(case.merchant_id)
+    lines.append(
+        f"未结算：{fen(bal.unsettled_fen)} 元　已结算未付：{fen(bal.settled_unpaid_fen)} 元　"
+        f"押金：{fen(bal.deposit_held_fen)} 元　应付：{fen(bal.amount_due_fen)} 元"
+    )
     lines.append("结论：交易已全部结算，无未决争议，无冻结资金。")
     notice_id = letters.issue_statement(delegate(actor), case, lines, facts)
     now = timezone.now()
@@ -332,9 +326,6 @@ def settle(
             code="returns_open",
             details={"items": missing},
         )
-    ledger = optional_module("posfleet.money.ledger")
-    if ledger is None:
-        raise Conflict(_("The ledger is not available."), code="not_available")
     helper = delegate(actor)
     proof = (proof or "").strip()
     contract = getattr(case.merchant, "contract", None)
@@ -401,9 +392,6 @@ def record_payment(actor: Actor, case_id: int, amount_fen: int, *, ref: str = ""
     settlement = CaseSettlement.objects.select_for_update(no_key=True).filter(case=case).first()
     if settlement is None:
         raise Conflict(_("Settle the case first."), code="not_settled")
-    ledger = optional_module("posfleet.money.ledger")
-    if ledger is None:
-        raise Conflict(_("The ledger is not available."), code="not_available")
     reference = (ref or "").strip() or f"case:{case.pk}:payment:{settlement.paid_fen + amount_fen}"
     ledger.record_payment(delegate(actor), case.merchant_id, amount_fen, ref=reference)
     settlement.paid_fen += amount_fen

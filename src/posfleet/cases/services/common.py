@@ -9,9 +9,7 @@ behalf each consequence happened and the person's own decision is recorded under
 
 from __future__ import annotations
 
-import importlib
 import logging
-from types import ModuleType
 from typing import Any
 
 from django.utils import timezone
@@ -124,17 +122,6 @@ def update_case(
         after |= extra
     record(actor, Change("case", str(case.pk), f"case.{action}", before, after, reason), at=now)
     return case
-
-
-def optional_module(dotted: str) -> ModuleType | None:
-    """Another app's module, or None while it does not exist (apps are built in parallel)."""
-    try:
-        return importlib.import_module(dotted)
-    except ModuleNotFoundError as exc:
-        if exc.name and dotted.startswith(exc.name):
-            log.warning("module not available: %s", dotted)
-            return None
-        raise
 
 
 def fen(amount: int) -> str:

@@ -15,6 +15,7 @@ import uuid
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from huey.contrib.djhuey import db_task
 
 from posfleet.audit.services import Change, record
 from posfleet.cases.choices import ExportState
@@ -62,13 +63,13 @@ def start_export(actor: Actor, case_id: int, *, rebuild: bool = False) -> CaseEx
     )
     export_id = export.pk
 
-    def _enqueue() -> None:
-        from posfleet.cases import tasks
-
-        tasks.build_case_export(export_id)
-
-    transaction.on_commit(_enqueue)
+    transaction.on_commit(lambda: build_case_export(export_id))
     return export
+
+
+@db_task(name="cases.build_export")
+def build_case_export(export_id: int) -> None:
+    build_export(export_id)
 
 
 def build_export(export_id: int) -> CaseExport | None:

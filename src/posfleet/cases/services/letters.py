@@ -11,8 +11,9 @@ from typing import Any
 
 from posfleet.cases.choices import CaseKind
 from posfleet.cases.models import Case
-from posfleet.cases.services.common import fen, log, optional_module
+from posfleet.cases.services.common import fen
 from posfleet.core.actor import Actor
+from posfleet.notices import services
 
 KIND_ZH: dict[str, str] = {
     CaseKind.SUSPENSION: "停机",
@@ -52,11 +53,8 @@ def case_facts(case: Case, **more: Any) -> dict[str, Any]:
 
 def issue_confirmation(
     actor: Actor, case: Case, *, fee_fen: int = 0, extra_lines: list[str] | None = None
-) -> int | None:
+) -> int:
     """The confirmation letter (确认函) of an approved case; returns the notice id (None if unavailable)."""
-    services = optional_module("posfleet.notices.services")
-    if services is None:
-        return None
     zh = KIND_ZH.get(case.kind, case.kind)
     lines = [
         f"商户：{case.merchant.name}",
@@ -83,10 +81,7 @@ def issue_confirmation(
     return int(notice.pk)
 
 
-def issue_statement(actor: Actor, case: Case, lines: list[str], facts: dict[str, Any]) -> int | None:
-    services = optional_module("posfleet.notices.services")
-    if services is None:
-        return None
+def issue_statement(actor: Actor, case: Case, lines: list[str], facts: dict[str, Any]) -> int:
     notice = services.issue_letter(
         actor,
         merchant=case.merchant,
@@ -99,12 +94,8 @@ def issue_statement(actor: Actor, case: Case, lines: list[str], facts: dict[str,
     return int(notice.pk)
 
 
-def notify(actor: Actor, case: Case, title: str, body: str, *, kind: str = "notice") -> int | None:
+def notify(actor: Actor, case: Case, title: str, body: str, *, kind: str = "notice") -> int:
     """A portal/SMS-style notice to the merchant about its case."""
-    services = optional_module("posfleet.notices.services")
-    if services is None:
-        log.warning("notice not sent (notices not available)", extra={"case": case.pk})
-        return None
     notice = services.send_notice(
         actor, merchant=case.merchant, kind=kind, title=title[:200], body=body, case_id=case.pk
     )

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from huey.contrib.djhuey import db_task
 
 from posfleet.cases.choices import REVIEWABLE_STATES, CaseKind, CaseState, CommentKind, Decision
 from posfleet.cases.models import Case, CaseComment
@@ -23,12 +24,12 @@ from posfleet.cases.services.common import (
     check_version,
     delegate,
     get_case,
-    optional_module,
     require_staff,
     update_case,
 )
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
+from posfleet.money import ledger
 
 REMINDER_BEFORE = timedelta(days=1)
 
@@ -131,9 +132,6 @@ def _contract_fee(case: Case, field: str) -> int:
 
 def _charge(helper: Actor, case: Case, kind: str, amount: int, memo: str) -> None:
     if amount <= 0:
-        return
-    ledger = optional_module("posfleet.money.ledger")
-    if ledger is None:
         return
     ledger.charge(helper, case.merchant_id, kind, amount, ref=f"case:{case.pk}:{kind}", memo=memo)
 
@@ -250,14 +248,18 @@ def schedule_reminder(case: Case) -> None:
     case_id = case.pk
 
     def _enqueue() -> None:
-        from posfleet.cases import tasks
-
         if due <= timezone.now():
-            tasks.suspension_reminder(case_id)
+            suspension_reminder(case_id)
         else:
-            tasks.suspension_reminder.schedule(args=(case_id,), eta=due)
+            suspension_reminder.schedule(args=(case_id,), eta=due)
 
     transaction.on_commit(_enqueue)
+
+
+@db_task(name="cases.suspension_reminder")
+def suspension_reminder(case_id: int) -> bool:
+    with transaction.atomic():
+        return send_reminder(case_id)
 
 
 def send_reminder(case_id: int, now: datetime | None = None) -> bool:
