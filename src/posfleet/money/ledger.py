@@ -50,6 +50,7 @@ from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
 from posfleet.money.models import Account, Journal, Posting
+from posfleet.registry.models import Merchant
 
 # merchant accounts
 UNSETTLED = "unsettled"
@@ -304,8 +305,6 @@ def _positive(amount_fen: Any) -> int:
 
 
 def _merchant_exists(merchant_id: int) -> None:
-    from posfleet.registry.models import Merchant
-
     if not Merchant.objects.filter(pk=merchant_id).exists():
         raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
 

@@ -18,7 +18,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.cases import services as case_services
-from posfleet.cases.choices import REVIEWABLE_STATES, CaseChannel, CaseKind, CaseState, ExportState
+from posfleet.cases.choices import (
+    REQUIRED_MATERIALS,
+    REVIEWABLE_STATES,
+    CaseChannel,
+    CaseKind,
+    CaseState,
+    ExportState,
+    MaterialType,
+    Reason,
+)
 from posfleet.cases.forms import (
     CaseRequestForm,
     CommentForm,
@@ -107,15 +116,11 @@ def case_new(request: HttpRequest) -> HttpResponse:
 
 
 def case_services_required(kind: str) -> list[tuple[str, Any]]:
-    from posfleet.cases.choices import REQUIRED_MATERIALS, MaterialType
-
     labels = dict(MaterialType.choices)
     return [(m, labels[m]) for m in REQUIRED_MATERIALS.get(kind, ())]
 
 
 def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
-    from posfleet.cases.choices import MaterialType
-
     labels = dict(MaterialType.choices)
     letters = list(
         Notice.objects.filter(case_id=case.pk, merchant_id=case.merchant_id)
@@ -123,7 +128,6 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         .order_by("id")
     )
     export = getattr(case, "export", None) if case.is_stop else None
-    from posfleet.cases.choices import Reason
 
     return {
         "case": case,

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError, ValidationFailed
+from posfleet.money.ledger import balances
 from posfleet.registry.services import get_merchant
 from posfleet.settlement import disputes, outstanding, profiles, services, statements
 from posfleet.settlement.models import (
@@ -157,8 +158,6 @@ def merchant_page(request: HttpRequest, merchant_id: int) -> HttpResponse:
 
 
 def _merchant_context(merchant: Any) -> dict[str, Any]:
-    from posfleet.money.ledger import balances
-
     today = services.business_date_of(timezone.now())
     return {
         "title": _("Settlement of %(name)s") % {"name": merchant.name},

@@ -37,6 +37,7 @@ from posfleet.cases.services.common import (
 )
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
+from posfleet.lifecycle.services import apply, apply_merchant
 from posfleet.money import ledger
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Accessory, Merchant, Terminal
@@ -91,8 +92,6 @@ def _schedule_stop(case_id: int, eta: datetime) -> None:
 
 def do_stop(actor: Actor, case: Case, now: datetime) -> Case:
     """Deactivate every running terminal of the scope; a closure also puts the merchant into closing."""
-    from posfleet.lifecycle.services import apply, apply_merchant
-
     helper = delegate(actor)
     reason = _("Case #%(id)s (%(kind)s): %(reason)s") % {
         "id": case.pk,
@@ -149,7 +148,6 @@ class ReturnInput:
 
 def record_returns(actor: Actor, case_id: int, items: list[Any]) -> list[ReturnItem]:
     """Warehouse receives and inspects lent items; damaged or missing ones are charged from the contract."""
-    from posfleet.lifecycle.services import apply
 
     require_staff(actor, "inspect_return")
     case = get_case(actor, case_id, for_update=True)
@@ -433,7 +431,6 @@ def complete(actor: Actor, case_id: int, *, expected_version: int | None = None)
 
     A closure then unbinds the settlement card and closes the merchant; its records are kept.
     """
-    from posfleet.lifecycle.services import apply_merchant
 
     require_staff(actor, "work_case")
     case = get_case(actor, case_id, for_update=True)

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from posfleet.accounts.models import merchant_id_of
 from posfleet.accounts.roles import perm
 from posfleet.audit.services import Change, record
 from posfleet.cases.models import Case
@@ -38,7 +39,6 @@ def portal_merchant_id(actor: Actor) -> int | None:
     """The merchant a portal user acts for, or None for staff and the system."""
     if actor.kind != "user" or actor.user is None:
         return None
-    from posfleet.accounts.models import merchant_id_of
 
     return merchant_id_of(actor.user)
 

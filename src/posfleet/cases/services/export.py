@@ -19,10 +19,12 @@ from huey.contrib.djhuey import db_task
 
 from posfleet.audit.services import Change, record
 from posfleet.cases.choices import ExportState
-from posfleet.cases.models import Case, CaseExport
+from posfleet.cases.models import Case, CaseExport, files_dir
 from posfleet.cases.services.common import get_case, log, portal_merchant_id, require
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, NotFound
+from posfleet.money.models import Transaction
+from posfleet.settlement.settled import with_settlement
 
 COLUMNS = (
     "switch_id",
@@ -74,9 +76,6 @@ def build_case_export(export_id: int) -> None:
 
 def build_export(export_id: int) -> CaseExport | None:
     """Worker: write the CSV and its checksum. Runs outside a request; each step commits on its own."""
-    from posfleet.money.models import Transaction
-    from posfleet.settlement.settled import with_settlement
-
     with transaction.atomic():
         export = CaseExport.objects.select_for_update(no_key=True).filter(pk=export_id).first()
         if export is None or export.state not in (ExportState.PENDING, ExportState.FAILED):
@@ -92,7 +91,6 @@ def build_export(export_id: int) -> CaseExport | None:
         stored = f"{uuid.uuid4().hex}.csv"
         digest = hashlib.sha256()
         rows = 0
-        from posfleet.cases.models import files_dir
 
         path = files_dir("exports") / stored
         with path.open("wb") as out:

@@ -26,6 +26,7 @@ from posfleet.cases.choices import (
 )
 from posfleet.cases.models import Case, CaseComment, CaseTerminal
 from posfleet.cases.services.common import (
+    check_version,
     get_case,
     portal_merchant_id,
     require,
@@ -34,6 +35,8 @@ from posfleet.cases.services.common import (
 )
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from posfleet.lifecycle.models import Hold
+from posfleet.lifecycle.services import require_reason
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal
 
@@ -67,8 +70,6 @@ class _Errors(dict[str, list[str]]):
 
 
 def _open_suspension_tids(tids: list[str], now: datetime) -> set[str]:
-    from posfleet.lifecycle.models import Hold
-
     own, links = Hold.objects.not_ended(now).on_terminals("merchant_suspension", tids)
     return set(own.values_list("terminal__tid", flat=True)) | set(
         links.values_list("terminal__tid", flat=True)
@@ -213,9 +214,6 @@ def file_case(actor: Actor, data: CaseInput) -> Case:
 
 def cancel(actor: Actor, case_id: int, reason: str, *, expected_version: int | None = None) -> Case:
     """Withdraw a case before it is decided (the merchant or an agent)."""
-    from posfleet.cases.services.common import check_version
-    from posfleet.lifecycle.services import require_reason
-
     case = get_case(actor, case_id, for_update=True)
     if portal_merchant_id(actor) is None:
         require(actor, "file_case", "review_case")

@@ -29,6 +29,9 @@ from posfleet.cases.services.common import (
 )
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
+from posfleet.lifecycle.holds import place_hold, release_hold
+from posfleet.lifecycle.models import Hold
+from posfleet.lifecycle.services import require_reason
 from posfleet.money import ledger
 
 REMINDER_BEFORE = timedelta(days=1)
@@ -38,8 +41,6 @@ def decide(
     actor: Actor, case_id: int, decision: str, reason: str, *, expected_version: int | None = None
 ) -> Case:
     """Record the reviewer's decision and carry out its consequences (see the module doc)."""
-    from posfleet.lifecycle.services import require_reason
-
     require_staff(actor, "review_case")
     if decision not in Decision.values:
         raise ValidationFailed(details={"decision": [", ".join(Decision.values)]})
@@ -139,8 +140,6 @@ def _charge(helper: Actor, case: Case, kind: str, amount: int, memo: str) -> Non
 def _approve_suspension(
     actor: Actor, helper: Actor, case: Case, text: str, common: dict[str, object], now: datetime
 ) -> None:
-    from posfleet.lifecycle.holds import place_hold
-
     if case.ends_at is None or case.ends_at <= now:
         raise Conflict(
             _("The requested suspension has already ended; ask the merchant for new dates."),
@@ -178,9 +177,6 @@ def _approve_suspension(
 def _approve_reactivation(
     actor: Actor, helper: Actor, case: Case, text: str, common: dict[str, object], now: datetime
 ) -> None:
-    from posfleet.lifecycle.holds import release_hold
-    from posfleet.lifecycle.models import Hold
-
     tids = letters.scope_tids(case)
     own, links = Hold.objects.not_ended(now).on_terminals("merchant_suspension", tids)
     released = []
