@@ -148,7 +148,6 @@ class ReturnInput:
 
 def record_returns(actor: Actor, case_id: int, items: list[Any]) -> list[ReturnItem]:
     """Warehouse receives and inspects lent items; damaged or missing ones are charged from the contract."""
-
     require_staff(actor, "inspect_return")
     case = get_case(actor, case_id, for_update=True)
     _in_progress(case)
@@ -431,7 +430,6 @@ def complete(actor: Actor, case_id: int, *, expected_version: int | None = None)
 
     A closure then unbinds the settlement card and closes the merchant; its records are kept.
     """
-
     require_staff(actor, "work_case")
     case = get_case(actor, case_id, for_update=True)
     check_version(case, expected_version)
