@@ -9,7 +9,7 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.utils import timezone
 
-from posfleet.audit import services
+from posfleet.audit import _write, chain, services
 from posfleet.audit.models import AuditEvent
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
@@ -85,7 +85,7 @@ def test_a_bulk_change_is_chained_like_single_events(reason):
     after = {"kind": "maintenance", "bulk": True, "secret": "s3cr3t"}
     with transaction.atomic():
         record(Actor.system("cli"), Change("terminal", "T0", "test.event", None, {"a": 1}, "first"))
-        written = services.record_many(
+        written = services.record(
             Actor.system("cli"),
             [Change("terminal", f"T{i}", "hold.place", None, after, reason) for i in range(1, 6)],
         )
@@ -98,7 +98,7 @@ def test_a_bulk_change_is_chained_like_single_events(reason):
 
 @pytest.mark.django_db
 class TestSingleEventPath:
-    """record_one: the path every audited single change takes (apply() on every console click)."""
+    """One change: the path every audited single change takes (apply() on every console click)."""
 
     def test_payloads_are_stored_as_hashed_and_read_back(self):
         before = {"state": "active", "version": 3, "note": '停机 "quoted"'}
@@ -114,20 +114,15 @@ class TestSingleEventPath:
         from django.utils.safestring import mark_safe
 
         args = ["0" * 64, 1, "2026-11-27T10:00:00.000000Z", "system", None, "n", "", "cli", "terminal", "T1"]
-        assert services.chain.link_one(*args, "t.x", "null", "null", mark_safe("r"), "") is None
+        assert chain.link_one(*args, "t.x", "null", "null", mark_safe("r"), "") is None
         with transaction.atomic():
             record(Actor.system(), Change("terminal", "T1", "t.x", None, None, mark_safe("Reason")))
         assert services.verify().ok
 
     def _record_with_head(self, head):
         with transaction.atomic(), connection.cursor() as cursor:
-            services.record_one(
-                Actor.system(),
-                Change("terminal", "T9", "t.x"),
-                at=timezone.now(),
-                cursor=cursor,
-                connection=connection,
-                head=head,
+            services.record(
+                Actor.system(), Change("terminal", "T9", "t.x"), at=timezone.now(), cursor=cursor, head=head
             )
 
     def test_a_stale_head_writes_nothing(self):
@@ -208,7 +203,7 @@ class TestBulkEvents:
 
     def test_hashing_beside_the_change_in_chunks(self, monkeypatch):
         """SQLite hashes on a second thread, chunk by chunk, while the caller's write runs."""
-        monkeypatch.setattr(services, "HASH_CHUNK", 2)
+        monkeypatch.setattr(_write, "HASH_CHUNK", 2)
         ran = []
         interval = sys.getswitchinterval()
         assert _bulk(7, alongside=lambda: ran.append(sys.getswitchinterval())) == 7
@@ -220,7 +215,7 @@ class TestBulkEvents:
         assert services.verify().ok
 
     def test_an_error_in_the_change_writes_no_event(self, monkeypatch):
-        monkeypatch.setattr(services, "HASH_CHUNK", 2)
+        monkeypatch.setattr(_write, "HASH_CHUNK", 2)
 
         def fail():
             raise ValueError("the change failed")

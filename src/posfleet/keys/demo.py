@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from posfleet.audit.services import Change, record_many
+from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.keys import wrapping
 from posfleet.keys.models import DestructionRequest, KeyState, TerminalKey
@@ -34,7 +34,7 @@ def load(merchant_ids: Iterable[int], days: int = 30) -> int:
         wrapped, check = wrapping.generate()
         keys.append(TerminalKey(terminal=terminal, wrapped_key=wrapped, kcv=check, created_at=now))
     TerminalKey.objects.bulk_create(keys, batch_size=1000)
-    record_many(
+    record(
         actor,
         [
             Change(
@@ -72,7 +72,7 @@ def _pending_request(actor: Actor, merchant_ids: list[int]) -> None:
     req = DestructionRequest.objects.create(
         terminal=key.terminal, key=key, requested_by=first, reason="Terminal deactivated (demo)"
     )
-    record_many(
+    record(
         Actor.for_user(first, "console"),
         [
             Change(

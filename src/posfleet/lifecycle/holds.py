@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from posfleet.accounts.roles import perm
 from posfleet.accounts.stepup import require_step_up
-from posfleet.audit.services import Change, record, record_bulk, record_many
+from posfleet.audit.services import Change, record, record_bulk
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from posfleet.core.sql import Statement
@@ -289,7 +289,7 @@ def close_ended_holds(now: datetime | None = None, batch: int = 1000) -> int:
             if not due:
                 return closed
             Hold.objects.filter(pk__in=[h.pk for h in due]).update(closed=True)
-            record_many(
+            record(
                 actor,
                 [
                     Change(

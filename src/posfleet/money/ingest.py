@@ -1,27 +1,15 @@
 """Ingesting transactions from the switch: API batches and clearing files share this code.
 
-Per item: validate (id, TID, channel, type, amount, time), find the merchant from the TID's binding,
-price it with the merchant's plan in force at `occurred_at` (`fees.signed_fee_and_net`), and insert it
-unless its switch id is known: the same content again is `duplicate` (nothing changes), different content
-is an error `duplicate_conflict`. An item with any error writes nothing.
+Per item: validate, find the merchant from the TID's binding (the current one: the registry keeps no
+binding history), price it with the merchant's plan in force at `occurred_at`, and insert it unless
+its switch id is known (the same content again is `duplicate`, other content `duplicate_conflict`).
+An item with any error writes nothing. A transaction from a terminal that could not transact at
+`occurred_at` (the hold rule, `in_force_at`; states are the current ones) is still recorded, since
+money moved, but `flagged`: an audit event, a warning and, after commit, a notice to the merchant.
 
-Limitation: the merchant is the TID's *current* binding (the registry keeps no binding history), so a
-transaction that arrives after the terminal was re-bound is booked to the new merchant. Eligibility is
-`lifecycle.eligibility.may_transact(tid, at=occurred_at)`: hold windows count at `occurred_at`; terminal
-and merchant states are the current ones (no state history either).
-
-A transaction from a terminal not allowed to transact is still recorded (money moved) but `flagged`,
-with its reasons; each is an audit event and a structlog warning, and after commit the merchant gets a
-notice (one per merchant per batch) when the notices app is installed.
-
-Each row stores its business day (`business_date`, Asia/Shanghai) so settlement can group by it.
-
-Speed: one `IngestContext` preloads the TID → terminal map, the open holds and the merchants' plan
-histories; a chunk is inserted with one `executemany` (INSERT ... ON CONFLICT DO NOTHING; known ids,
-or a concurrent insert of the same id, are told apart afterwards by their journal id); the ledger gets
-one journal per chunk with one posting per merchant. Clearing files take `ingest_rows`, which works
-out each TID's merchant, plan and eligibility once and parses a well-formed row without building a
-dict or a result per row; any row it does not take whole goes through `parse_item`, the API's path.
+Speed: `IngestContext` preloads terminals, hold windows and plan histories once; a chunk is one
+`executemany` and one ledger journal. `parse_item` is the one validation; `ingest_rows` is the
+clearing file's fast path for well-formed rows, handing any other row to `parse_item`.
 """
 
 from __future__ import annotations
@@ -42,7 +30,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from posfleet.accounts.roles import perm
-from posfleet.audit.services import Change, record_many
+from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.errors import PermissionDenied, ValidationFailed
 from posfleet.core.sql import db_datetime
@@ -272,30 +260,52 @@ def _parse_amount(value: Any) -> int | None:
 
 
 def parse_item(index: int, raw: Any, ctx: IngestContext) -> Parsed | dict[str, Any]:
-    """A valid `Parsed` or an error dict {code, message, details}; errors name every bad field."""
+    """A valid, priced `Parsed`, or an error dict {code, message, details} naming every bad field
+    (the code is the first field's)."""
     if not isinstance(raw, dict):
         return _error("invalid_item", {"item": [_("Each item is an object.")]})
-    # Fast path: a well-formed row is priced without building any error structure.
-    sid: Any = raw.get("id")
-    tid: Any = raw.get("tid")
-    channel: Any = raw.get("channel")
-    tx_type: Any = raw.get("type")
-    info = ctx.terminals.get(tid) if tid.__class__ is str else None
-    if (
-        sid.__class__ is str
-        and 0 < len(sid) <= _ID_MAX
-        and info is not None
-        and info.merchant_id is not None
-        and channel in _CHANNEL_SET
-        and tx_type in _TYPE_SET
-    ):
-        amount = _parse_amount(raw.get("amount_fen"))
-        at = _parse_time(raw.get("occurred_at"))
-        if amount is not None and at is not None and at <= ctx.latest and sid.strip():
-            return _price(
-                ctx, Parsed(index, sid.strip(), tid, channel, tx_type, amount, at, info.merchant_id), info
-            )
-    return _slow_parse(index, raw, ctx)
+    details: dict[str, list[str]] = {}
+    codes: list[str] = []
+
+    def bad(code: str, name: str, message: str) -> None:
+        codes.append(code)
+        details.setdefault(name, []).append(message)
+
+    switch_id = raw.get("id")
+    if not isinstance(switch_id, str) or not switch_id.strip() or len(switch_id) > _ID_MAX:
+        bad("invalid_id", "id", _("A switch id of 1 to 64 characters is required."))
+    tid = raw.get("tid")
+    info = ctx.terminals.get(tid) if isinstance(tid, str) else None
+    if info is None:
+        bad("unknown_terminal", "tid", _("Unknown TID %(tid)s.") % {"tid": str(tid)[:20]})
+    elif info.merchant_id is None:
+        bad("unbound_terminal", "tid", _("TID %(tid)s is not bound to a merchant.") % {"tid": tid})
+    channel = raw.get("channel")
+    if not isinstance(channel, str) or channel not in _CHANNEL_SET:
+        bad(
+            "unknown_channel",
+            "channel",
+            _("Unknown channel; use one of: %(c)s.") % {"c": ", ".join(CHANNELS)},
+        )
+    tx_type = raw.get("type")
+    if not isinstance(tx_type, str) or tx_type not in _TYPE_SET:
+        bad("unknown_type", "type", _("Unknown type; use one of: %(t)s.") % {"t": ", ".join(TX_TYPES)})
+    amount = _parse_amount(raw.get("amount_fen"))
+    if amount is None:
+        bad("invalid_amount", "amount_fen", _("The amount is a positive whole number of fen."))
+    occurred_at = _parse_time(raw.get("occurred_at"))
+    if occurred_at is None:
+        bad("invalid_time", "occurred_at", _("Use an ISO 8601 time such as 2026-11-20T10:00:00+08:00."))
+    elif occurred_at > ctx.latest:
+        bad("invalid_time", "occurred_at", _("The time is in the future."))
+    if codes:
+        return _error(codes[0], details)
+    assert isinstance(switch_id, str) and isinstance(channel, str) and isinstance(tx_type, str)
+    assert (
+        info is not None and info.merchant_id is not None and amount is not None and occurred_at is not None
+    )
+    p = Parsed(index, switch_id.strip(), str(tid), channel, tx_type, amount, occurred_at, info.merchant_id)
+    return _price(ctx, p, info)
 
 
 def _price(ctx: IngestContext, p: Parsed, info: TerminalInfo) -> Parsed | dict[str, Any]:
@@ -307,55 +317,6 @@ def _price(ctx: IngestContext, p: Parsed, info: TerminalInfo) -> Parsed | dict[s
     p.fee_fen, p.net_fen = signed_fee_and_net(p.type, p.amount_fen, p.rate_bp, cap)
     p.flag_reasons = ctx.eligibility(p, info)
     return p
-
-
-def _slow_parse(index: int, raw: dict[str, Any], ctx: IngestContext) -> Parsed | dict[str, Any]:
-    """Name every bad field of an item (or price it when only the fast path's strictness refused it)."""
-    details: dict[str, list[str]] = {}
-    code = ""
-
-    def bad(c: str, fld: str, msg: str) -> None:
-        nonlocal code
-        code = code or c
-        details.setdefault(fld, []).append(msg)
-
-    switch_id = raw.get("id")
-    if not isinstance(switch_id, str) or not switch_id.strip() or len(switch_id) > _ID_MAX:
-        bad("invalid_id", "id", _("A switch id of 1 to 64 characters is required."))
-        switch_id = str(switch_id or "")[:_ID_MAX]
-    tid = raw.get("tid")
-    info = ctx.terminals.get(tid) if isinstance(tid, str) else None
-    if info is None:
-        bad("unknown_terminal", "tid", _("Unknown TID %(tid)s.") % {"tid": str(tid)[:20]})
-    elif info.merchant_id is None:
-        bad("unbound_terminal", "tid", _("TID %(tid)s is not bound to a merchant.") % {"tid": tid})
-    channel = raw.get("channel")
-    if channel not in CHANNELS:
-        bad(
-            "unknown_channel",
-            "channel",
-            _("Unknown channel; use one of: %(c)s.") % {"c": ", ".join(CHANNELS)},
-        )
-    tx_type = raw.get("type")
-    if tx_type not in TX_TYPES:
-        bad("unknown_type", "type", _("Unknown type; use one of: %(t)s.") % {"t": ", ".join(TX_TYPES)})
-    amount = _parse_amount(raw.get("amount_fen"))
-    if amount is None:
-        bad("invalid_amount", "amount_fen", _("The amount is a positive whole number of fen."))
-    occurred_at = _parse_time(raw.get("occurred_at"))
-    if occurred_at is None:
-        bad("invalid_time", "occurred_at", _("Use an ISO 8601 time such as 2026-11-20T10:00:00+08:00."))
-    elif occurred_at > ctx.latest:
-        bad("invalid_time", "occurred_at", _("The time is in the future."))
-    if details:
-        return _error(code, details)
-    assert (
-        info is not None and info.merchant_id is not None and amount is not None and occurred_at is not None
-    )
-    p = Parsed(
-        index, switch_id.strip(), str(tid), str(channel), str(tx_type), amount, occurred_at, info.merchant_id
-    )
-    return _price(ctx, p, info)
 
 
 _COLUMNS = (
@@ -675,7 +636,7 @@ def _book(actor: Actor, journal: Journal, created: Sequence[Parsed]) -> None:
 def _alert(actor: Actor, flagged: Sequence[Parsed]) -> None:
     if not flagged:
         return
-    record_many(
+    record(
         actor,
         [
             Change(

@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from posfleet.accounts.roles import perm
-from posfleet.audit.services import Change, record, record_many
+from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
 from posfleet.registry.choices import AccessoryKind, MerchantKind, MerchantState, TerminalState
@@ -270,7 +270,7 @@ def register_terminals(
     Accessory.objects.bulk_create(accessories, batch_size=2000)
     for t in terminals:
         t.pk = by_tid[t.tid]
-    record_many(
+    record(
         actor,
         [
             Change(

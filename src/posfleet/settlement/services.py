@@ -56,7 +56,7 @@ from django.utils.translation import gettext as _
 
 from posfleet.accounts.roles import perm
 from posfleet.accounts.stepup import require_step_up
-from posfleet.audit.services import Change, record_many
+from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, PermissionDenied, ValidationFailed
 from posfleet.money.models import SHANGHAI, Transaction, business_date_of
@@ -306,7 +306,7 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
         for b in result.paid
     ]
     if changes:
-        record_many(actor, changes, at=now)
+        record(actor, changes, at=now)
     return result
 
 

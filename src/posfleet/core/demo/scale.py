@@ -6,7 +6,7 @@ batches of 10,000, each batch in one transaction with one audit event per termin
 
 Django's `bulk_create` spends most of its time preparing each value in Python (SQLite also caps a
 statement at 999 parameters, i.e. ~70 rows), which made a million rows take 20 minutes. So rows are
-written with `executemany`, and the audit events are appended exactly as `audit.services.record_many`
+written with `executemany`, and the audit events are appended exactly as `audit.services.record`
 does (same chain head lock, same canonical form and hash from `audit.chain`, same scrubbing, values
 adapted by the model fields), only inserted with `executemany` as well: `posfleet audit_verify` checks
 the result like any other event, and the tests do too.
@@ -23,7 +23,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from tqdm import tqdm
 
-from posfleet.audit.services import Change, record_many
+from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.registry.choices import MerchantState
 from posfleet.registry.choices import TerminalState as S
@@ -70,8 +70,8 @@ def insert_sql(table: str, columns: Sequence[str]) -> str:
 
 
 def append_events(actor: Actor, changes: Sequence[Change], *, at: datetime) -> int:
-    """The terminals' audit events: `record_many` itself appends large batches with executemany."""
-    record_many(actor, changes, at=at)
+    """The terminals' audit events: `record` itself appends large batches with executemany."""
+    record(actor, changes, at=at)
     return len(changes)
 
 
