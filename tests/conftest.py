@@ -33,3 +33,25 @@ def _files_in_tmp(settings, tmp_path):
     settings.VAR_DIR = tmp_path / "var"
     settings.VAR_DIR.mkdir()
     settings.MEDIA_ROOT = settings.VAR_DIR / "media"
+
+
+@pytest.fixture
+def login(client):
+    """Sign the test client in as a new staff user of `role`; returns the user.
+
+    `stepped_up` marks the session as verified just now, as a password or TOTP check would."""
+    from django.utils import timezone
+
+    from posfleet.accounts.stepup import SESSION_KEY
+    from tests import builders
+
+    def sign_in(role="admin", *, username="", password="pw-for-tests-1", stepped_up=False):
+        user = builders.user(username, role, password=password)
+        client.force_login(user)
+        if stepped_up:
+            session = client.session
+            session[SESSION_KEY] = timezone.now().isoformat()
+            session.save()
+        return user
+
+    return sign_in

@@ -7,7 +7,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from posfleet.accounts.stepup import SESSION_KEY
 from posfleet.cases.models import Case
 from posfleet.cases.views.actions import parse_yuan
 from tests import builders
@@ -17,16 +16,6 @@ from tests.portal.builders import merchant_user
 pytestmark = pytest.mark.django_db
 
 
-def login(client, role, *, stepped_up=False):
-    u = builders.user(role=role)
-    client.force_login(u)
-    if stepped_up:
-        session = client.session
-        session[SESSION_KEY] = timezone.now().isoformat()
-        session.save()
-    return u
-
-
 def suspension(m=None):
     m = m or builders.merchant()
     t = builders.terminal(merchant_obj=m)
@@ -34,10 +23,10 @@ def suspension(m=None):
 
 
 class TestQueue:
-    def test_oldest_first_with_sla_age(self, client, django_assert_max_num_queries):
+    def test_oldest_first_with_sla_age(self, client, django_assert_max_num_queries, login):
         first, second = suspension(), suspension()
         Case.objects.filter(pk=first.pk).update(created_at=timezone.now() - timedelta(hours=30))
-        login(client, "reviewer")
+        login("reviewer")
         with django_assert_max_num_queries(10):
             response = client.get("/console/cases/")
         assert response.status_code == 200
@@ -46,20 +35,20 @@ class TestQueue:
         assert rows[0]["overdue"] and rows[0]["age_hours"] >= 30
         assert not rows[1]["overdue"]
 
-    def test_query_count_does_not_grow_with_rows(self, client, django_assert_max_num_queries):
+    def test_query_count_does_not_grow_with_rows(self, client, django_assert_max_num_queries, login):
         for _ in range(12):
             suspension()
-        login(client, "reviewer")
+        login("reviewer")
         with django_assert_max_num_queries(10):
             response = client.get("/console/cases/?kind=suspension")
         assert len(response.context["rows"]) == 12
 
-    def test_keyset_pagination(self, client, monkeypatch):
+    def test_keyset_pagination(self, client, monkeypatch, login):
         from posfleet.cases.views import queue
 
         monkeypatch.setattr(queue, "PAGE", 2)
         cases = [suspension() for _ in range(3)]
-        login(client, "reviewer")
+        login("reviewer")
         page1 = client.get("/console/cases/")
         assert [r["case"].pk for r in page1.context["rows"]] == [c.pk for c in cases[:2]]
         after = page1.context["next_after"]
@@ -67,14 +56,14 @@ class TestQueue:
         assert [r["case"].pk for r in page2.context["rows"]] == [cases[2].pk]
         assert page2.context["next_after"] is None
 
-    def test_filter_by_kind_and_state(self, client):
+    def test_filter_by_kind_and_state(self, client, login):
         suspension()
-        login(client, "reviewer")
+        login("reviewer")
         assert client.get("/console/cases/?kind=closure").context["rows"] == []
         assert len(client.get("/console/cases/?state=submitted").context["rows"]) == 1
 
-    def test_bad_filter_is_a_clear_error(self, client):
-        login(client, "reviewer")
+    def test_bad_filter_is_a_clear_error(self, client, login):
+        login("reviewer")
         assert client.get("/console/cases/?kind=bogus").status_code == 422
 
     def test_anonymous_and_portal_users_are_kept_out(self, client):
@@ -84,24 +73,24 @@ class TestQueue:
 
 
 class TestDetailAndReview:
-    def test_detail(self, client, django_assert_max_num_queries):
+    def test_detail(self, client, django_assert_max_num_queries, login):
         case = suspension()
         cb.upload_required(case)
-        login(client, "reviewer")
+        login("reviewer")
         with django_assert_max_num_queries(40):
             response = client.get(f"/console/cases/{case.pk}/")
         assert response.status_code == 200
         assert response.context["can_review"]
         assert len(response.context["materials"]) == 3
 
-    def test_unknown_case_is_404(self, client):
-        login(client, "reviewer")
+    def test_unknown_case_is_404(self, client, login):
+        login("reviewer")
         assert client.get("/console/cases/999999/").status_code == 404
 
-    def test_approve(self, client):
+    def test_approve(self, client, login):
         case = suspension()
         cb.upload_required(case)
-        login(client, "reviewer")
+        login("reviewer")
         response = client.post(
             f"/console/cases/{case.pk}/decide/",
             {"decision": "approve", "reason": "材料齐全", "version": case.version},
@@ -110,9 +99,9 @@ class TestDetailAndReview:
         case.refresh_from_db()
         assert case.state == "approved"
 
-    def test_need_materials(self, client):
+    def test_need_materials(self, client, login):
         case = suspension()
-        login(client, "reviewer")
+        login("reviewer")
         response = client.post(
             f"/console/cases/{case.pk}/decide/", {"decision": "need_materials", "reason": "请补充营业执照"}
         )
@@ -120,35 +109,35 @@ class TestDetailAndReview:
         case.refresh_from_db()
         assert case.state == "needs_materials" and case.decision_reason == "请补充营业执照"
 
-    def test_decision_without_reason_changes_nothing(self, client):
+    def test_decision_without_reason_changes_nothing(self, client, login):
         case = suspension()
-        login(client, "reviewer")
+        login("reviewer")
         response = client.post(f"/console/cases/{case.pk}/decide/", {"decision": "reject", "reason": ""})
         assert response.status_code == 422
         case.refresh_from_db()
         assert case.state == "submitted"
 
-    def test_agent_cannot_decide(self, client):
+    def test_agent_cannot_decide(self, client, login):
         case = suspension()
-        login(client, "agent")
+        login("agent")
         response = client.post(f"/console/cases/{case.pk}/decide/", {"decision": "reject", "reason": "no"})
         assert response.status_code == 403
         case.refresh_from_db()
         assert case.state == "submitted"
 
-    def test_stale_version_is_a_conflict(self, client):
+    def test_stale_version_is_a_conflict(self, client, login):
         case = suspension()
         cb.upload_required(case)
-        login(client, "reviewer")
+        login("reviewer")
         response = client.post(
             f"/console/cases/{case.pk}/decide/",
             {"decision": "approve", "reason": "ok", "version": case.version - 1 or 999},
         )
         assert response.status_code == 409
 
-    def test_log_a_call(self, client):
+    def test_log_a_call(self, client, login):
         case = suspension()
-        login(client, "agent")
+        login("agent")
         response = client.post(
             f"/console/cases/{case.pk}/comment/", {"kind": "call", "text": "商户来电确认装修日期"}
         )
@@ -156,10 +145,10 @@ class TestDetailAndReview:
         comment = case.comments.get()
         assert comment.kind == "call" and not comment.visible_to_merchant
 
-    def test_material_preview_and_archive(self, client):
+    def test_material_preview_and_archive(self, client, login):
         case = suspension()
         cb.upload_required(case)
-        login(client, "reviewer")
+        login("reviewer")
         material = case.materials.first()
         response = client.get(f"/console/cases/materials/{material.pk}/")
         assert response.status_code == 200
@@ -170,10 +159,10 @@ class TestDetailAndReview:
 
 
 class TestFileForMerchant:
-    def test_agent_files_a_phone_request(self, client):
+    def test_agent_files_a_phone_request(self, client, login):
         m = builders.merchant()
         t = builders.terminal(merchant_obj=m)
-        login(client, "agent")
+        login("agent")
         assert client.get(f"/console/cases/new/?merchant={m.pk}&kind=deactivation").status_code == 200
         response = client.post(
             "/console/cases/new/",
@@ -191,10 +180,10 @@ class TestFileForMerchant:
         case = Case.objects.get()
         assert case.channel == "phone" and case.kind == "deactivation"
 
-    def test_past_planned_date_is_refused(self, client):
+    def test_past_planned_date_is_refused(self, client, login):
         m = builders.merchant()
         t = builders.terminal(merchant_obj=m)
-        login(client, "agent")
+        login("agent")
         response = client.post(
             "/console/cases/new/",
             {
@@ -209,8 +198,8 @@ class TestFileForMerchant:
         assert response.status_code == 422
         assert Case.objects.count() == 0
 
-    def test_warehouse_may_not_file(self, client):
-        login(client, "warehouse")
+    def test_warehouse_may_not_file(self, client, login):
+        login("warehouse")
         assert client.get("/console/cases/new/").status_code == 403
 
 
@@ -226,25 +215,25 @@ class TestParseYuan:
 
 
 class TestTake:
-    def test_reviewer_takes_a_case(self, client):
+    def test_reviewer_takes_a_case(self, client, login):
         case = suspension()
-        me = login(client, "reviewer")
+        me = login("reviewer")
         assert client.get(f"/console/cases/{case.pk}/").context["can_take"]
         assert client.post(f"/console/cases/{case.pk}/take/").status_code == 302
         case.refresh_from_db()
         assert case.assignee_id == me.pk
         assert not client.get(f"/console/cases/{case.pk}/").context["can_take"]
 
-    def test_warehouse_cannot_take(self, client):
+    def test_warehouse_cannot_take(self, client, login):
         case = suspension()
-        login(client, "warehouse")
+        login("warehouse")
         assert client.post(f"/console/cases/{case.pk}/take/").status_code == 403
 
 
 class TestExportStatus:
-    def test_partial_for_htmx_polling(self, client):
+    def test_partial_for_htmx_polling(self, client, login):
         case = suspension()
-        login(client, "reviewer")
+        login("reviewer")
         response = client.get(f"/console/cases/{case.pk}/export/status/", HTTP_HX_REQUEST="true")
         assert response.status_code == 200
         assert b"<html" not in response.content
@@ -252,12 +241,12 @@ class TestExportStatus:
 
 class TestBadInput:
     @pytest.mark.parametrize("after", ["abc", "-5", "9" * 40])
-    def test_queue_after(self, client, after):
-        login(client, "reviewer")
+    def test_queue_after(self, client, after, login):
+        login("reviewer")
         assert client.get(f"/console/cases/?after={after}").status_code == 200
 
-    def test_unknown_merchant_number(self, client):
-        login(client, "agent")
+    def test_unknown_merchant_number(self, client, login):
+        login("agent")
         response = client.get(f"/console/cases/new/?merchant={'9' * 30}&kind=closure")
         assert response.status_code == 200
         assert response.context.get("merchant") is None

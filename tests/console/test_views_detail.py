@@ -1,7 +1,5 @@
 import pytest
-from django.utils import timezone
 
-from posfleet.accounts.stepup import SESSION_KEY
 from posfleet.lifecycle.holds import place_hold
 from posfleet.lifecycle.models import Hold
 from posfleet.registry.choices import TerminalState
@@ -11,19 +9,9 @@ from tests import builders
 pytestmark = pytest.mark.django_db
 
 
-def login(client, role, password="pw-for-tests-1", stepped_up=False):
-    u = builders.user("", role, password=password)
-    client.force_login(u)
-    if stepped_up:
-        s = client.session
-        s[SESSION_KEY] = timezone.now().isoformat()
-        s.save()
-    return u
-
-
 class TestTerminalDetail:
-    def test_shows_everything(self, en_client, django_assert_max_num_queries):
-        login(en_client, "admin")
+    def test_shows_everything(self, en_client, django_assert_max_num_queries, login):
+        login("admin")
         t = builders.terminal(tid="DET00001")
         Accessory.objects.create(terminal=t, kind="printer", serial="PR-1")
         a = builders.actor("admin")
@@ -40,12 +28,12 @@ class TestTerminalDetail:
         assert [m.action for m in r.context["moves"]] == ["deactivate", "start_repair"]
         assert any(e.action == "hold.place" for e in r.context["history"])
 
-    def test_unknown_tid_is_404(self, en_client):
-        login(en_client, "admin")
+    def test_unknown_tid_is_404(self, en_client, login):
+        login("admin")
         assert en_client.get("/console/terminals/NOPE0000/").status_code == 404
 
-    def test_apply_move(self, en_client):
-        login(en_client, "technician")
+    def test_apply_move(self, en_client, login):
+        login("technician")
         t = builders.terminal(tid="APP00001")
         r = en_client.post(
             "/console/terminals/APP00001/apply/",
@@ -54,8 +42,8 @@ class TestTerminalDetail:
         assert r.status_code == 302
         assert Terminal.objects.get(tid=t.tid).state == TerminalState.IN_REPAIR
 
-    def test_stale_version_is_409(self, en_client):
-        login(en_client, "technician")
+    def test_stale_version_is_409(self, en_client, login):
+        login("technician")
         t = builders.terminal(tid="STA00001")
         r = en_client.post(
             "/console/terminals/STA00001/apply/",
@@ -64,23 +52,23 @@ class TestTerminalDetail:
         assert r.status_code == 409
         assert Terminal.objects.get(tid=t.tid).state == TerminalState.ACTIVE
 
-    def test_deactivate_needs_step_up_and_keeps_reason(self, en_client):
-        login(en_client, "risk")
+    def test_deactivate_needs_step_up_and_keeps_reason(self, en_client, login):
+        login("risk")
         builders.terminal(tid="DEA00001")
         r = en_client.post("/console/terminals/DEA00001/apply/", {"action": "deactivate", "reason": "fraud"})
         assert r.status_code == 302 and r["Location"].startswith("/console/step-up/")
         r = en_client.get("/console/terminals/DEA00001/")
         assert r.context["apply_initial"] == {"action": "deactivate", "reason": "fraud"}
 
-    def test_permission_denied_is_403(self, en_client):
-        login(en_client, "agent")
+    def test_permission_denied_is_403(self, en_client, login):
+        login("agent")
         builders.terminal(tid="PER00001")
         r = en_client.post("/console/terminals/PER00001/apply/", {"action": "start_repair", "reason": "x"})
         assert r.status_code == 403
         assert Terminal.objects.get(tid="PER00001").state == "active"
 
-    def test_allocate_with_merchant(self, en_client):
-        login(en_client, "warehouse")
+    def test_allocate_with_merchant(self, en_client, login):
+        login("warehouse")
         t = builders.terminal(TerminalState.IN_STOCK, tid="ALL00001")
         m = builders.merchant()
         r = en_client.post(
@@ -91,8 +79,8 @@ class TestTerminalDetail:
         t.refresh_from_db()
         assert t.state == "allocated" and t.merchant_id == m.pk
 
-    def test_place_and_release_hold(self, en_client):
-        login(en_client, "technician")
+    def test_place_and_release_hold(self, en_client, login):
+        login("technician")
         builders.terminal(tid="HLD00001")
         r = en_client.post("/console/terminals/HLD00001/holds/", {"kind": "fault", "reason": "no signal"})
         assert r.status_code == 302
@@ -105,28 +93,28 @@ class TestTerminalDetail:
         hold.refresh_from_db()
         assert hold.released_at is not None
 
-    def test_release_is_offered_only_for_kinds_the_user_may_release(self, en_client):
+    def test_release_is_offered_only_for_kinds_the_user_may_release(self, en_client, login):
         t = builders.terminal(tid="HLD00003")
         frozen = place_hold(builders.actor("risk"), kind="risk_freeze", reason="fraud check", tid=t.tid)
         fault = place_hold(builders.actor("technician"), kind="fault", reason="no signal", tid=t.tid)
-        login(en_client, "technician")
+        login("technician")
         body = en_client.get("/console/terminals/HLD00003/").content.decode()
         assert f"/console/holds/{fault.pk}/release/" in body
         assert f"/console/holds/{frozen.pk}/release/" not in body
         assert "Your role cannot release this kind of hold." in body
-        login(en_client, "risk")
+        login("risk")
         body = en_client.get("/console/terminals/HLD00003/").content.decode()
         assert f"/console/holds/{frozen.pk}/release/" in body
 
-    def test_hold_kind_not_allowed_is_refused(self, en_client):
-        login(en_client, "technician")
+    def test_hold_kind_not_allowed_is_refused(self, en_client, login):
+        login("technician")
         builders.terminal(tid="HLD00002")
         r = en_client.post("/console/terminals/HLD00002/holds/", {"kind": "risk_freeze", "reason": "x"})
         assert r.status_code == 422
         assert not Hold.objects.exists()
 
-    def test_hold_end_in_past_is_422(self, en_client):
-        login(en_client, "technician")
+    def test_hold_end_in_past_is_422(self, en_client, login):
+        login("technician")
         builders.terminal(tid="HLD00003")
         r = en_client.post(
             "/console/terminals/HLD00003/holds/",
@@ -137,8 +125,8 @@ class TestTerminalDetail:
 
 
 class TestMerchants:
-    def test_list_search_and_create(self, en_client, django_assert_max_num_queries):
-        login(en_client, "agent")
+    def test_list_search_and_create(self, en_client, django_assert_max_num_queries, login):
+        login("agent")
         builders.merchant(name="Blue Sky Tea")
         builders.merchant(name="Red River Bakery")
         with django_assert_max_num_queries(8):
@@ -157,8 +145,8 @@ class TestMerchants:
         assert r.status_code == 302, r.content
         assert r["Location"].startswith("/console/merchants/")
 
-    def test_create_invalid_is_422(self, en_client):
-        login(en_client, "agent")
+    def test_create_invalid_is_422(self, en_client, login):
+        login("agent")
         r = en_client.post(
             "/console/merchants/",
             {
@@ -172,8 +160,8 @@ class TestMerchants:
         assert r.status_code == 422
         assert b"Enter a valid bank card number" in r.content
 
-    def test_create_needs_permission(self, en_client):
-        login(en_client, "technician")
+    def test_create_needs_permission(self, en_client, login):
+        login("technician")
         r = en_client.get("/console/merchants/")
         assert b"Create merchant" not in r.content
         r = en_client.post(
@@ -182,8 +170,8 @@ class TestMerchants:
         )
         assert r.status_code == 403
 
-    def test_detail(self, en_client, django_assert_max_num_queries):
-        login(en_client, "admin")
+    def test_detail(self, en_client, django_assert_max_num_queries, login):
+        login("admin")
         m = builders.merchant(name="Detail Shop")
         builders.terminal(tid="MDT00001", merchant_obj=m)
         with django_assert_max_num_queries(20):
@@ -196,8 +184,8 @@ class TestMerchants:
         assert f"/console/settlement/merchants/{m.pk}/" in body
         assert f"/console/cases/?merchant_id={m.pk}" in body
 
-    def test_merchant_hold_and_state_change(self, en_client):
-        login(en_client, "admin", stepped_up=True)
+    def test_merchant_hold_and_state_change(self, en_client, login):
+        login("admin", stepped_up=True)
         m = builders.merchant()
         r = en_client.post(
             f"/console/merchants/{m.pk}/holds/", {"kind": "merchant_suspension", "reason": "overdue"}
@@ -211,14 +199,14 @@ class TestMerchants:
         m.refresh_from_db()
         assert m.state == "closing"
 
-    def test_unknown_merchant_is_404(self, en_client):
-        login(en_client, "admin")
+    def test_unknown_merchant_is_404(self, en_client, login):
+        login("admin")
         assert en_client.get("/console/merchants/999999/").status_code == 404
 
 
 class TestAudit:
-    def test_list_filter_and_verify(self, en_client, django_assert_max_num_queries):
-        login(en_client, "reviewer")
+    def test_list_filter_and_verify(self, en_client, django_assert_max_num_queries, login):
+        login("reviewer")
         builders.terminal(tid="AUD00001")
         builders.terminal(tid="AUD00002")
         with django_assert_max_num_queries(8):
@@ -228,13 +216,13 @@ class TestAudit:
         r = en_client.post("/console/audit/verify/", follow=True)
         assert b"The audit chain is intact" in r.content
 
-    def test_needs_view_audit(self, en_client):
-        login(en_client, "technician")
+    def test_needs_view_audit(self, en_client, login):
+        login("technician")
         assert en_client.get("/console/audit/").status_code == 403
         assert en_client.post("/console/audit/verify/").status_code == 403
 
-    def test_pages_newest_first(self, en_client, monkeypatch):
-        login(en_client, "admin")
+    def test_pages_newest_first(self, en_client, monkeypatch, login):
+        login("admin")
         for i in range(5):
             builders.terminal(tid=f"AUP0000{i}")
         r = en_client.get("/console/audit/")
@@ -243,8 +231,8 @@ class TestAudit:
 
 
 class TestDashboard:
-    def test_counts(self, en_client, django_assert_max_num_queries):
-        login(en_client, "admin")
+    def test_counts(self, en_client, django_assert_max_num_queries, login):
+        login("admin")
         builders.terminal(tid="DSH00001")
         builders.terminal(TerminalState.IN_STOCK, tid="DSH00002")
         place_hold(builders.actor("admin"), kind="fault", reason="x", tid="DSH00001")

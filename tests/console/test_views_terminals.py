@@ -12,12 +12,6 @@ from tests import builders
 pytestmark = pytest.mark.django_db
 
 
-def login(client, role, username=None, password="pw-for-tests-1"):
-    u = builders.user(username or "", role, password=password)
-    client.force_login(u)
-    return u
-
-
 def start_bulk(client, op, tids):
     r = client.post("/console/terminals/bulk/", {"op": op, "tid": tids, "return": "/console/terminals/"})
     assert r.status_code == 302, r.content
@@ -25,8 +19,8 @@ def start_bulk(client, op, tids):
 
 
 class TestList:
-    def test_lists_with_state_filter_and_search(self, en_client):
-        login(en_client, "admin")
+    def test_lists_with_state_filter_and_search(self, en_client, login):
+        login("admin")
         m = builders.merchant(name="Golden Noodles")
         builders.terminal(tid="AAAA0001", merchant_obj=m)
         builders.terminal(TerminalState.IN_STOCK, tid="BBBB0002")
@@ -41,8 +35,8 @@ class TestList:
         r = en_client.get("/console/terminals/", {"q": "bbbb0002"})
         assert b"BBBB0002" in r.content and b"AAAA0001" not in r.content
 
-    def test_hold_filter(self, en_client):
-        login(en_client, "admin")
+    def test_hold_filter(self, en_client, login):
+        login("admin")
         held = builders.terminal(tid="HELD0001")
         builders.terminal(tid="FREE0001")
         place_hold(builders.actor("admin"), kind="fault", reason="broken", tid=held.tid)
@@ -53,19 +47,19 @@ class TestList:
         r = en_client.get("/console/terminals/", {"hold": "risk_freeze"})
         assert b"HELD0001" not in r.content
 
-    def test_merchant_hold_counts_for_its_terminals(self, en_client):
-        login(en_client, "admin")
+    def test_merchant_hold_counts_for_its_terminals(self, en_client, login):
+        login("admin")
         m = builders.merchant()
         builders.terminal(tid="MHLD0001", merchant_obj=m)
         place_hold(builders.actor("admin"), kind="merchant_suspension", reason="unpaid", merchant_id=m.pk)
         r = en_client.get("/console/terminals/", {"hold": "merchant_suspension"})
         assert b"MHLD0001" in r.content
 
-    def test_keyset_pages(self, en_client, monkeypatch):
+    def test_keyset_pages(self, en_client, monkeypatch, login):
         from posfleet.console import queries
 
         monkeypatch.setattr(queries, "PAGE_SIZE", 2)
-        login(en_client, "admin")
+        login("admin")
         m = builders.merchant()
         tids = [builders.terminal(tid=f"PAGE000{i}", merchant_obj=m).tid for i in range(5)]
         r = en_client.get("/console/terminals/")
@@ -80,14 +74,14 @@ class TestList:
         r = en_client.get("/console/terminals/", {"before": page.prev_before})
         assert [t.tid for t in r.context["page"].rows] == tids[2:4]
 
-    def test_htmx_gets_only_the_table(self, en_client):
-        login(en_client, "admin")
+    def test_htmx_gets_only_the_table(self, en_client, login):
+        login("admin")
         builders.terminal(tid="HTMX0001")
         r = en_client.get("/console/terminals/", HTTP_HX_REQUEST="true")
         assert b"HTMX0001" in r.content and b"<html" not in r.content
 
-    def test_query_count_is_pinned(self, en_client, django_assert_max_num_queries):
-        login(en_client, "admin")
+    def test_query_count_is_pinned(self, en_client, django_assert_max_num_queries, login):
+        login("admin")
         m = builders.merchant()
         for i in range(30):
             t = builders.terminal(tid=f"QC{i:06d}", merchant_obj=m)
@@ -104,16 +98,16 @@ class TestList:
         en_client.force_login(u)
         assert en_client.get("/console/terminals/").status_code == 403
 
-    def test_operations_offered_follow_permissions(self, en_client):
-        login(en_client, "technician")
+    def test_operations_offered_follow_permissions(self, en_client, login):
+        login("technician")
         ops = dict(en_client.get("/console/terminals/").context["operations"])
         assert "hold:fault" in ops and "apply:start_repair" in ops
         assert "apply:deactivate" not in ops and "hold:risk_freeze" not in ops
 
 
 class TestBulk:
-    def test_deactivate_asks_step_up_then_succeeds(self, en_client):
-        login(en_client, "risk", "rita", password="rita-pass-1")
+    def test_deactivate_asks_step_up_then_succeeds(self, en_client, login):
+        login("risk", username="rita", password="rita-pass-1")
         t = builders.terminal(tid="DEAC0001")
         url = start_bulk(en_client, "apply:deactivate", [t.tid])
         r = en_client.get(url)
@@ -130,8 +124,8 @@ class TestBulk:
         assert Terminal.objects.get(tid=t.tid).state == "deactivated"
         assert eligibility.may_transact(t.tid).iso_response_code == "58"
 
-    def test_bulk_hold_on_many_needs_step_up(self, en_client):
-        login(en_client, "technician")
+    def test_bulk_hold_on_many_needs_step_up(self, en_client, login):
+        login("technician")
         a, b = builders.terminal(tid="BULK0001"), builders.terminal(tid="BULK0002")
         url = start_bulk(en_client, "hold:fault", [a.tid, b.tid])
         r = en_client.post(url, {"reason": "network outage"})
@@ -167,8 +161,8 @@ class TestBulk:
         listed = en_client.get("/console/terminals/?hold=none").content.decode()
         assert a.tid in listed and b.tid not in listed
 
-    def test_invalid_transition_is_409_and_writes_nothing(self, en_client):
-        login(en_client, "risk", "rob", password="rob-pass-12")
+    def test_invalid_transition_is_409_and_writes_nothing(self, en_client, login):
+        login("risk", username="rob", password="rob-pass-12")
         t = builders.terminal(TerminalState.IN_STOCK, tid="STCK0001")
         en_client.post("/console/step-up/", {"secret": "rob-pass-12", "next": "/console/"})
         url = start_bulk(en_client, "apply:deactivate", [t.tid])
@@ -177,25 +171,25 @@ class TestBulk:
         assert b"Cannot deactivate" in r.content
         assert Terminal.objects.get(tid=t.tid).state == "in_stock"
 
-    def test_missing_reason_is_422(self, en_client):
-        login(en_client, "technician")
+    def test_missing_reason_is_422(self, en_client, login):
+        login("technician")
         t = builders.terminal(tid="RSN00001")
         url = start_bulk(en_client, "hold:fault", [t.tid])
         assert en_client.post(url, {"reason": ""}).status_code == 422
         assert not Hold.objects.exists()
 
-    def test_operation_not_permitted_is_refused(self, en_client):
-        login(en_client, "technician")
+    def test_operation_not_permitted_is_refused(self, en_client, login):
+        login("technician")
         t = builders.terminal(tid="PERM0001")
         r = en_client.post("/console/terminals/bulk/", {"op": "apply:deactivate", "tid": [t.tid]})
         assert r.status_code == 302 and r["Location"] == "/console/terminals/"
         assert not en_client.session.get("posfleet_bulk")
 
-    def test_empty_selection(self, en_client):
-        login(en_client, "admin")
+    def test_empty_selection(self, en_client, login):
+        login("admin")
         r = en_client.post("/console/terminals/bulk/", {"op": "hold:fault"})
         assert r.status_code == 302
 
-    def test_unknown_key_is_404(self, en_client):
-        login(en_client, "admin")
+    def test_unknown_key_is_404(self, en_client, login):
+        login("admin")
         assert en_client.get("/console/terminals/bulk/nope/").status_code == 404

@@ -1,27 +1,14 @@
 import pytest
-from django.utils import timezone
 
-from posfleet.accounts.stepup import SESSION_KEY
 from posfleet.keys.models import KeyState, TerminalKey
-from tests import builders as b
 from tests.keys.builders import keyed_terminal
 
 pytestmark = pytest.mark.django_db
 
 
-def _login(client, role="custodian", *, stepped_up=True, username=""):
-    u = b.user(username, role)
-    client.force_login(u)
-    if stepped_up:
-        session = client.session
-        session[SESSION_KEY] = timezone.now().isoformat()
-        session.save()
-    return u
-
-
-def test_page_lists_pending_and_records_without_key_material(client, django_assert_max_num_queries):
+def test_page_lists_pending_and_records_without_key_material(client, django_assert_max_num_queries, login):
     t, key = keyed_terminal()
-    _login(client)
+    login("custodian", stepped_up=True)
     with django_assert_max_num_queries(12):
         r = client.get("/console/keys/", {"tid": t.tid})
     assert r.status_code == 200
@@ -30,9 +17,9 @@ def test_page_lists_pending_and_records_without_key_material(client, django_asse
     assert bytes(key.wrapped_key).hex() not in text.lower()
 
 
-def test_two_custodians_destroy_through_the_console(client):
+def test_two_custodians_destroy_through_the_console(client, login):
     t, key = keyed_terminal()
-    _login(client, username="first")
+    login("custodian", username="first", stepped_up=True)
     r = client.post("/console/keys/destroy/", {"tid": t.tid, "reason": "decommissioned"}, follow=True)
     assert r.status_code == 200
     assert "second custodian" in r.content.decode()
@@ -42,24 +29,24 @@ def test_two_custodians_destroy_through_the_console(client):
     key.refresh_from_db()
     assert key.state == KeyState.LIVE
     client.logout()
-    _login(client, username="second")
+    login("custodian", username="second", stepped_up=True)
     r = client.post("/console/keys/destroy/", {"tid": t.tid, "reason": "confirmed"}, follow=True)
     key.refresh_from_db()
     assert key.state == KeyState.DESTROYED
     assert "first" in r.content.decode() and "second" in r.content.decode()
 
 
-def test_without_step_up_goes_to_step_up_page(client):
+def test_without_step_up_goes_to_step_up_page(client, login):
     t, _key = keyed_terminal()
-    _login(client, stepped_up=False)
+    login("custodian")
     r = client.post("/console/keys/destroy/", {"tid": t.tid, "reason": "x"}, HTTP_REFERER="/console/keys/")
     assert r.status_code == 302 and r["Location"].startswith("/console/step-up/")
     assert TerminalKey.objects.get(pk=_key.pk).state == KeyState.LIVE
 
 
-def test_non_custodian_cannot_post(client):
+def test_non_custodian_cannot_post(client, login):
     t, _key = keyed_terminal()
-    _login(client, "warehouse")
+    login("warehouse", stepped_up=True)
     r = client.post("/console/keys/destroy/", {"tid": t.tid, "reason": "x"})
     assert r.status_code == 403
 
@@ -69,9 +56,9 @@ def test_login_required(client):
     assert r.status_code == 302 and "/console/login/" in r["Location"]
 
 
-def test_nul_bytes_in_forms_are_not_a_server_error(client):
+def test_nul_bytes_in_forms_are_not_a_server_error(client, login):
     t, _key = keyed_terminal()
-    _login(client)
+    login("custodian", stepped_up=True)
     assert client.get("/console/keys/", {"tid": "T\x00"}).status_code == 200
     r = client.post("/console/keys/destroy/", {"tid": t.tid + "\x00", "reason": "a\x00b"})
     assert r.status_code == 302
