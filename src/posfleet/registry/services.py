@@ -18,6 +18,7 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
 from posfleet.registry.choices import AccessoryKind, MerchantKind, MerchantState, TerminalState
 from posfleet.registry.models import Accessory, Contract, ContractTemplate, Merchant, Terminal, TerminalModel
+from posfleet.registry.signals import merchant_created
 
 TID_RE = re.compile(r"^[0-9A-Z]{8}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{6,19}$")
@@ -169,7 +170,6 @@ def create_merchant(actor: Actor, data: MerchantInput) -> Merchant:
         "settlement_card": merchant.settlement_card_masked,
     }
     record(actor, Change("merchant", str(merchant.pk), "merchant.create", None, after, "created"))
-    from posfleet.registry.signals import merchant_created
 
     # In the transaction: the money app assigns the rate plan; a listener raising ValidationFailed undoes all.
     merchant_created.send(sender=Merchant, merchant=merchant, data=data, actor=actor)
