@@ -23,20 +23,20 @@ PERMISSIONS: dict[str, Any] = {
     "receive_return": _("Receive, inspect, retire and refurbish returned terminals"),
     "view_audit": _("Read the audit log"),
     **{f"hold_{kind}": _("Place and release %(kind)s holds") % {"kind": kind} for kind in HOLD_KINDS},
-    # money (issue 3)
+    # money
     "view_money": _("View transactions, settlements, balances and disputes"),
     "ingest_transactions": _("Ingest transactions and clearing files"),
     "manage_rate_plan": _("Manage rate plans and change merchants' plans"),
     "run_settlement": _("Run daily settlement"),
     "manage_dispute": _("Open and resolve disputes"),
     "post_charge": _("Post fees, penalties, deposits and refunds"),
-    # cases (issue 4)
+    # cases
     "file_case": _("File cases for merchants"),
     "review_case": _("Approve, reject or ask for materials"),
     "work_case": _("Carry out approved cases and complete them"),
     "inspect_return": _("Receive and inspect returned equipment"),
     "settle_case": _("Settle penalties and refund deposits of cases"),
-    # keys (issue 4)
+    # keys
     "destroy_keys": _("Request and confirm key destruction (dual control)"),
 }
 

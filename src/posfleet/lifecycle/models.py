@@ -1,10 +1,10 @@
 """Holds (停机/冻结) on a terminal or a merchant, and counted refusals (DESIGN.md §3).
 
 A hold is in force at time t iff starts_at <= t < ends_at (open-ended if null) and it was not
-released before t. A hold stands on one terminal, on a merchant (all its terminals), or, placed on
-many terminals at once (`bulk`), on each terminal linked to it by a `HoldTerminal` row, until it is
-released for that terminal alone or as a whole. `closed` only records that the worker has written the hold's end into the audit log;
-the answer never reads it, so a late worker cannot keep a terminal stopped or running.
+released by t (`in_force_at`, and `HoldQuerySet` for queries). A hold stands on one terminal, on a
+merchant (all its terminals), or, placed on many terminals at once (`bulk`), on each terminal linked
+to it by a `HoldTerminal` row, until it is released for that terminal alone or as a whole. `closed`
+only records that the worker has written the hold's end into the audit log; the answer never reads it.
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ class HoldTerminal(models.Model):
     """A terminal under a bulk hold, and when the hold was released for it alone (null: not).
 
     A hold on 100,000 terminals writes 100,000 of these instead of 100,000 holds: two ids and a
-    null, a fifth of the bytes of a hold row, so placing it costs a fraction (issue 2 (b)). The
+    null, a fifth of the bytes of a hold row, so placing it costs a fraction. The
     key leads with the terminal, which is how the answer finds them; the hold index serves
     releasing and ending the hold, which walk its terminals.
     """

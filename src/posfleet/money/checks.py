@@ -1,4 +1,4 @@
-"""Proofs that the ledger is whole (`posfleet ledger_check`, issue 3 §5).
+"""Proofs that the ledger is whole (`posfleet ledger_check`).
 
 1. every journal's postings sum to zero, and no journal is empty;
 2. all postings together sum to zero;

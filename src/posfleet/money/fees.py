@@ -1,15 +1,9 @@
-"""THE fee function (DESIGN.md §5): round half up of amount × rate / 10000 in integer fen, then the cap.
+"""The one fee function: round half up of amount × rate / 10000 in integer fen, then the cap.
 
-Integer arithmetic only: (a·r·2 + 10000) // 20000 is round-half-up of a·r/10000 for a, r ≥ 0, so no
-float or Decimal context can change a result. Every caller (ingest, import, demo, console preview,
-settlement) uses this one function; the benchmark checks it against an independent Decimal computation.
-
-Refunds and reversals (documented rule, `signed_fee_and_net`):
-- `sale`: fee = fee_fen(amount); net = amount − fee.
-- `refund`: the fee of the original sale is not returned (acquirer practice, 退货不退手续费):
-  fee = 0; net = −amount.
-- `reversal` (冲正, the sale never happened): the fee is returned: fee = −fee_fen(amount);
-  net = −(amount − fee_fen(amount)).
+Integer arithmetic only ((a·r·2 + 10000) // 20000 is round-half-up of a·r/10000), so no float or
+Decimal context can change a result; the benchmark checks it against Decimal. `signed_fee_and_net`:
+a sale nets amount − fee; a refund returns no fee (退货不退手续费: fee 0, net −amount); a reversal
+(冲正, the sale never happened) returns the fee (fee −f, net −(amount − f)).
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
 """Ingesting transactions from the switch: API batches and clearing files share this code.
 
-Per item: validate, find the merchant from the TID's binding (the current one: the registry keeps no
-binding history), price it with the merchant's plan in force at `occurred_at`, and insert it unless
-its switch id is known (the same content again is `duplicate`, other content `duplicate_conflict`).
-An item with any error writes nothing. A transaction from a terminal that could not transact at
-`occurred_at` (the hold rule, `in_force_at`; states are the current ones) is still recorded, since
-money moved, but `flagged`: an audit event, a warning and, after commit, a notice to the merchant.
-
-Speed: `IngestContext` preloads terminals, hold windows and plan histories once; a chunk is one
-`executemany` and one ledger journal. `parse_item` is the one validation; `ingest_rows` is the
-clearing file's fast path for well-formed rows, handing any other row to `parse_item`.
+Per item: validate, find the merchant from the TID's current binding, price it with the plan in force
+at `occurred_at`, insert it unless its switch id is known (same content: `duplicate`; other content:
+`duplicate_conflict`). An item with an error writes nothing. A transaction from a terminal that could
+not transact then (the hold rule) is recorded, since money moved, but `flagged`, audited and told.
+Speed: `IngestContext` preloads terminals, hold windows and plans once; a chunk is one `executemany`
+and one journal; `ingest_rows` is the clearing file's fast path, handing odd rows to `parse_item`.
 """
 
 from __future__ import annotations

@@ -1,36 +1,9 @@
-"""The double-entry ledger: every money movement is one balanced journal (DESIGN.md §5, issue 3 §5).
+"""The double-entry ledger: every money movement is one balanced journal.
 
-Sign convention: a posting's `amount_fen` is positive for a debit and negative for a credit; the
-postings of one journal sum to zero (`post()` refuses anything else). Merchant-facing balances are
-read with the account's normal side: the merchant's liabilities (unsettled, settled_unpaid,
-deposit_held) are credit-normal and shown as −balance; `amount_due` (what the merchant owes) is
-debit-normal and shown as +balance.
-
-Account codes
--------------
-Per merchant (merchant_id set):
-- `unsettled`      money of ingested transactions not yet settled (net of fees): sales credit it, refunds
-                   and reversals debit it.
-- `settled_unpaid` settled by a settlement batch, not yet paid out to the settlement card.
-- `deposit_held`   deposit (押金) received and held.
-- `amount_due`     what the merchant owes: fees, penalties (违约金), damage; paid or taken from the deposit.
-Institution (merchant_id None):
-- `scheme_clearing`    receivable from the card/QR schemes for ingested transactions (gross).
-- `bank`               the institution's bank account: payouts, deposits received/refunded, payments.
-- `fee_income`         transaction fees (MDR).
-- `service_fee_income` monthly, suspension and reactivation fees.
-- `penalty_income`     early-termination penalties.
-- `damage_income`      damage/loss charges for equipment.
-
-How settlement posts (posfleet.settlement, through `post()`):
-- settle a batch of net N:   Entry.debit(m, UNSETTLED, N), Entry.credit(m, SETTLED_UNPAID, N)
-  (N is the sum of the batch's transactions' `net_fen`; fees were already booked at ingest).
-- pay out P to the card:     Entry.debit(m, SETTLED_UNPAID, P), Entry.credit(None, BANK, P)
-- lost chargeback of A:      Entry.debit(m, UNSETTLED, A), Entry.credit(None, SCHEME_CLEARING, A)
-  (or against SETTLED_UNPAID when the sale was already settled).
-- a negative net that cannot be settled becomes due: Entry.debit(m, AMOUNT_DUE, X),
-  Entry.credit(m, UNSETTLED, X).
-`post()` checks no permission: the calling service does (run_settlement, ingest_transactions, ...).
+A posting's `amount_fen` is positive for a debit and negative for a credit; a journal's postings sum
+to zero (`post()` refuses anything else). Merchant accounts (unsettled, settled_unpaid, deposit_held,
+amount_due) and institution accounts, the sign each balance is shown with, and how settlement posts
+are in docs/money.md. `post()` checks no permission: the calling service does.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
-"""Money: rate plans, the merchant's plan history, transactions and the double-entry ledger (DESIGN.md §5).
+"""Money: rate plans, the merchant's plan history, transactions and the double-entry ledger.
 
-All amounts are integer fen (BigInteger). Rate plans are immutable once created (a new price is a new
-plan code), so the code stored on a transaction names the exact rates used for its fee. A merchant's
-plan is a versioned history of `MerchantPlan` rows; the one in force at a time is the latest whose
-`effective_from` is not after it (`plans.plan_at`).
-
-The ledger: a `Journal` is one balanced movement; its `Posting`s carry signed amounts (debit > 0,
-credit < 0) that sum to zero. `Account.balance_fen` is the running total kept by `ledger.post()`;
-`posfleet ledger_check` proves it equals the sum of the postings.
+All amounts are integer fen. A rate plan is immutable (a new price is a new code), so the code on a
+transaction names the exact rates of its fee. A `Journal` is one balanced movement of signed
+`Posting`s; `Account.balance_fen` is the running total `ledger.post()` keeps and `ledger_check` proves.
 """
 
 from __future__ import annotations

@@ -1,13 +1,8 @@
 """Merchants' rate plans: assignment, the 30-day rule for increases, and the plan in force at a time.
 
-A change is a new `MerchantPlan` row (never an edit). A decrease — every channel's rate no higher and
-no cap worse for the merchant — may take effect at once. Anything else is an increase: the merchant
-must have been notified of that plan (`notify_increase`, a `PlanNotice`) and the change cannot take
-effect sooner than 30 days after that notice. Changes never take effect in the past: fees already
-booked on transactions stay as booked.
-
-Before a merchant's first version (e.g. demo history older than the merchant row) the first version
-applies: the plan a merchant was created with is its plan from the start.
+A change is a new `MerchantPlan` row, never an edit, and never in the past. A decrease (no rate higher,
+no cap worse) may take effect at once; an increase needs a notice of that plan (`notify_increase`) at
+least 30 days before. Before a merchant's first version, the first version applies.
 """
 
 from __future__ import annotations

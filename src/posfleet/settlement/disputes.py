@@ -1,13 +1,8 @@
-"""Disputes (调单 retrieval requests / 拒付 chargebacks, issue 3 §3): open, answer with documents, resolve.
+"""Disputes (调单 retrieval requests / 拒付 chargebacks): open, answer with documents, resolve.
 
-While a dispute is open or answered its amount is held back from the merchant's settlement (the next
-batches keep it in `settled_unpaid`, see services.run_settlement). Resolving:
-- won (or a retrieval request closed as lost: a retrieval request moves no money) releases the hold:
-  added back to its batch's payout if the batch is not paid yet, paid out at once otherwise;
-- a lost chargeback debits the merchant: the held part leaves `settled_unpaid`, anything not held
-  becomes amount due (ledger_bridge.chargeback).
-Documents are checked by content (PDF/JPEG/PNG magic bytes, not the name), size-limited, stored under
-VAR_DIR/files/disputes with their SHA-256. Every step writes an audit event.
+While open or answered, a dispute's amount is held back from settlement. Won (or a retrieval request
+closed) releases the hold; a lost chargeback debits the merchant (ledger_bridge.chargeback).
+Documents are checked by content and stored with their SHA-256; every step is audited.
 """
 
 from __future__ import annotations

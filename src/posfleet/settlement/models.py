@@ -1,4 +1,4 @@
-"""Settlement: per-merchant settlement profile, daily batches and disputes (issue 3 §3, §4).
+"""Settlement: per-merchant settlement profile, daily batches and disputes.
 
 Transactions themselves live in `posfleet.money`; a transaction is settled when its merchant's batch for
 its business date covers its id (`SettlementBatch.max_transaction_id`, see `settled.py`), so settling a

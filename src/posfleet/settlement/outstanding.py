@@ -1,18 +1,9 @@
-"""Is this merchant's money cleared? (issue 3 §4) — the deactivation/closure checklist asks here.
+"""Is this merchant's money cleared? The deactivation and closure checklists ask here.
 
-`is_cleared(merchant_id)` looks at the whole merchant; `is_cleared(merchant_id, tids=[...])` at the
-named terminals only (deactivating some terminals of a merchant that stays open), which narrows the
-transaction-level items to those terminals and leaves out merchant-wide money (amount due, balances).
-
-Reasons (each a dict with `code`, a translated `message`, and `count` and/or `amount_fen`):
-- `unsettled_transactions`  transactions no settlement batch covers (`settled.py`; amount = their net);
-- `open_disputes`           retrieval requests/chargebacks open or answered (amount = disputed);
-- `amount_due`              fees, penalties, damage or lost chargebacks the merchant still owes (ledger);
-- `held_batches`            batches held by the delayed-settlement flag (amount = their net);
-- `settled_not_paid`        batches settled, payout not yet made (amount = their payout);
-- `settled_unpaid_balance`  money in settled_unpaid that no pending batch explains (e.g. a released
-                            dispute hold of a delayed merchant) — merchant-wide only.
-Cleared = no reason. Read-only, a handful of aggregate queries.
+`is_cleared(merchant_id)` looks at the whole merchant; with `tids=[...]` only at those terminals'
+transactions (merchant-wide money left out). Each reason (unsettled transactions, open disputes,
+amount due, held or unpaid batches, an unexplained settled_unpaid balance) has a code, a message and
+its count or amount; docs/money.md lists them. Read-only, a handful of aggregate queries.
 """
 
 from __future__ import annotations

@@ -1,47 +1,10 @@
-"""Daily settlement (issue 3 §4): one batch per merchant per business day, in SQL, idempotent.
+"""Daily settlement: one batch per merchant per business day, in SQL, idempotent.
 
-`run_settlement(actor, D)` settles every transaction that occurred on business day D (00:00 to 24:00
-Asia/Shanghai) and is not settled yet:
-
-- per merchant it aggregates in one GROUP BY over the covering index on (merchant, business_date, type,
-  amounts): gross (sales), refunds (refunds + reversals, as positive amounts), fees (signed: a reversal
-  returns its fee) and net (= gross - refunds - fees, the sum of the transactions' `net_fen`);
-- open disputes of the merchant hold back their amount (`held_fen`, never more than the net);
-- it writes one batch row per merchant and never touches the transactions: a transaction is settled
-  when its merchant's batch for its business date has `max_transaction_id` >= its id (`settled.py`);
-- ledger: the net moves from the merchant's `unsettled` to `settled_unpaid` account.
-
-The high-water mark and concurrent ingest. `max_transaction_id` is the largest transaction id in the
-table, read after the run has locked ingest out, and the aggregate is read under the same lock, so
-"id <= mark" is exactly "was counted in this batch":
-- PostgreSQL: `LOCK TABLE money_transaction IN SHARE ROW EXCLUSIVE MODE`. It waits for every open
-  transaction that has inserted (or updated) transactions to commit or roll back, and holds new
-  inserts until the run commits. An id is drawn from the sequence inside the INSERT, i.e. while the
-  inserting transaction holds ROW EXCLUSIVE, so once the lock is granted no id at or below the mark
-  can still appear (id order is not commit order in general; the lock makes them agree here), and
-  every later insert draws a larger id (the sequence is not cached per session). The mode conflicts
-  with itself, so two runs take turns; the second then sees the first's batches and skips them.
-  This relies on READ COMMITTED (Django's default): the statements after the lock see every row
-  committed before it.
-- SQLite: the connection begins transactions IMMEDIATE (settings), so the run holds the one write lock
-  from its first statement; ingest waits, and AUTOINCREMENT ids are never reused.
-Ingest waits for the run (about a second for 1M rows) — the price of not stamping 1M rows.
-
-T+1 vs D0 (the semantic chosen): both kinds of merchant get their day-D batch when the run for D is
-made. A **D0** batch is paid in that same run (payout_date = D). A **T+1** batch is due on D+1
-(payout_date = D+1) and is paid by the run for D+1 (every run pays the batches due on or before its
-business day). So with the daily 02:00 job for "yesterday", a T+1 merchant's Monday sales are settled
-early Tuesday and paid early Wednesday; a D0 merchant's are paid early Tuesday. Payouts depend on the
-business dates only, never on the wall clock, so re-running any day is reproducible.
-
-A **delayed** merchant (risk flag) gets a `held` batch and no payout; lifting the flag turns its held
-batches back to `settled`, and the next run pays them.
-
-Running twice for the same day changes nothing: merchants that already have a batch for D are skipped,
-and the second run returns the existing batches. Transactions of D that arrive after D was settled stay
-unsettled (their ids are above the batch's mark; they show in `outstanding.is_cleared`) until finance
-settles them by hand; they are never slipped silently into another day's batch. A merchant whose first
-transaction of D arrives after the run gets its batch from the next run for D.
+`run_settlement(actor, D)` aggregates the merchants' unsettled transactions of business day D in one
+GROUP BY, holds back open disputes, writes one batch per merchant (never touching the transactions:
+a transaction is settled when its batch's `max_transaction_id` covers its id) and moves the net from
+`unsettled` to `settled_unpaid`; it pays the batches due. Ingest is locked out while the mark is read,
+so "id <= mark" means "counted". docs/money.md has the locking argument and the T+1 / D0 rules.
 """
 
 from __future__ import annotations

@@ -1,15 +1,8 @@
-"""A merchant's reconciliation statement for a period (issue 3 §4): the CSV finance and merchants check.
+"""A merchant's reconciliation statement for a period: the CSV finance and merchants check.
 
-Rows, in date order:
-- `opening_balance`  what the institution owed the merchant at 00:00 of `date_from` (Asia/Shanghai):
-                     unsettled + settled-not-paid - amount due, from the ledger postings by their
-                     booking time (a book balance: a payout made at 02:00 is in the day it was made);
-- `transactions`     per business day: count, gross (sales), refunds (refunds + reversals), fees, net;
-- `settlement`       per batch of a business day in the period: the same totals, held, payout, state;
-- `payout`           per batch paid in the period: amount paid to the masked settlement card;
-- `dispute`          per dispute opened or resolved in the period: kind, amount, state;
-- `closing_balance`  the same balance at 24:00 of `date_to`.
-Amounts are integer fen (the yuan column is a display copy). The sums are done in the database.
+Rows in date order: the opening balance (a book balance from the ledger postings), per business day
+the transactions' totals, the settlement batches, payouts, disputes, and the closing balance; amounts
+in integer fen, summed in the database. docs/money.md describes each row.
 """
 
 from __future__ import annotations

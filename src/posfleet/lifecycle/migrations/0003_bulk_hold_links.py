@@ -1,4 +1,4 @@
-"""Bulk holds: one hold on many terminals, linked by narrow `HoldTerminal` rows (issue 2 (b))."""
+"""Bulk holds: one hold on many terminals, linked by narrow `HoldTerminal` rows."""
 
 import django.db.models.deletion
 from django.db import migrations, models

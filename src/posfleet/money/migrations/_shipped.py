@@ -1,4 +1,4 @@
-"""The rate plans posfleet ships (issue 3 §1), shared by the data migration and the post-migrate check."""
+"""The rate plans posfleet ships, shared by the data migration and the post-migrate check."""
 
 PLANS = [
     {
