@@ -8,6 +8,8 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from posfleet.accounts.roles import sync_groups
+        from posfleet.accounts.roles import primary_role, sync_groups
+        from posfleet.core import actor
 
+        actor.role_of = primary_role
         post_migrate.connect(sync_groups, sender=self, dispatch_uid="posfleet.accounts.sync_groups")

@@ -7,6 +7,7 @@ do sensitive things require it to be recent.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from posfleet.core import context
+
+
+def _no_role(user: Any) -> str:
+    return ""
+
+
+# The role a user acts in, as audit events record it; the accounts app installs its rule when
+# it is ready (core stands below every app and imports none).
+role_of: Callable[[Any], str] = _no_role
 
 
 @dataclass(frozen=True)
@@ -40,14 +50,12 @@ class Actor:
 
     @classmethod
     def for_user(cls, user: Any, channel: str, stepped_up_at: datetime | None = None) -> Actor:
-        from posfleet.accounts.roles import primary_role
-
         return cls(
             kind="user",
             name=user.get_username(),
             channel=channel,
             user=user,
-            role=primary_role(user),
+            role=role_of(user),
             stepped_up_at=stepped_up_at,
         )
 

@@ -13,6 +13,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
+from posfleet.core.periodic import describe
 from posfleet.lifecycle.holds import close_ended_holds
 
 log = logging.getLogger(__name__)
@@ -29,3 +30,6 @@ def close_holds() -> int:
 @db_periodic_task(crontab(minute="*"), name="lifecycle.close_ended_holds")
 def close_ended_holds_every_minute() -> int:
     return close_holds()
+
+
+describe("lifecycle.close_ended_holds", "closed {} ended hold(s)")

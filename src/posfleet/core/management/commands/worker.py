@@ -2,7 +2,7 @@
 
 It is Huey's own `run_huey` (which autodiscovers every app's `tasks.py`, e.g. lifecycle's minute job
 that closes ended holds), so the queue backend is whatever settings.HUEY says: SqliteHuey under var/ by
-default, RedisHuey when REDIS_URL is set.
+default, RedisHuey when REDIS_URL is set. `--once` runs every periodic job once, in this process.
 """
 
 from __future__ import annotations
@@ -12,6 +12,10 @@ from typing import Any
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
+from django.utils.module_loading import autodiscover_modules
+from huey.contrib.djhuey import HUEY
+
+from posfleet.core import periodic
 
 
 class Command(BaseCommand):
@@ -27,10 +31,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["once"]:
-            from posfleet.lifecycle.tasks import close_holds
-
-            closed = close_holds()
-            self.stdout.write(f"closed {closed} ended hold(s)")
+            autodiscover_modules("tasks")
+            for task in sorted(HUEY._registry.periodic_tasks, key=lambda t: t.name):
+                self.stdout.write(periodic.summary(task.name, task.execute()))
             return
         # Huey configures its own "huey" logger only when it has no handler; give it one that does
         # nothing so its records reach the root (structlog) handler once instead of twice.
