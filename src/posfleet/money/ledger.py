@@ -317,6 +317,21 @@ def charge(
     )
 
 
+def _at_most(merchant_id: int, amount_fen: int, *, held: bool = False, due: bool = False) -> None:
+    """Refuse an amount above the deposit held and/or the amount due (balances read locked)."""
+    bal = _locked_balances(merchant_id)
+    if held and amount_fen > bal.deposit_held_fen:
+        raise ValidationFailed(
+            details={
+                "amount_fen": [_("Only %(held)s fen of deposit is held.") % {"held": bal.deposit_held_fen}]
+            }
+        )
+    if due and amount_fen > bal.amount_due_fen:
+        raise ValidationFailed(
+            details={"amount_fen": [_("Only %(due)s fen is due.") % {"due": bal.amount_due_fen}]}
+        )
+
+
 def receive_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str) -> Journal:
     _require_charge(actor)
     amount_fen = _positive(amount_fen)
@@ -335,17 +350,7 @@ def apply_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str) 
     _require_charge(actor)
     amount_fen = _positive(amount_fen)
     _merchant_exists(merchant_id)
-    bal = _locked_balances(merchant_id)
-    if amount_fen > bal.deposit_held_fen:
-        raise ValidationFailed(
-            details={
-                "amount_fen": [_("Only %(held)s fen of deposit is held.") % {"held": bal.deposit_held_fen}]
-            }
-        )
-    if amount_fen > bal.amount_due_fen:
-        raise ValidationFailed(
-            details={"amount_fen": [_("Only %(due)s fen is due.") % {"due": bal.amount_due_fen}]}
-        )
+    _at_most(merchant_id, amount_fen, held=True, due=True)
     return post(
         actor,
         [
@@ -363,13 +368,7 @@ def refund_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str,
     _require_charge(actor)
     amount_fen = _positive(amount_fen)
     _merchant_exists(merchant_id)
-    bal = _locked_balances(merchant_id)
-    if amount_fen > bal.deposit_held_fen:
-        raise ValidationFailed(
-            details={
-                "amount_fen": [_("Only %(held)s fen of deposit is held.") % {"held": bal.deposit_held_fen}]
-            }
-        )
+    _at_most(merchant_id, amount_fen, held=True)
     return post(
         actor,
         [Entry.debit(merchant_id, DEPOSIT_HELD, amount_fen), Entry.credit(None, BANK, amount_fen)],
@@ -384,11 +383,7 @@ def record_payment(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str)
     _require_charge(actor)
     amount_fen = _positive(amount_fen)
     _merchant_exists(merchant_id)
-    bal = _locked_balances(merchant_id)
-    if amount_fen > bal.amount_due_fen:
-        raise ValidationFailed(
-            details={"amount_fen": [_("Only %(due)s fen is due.") % {"due": bal.amount_due_fen}]}
-        )
+    _at_most(merchant_id, amount_fen, due=True)
     return post(
         actor,
         [Entry.debit(None, BANK, amount_fen), Entry.credit(merchant_id, AMOUNT_DUE, amount_fen)],
