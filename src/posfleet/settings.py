@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "posfleet.api",
     "posfleet.console",
     "posfleet.portal",
+    "posfleet.devtools",  # bench and demo: stands on every app above
 ]
 
 MIDDLEWARE = [

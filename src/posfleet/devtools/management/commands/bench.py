@@ -150,8 +150,8 @@ class Command(BaseCommand):
     def _inner(self, sections: list[str], options: dict[str, Any]) -> None:
         from django.db import connection
 
-        from posfleet.core.bench import data, http, measures
-        from posfleet.core.bench.report import Report
+        from posfleet.devtools.bench import data, http, measures
+        from posfleet.devtools.bench.report import Report
 
         report = Report()
         report.meta = {
@@ -191,7 +191,7 @@ class Command(BaseCommand):
             if section in ("core", "http"):
                 continue
             report.section = section
-            name = f"posfleet.{section}.bench"
+            name = f"posfleet.devtools.bench.{section}"
             try:
                 module = importlib.import_module(name)
             except ModuleNotFoundError as exc:

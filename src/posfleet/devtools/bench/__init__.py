@@ -1,11 +1,11 @@
 """`posfleet bench`: issue 2 §10 measured in one run, every figure beside its raw baseline.
 
 Sections (``--sections core,money,settlement``): ``core`` is this package; ``money`` and
-``settlement`` call ``posfleet.money.bench.run(report)`` / ``posfleet.settlement.bench.run(report)``
+``settlement`` call ``posfleet.devtools.bench.money.run(report)`` / ``posfleet.devtools.bench.settlement.run(report)``
 when those modules exist. Everything runs in a child process on a scratch database (default
 ``var/bench/bench.sqlite3``, or ``--database-url``), so demo data is never touched.
 
-The report object handed to plugin sections (``posfleet.core.bench.report.Report``)::
+The report object handed to plugin sections (``posfleet.devtools.bench.report.Report``)::
 
     report.figure(
         name,                 # "audited single changes", shown in the table and the JSON
@@ -29,6 +29,6 @@ wrap their writes in ``transaction.atomic()`` like any edge, and should keep eac
 The table is printed at the end and the JSON written to ``var/bench/last.json``.
 """
 
-from posfleet.core.bench.report import Figure, Report
+from posfleet.devtools.bench.report import Figure, Report
 
 __all__ = ["Figure", "Report"]

@@ -1,7 +1,8 @@
 import pytest
 from django.db import transaction
 
-from posfleet.keys import demo, services
+from posfleet.devtools.demo import keys as demo
+from posfleet.keys import services
 from posfleet.keys.models import DestructionRequest, TerminalKey
 from posfleet.registry.choices import TerminalState
 from tests import builders as b

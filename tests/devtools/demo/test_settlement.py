@@ -1,7 +1,7 @@
 import pytest
 from django.db import transaction
 
-from posfleet.settlement import demo
+from posfleet.devtools.demo import settlement as demo
 from posfleet.settlement.models import Dispute, SettlementBatch, SettlementProfile
 from tests import builders as b
 from tests.settlement.builders import at, days_ago, tx

@@ -1,6 +1,7 @@
 import pytest
 
-from posfleet.money import checks, demo, ledger
+from posfleet.devtools.demo import money as demo
+from posfleet.money import checks, ledger
 from posfleet.money.models import Transaction
 from posfleet.registry.choices import MerchantState, TerminalState
 from tests import builders

@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from posfleet.accounts.models import ApiToken
-from posfleet.core.bench.data import BenchData
-from posfleet.core.bench.report import Report
+from posfleet.devtools.bench.data import BenchData
+from posfleet.devtools.bench.report import Report
 
 PATH = "/api/v1/terminals/{tid}/eligibility"
 
@@ -130,7 +130,7 @@ def run_loadgen(spec: dict[str, Any]) -> dict[str, Any]:
     """Run the load generator in its own process (the spec, with the token, goes through stdin)."""
     budget = spec.get("warmup", 2.0) + spec["seconds"] + spec.get("timeout", 10.0) + 30
     done = subprocess.run(
-        [sys.executable, "-m", "posfleet.core.bench.loadgen"],
+        [sys.executable, "-m", "posfleet.devtools.bench.loadgen"],
         input=json.dumps(spec),
         capture_output=True,
         text=True,

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from posfleet.core.bench import loadgen
+from posfleet.devtools.bench import loadgen
 
 
 class TestDueOffsets:

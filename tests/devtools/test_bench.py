@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from posfleet.core.bench.report import Report
+from posfleet.devtools.bench.report import Report
 
 
 def test_report_ratios_targets_and_the_callable_form() -> None:

@@ -56,7 +56,7 @@ def _merchant_ids(minimum: int = 200) -> list[int]:
     ids = list(Merchant.objects.order_by("id").values_list("id", flat=True)[:2000])
     if len(ids) >= minimum:
         return ids
-    from posfleet.money.bench import ensure_fleet
+    from posfleet.devtools.bench.money import ensure_fleet
 
     ensure_fleet()
     return list(Merchant.objects.order_by("id").values_list("id", flat=True)[:2000])

@@ -19,13 +19,18 @@ from typing import Any
 
 from django.db import transaction
 
-from posfleet.core.demo import fleet, people, scale
-from posfleet.core.demo.names import Names
+from posfleet.devtools.demo import fleet, people, scale
+from posfleet.devtools.demo.names import Names
 from posfleet.registry.choices import MerchantState
 from posfleet.registry.models import Merchant
 
 REALISTIC_MAX = 320  # terminals loaded through the services; beyond this, bulk (benchmark scale)
-PLUGINS = ("posfleet.money.demo", "posfleet.settlement.demo", "posfleet.cases.demo", "posfleet.keys.demo")
+PLUGINS = (
+    "posfleet.devtools.demo.money",
+    "posfleet.devtools.demo.settlement",
+    "posfleet.devtools.demo.cases",
+    "posfleet.devtools.demo.keys",
+)
 PORTAL_MERCHANTS = 8
 
 

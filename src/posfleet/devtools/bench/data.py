@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from posfleet.audit.services import Change
 from posfleet.core.actor import Actor
-from posfleet.core.demo.scale import TERMINAL_COLUMNS, append_events, field_of, insert_sql
+from posfleet.devtools.demo.scale import TERMINAL_COLUMNS, append_events, field_of, insert_sql
 from posfleet.lifecycle.services import apply_merchant
 from posfleet.registry.choices import MerchantState
 from posfleet.registry.models import Merchant, Terminal, TerminalModel

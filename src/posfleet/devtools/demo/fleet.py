@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
-from posfleet.core.demo.names import Names
+from posfleet.devtools.demo.names import Names
 from posfleet.lifecycle import holds
 from posfleet.lifecycle.models import Hold
 from posfleet.lifecycle.services import apply, apply_merchant

@@ -14,10 +14,10 @@ itself sent each request is reported separately (`send_lag_*`), so a busy client
 Usage (the spec on stdin, because it holds a bearer token, which must not show in `ps`)::
 
     echo '{"port": 8000, "rate": 500, "seconds": 10, "requests": ["GET /… HTTP/1.1\\r\\n…\\r\\n\\r\\n"]}' \
-        | python -m posfleet.core.bench.loadgen
+        | python -m posfleet.devtools.bench.loadgen
 
 prints one JSON object: offered and achieved rate, statuses, latency p50/p90/p99/p99.9/max, send lag,
-connections opened and the client's CPU time. The statistics are pure functions (tested in tests/core).
+connections opened and the client's CPU time. The statistics are pure functions (tested in tests/devtools/bench).
 """
 
 from __future__ import annotations

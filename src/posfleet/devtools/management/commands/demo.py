@@ -14,8 +14,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from posfleet.core import demo
-from posfleet.core.demo import people
+from posfleet.devtools import demo
+from posfleet.devtools.demo import people
 from posfleet.registry.models import Merchant
 
 

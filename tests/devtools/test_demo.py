@@ -14,9 +14,9 @@ from django.utils import timezone
 from posfleet.accounts.models import MerchantUser
 from posfleet.audit.models import AuditEvent
 from posfleet.audit.services import verify
-from posfleet.core import demo
-from posfleet.core.demo import people
-from posfleet.core.demo.names import Names, luhn_ok
+from posfleet.devtools import demo
+from posfleet.devtools.demo import people
+from posfleet.devtools.demo.names import Names, luhn_ok
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.registry.choices import MerchantKind, MerchantState, TerminalState

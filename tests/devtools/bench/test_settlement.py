@@ -1,6 +1,6 @@
 import pytest
 
-from posfleet.settlement import bench
+from posfleet.devtools.bench import settlement as bench
 from posfleet.settlement.models import SettlementBatch
 from tests import builders as b
 

@@ -1,6 +1,6 @@
 """Demo money: `days` of realistic transactions for the demo merchants, and their deposits.
 
-Called by `posfleet demo` (posfleet.core.demo) with the ids of active, closing and closed merchants.
+Called by `posfleet demo` (posfleet.devtools.demo) with the ids of active, closing and closed merchants.
 Every active terminal of an active merchant takes 4–30 payments a day between 08:00 and 22:00
 (Asia/Shanghai): mostly WeChat/Alipay QR with small amounts, cards with larger ones, ~2% refunds and
 ~0.5% reversals. A couple of payments come from deactivated terminals after the fact, so the flagged

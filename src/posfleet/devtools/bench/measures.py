@@ -16,9 +16,9 @@ from collections.abc import Callable
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone
 
-from posfleet.core.bench.data import BenchData
-from posfleet.core.bench.report import Report
 from posfleet.core.sql import Statement, open_cursor
+from posfleet.devtools.bench.data import BenchData
+from posfleet.devtools.bench.report import Report
 from posfleet.lifecycle import holds
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.services import apply

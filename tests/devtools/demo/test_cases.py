@@ -3,9 +3,9 @@
 import pytest
 from django.db import transaction
 
-from posfleet.cases import demo
 from posfleet.cases.models import Case
-from posfleet.core.demo import people
+from posfleet.devtools.demo import cases as demo
+from posfleet.devtools.demo import people
 from tests import builders
 
 

@@ -19,6 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--no-month", action="store_true", help="only the one-day case")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from posfleet.settlement.bench import run
+        from posfleet.devtools.bench.settlement import run
 
         run(scale=options["scale"], month=not options["no_month"])

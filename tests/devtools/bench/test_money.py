@@ -1,6 +1,6 @@
 import pytest
 
-from posfleet.money import bench
+from posfleet.devtools.bench import money as bench
 from posfleet.money.models import Transaction
 
 pytestmark = pytest.mark.django_db
