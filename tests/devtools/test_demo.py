@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-import types
-
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -112,31 +109,37 @@ def test_bulk_scale_adds_audited_terminals(capsys: pytest.CaptureFixture[str]) -
     assert verify().ok
 
 
-def test_plugins_are_called_with_merchant_ids_and_failures_name_the_module(
+def test_loaders_are_called_with_merchant_ids_and_failures_name_the_module(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     calls: list[tuple[list[int], int]] = []
-    good = types.ModuleType("fake_demo_good")
-    good.load = lambda ids, days=30: calls.append((ids, days))  # type: ignore[attr-defined]
-    bad = types.ModuleType("fake_demo_bad")
 
-    def explode(ids: list[int]) -> None:
-        Merchant.objects.all().delete()  # rolled back with the plugin's transaction
+    def good(ids: list[int], days: int = 30) -> None:
+        calls.append((ids, days))
+
+    def explode(ids: list[int], days: int = 30) -> None:
+        Merchant.objects.all().delete()  # rolled back with the loader's transaction
         raise RuntimeError("boom")
 
-    bad.load = explode  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "fake_demo_good", good)
-    monkeypatch.setitem(sys.modules, "fake_demo_bad", bad)
-    monkeypatch.setattr(demo, "PLUGINS", ("fake_demo_good", "fake_demo_bad", "posfleet.nothing_here.demo"))
+    monkeypatch.setattr(demo, "LOADERS", (("fake_demo_good", good), ("fake_demo_bad", explode)))
     m = Merchant.objects.create(kind="individual", name="x", contact_name="y", phone="13800138000")
-    outcome = demo.run_plugins([m.pk], days=5)
+    outcome = demo.run_loaders([m.pk], days=5)
     assert calls == [([m.pk], 5)]
     assert outcome["fake_demo_good"] == "ok"
     assert outcome["fake_demo_bad"].startswith("failed: RuntimeError: boom")
-    assert outcome["posfleet.nothing_here.demo"] == "missing"
+    assert list(outcome) == ["fake_demo_good", "fake_demo_bad"]  # every loader reported, in order
     assert Merchant.objects.filter(pk=m.pk).exists()
-    with pytest.raises(demo.PluginFailed, match="fake_demo_bad"):
-        demo.run_plugins([m.pk], strict=True)
+    with pytest.raises(demo.LoaderFailed, match="fake_demo_bad"):
+        demo.run_loaders([m.pk], strict=True)
+
+
+def test_the_app_loaders_run_money_first_then_settlement_cases_keys() -> None:
+    assert [name for name, _load in demo.LOADERS] == [
+        "posfleet.devtools.demo.money",
+        "posfleet.devtools.demo.settlement",
+        "posfleet.devtools.demo.cases",
+        "posfleet.devtools.demo.keys",
+    ]
 
 
 def test_names_are_deterministic_and_cards_valid() -> None:

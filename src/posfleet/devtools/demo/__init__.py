@@ -1,35 +1,34 @@
-"""Demo data for a fresh database (`posfleet demo`, issue 2 §9).
+"""Demo data for a fresh database (`posfleet demo`).
 
 `load()` creates the staff users (one per role, named after it), about 60 merchants of every kind with
 Chinese names, addresses, phones and valid settlement cards, five terminal models (one no longer
 permitted, one with a high minimum patch level), the realistic terminals through the lifecycle services
 (every state, accessories, holds of every kind: in force, scheduled, ended, on terminals and on
-merchants), portal users for some merchants, then the other apps' demo loaders when they exist
-(`posfleet.<app>.demo.load(merchant_ids, days=30)`), and finally, for benchmark scale, the rest of the
-terminals in bulk. The same seed gives the same data (times are relative to now).
+merchants), portal users for some merchants, then the other apps' demo loaders (`LOADERS`, each
+`load(merchant_ids, days)`), and finally, for benchmark scale, the rest of the terminals in bulk. The
+same seed gives the same data (times are relative to now).
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import transaction
 
-from posfleet.devtools.demo import fleet, people, scale
+from posfleet.devtools.demo import cases, fleet, keys, money, people, scale, settlement
 from posfleet.devtools.demo.names import Names
 from posfleet.registry.choices import MerchantState
 from posfleet.registry.models import Merchant
 
 REALISTIC_MAX = 320  # terminals loaded through the services; beyond this, bulk (benchmark scale)
-PLUGINS = (
-    "posfleet.devtools.demo.money",
-    "posfleet.devtools.demo.settlement",
-    "posfleet.devtools.demo.cases",
-    "posfleet.devtools.demo.keys",
+AppLoader = Callable[[list[int], int], object]  # load(merchant_ids, days)
+# In this order: the settlement demo settles the money demo's transactions.
+LOADERS: tuple[tuple[str, AppLoader], ...] = (
+    (money.__name__, money.load),
+    (settlement.__name__, settlement.load),
+    (cases.__name__, cases.load),
+    (keys.__name__, keys.load),
 )
 PORTAL_MERCHANTS = 8
 
@@ -41,41 +40,25 @@ class Result:
     bulk_terminals: int = 0
     holds: int = 0
     portal_users: list[str] = field(default_factory=list)
-    plugins: dict[str, str] = field(default_factory=dict)  # module → "ok" | "missing" | error text
+    loaders: dict[str, str] = field(default_factory=dict)  # module → "ok" | error text
     problems: list[str] = field(default_factory=list)
 
 
-class PluginFailed(RuntimeError):
+class LoaderFailed(RuntimeError):
     pass
 
 
-def _call_plugin(module_name: str, merchant_ids: list[int], days: int) -> str:
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            return "missing"
-        raise
-    loader: Callable[..., Any] | None = getattr(module, "load", None)
-    if loader is None:
-        return "missing"
-    kwargs: dict[str, Any] = {}
-    if "days" in inspect.signature(loader).parameters:
-        kwargs["days"] = days
-    loader(list(merchant_ids), **kwargs)
-    return "ok"
-
-
-def run_plugins(merchant_ids: list[int], *, days: int = 30, strict: bool = False) -> dict[str, str]:
+def run_loaders(merchant_ids: list[int], *, days: int = 30, strict: bool = False) -> dict[str, str]:
     """Each app's demo in turn, each in its own transaction; a failure names the module."""
     outcome: dict[str, str] = {}
-    for name in PLUGINS:
+    for name, loader in LOADERS:
         try:
             with transaction.atomic():
-                outcome[name] = _call_plugin(name, merchant_ids, days)
+                loader(list(merchant_ids), days)
+            outcome[name] = "ok"
         except Exception as exc:
             if strict:
-                raise PluginFailed(f"{name}.load failed: {exc.__class__.__name__}: {exc}") from exc
+                raise LoaderFailed(f"{name}.load failed: {exc.__class__.__name__}: {exc}") from exc
             outcome[name] = f"failed: {exc.__class__.__name__}: {exc}"
     return outcome
 
@@ -97,7 +80,7 @@ def load(
     merchants: int = 60,
     seed: int = 2026,
     days: int = 30,
-    plugins: bool = True,
+    loaders: bool = True,
     strict: bool = False,
     progress: bool = True,
     say: Callable[[str], None] = lambda _msg: None,
@@ -115,10 +98,10 @@ def load(
     result.problems = loaded.problems
     portal = _portal_merchants(loaded.merchants)
     result.portal_users = [u.username for u in people.create_portal_users(portal)]
-    if plugins:
+    if loaders:
         ids = loaded.ids(MerchantState.ACTIVE, MerchantState.CLOSING, MerchantState.CLOSED)
         say("other apps' demo data (money, settlement, cases, keys) …")
-        result.plugins = run_plugins(ids, days=days, strict=strict)
+        result.loaders = run_loaders(ids, days=days, strict=strict)
     if terminals > realistic:
         say(f"{terminals - realistic} more terminals in bulk (benchmark scale) …")
         result.bulk_terminals = scale.add_terminals(
@@ -127,4 +110,4 @@ def load(
     return result
 
 
-__all__ = ["PLUGINS", "Result", "load", "people"]
+__all__ = ["LOADERS", "Result", "load", "people"]

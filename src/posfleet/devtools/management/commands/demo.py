@@ -57,7 +57,7 @@ class Command(BaseCommand):
             merchants=options["merchants"],
             seed=options["seed"],
             days=options["days"],
-            plugins=not options["no_plugins"],
+            loaders=not options["no_plugins"],
             strict=options["strict"],
             progress=options["verbosity"] > 0,
             say=lambda msg: self.stdout.write(f"demo: {msg}") if options["verbosity"] > 0 else None,
@@ -67,7 +67,7 @@ class Command(BaseCommand):
             f"({result.bulk_terminals} in bulk), {result.holds} holds, "
             f"{len(result.portal_users)} portal users in {time.monotonic() - started:.1f} s"
         )
-        for module, outcome in result.plugins.items():
+        for module, outcome in result.loaders.items():
             style = self.style.WARNING if outcome.startswith("failed") else self.style.SUCCESS
             self.stdout.write(style(f"demo: {module}: {outcome}"))
         for problem in result.problems:
