@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import importlib.util
 import json
 import os
 import random
@@ -26,6 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from posfleet import gunicorn_conf
 from posfleet.accounts.models import ApiToken
 from posfleet.devtools.bench.data import BenchData
 from posfleet.devtools.bench.report import Report
@@ -40,28 +40,25 @@ def _free_port() -> int:
 
 
 def server_command(port: int, workers: int) -> tuple[list[str], str]:
-    """gunicorn with the shared configuration when installed (what a deployment runs), else runserver."""
-    if importlib.util.find_spec("gunicorn") is not None:
-        from posfleet import gunicorn_conf as conf
-
-        return (
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "python:posfleet.gunicorn_conf",
-                "--bind",
-                f"127.0.0.1:{port}",
-                "--workers",
-                str(workers),
-                "posfleet.wsgi:application",
-            ],
-            f"gunicorn {conf.worker_class} ({workers} workers × {conf.threads} threads, keep-alive {conf.keepalive} s)",
-        )
+    """gunicorn with the shared configuration (what a deployment runs); only address and workers differ."""
+    label = (
+        f"gunicorn {gunicorn_conf.worker_class} ({workers} workers × {gunicorn_conf.threads} threads, "
+        f"keep-alive {gunicorn_conf.keepalive} s)"
+    )
     return (
-        [sys.executable, "-m", "posfleet", "runserver", f"127.0.0.1:{port}", "--noreload", "--skip-checks"],
-        "django runserver (threaded)",
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            "python:posfleet.gunicorn_conf",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "posfleet.wsgi:application",
+        ],
+        label,
     )
 
 

@@ -26,9 +26,11 @@ from django.utils import timezone
 
 from posfleet.core.actor import Actor
 from posfleet.money.choices import CHANNELS
+from posfleet.money.management.commands.import_transactions import DEFAULT_CHUNK, import_file
 from posfleet.money.models import RatePlan, Transaction
 from posfleet.registry.choices import MerchantKind, MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal, TerminalModel
+from posfleet.registry.services import MerchantInput, create_merchant
 
 ROWS = 1_000_000
 IMPORT_TARGET = 50_000  # rows/s
@@ -50,8 +52,6 @@ def ensure_fleet(min_terminals: int = 1000) -> list[str]:
     tids = active_tids()
     if len(tids) >= min_terminals:
         return tids
-    from posfleet.registry.services import MerchantInput, create_merchant
-
     actor = Actor.system("cli", name="bench")
     model = TerminalModel.objects.order_by("id").first() or TerminalModel.objects.create(
         manufacturer="Bench", name="BENCH-1", min_security_patch_level="2025-01-01"
@@ -154,7 +154,6 @@ def run(report: Report | None = None, *, rows: int | None = None) -> dict[str, A
 
     `rows` defaults to 1,000,000 (POSFLEET_BENCH_MONEY_ROWS overrides it for a quick smoke run)."""
     rows = rows or int(os.environ.get("POSFLEET_BENCH_MONEY_ROWS", ROWS))
-    from posfleet.money.management.commands.import_transactions import DEFAULT_CHUNK, import_file
 
     def say(name: str, value: Any, unit: str = "", target: Any = None, ok: bool | None = None) -> None:
         if report is not None:

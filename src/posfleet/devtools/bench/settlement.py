@@ -40,6 +40,7 @@ from django.db import connection, transaction
 from django.db.models import Min, OuterRef, Subquery
 
 from posfleet.core.actor import Actor
+from posfleet.devtools.bench.money import ensure_fleet
 from posfleet.money.models import Transaction
 from posfleet.registry.models import Merchant
 from posfleet.settlement.models import SettlementBatch
@@ -56,8 +57,6 @@ def _merchant_ids(minimum: int = 200) -> list[int]:
     ids = list(Merchant.objects.order_by("id").values_list("id", flat=True)[:2000])
     if len(ids) >= minimum:
         return ids
-    from posfleet.devtools.bench.money import ensure_fleet
-
     ensure_fleet()
     return list(Merchant.objects.order_by("id").values_list("id", flat=True)[:2000])
 

@@ -8,20 +8,31 @@ JSON written to `var/bench/last.json`.
 
 from __future__ import annotations
 
-import importlib
 import os
 import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
+
+from posfleet.devtools.bench import data, http, measures
+from posfleet.devtools.bench import money as money_bench
+from posfleet.devtools.bench import settlement as settlement_bench
+from posfleet.devtools.bench.report import Report
 
 SECTIONS = ("core", "http", "money", "settlement")
 DEFAULT_SECTIONS = ("core", "money", "settlement")  # core includes http
+# core and http are measured here; these sections bring their own run(report)
+SECTION_RUNS: dict[str, Callable[[Report], object]] = {
+    "money": money_bench.run,
+    "settlement": settlement_bench.run,
+}
 
 
 def _masked(url: str) -> str:
@@ -148,11 +159,6 @@ class Command(BaseCommand):
 
     # --- the child: measures on the bench database --------------------------------------------------
     def _inner(self, sections: list[str], options: dict[str, Any]) -> None:
-        from django.db import connection
-
-        from posfleet.devtools.bench import data, http, measures
-        from posfleet.devtools.bench.report import Report
-
         report = Report()
         report.meta = {
             "command": os.environ.get("POSFLEET_BENCH_COMMAND", "posfleet " + shlex.join(sys.argv[1:])),
@@ -181,39 +187,28 @@ class Command(BaseCommand):
             say("bench: (c) the answer in-process …")
             measures.answer(report, bench_data, seconds, rounds)
             if options["http_seconds"] > 0:
-                self._http(http, bench_data, report, options)
+                self._http(bench_data, report, options)
             say(f"bench: (b) one hold on {options['terminals']:,} terminals …")
             measures.bulk_hold(report, bench_data)
         if "http" in sections and "core" not in sections:
             say("bench: preparing the bench terminals …")
-            self._http(http, data.prepare(0, say=say), report, options)
+            self._http(data.prepare(0, say=say), report, options)
         for section in sections:
-            if section in ("core", "http"):
+            if section not in SECTION_RUNS:
                 continue
             report.section = section
-            name = f"posfleet.devtools.bench.{section}"
-            try:
-                module = importlib.import_module(name)
-            except ModuleNotFoundError as exc:
-                if exc.name and name.startswith(exc.name):
-                    report.note(f"{name} does not exist yet: section skipped")
-                    continue
-                raise
-            if not hasattr(module, "run"):
-                report.note(f"{name} has no run(report): section skipped")
-                continue
             say(f"bench: {section} …")
             try:
-                module.run(report)
+                SECTION_RUNS[section](report)
             except Exception as exc:
-                report.note(f"{name}.run failed: {exc.__class__.__name__}: {exc}")
+                report.note(f"posfleet.devtools.bench.{section}.run failed: {exc.__class__.__name__}: {exc}")
         self.stdout.write("")
         self.stdout.write(report.table())
         out = Path(options["json_out"] or Path(settings.VAR_DIR) / "last.json")
         report.write_json(out)
         self.stdout.write(f"\nbench: JSON written to {out}")
 
-    def _http(self, http: Any, bench_data: Any, report: Any, options: dict[str, Any]) -> None:
+    def _http(self, bench_data: data.BenchData, report: Report, options: dict[str, Any]) -> None:
         self.stdout.write(f"bench: (d) the answer over HTTP at {options['http_rate']:g} req/s …")
         http.eligibility_over_http(
             report,

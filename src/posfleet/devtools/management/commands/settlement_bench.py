@@ -6,6 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from posfleet.devtools.bench.settlement import run
+
 
 class Command(BaseCommand):
     help = (
@@ -19,6 +21,4 @@ class Command(BaseCommand):
         parser.add_argument("--no-month", action="store_true", help="only the one-day case")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        from posfleet.devtools.bench.settlement import run
-
         run(scale=options["scale"], month=not options["no_month"])
