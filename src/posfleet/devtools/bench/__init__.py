@@ -1,11 +1,11 @@
-"""`posfleet bench`: issue 2 §10 measured in one run, every figure beside its raw baseline.
+"""`posfleet bench`: the core paths measured in one run, every figure beside a raw baseline.
 
-Sections (``--sections core,money,settlement``): ``core`` is this package; ``money`` and
-``settlement`` call ``posfleet.devtools.bench.money.run(report)`` / ``posfleet.devtools.bench.settlement.run(report)``
-when those modules exist. Everything runs in a child process on a scratch database (default
-``var/bench/bench.sqlite3``, or ``--database-url``), so demo data is never touched.
+Sections (``--sections core,money,settlement``): ``core`` (with ``http``) is ``data``, ``measures`` and
+``http`` here; ``money`` and ``settlement`` are ``money.run(report)`` and ``settlement.run(report)``.
+Everything runs in a child process on a scratch database (default ``var/bench/bench.sqlite3``, or
+``--database-url``), so demo data is never touched.
 
-The report object handed to plugin sections (``posfleet.devtools.bench.report.Report``)::
+The report object handed to a section's ``run`` (``report.Report``)::
 
     report.figure(
         name,                 # "audited single changes", shown in the table and the JSON
@@ -22,9 +22,9 @@ The report object handed to plugin sections (``posfleet.devtools.bench.report.Re
                               # a number or a text ("≥ 50,000", "≤ 2 s"), `ok` is your own verdict
     report.note(text)         # a line printed under the table and kept in the JSON
     report.section            # the section being run ("money", …), set by the runner
-    report.scratch            # True: the database is the bench's own; plugins may create data freely
+    report.scratch            # True: the database is the bench's own; sections may create data freely
 
-Plugins create their own data (prefix identifiers so reruns on a reused database do not collide),
+Sections create their own data (prefix identifiers so reruns on a reused database do not collide),
 wrap their writes in ``transaction.atomic()`` like any edge, and should keep each figure to seconds.
 The table is printed at the end and the JSON written to ``var/bench/last.json``.
 """

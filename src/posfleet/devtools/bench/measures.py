@@ -1,4 +1,4 @@
-"""The core figures of issue 2 §10, each against a raw baseline run in the same process and database.
+"""The core figures (audited changes, bulk hold, the answer), each against a raw baseline in the same run.
 
 Every pair runs on the same connection, with the same journal and sync settings, and the same
 transaction boundary (`transaction.atomic()`), so the ratio is what the service layer costs on top

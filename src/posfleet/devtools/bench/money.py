@@ -1,4 +1,4 @@
-"""Money benchmark: import a 1M-row clearing file and check every fee against Decimal (issue 3 §7).
+"""Money benchmark: import a 1M-row clearing file and check every fee against Decimal.
 
 `run(report)` (called by the project benchmark) makes sure a fleet of active terminals exists (a bench
 fleet of merchants through the services and terminals in bulk when the database has too few), writes

@@ -1,4 +1,4 @@
-"""Settlement benchmark (issue 3 §7): one business day of 1M transactions, and a 30-day month of 10M.
+"""Settlement benchmark: one business day of 1M transactions, and a 30-day month of 10M.
 
 `run(report, scale=1.0)`:
 1. generates the rows inside the database (one INSERT ... SELECT per day over a recursive CTE on SQLite,
@@ -268,7 +268,7 @@ def _case(name: str, days: int, rows_per_day: int, merchants: list[int], say: An
 def run(report: Report | None = None, *, scale: float | None = None, month: bool = True) -> dict[str, Any]:
     """Run the settlement benchmark; `report(name, value, unit="", target=None, ok=None)` gets each figure.
 
-    `scale` defaults to $POSFLEET_SETTLEMENT_BENCH_SCALE, else 1.0 (the issue's 1M/day and 10M/month).
+    `scale` defaults to $POSFLEET_SETTLEMENT_BENCH_SCALE, else 1.0 (1M a day, 10M a month).
     """
     if scale is None:
         scale = float(os.environ.get("POSFLEET_SETTLEMENT_BENCH_SCALE", "1.0"))

@@ -95,7 +95,7 @@ FIRST_TID = 10_000_001
 
 @dataclass
 class Fleet:
-    """What the realistic load created, for the plugin loaders, the portal users and the tests."""
+    """What the realistic load created, for the app loaders, the portal users and the tests."""
 
     merchants: list[Merchant] = field(default_factory=list)
     terminals: dict[str, str] = field(default_factory=dict)  # tid → state reached

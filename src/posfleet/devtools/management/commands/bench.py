@@ -1,4 +1,4 @@
-"""`posfleet bench`: the benchmark of issue 2 §10 (and the money sections), in one run.
+"""`posfleet bench`: the core, HTTP, money and settlement figures, each beside its baseline, in one run.
 
 The command prepares a scratch database (default `var/bench/bench.sqlite3`, recreated each run; or
 `--database-url`), migrates it in a child process and runs the measures in another child pointed at
