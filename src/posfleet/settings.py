@@ -82,7 +82,7 @@ INSTALLED_APPS = [
     "posfleet.api",
     "posfleet.console",
     "posfleet.portal",
-    "posfleet.devtools",  # bench and demo: stands on every app above
+    "posfleet.devtools",  # bench and demo data: imports the apps above, none imports it
 ]
 
 MIDDLEWARE = [
