@@ -6,9 +6,9 @@ import pytest
 
 from posfleet.api.idempotency import idempotent
 from posfleet.api.models import IdempotencyRecord
-from posfleet.api.schemas import ReasonIn
 from posfleet.audit.models import AuditEvent
 from posfleet.lifecycle.models import Hold
+from posfleet.lifecycle.schemas import ReasonIn
 from posfleet.registry.models import Merchant
 from tests import builders as b
 from tests.api.builders import Api, merchant_body
@@ -167,7 +167,7 @@ def test_stored_body_accepts_nested_schemas_and_dates():
     from decimal import Decimal
 
     from posfleet.api.idempotency import _jsonable
-    from posfleet.api.schemas import ReasonIn
+    from posfleet.lifecycle.schemas import ReasonIn
 
     data = {"items": [ReasonIn(reason="x")], "on": date(2026, 1, 2), "rate": Decimal("0.6")}
     assert _jsonable(data) == {"items": [{"reason": "x"}], "on": "2026-01-02", "rate": "0.6"}

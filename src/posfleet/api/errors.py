@@ -1,4 +1,4 @@
-"""The API's one error shape: {"error": {"code", "message", "details"}}."""
+"""The API's one error shape: {"error": {"code", "message", "details"}}, its schema and handlers."""
 
 from __future__ import annotations
 
@@ -8,11 +8,33 @@ from django.core.exceptions import RequestDataTooBig
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from posfleet.core.errors import DomainError
+
+
+class ErrorDetail(Schema):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorOut(Schema):
+    error: ErrorDetail
+
+
+# Every error status an operation may answer, so the OpenAPI document lists them: 400 malformed JSON,
+# 401 no valid token, 403 permission or step-up, 404, 409 state or version, 422 validation.
+ERRORS: dict[int, Any] = {
+    400: ErrorOut,
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: ErrorOut,
+    422: ErrorOut,
+}
 
 
 def error_body(code: str, message: Any, details: Any = None) -> dict[str, Any]:

@@ -61,12 +61,12 @@ from prometheus_client import Counter
 from posfleet.accounts.models import ApiToken
 from posfleet.api.errors import error_body
 from posfleet.api.main import api
-from posfleet.api.schemas import EligibilityOut
 from posfleet.core import context
 from posfleet.core.errors import PermissionDenied
 from posfleet.core.middleware import LanguageMiddleware
 from posfleet.core.sql import Statement, open_cursor
 from posfleet.lifecycle import eligibility
+from posfleet.lifecycle.schemas import EligibilityOut
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def _json(request: HttpRequest, data: Any, status: int) -> HttpResponse:
 
 
 def eligibility_view(request: HttpRequest, tid: str) -> HttpResponse:
-    """What `BearerAuth` + `api.lifecycle.terminal_eligibility` answer, with two fixed statements."""
+    """What `BearerAuth` + `lifecycle.api.terminal_eligibility` answer, with two fixed statements."""
     token = bearer_token(request)
     creds = credentials(token) if token and len(token) <= 200 else None
     if creds is None or not creds.is_active:

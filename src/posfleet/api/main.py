@@ -19,9 +19,9 @@ errors.install(api)
 
 # (module with `router`, tag). Modules that do not exist yet are skipped.
 ROUTERS = (
-    "posfleet.api.registry",
-    "posfleet.api.lifecycle",
-    "posfleet.api.audit",
+    "posfleet.registry.api",
+    "posfleet.lifecycle.api",
+    "posfleet.audit.api",
     "posfleet.money.api",
     "posfleet.settlement.api",
     "posfleet.keys.api",

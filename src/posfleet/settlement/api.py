@@ -18,7 +18,7 @@ from ninja.files import UploadedFile
 
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, keyset_page
-from posfleet.api.schemas import ErrorOut
+from posfleet.api.errors import ErrorOut
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, ValidationFailed
 from posfleet.money.access import require_money_reader

@@ -1,8 +1,9 @@
-"""Registry endpoints: merchants, terminal models, terminals (single, CSV import, search, detail).
+"""Registry endpoints: merchants, terminal models, terminals (CSV import, search).
 
 Handlers only translate HTTP to service calls: permissions, validation and audit live in
 `posfleet.registry.services` and `posfleet.registry.importer`. Lists use keyset pagination
-(see posfleet.api.common) so they stay fast on a million terminals.
+(see posfleet.api.common) so they stay fast on a million terminals. A terminal's detail shows the holds
+standing on it, so `POST /terminals` and `GET /terminals/{tid}` live with lifecycle (`lifecycle.api`).
 """
 
 from typing import Any
@@ -10,34 +11,20 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from posfleet.api import schemas as s
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, keyset_page, require_perm, set_etag
+from posfleet.api.errors import ERRORS, ErrorOut
 from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
-from posfleet.lifecycle.models import Hold
 from posfleet.registry import importer, services
+from posfleet.registry import schemas as s
 from posfleet.registry.choices import MerchantState, TerminalState
-from posfleet.registry.models import Merchant, Terminal, TerminalModel
+from posfleet.registry.models import Terminal, TerminalModel
 
 router = Router(tags=["registry"])
-# Every error status a handler may answer, so the OpenAPI document lists them (400: malformed JSON).
-ERRORS: dict[int, Any] = {
-    400: s.ErrorOut,
-    401: s.ErrorOut,
-    403: s.ErrorOut,
-    404: s.ErrorOut,
-    409: s.ErrorOut,
-    422: s.ErrorOut,
-}
-
-
-def _merchant_qs() -> Any:
-    return Merchant.objects.select_related("contract__template")
 
 
 def _choice(field: str, value: str | None, allowed: list[str]) -> None:
@@ -55,7 +42,7 @@ def create_merchant(request: HttpRequest, payload: s.MerchantIn, response: HttpR
     actor = actor_of(request)
     with transaction.atomic():
         merchant = services.create_merchant(actor, services.MerchantInput(**payload.dict()))
-    merchant = _merchant_qs().get(pk=merchant.pk)
+    merchant = s.merchant_queryset().get(pk=merchant.pk)
     set_etag(response, merchant.version)
     response["Location"] = f"{request.path.rstrip('/')}/{merchant.pk}"
     return Status(201, s.merchant_out(merchant))
@@ -72,7 +59,7 @@ def list_merchants(
     """Merchants by id; `q` matches name (contains), phone or licence number (exact or prefix)."""
     require_perm(request, "view_fleet")
     _choice("state", state, list(MerchantState.values))
-    qs = _merchant_qs()
+    qs = s.merchant_queryset()
     if state:
         qs = qs.filter(state=state)
     if q and q.strip():
@@ -87,7 +74,7 @@ def list_merchants(
 @router.get("/merchants/{merchant_id}", response={200: s.MerchantOut, **ERRORS})
 def get_merchant(request: HttpRequest, merchant_id: int, response: HttpResponse) -> Any:
     require_perm(request, "view_fleet")
-    merchant = _merchant_qs().filter(pk=merchant_id).first()
+    merchant = s.merchant_queryset().filter(pk=merchant_id).first()
     if merchant is None:
         raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
     set_etag(response, merchant.version)
@@ -106,25 +93,6 @@ def list_models(request: HttpRequest, permitted: bool | None = None) -> Any:
 
 
 # --- terminals ----------------------------------------------------------------------------------------
-@router.post("/terminals", response={201: s.TerminalDetailOut, **ERRORS})
-@idempotent
-def create_terminal(request: HttpRequest, payload: s.TerminalIn, response: HttpResponse) -> Any:
-    """Register one terminal into stock (model by name)."""
-    actor = actor_of(request)
-    data = payload.dict()
-    data["accessories"] = tuple(data.get("accessories") or ())
-    try:
-        with transaction.atomic():
-            services.register_terminals(actor, [services.TerminalInput(**data)], reason="registered via API")
-    except ValidationFailed as exc:
-        details = exc.details.get("0", exc.details) if isinstance(exc.details, dict) else exc.details
-        raise ValidationFailed(exc.message, details=details) from None
-    terminal = Terminal.objects.select_related("model", "merchant").get(tid=payload.tid)
-    set_etag(response, terminal.version)
-    response["Location"] = f"{request.path.rstrip('/')}/{terminal.tid}"
-    return Status(201, _terminal_detail(terminal))
-
-
 IMPORT_BODY = {
     "requestBody": {
         "required": True,
@@ -162,7 +130,7 @@ def _csv_text(request: HttpRequest) -> str:
 
 
 @router.post(
-    "/terminals/import", response={201: s.ImportOut, 413: s.ErrorOut, **ERRORS}, openapi_extra=IMPORT_BODY
+    "/terminals/import", response={201: s.ImportOut, 413: ErrorOut, **ERRORS}, openapi_extra=IMPORT_BODY
 )
 @idempotent
 def import_terminals(request: HttpRequest, good_only: bool = False) -> Any:
@@ -220,29 +188,3 @@ def _tid_prefix(prefix: str) -> Q:
         return Q(tid__gte=prefix)
     upper = stem[:-1] + TID_ALPHABET[TID_ALPHABET.index(stem[-1]) + 1]
     return Q(tid__gte=prefix, tid__lt=upper)
-
-
-def _terminal_detail(t: Terminal) -> dict[str, Any]:
-    now = timezone.now()
-    holds = (
-        Hold.objects.standing_on(t.pk, t.merchant_id)
-        .not_ended(now)
-        .select_related("terminal", "placed_by")
-        .order_by("starts_at", "id")
-    )
-    data = s.terminal_out(t)
-    data["merchant_name"] = t.merchant.name if t.merchant is not None else None
-    data["accessories"] = [{"kind": a.kind, "serial": a.serial} for a in t.accessories.all()]
-    data["holds"] = [s.hold_out(h, now) for h in holds]
-    return data
-
-
-@router.get("/terminals/{tid}", response={200: s.TerminalDetailOut, **ERRORS})
-def get_terminal(request: HttpRequest, tid: str, response: HttpResponse) -> Any:
-    """One terminal with its accessories and the holds in force or scheduled on it or its merchant."""
-    require_perm(request, "view_fleet")
-    terminal = Terminal.objects.select_related("model", "merchant").filter(tid=tid).first()
-    if terminal is None:
-        raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid})
-    set_etag(response, terminal.version)
-    return _terminal_detail(terminal)

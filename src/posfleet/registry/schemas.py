@@ -1,8 +1,9 @@
-"""Request and response shapes of the core API (registry, lifecycle, holds, audit).
+"""Request and response shapes of the registry API: merchants, their contracts, terminal models,
+terminals and the CSV import.
 
-Field names other systems script against are fixed by issue 2 §7; fields may be added, never renamed.
-Outputs are built by the `*_out` functions from model rows, so every router renders the same way and
-the settlement card is only ever shown masked.
+Field names other systems script against are fixed; fields may be added, never renamed. Outputs are
+built by the `*_out` functions from model rows, so every router renders them the same way and the
+settlement card is only ever shown masked.
 """
 
 from __future__ import annotations
@@ -10,22 +11,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from django.utils import timezone
+from django.db.models import QuerySet
 from ninja import Schema
 from pydantic import Field
 
-from posfleet.lifecycle.models import Hold
 from posfleet.registry.models import Contract, Merchant, Terminal, TerminalModel
-
-
-class ErrorDetail(Schema):
-    code: str
-    message: str
-    details: Any = None
-
-
-class ErrorOut(Schema):
-    error: ErrorDetail
 
 
 # --- merchants ----------------------------------------------------------------------------------------
@@ -93,8 +83,13 @@ def _contract_out(c: Contract) -> dict[str, Any]:
     }
 
 
+def merchant_queryset() -> QuerySet[Merchant]:
+    """Merchants with what `merchant_out` reads (contract and template) selected: one query per page."""
+    return Merchant.objects.select_related("contract__template")
+
+
 def merchant_out(m: Merchant) -> dict[str, Any]:
-    """Needs `contract__template` selected (select_related) to stay one query per page."""
+    """Needs `contract__template` selected (`merchant_queryset`) to stay one query per page."""
     try:
         contract: Contract | None = m.contract
     except Contract.DoesNotExist:
@@ -168,35 +163,6 @@ class AccessoryOut(Schema):
     serial: str
 
 
-class HoldOut(Schema):
-    id: int
-    kind: str
-    reason: str
-    on_merchant: bool
-    bulk: bool = Field(description="Placed on many terminals at once (`tid` is then null)")
-    tid: str | None
-    merchant_id: int | None
-    placed_by: str | None
-    placed_at: datetime
-    starts_at: datetime
-    ends_at: datetime | None
-    released_at: datetime | None
-    release_reason: str
-    in_force: bool
-    version: int
-
-
-class HoldPage(Schema):
-    items: list[HoldOut]
-    next_cursor: str | None
-
-
-class TerminalDetailOut(TerminalOut):
-    merchant_name: str | None
-    accessories: list[AccessoryOut]
-    holds: list[HoldOut] = Field(description="Holds in force or scheduled, on the terminal or its merchant")
-
-
 class ImportRejected(Schema):
     line: int
     tid: str
@@ -232,109 +198,3 @@ def model_out(m: TerminalModel) -> dict[str, Any]:
         "permitted": m.permitted,
         "min_security_patch_level": m.min_security_patch_level,
     }
-
-
-def hold_out(h: Hold, now: datetime | None = None) -> dict[str, Any]:
-    """Needs `terminal` and `placed_by` selected (select_related) to stay one query per page."""
-    return {
-        "id": h.pk,
-        "kind": h.kind,
-        "reason": h.reason,
-        "on_merchant": h.on_merchant,
-        "bulk": h.bulk,
-        "tid": h.terminal.tid if h.terminal_id is not None and h.terminal is not None else None,
-        "merchant_id": h.merchant_id,
-        "placed_by": h.placed_by.get_username() if h.placed_by_id is not None and h.placed_by else None,
-        "placed_at": h.placed_at,
-        "starts_at": h.starts_at,
-        "ends_at": h.ends_at,
-        "released_at": h.released_at,
-        "release_reason": h.release_reason,
-        "in_force": h.in_force(now or timezone.now()),
-        "version": h.version,
-    }
-
-
-# --- lifecycle ----------------------------------------------------------------------------------------
-class ReasonIn(Schema):
-    reason: str
-
-
-class AllocateIn(Schema):
-    merchant_id: int
-    reason: str
-
-
-class BulkHoldIn(Schema):
-    tids: list[str] = Field(description="1 to 100000 TIDs; more than one needs step-up")
-    kind: str
-    reason: str
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-
-
-class BulkHoldOut(Schema):
-    placed: int = Field(description="Terminals under the hold")
-    hold_id: int = Field(description="The hold: one for all of them (an ordinary terminal hold for one)")
-
-
-class ReleaseIn(Schema):
-    reason: str
-    tid: str | None = Field(None, description="Release a bulk hold for this terminal only")
-
-
-class HoldIn(Schema):
-    kind: str = Field(description="merchant_suspension, maintenance, risk_freeze, compliance or fault")
-    reason: str
-    starts_at: datetime | None = Field(None, description="ISO 8601 with offset; now if omitted")
-    ends_at: datetime | None = Field(None, description="ISO 8601 with offset; open-ended if omitted")
-
-
-class EligibilityReason(Schema):
-    code: str
-    iso_response_code: str
-    kind: str | None = None
-    hold_id: int | None = None
-
-
-class EligibilityOut(Schema):
-    tid: str
-    allowed: bool
-    reasons: list[EligibilityReason]
-    iso_response_code: str
-
-
-class RefusedAttemptOut(Schema):
-    id: int
-    tid: str
-    at: datetime
-    response_code: str
-    reasons: list[dict[str, Any]]
-
-
-class RefusedAttemptPage(Schema):
-    items: list[RefusedAttemptOut]
-    next_cursor: str | None
-
-
-# --- audit --------------------------------------------------------------------------------------------
-class AuditEventOut(Schema):
-    seq: int
-    occurred_at: datetime
-    actor_type: str
-    actor_name: str
-    role: str
-    channel: str
-    object_type: str
-    object_id: str
-    action: str
-    before: Any = None
-    after: Any = None
-    reason: str
-    request_id: str
-    hash: str
-
-
-class AuditPage(Schema):
-    items: list[AuditEventOut]
-    next_cursor: str | None

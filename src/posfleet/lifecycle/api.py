@@ -1,9 +1,14 @@
-"""Lifecycle endpoints: terminal and merchant actions, holds, the eligibility answer, refused attempts.
+"""Lifecycle endpoints: terminal and merchant actions, holds, the eligibility answer, refused attempts,
+and a terminal's detail (register one, read one), which shows the holds standing on it.
 
 Every action goes through `lifecycle.services.apply()`/`apply_merchant()` and every hold through
 `lifecycle.holds`, which check permission, step-up (403 `step_up_required` unless the token is elevated
 by `X-OTP`), the transition table and the version. `If-Match: "3"` (or `W/"3"`) becomes the expected
 version, so a stale client gets 409 `stale_version` and nothing is written; responses carry an ETag.
+
+`POST /terminals` shares its path with the registry's list, and ninja serves one path from one router:
+the two terminal detail endpoints are added to the registry's router (listed under registry, as the
+terminals are), from here, because lifecycle stands on the registry and not the reverse.
 """
 
 from collections.abc import Callable
@@ -15,24 +20,58 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from posfleet.api import schemas as s
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, if_match, keyset_page, require_perm, set_etag
+from posfleet.api.errors import ERRORS
 from posfleet.api.idempotency import idempotent
-from posfleet.api.registry import ERRORS, _merchant_qs, _terminal_detail
-from posfleet.core.errors import ValidationFailed
+from posfleet.core.errors import NotFound, ValidationFailed
 from posfleet.lifecycle import eligibility, holds, services, transitions
+from posfleet.lifecycle import schemas as s
 from posfleet.lifecycle.models import Hold, RefusedAttempt
+from posfleet.registry import services as registry
+from posfleet.registry.api import router as registry_router
 from posfleet.registry.models import Merchant, Terminal
+from posfleet.registry.schemas import MerchantOut, TerminalIn, merchant_out, merchant_queryset
 
 router = Router(tags=["lifecycle"])
+
+
+# --- a terminal's detail ------------------------------------------------------------------------------
+@registry_router.post("/terminals", response={201: s.TerminalDetailOut, **ERRORS})
+@idempotent
+def create_terminal(request: HttpRequest, payload: TerminalIn, response: HttpResponse) -> Any:
+    """Register one terminal into stock (model by name)."""
+    actor = actor_of(request)
+    data = payload.dict()
+    data["accessories"] = tuple(data.get("accessories") or ())
+    try:
+        with transaction.atomic():
+            registry.register_terminals(actor, [registry.TerminalInput(**data)], reason="registered via API")
+    except ValidationFailed as exc:
+        details = exc.details.get("0", exc.details) if isinstance(exc.details, dict) else exc.details
+        raise ValidationFailed(exc.message, details=details) from None
+    terminal = Terminal.objects.select_related("model", "merchant").get(tid=payload.tid)
+    set_etag(response, terminal.version)
+    response["Location"] = f"{request.path.rstrip('/')}/{terminal.tid}"
+    return Status(201, s.terminal_detail(terminal))
+
+
+@registry_router.get("/terminals/{tid}", response={200: s.TerminalDetailOut, **ERRORS})
+def get_terminal(request: HttpRequest, tid: str, response: HttpResponse) -> Any:
+    """One terminal with its accessories and the holds in force or scheduled on it or its merchant."""
+    require_perm(request, "view_fleet")
+    terminal = Terminal.objects.select_related("model", "merchant").filter(tid=tid).first()
+    if terminal is None:
+        raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid})
+    set_etag(response, terminal.version)
+    return s.terminal_detail(terminal)
 
 
 # --- terminal actions ---------------------------------------------------------------------------------
 def _terminal_response(tid: str, response: HttpResponse) -> dict[str, Any]:
     terminal = Terminal.objects.select_related("model", "merchant").get(tid=tid)
     set_etag(response, terminal.version)
-    return _terminal_detail(terminal)
+    return s.terminal_detail(terminal)
 
 
 @router.post("/terminals/{tid}/allocate", response={200: s.TerminalDetailOut, **ERRORS})
@@ -91,9 +130,9 @@ def _merchant_action(action: str, doc: str) -> Callable[..., Any]:
             services.apply_merchant(
                 actor, merchant_id, action, reason=payload.reason, expected_version=expected
             )
-        merchant = _merchant_qs().get(pk=merchant_id)
+        merchant = merchant_queryset().get(pk=merchant_id)
         set_etag(response, merchant.version)
-        return s.merchant_out(merchant)
+        return merchant_out(merchant)
 
     handler.__name__ = f"merchant_{action}"
     handler.__doc__ = doc
@@ -107,7 +146,7 @@ for _action in transitions.MERCHANT_ACTIONS:
     )
     router.post(
         f"/merchants/{{merchant_id}}/{_action}",
-        response={200: s.MerchantOut, **ERRORS},
+        response={200: MerchantOut, **ERRORS},
         operation_id=f"merchant_{_action}",
     )(idempotent(_merchant_action(_action, _doc)))
 

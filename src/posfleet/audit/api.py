@@ -8,9 +8,9 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router
 
-from posfleet.api import schemas as s
 from posfleet.api.common import DEFAULT_LIMIT, keyset_page, require_perm
-from posfleet.api.registry import ERRORS
+from posfleet.api.errors import ERRORS
+from posfleet.audit import schemas as s
 from posfleet.audit.models import AuditEvent
 
 router = Router(tags=["audit"])

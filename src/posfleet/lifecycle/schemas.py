@@ -1,0 +1,150 @@
+"""Request and response shapes of the lifecycle API: actions, holds, a terminal's detail (with the
+holds standing on it), the eligibility answer and refused attempts.
+
+Field names other systems script against are fixed; fields may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.utils import timezone
+from ninja import Schema
+from pydantic import Field
+
+from posfleet.lifecycle.models import Hold
+from posfleet.registry.models import Terminal
+from posfleet.registry.schemas import AccessoryOut, TerminalOut, terminal_out
+
+
+# --- holds --------------------------------------------------------------------------------------------
+class HoldOut(Schema):
+    id: int
+    kind: str
+    reason: str
+    on_merchant: bool
+    bulk: bool = Field(description="Placed on many terminals at once (`tid` is then null)")
+    tid: str | None
+    merchant_id: int | None
+    placed_by: str | None
+    placed_at: datetime
+    starts_at: datetime
+    ends_at: datetime | None
+    released_at: datetime | None
+    release_reason: str
+    in_force: bool
+    version: int
+
+
+class HoldPage(Schema):
+    items: list[HoldOut]
+    next_cursor: str | None
+
+
+def hold_out(h: Hold, now: datetime | None = None) -> dict[str, Any]:
+    """Needs `terminal` and `placed_by` selected (select_related) to stay one query per page."""
+    return {
+        "id": h.pk,
+        "kind": h.kind,
+        "reason": h.reason,
+        "on_merchant": h.on_merchant,
+        "bulk": h.bulk,
+        "tid": h.terminal.tid if h.terminal_id is not None and h.terminal is not None else None,
+        "merchant_id": h.merchant_id,
+        "placed_by": h.placed_by.get_username() if h.placed_by_id is not None and h.placed_by else None,
+        "placed_at": h.placed_at,
+        "starts_at": h.starts_at,
+        "ends_at": h.ends_at,
+        "released_at": h.released_at,
+        "release_reason": h.release_reason,
+        "in_force": h.in_force(now or timezone.now()),
+        "version": h.version,
+    }
+
+
+# --- terminals ----------------------------------------------------------------------------------------
+class TerminalDetailOut(TerminalOut):
+    merchant_name: str | None
+    accessories: list[AccessoryOut]
+    holds: list[HoldOut] = Field(description="Holds in force or scheduled, on the terminal or its merchant")
+
+
+def terminal_detail(t: Terminal) -> dict[str, Any]:
+    """A terminal with its merchant's name, its accessories and the holds in force or scheduled on it or
+    its merchant. Needs `model` and `merchant` selected."""
+    now = timezone.now()
+    holds = (
+        Hold.objects.standing_on(t.pk, t.merchant_id)
+        .not_ended(now)
+        .select_related("terminal", "placed_by")
+        .order_by("starts_at", "id")
+    )
+    data = terminal_out(t)
+    data["merchant_name"] = t.merchant.name if t.merchant is not None else None
+    data["accessories"] = [{"kind": a.kind, "serial": a.serial} for a in t.accessories.all()]
+    data["holds"] = [hold_out(h, now) for h in holds]
+    return data
+
+
+# --- requests -----------------------------------------------------------------------------------------
+class ReasonIn(Schema):
+    reason: str
+
+
+class AllocateIn(Schema):
+    merchant_id: int
+    reason: str
+
+
+class BulkHoldIn(Schema):
+    tids: list[str] = Field(description="1 to 100000 TIDs; more than one needs step-up")
+    kind: str
+    reason: str
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+class BulkHoldOut(Schema):
+    placed: int = Field(description="Terminals under the hold")
+    hold_id: int = Field(description="The hold: one for all of them (an ordinary terminal hold for one)")
+
+
+class ReleaseIn(Schema):
+    reason: str
+    tid: str | None = Field(None, description="Release a bulk hold for this terminal only")
+
+
+class HoldIn(Schema):
+    kind: str = Field(description="merchant_suspension, maintenance, risk_freeze, compliance or fault")
+    reason: str
+    starts_at: datetime | None = Field(None, description="ISO 8601 with offset; now if omitted")
+    ends_at: datetime | None = Field(None, description="ISO 8601 with offset; open-ended if omitted")
+
+
+# --- the answer ---------------------------------------------------------------------------------------
+class EligibilityReason(Schema):
+    code: str
+    iso_response_code: str
+    kind: str | None = None
+    hold_id: int | None = None
+
+
+class EligibilityOut(Schema):
+    tid: str
+    allowed: bool
+    reasons: list[EligibilityReason]
+    iso_response_code: str
+
+
+class RefusedAttemptOut(Schema):
+    id: int
+    tid: str
+    at: datetime
+    response_code: str
+    reasons: list[dict[str, Any]]
+
+
+class RefusedAttemptPage(Schema):
+    items: list[RefusedAttemptOut]
+    next_cursor: str | None
