@@ -1,5 +1,3 @@
-import importlib
-
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -7,27 +5,16 @@ from django.views.generic import RedirectView
 from posfleet.api.main import api
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/console/", permanent=False)),
+    path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False)),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("django_prometheus.urls")),
+    path("console/", include("posfleet.console.urls")),
+    path("console/money/", include("posfleet.money.urls")),
+    path("console/settlement/", include("posfleet.settlement.urls")),
+    path("console/cases/", include("posfleet.cases.urls")),
+    path("console/keys/", include("posfleet.keys.urls")),
+    path("portal/", include("posfleet.portal.urls")),
+    path("verify/", include("posfleet.notices.urls")),
 ]
-
-# Each UI app owns its urls module; one not written yet is skipped.
-for prefix, dotted in (
-    ("console/", "posfleet.console.urls"),
-    ("console/money/", "posfleet.money.urls"),
-    ("console/settlement/", "posfleet.settlement.urls"),
-    ("console/cases/", "posfleet.cases.urls"),
-    ("console/keys/", "posfleet.keys.urls"),
-    ("portal/", "posfleet.portal.urls"),
-    ("verify/", "posfleet.notices.urls"),
-):
-    try:
-        importlib.import_module(dotted)
-    except ModuleNotFoundError as exc:
-        if exc.name != dotted:
-            raise
-        continue
-    urlpatterns.append(path(prefix, include(dotted)))
