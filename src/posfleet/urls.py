@@ -3,6 +3,11 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from posfleet.api.main import api
+from posfleet.money import urls as money_urls
+from posfleet.settlement import urls as settlement_urls
+
+# The money pages, and a merchant's money page, which settlement serves (it shows what is settled).
+money_patterns = [*money_urls.urlpatterns, *settlement_urls.money_urlpatterns]
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="console:dashboard", permanent=False)),
@@ -11,7 +16,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("django_prometheus.urls")),
     path("console/", include("posfleet.console.urls")),
-    path("console/money/", include("posfleet.money.urls")),
+    path("console/money/", include((money_patterns, money_urls.app_name))),
     path("console/settlement/", include("posfleet.settlement.urls")),
     path("console/cases/", include("posfleet.cases.urls")),
     path("console/keys/", include("posfleet.keys.urls")),

@@ -4,7 +4,7 @@ Each domain app owns its endpoints in `<app>/api.py` (a ninja Router named `rout
 `<app>/schemas.py`; this module only mounts them, so domain rules stay next to their services. The
 registry's router is mounted before lifecycle's (`/terminals/import` before `/terminals/{tid}`), and an
 app's module is imported before any router is mounted: an app built on another may add operations to
-the lower app's router where they share a path (see `lifecycle.api`).
+the lower app's router where they share a path (see `lifecycle.api`, `settlement.api`).
 """
 
 from __future__ import annotations

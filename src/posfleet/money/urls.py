@@ -4,8 +4,9 @@ from posfleet.money import views
 
 app_name = "money"
 
+# money:merchant (merchants/<id>/) is settlement's view, added by posfleet.urls: see settlement.urls.
+
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("rate-plans/", views.rate_plans, name="rate_plans"),
-    path("merchants/<int:merchant_id>/", views.merchant_money, name="merchant"),
 ]

@@ -1,6 +1,8 @@
-"""Console pages of the money app: overview with the 30-day chart, rate plans, a merchant's money.
+"""Console pages of the money app: overview with the 30-day chart, rate plans.
 
-Views gather input and render; rules (the 30-day rule, fees) live in `plans`, `fees`, `ingest`.
+Views gather input and render; rules (the 30-day rule, fees) live in `plans`, `fees`, `ingest`. A
+merchant's money page lists transactions with their settlement, settlement's rule: its view is
+`settlement.views.merchant_money`, mounted among the money pages by `posfleet.urls`.
 """
 
 from __future__ import annotations
@@ -16,16 +18,11 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from posfleet.console.queries import keyset
 from posfleet.console.views_util import console_actor, domain_error_response, staff_view
-from posfleet.core.errors import DomainError, NotFound, ValidationFailed
-from posfleet.money import ledger, plans, queries
-from posfleet.money.api import filter_transactions, with_settlement
-from posfleet.money.choices import Channel, TxType
+from posfleet.core.errors import DomainError, ValidationFailed
+from posfleet.money import plans, queries
+from posfleet.money.choices import Channel
 from posfleet.money.models import Account, MerchantPlan, PlanNotice, RatePlan, Transaction, for_days
-from posfleet.registry.models import Merchant
-
-PAGE = 50
 
 
 def _int(raw: str | None) -> int | None:
@@ -152,65 +149,3 @@ def _effective(raw: str) -> datetime | None:
             details={"effective_from": [_("Use YYYY-MM-DD or YYYY-MM-DD HH:MM.")]}
         ) from None
     return timezone.make_aware(value) if timezone.is_naive(value) else value
-
-
-@staff_view(perm="view_money")
-def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    """A merchant's balances, plan history and transactions (filters, keyset pages newest first)."""
-    merchant = Merchant.objects.filter(pk=merchant_id).first()
-    if merchant is None:
-        return domain_error_response(request, NotFound(_("No merchant %(id)s.") % {"id": merchant_id}))
-    g = request.GET
-    filters = {
-        k: (g.get(k) or "").strip() for k in ("tid", "channel", "type", "date_from", "date_to", "flagged")
-    }
-    try:
-        qs = filter_transactions(
-            with_settlement(Transaction.objects.filter(merchant_id=merchant_id)),
-            tid=filters["tid"] or None,
-            channel=filters["channel"] or None,
-            type=filters["type"] or None,
-            date_from=_day("date_from", filters["date_from"]),
-            date_to=_day("date_to", filters["date_to"]),
-            flagged=True if filters["flagged"] == "1" else None,
-        )
-    except ValidationFailed as exc:
-        messages.error(
-            request, str(exc.message) + " " + "; ".join(f"{k}: {v[0]}" for k, v in exc.details.items())
-        )
-        qs = Transaction.objects.none()
-    rows, next_after, prev_before = keyset(
-        qs, key="id", after=_int(g.get("after")), before=_int(g.get("before")), size=PAGE, descending=True
-    )
-    params = g.copy()
-    for k in ("after", "before"):
-        params.pop(k, None)
-    days = queries.daily_totals(30, merchant_id=merchant_id)
-    context = {
-        "merchant": merchant,
-        "balances": ledger.balances(merchant_id),
-        "plan": plans.plan_at(merchant_id),
-        "versions": plans.versions(merchant_id),
-        "rows": rows,
-        "next_after": next_after,
-        "prev_before": prev_before,
-        "base_query": params.urlencode(),
-        "filters": filters,
-        "channels": Channel.choices,
-        "types": TxType.choices,
-        "days": days,
-        "volume_bars": queries.bars(days, "volume_fen", height=80),
-        "chart_width": 40 + 22 * len(days) + 10,
-    }
-    return render(request, "money/merchant.html", context)
-
-
-def _day(field: str, raw: str) -> date | None:
-    if not raw:
-        return None
-    try:
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed(
-            _("Some filters are not valid."), details={field: [_("Use YYYY-MM-DD.")]}
-        ) from None

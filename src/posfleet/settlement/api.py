@@ -1,8 +1,11 @@
 """Settlement endpoints: run a business day, a merchant's settlements, outstanding items, statement,
-disputes (open, list, get, documents, answer, resolve) and the settlement profile.
+disputes (open, list, get, documents, answer, resolve), the settlement profile, and the transaction
+reads, which show each transaction's settlement.
 
 Handlers translate HTTP to service calls; rules, permissions and audit live in the services. Reads
-need `view_money` (staff) or a portal login of the merchant itself.
+need `view_money` (staff) or a portal login of the merchant itself. `GET /transactions` shares its path
+with money's ingest, and ninja serves one path from one router: the transaction reads are added to
+money's router (listed under money, as before), from here, because settlement stands on money.
 """
 
 from __future__ import annotations
@@ -18,16 +21,19 @@ from ninja.files import UploadedFile
 
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, keyset_page
-from posfleet.api.errors import ErrorOut
+from posfleet.api.errors import ERRORS
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, ValidationFailed
-from posfleet.money.access import require_money_reader
+from posfleet.money.access import money_scope, require_money_reader
+from posfleet.money.api import router as money_router
+from posfleet.money.filters import day, filter_transactions
+from posfleet.money.models import Transaction
 from posfleet.registry.services import get_merchant
-from posfleet.settlement import disputes, outstanding, profiles, services, statements
+from posfleet.settlement import disputes, outstanding, profiles, services, settled, statements
+from posfleet.settlement import schemas as s
 from posfleet.settlement.models import Dispute, DisputeDocument, SettlementProfile
 
 router = Router(tags=["settlement"])
-ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 class RunIn(Schema):
@@ -122,6 +128,49 @@ def profile_out(p: SettlementProfile) -> dict[str, Any]:
         "delayed_at": p.delayed_at.isoformat() if p.delayed_at else None,
         "version": p.version,
     }
+
+
+# --- transactions -------------------------------------------------------------------------------------
+@money_router.get("/transactions", response={200: s.TransactionPage, **ERRORS})
+def list_transactions(
+    request: HttpRequest,
+    merchant_id: int | None = None,
+    tid: str | None = None,
+    channel: str | None = None,
+    type: str | None = None,
+    date_from: str | None = None,
+    date_to: str | None = None,
+    flagged: bool | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Any:
+    """Newest first (by id); filters combine; `date_from`/`date_to` are days in Asia/Shanghai, inclusive."""
+    own = money_scope(actor_of(request))
+    if own is not None:
+        if merchant_id is not None and merchant_id != own:
+            raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
+        merchant_id = own
+    qs = filter_transactions(
+        settled.with_settlement(Transaction.objects.all()),
+        merchant_id=merchant_id,
+        tid=tid,
+        channel=channel,
+        type=type,
+        date_from=day("date_from", date_from),
+        date_to=day("date_to", date_to),
+        flagged=flagged,
+    )
+    rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
+    return {"items": [s.tx_out(t) for t in rows], "next_cursor": next_cursor}
+
+
+@money_router.get("/transactions/{tx_id}", response={200: s.TransactionOut, **ERRORS})
+def get_transaction(request: HttpRequest, tx_id: int) -> Any:
+    own = money_scope(actor_of(request))
+    tx = settled.with_settlement(Transaction.objects.filter(pk=tx_id)).first()
+    if tx is None or (own is not None and tx.merchant_id != own):
+        raise NotFound(_("No transaction %(id)s.") % {"id": tx_id})
+    return s.tx_out(tx)
 
 
 # --- settlement ---------------------------------------------------------------------------------------

@@ -1,5 +1,7 @@
 """Console pages of settlement: the run page, a merchant's settlements/disputes/outstanding, the disputes
-queue and a dispute's page. Views gather input and render; every rule is in the services.
+queue and a dispute's page, and a merchant's money page (its transactions show their settlement, so
+its view is here; `posfleet.urls` mounts it among the money pages). Views gather input and render;
+every rule is in the services.
 """
 
 from __future__ import annotations
@@ -15,11 +17,16 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from posfleet.console.queries import keyset
 from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
-from posfleet.core.errors import DomainError, ValidationFailed
-from posfleet.money.ledger import balances
+from posfleet.core.errors import DomainError, NotFound, ValidationFailed
+from posfleet.money import ledger, plans, queries
+from posfleet.money.choices import Channel, TxType
+from posfleet.money.filters import day, filter_transactions
+from posfleet.money.models import Transaction
+from posfleet.registry.models import Merchant
 from posfleet.registry.services import get_merchant
-from posfleet.settlement import disputes, outstanding, profiles, services, statements
+from posfleet.settlement import disputes, outstanding, profiles, services, settled, statements
 from posfleet.settlement.models import (
     OPEN_DISPUTE_STATES,
     Dispute,
@@ -30,6 +37,7 @@ from posfleet.settlement.models import (
 )
 
 PAGE = 100
+TRANSACTIONS_PAGE = 50
 
 
 def _date(raw: str | None, default: date | None = None) -> date | None:
@@ -167,7 +175,7 @@ def _merchant_context(merchant: Any) -> dict[str, Any]:
         "batches": list(SettlementBatch.objects.filter(merchant=merchant).order_by("-business_date")[:60]),
         "disputes": list(Dispute.objects.filter(merchant=merchant).select_related("transaction")[:50]),
         "cleared": outstanding.is_cleared(merchant.pk),
-        "balances": balances(merchant.pk),
+        "balances": ledger.balances(merchant.pk),
         "from": today - timedelta(days=30),
         "to": today,
     }
@@ -251,3 +259,64 @@ def document(request: HttpRequest, document_id: int) -> FileResponse:
     if not path.exists():
         raise Http404()
     return FileResponse(path.open("rb"), content_type=doc.content_type, filename=doc.name)
+
+
+@staff_view(perm="view_money")
+def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
+    """A merchant's balances, plan history and transactions (filters, keyset pages newest first), each
+    with its settlement date: a money page, served by settlement, whose rule says what is settled."""
+    merchant = Merchant.objects.filter(pk=merchant_id).first()
+    if merchant is None:
+        return domain_error_response(request, NotFound(_("No merchant %(id)s.") % {"id": merchant_id}))
+    g = request.GET
+    filters = {
+        k: (g.get(k) or "").strip() for k in ("tid", "channel", "type", "date_from", "date_to", "flagged")
+    }
+    try:
+        qs = filter_transactions(
+            settled.with_settlement(Transaction.objects.filter(merchant_id=merchant_id)),
+            tid=filters["tid"] or None,
+            channel=filters["channel"] or None,
+            type=filters["type"] or None,
+            date_from=day("date_from", filters["date_from"], _("Some filters are not valid.")),
+            date_to=day("date_to", filters["date_to"], _("Some filters are not valid.")),
+            flagged=True if filters["flagged"] == "1" else None,
+        )
+    except ValidationFailed as exc:
+        messages.error(
+            request, str(exc.message) + " " + "; ".join(f"{k}: {v[0]}" for k, v in exc.details.items())
+        )
+        qs = Transaction.objects.none()
+    rows, next_after, prev_before = keyset(
+        qs,
+        key="id",
+        after=_int(g.get("after")),
+        before=_int(g.get("before")),
+        size=TRANSACTIONS_PAGE,
+        descending=True,
+    )
+    params = g.copy()
+    for k in ("after", "before"):
+        params.pop(k, None)
+    days = queries.daily_totals(30, merchant_id=merchant_id)
+    context = {
+        "merchant": merchant,
+        "balances": ledger.balances(merchant_id),
+        "plan": plans.plan_at(merchant_id),
+        "versions": plans.versions(merchant_id),
+        "rows": rows,
+        "next_after": next_after,
+        "prev_before": prev_before,
+        "base_query": params.urlencode(),
+        "filters": filters,
+        "channels": Channel.choices,
+        "types": TxType.choices,
+        "days": days,
+        "volume_bars": queries.bars(days, "volume_fen", height=80),
+        "chart_width": 40 + 22 * len(days) + 10,
+    }
+    return render(request, "money/merchant.html", context)
+
+
+def _int(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None
