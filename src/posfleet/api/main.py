@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 
 from posfleet.api import errors
 from posfleet.api.auth import BearerAuth
@@ -37,7 +37,11 @@ api.add_router("", notices_api.router)
 api.add_router("", cases_api.router)
 
 
-@api.get("/health", auth=None, tags=["system"])
+class HealthOut(Schema):
+    status: str
+
+
+@api.get("/health", auth=None, tags=["system"], response={200: HealthOut})
 def health(request: HttpRequest) -> dict[str, str]:
     """Liveness: 200 while the process can answer and reach its database."""
     with connection.cursor() as cursor:

@@ -1,175 +1,39 @@
-"""Cases API (issue 4 §7): filing, materials, review, the checklist steps, files and completion.
+"""Cases API: filing, materials, review, the checklist steps, files and completion.
 
 Handlers only translate HTTP to service calls: every write runs inside `transaction.atomic()` and
-every rule lives in the services. Shapes other systems script against are kept exactly; extra fields
-are added freely.
+every rule lives in the services. Shapes other systems script against are kept exactly (see
+`cases.schemas`); extra fields are added freely.
 """
 
-from datetime import date, datetime
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from django.utils import timezone
-from ninja import File, Form, Router, Schema, Status
+from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from posfleet.api.auth import actor_of
-from posfleet.api.common import DEFAULT_LIMIT, if_match, keyset_page, set_etag
+from posfleet.api.common import DEFAULT_LIMIT, file_response, if_match, keyset_page, set_etag
+from posfleet.api.errors import ERRORS
 from posfleet.api.idempotency import idempotent
+from posfleet.cases import schemas as s
 from posfleet.cases import services
-from posfleet.cases.models import Case, CaseExport, CaseSettlement, Material
 from posfleet.core.actor import Actor
+from posfleet.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["cases"])
+DETAIL = {200: s.CaseDetailOut, **ERRORS}
 
 
-class CaseIn(Schema):
-    kind: str
-    merchant_id: int
-    terminals: list[str] = []
-    reason: str = ""
-    note: str = ""
-    channel: str = "console"
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    planned_date: date | None = None
-    follow_up_note: str = ""
-
-
-class DecisionIn(Schema):
-    decision: str
-    reason: str = ""
-
-
-class StopIn(Schema):
-    at: datetime | None = None
-
-
-class ReturnIn(Schema):
-    item: str
-    condition: str
-
-
-class ReturnsIn(Schema):
-    items: list[ReturnIn]
-
-
-class RefundIn(Schema):
-    proof: str = ""
-
-
-class PaymentIn(Schema):
-    amount_fen: int
-    ref: str = ""
-
-
-class CommentIn(Schema):
-    body: str
-    kind: str = "comment"
-    visible_to_merchant: bool = True
-
-
-class CancelIn(Schema):
-    reason: str = ""
-
-
-class AssignIn(Schema):
-    username: str | None = None
-
-
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat()
-    return str(value.isoformat())
-
-
-def summary(case: Case) -> dict[str, Any]:
-    return {
-        "id": case.pk,
-        "kind": case.kind,
-        "state": case.state,
-        "merchant_id": case.merchant_id,
-        "merchant_name": case.merchant.name,
-        "reason": case.reason,
-        "channel": case.channel,
-        "created_at": _iso(case.created_at),
-        "age_seconds": int(case.age.total_seconds()),
-        "sla_hours": case.sla_hours,
-        "overdue": case.overdue,
-        "assignee": case.assignee.get_username() if case.assignee_id and case.assignee else None,
-        "version": case.version,
-    }
-
-
-def _material(m: Material) -> dict[str, Any]:
-    return {
-        "id": m.pk,
-        "type": m.type,
-        "original_name": m.original_name,
-        "content_type": m.content_type,
-        "size": m.size,
-        "sha256": m.sha256,
-        "uploaded_at": _iso(m.uploaded_at),
-    }
-
-
-def detail(actor: Actor, case: Case) -> dict[str, Any]:
-    for_merchant = services.portal_merchant_id(actor) is not None
-    export = CaseExport.objects.filter(case=case).first()
-    settlement = CaseSettlement.objects.filter(case=case).first()
-    comments = case.comments.order_by("id")
-    if for_merchant:
-        comments = comments.filter(visible_to_merchant=True)
-    return summary(case) | {
-        "terminals": list(case.scope.order_by("terminal_id").values_list("terminal__tid", flat=True)),
-        "note": case.note,
-        "follow_up_note": case.follow_up_note,
-        "starts_at": _iso(case.starts_at),
-        "ends_at": _iso(case.ends_at),
-        "planned_date": _iso(case.planned_date),
-        "effective_at": _iso(case.effective_at),
-        "stopped_at": _iso(case.stopped_at),
-        "decision_reason": case.decision_reason,
-        "decided_at": _iso(case.decided_at),
-        "completed_at": _iso(case.completed_at),
-        "missing_materials": case.missing_materials(),
-        "required_materials": list(case.required_materials),
-        "materials": [_material(m) for m in case.materials.order_by("id")],
-        "checklist": [i.as_dict() for i in services.checklist(case)],
-        "returns": [
-            {"item": r.item, "condition": r.condition, "charge_fen": r.charge_fen, "at": _iso(r.at)}
-            for r in case.returns.order_by("id")
-        ],
-        "expected_returns": services.expected_returns(case) if case.is_stop else [],
-        "settlement": settlement.as_dict() if settlement is not None else None,
-        "export": export.as_dict() if export is not None else None,
-        "comments": [
-            {
-                "id": c.pk,
-                "kind": c.kind,
-                "author": c.author_name,
-                "body": c.body,
-                "visible_to_merchant": c.visible_to_merchant,
-                "at": _iso(c.created_at),
-            }
-            for c in comments
-        ],
-        "letter_notice_id": case.letter_notice_id,
-        "statement_notice_id": case.statement_notice_id,
-    }
-
-
-def _reply(actor: Actor, case_id: int) -> HttpResponse | dict[str, Any]:
+def _reply(actor: Actor, case_id: int) -> dict[str, Any]:
     case = services.get_case(actor, case_id)
-    return detail(actor, case)
+    return s.case_detail(actor, case)
 
 
-@router.post("/cases", response={201: dict})
+@router.post("/cases", response={201: s.CaseFiledOut, **ERRORS})
 @idempotent
-def file_case(request: HttpRequest, payload: CaseIn) -> Status:
+def file_case(request: HttpRequest, payload: s.CaseIn) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
         case = services.file_case(actor, services.CaseInput(**payload.dict()))
@@ -185,7 +49,7 @@ def file_case(request: HttpRequest, payload: CaseIn) -> Status:
     )
 
 
-@router.get("/cases")
+@router.get("/cases", response={200: s.CasePage, **ERRORS})
 def list_cases(
     request: HttpRequest,
     kind: str | None = None,
@@ -197,26 +61,26 @@ def list_cases(
     actor = actor_of(request)
     qs = services.cases_for(actor, kind=kind or None, state=state or None, merchant_id=merchant_id)
     rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
-    return {"items": [summary(c) for c in rows], "next_cursor": next_cursor}
+    return {"items": [s.case_summary(c) for c in rows], "next_cursor": next_cursor}
 
 
-@router.get("/cases/{case_id}")
+@router.get("/cases/{case_id}", response=DETAIL)
 def get_case(request: HttpRequest, response: HttpResponse, case_id: int) -> dict[str, Any]:
     actor = actor_of(request)
     case = services.get_case(actor, case_id)
     set_etag(response, case.version)
-    return detail(actor, case)
+    return s.case_detail(actor, case)
 
 
-@router.get("/cases/{case_id}/timeline")
+@router.get("/cases/{case_id}/timeline", response={200: s.TimelineOut, **ERRORS})
 def case_timeline(request: HttpRequest, case_id: int) -> dict[str, Any]:
     actor = actor_of(request)
     case = services.get_case(actor, case_id)
     entries = services.timeline(case, for_merchant=services.portal_merchant_id(actor) is not None)
-    return {"items": [e | {"at": _iso(e["at"])} for e in entries]}
+    return {"items": [e | {"at": s.iso(e["at"])} for e in entries]}
 
 
-@router.post("/cases/{case_id}/materials", response={201: dict})
+@router.post("/cases/{case_id}/materials", response={201: s.MaterialAddedOut, **ERRORS})
 @idempotent
 def add_material(request: HttpRequest, case_id: int, type: Form[str], file: File[UploadedFile]) -> Status:
     actor = actor_of(request)
@@ -225,7 +89,7 @@ def add_material(request: HttpRequest, case_id: int, type: Form[str], file: File
     case = services.get_case(actor, case_id)
     return Status(
         201,
-        _material(material)
+        s.material_out(material)
         | {
             "case_state": case.state,
             "missing_materials": case.missing_materials(),
@@ -233,29 +97,25 @@ def add_material(request: HttpRequest, case_id: int, type: Form[str], file: File
     )
 
 
-@router.post("/cases/{case_id}/decision")
+@router.post("/cases/{case_id}/decision", response=DETAIL)
 @idempotent
-def decide(request: HttpRequest, case_id: int, payload: DecisionIn) -> Any:
+def decide(request: HttpRequest, case_id: int, payload: s.DecisionIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.decide(actor, case_id, payload.decision, payload.reason, expected_version=if_match(request))
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/cancel")
-def cancel(request: HttpRequest, case_id: int, payload: CancelIn) -> Any:
+@router.post("/cases/{case_id}/cancel", response=DETAIL)
+def cancel(request: HttpRequest, case_id: int, payload: s.CancelIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.cancel(actor, case_id, payload.reason, expected_version=if_match(request))
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/assign")
-def assign(request: HttpRequest, case_id: int, payload: AssignIn) -> Any:
-    from django.contrib.auth import get_user_model
-
-    from posfleet.core.errors import ValidationFailed
-
+@router.post("/cases/{case_id}/assign", response=DETAIL)
+def assign(request: HttpRequest, case_id: int, payload: s.AssignIn) -> Any:
     actor = actor_of(request)
     user = None
     if payload.username:
@@ -267,8 +127,8 @@ def assign(request: HttpRequest, case_id: int, payload: AssignIn) -> Any:
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/stop")
-def stop(request: HttpRequest, case_id: int, payload: StopIn | None = None) -> Any:
+@router.post("/cases/{case_id}/stop", response=DETAIL)
+def stop(request: HttpRequest, case_id: int, payload: s.StopIn | None = None) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.stop_terminals(
@@ -277,7 +137,7 @@ def stop(request: HttpRequest, case_id: int, payload: StopIn | None = None) -> A
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/statement")
+@router.post("/cases/{case_id}/statement", response=DETAIL)
 def statement(request: HttpRequest, case_id: int) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
@@ -285,7 +145,7 @@ def statement(request: HttpRequest, case_id: int) -> Any:
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/export", response={202: dict})
+@router.post("/cases/{case_id}/export", response={202: s.ExportOut, **ERRORS})
 def start_export(request: HttpRequest, case_id: int, rebuild: bool = False) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
@@ -294,7 +154,11 @@ def start_export(request: HttpRequest, case_id: int, rebuild: bool = False) -> S
     return Status(202, export.as_dict())
 
 
-@router.get("/cases/{case_id}/export")
+@router.get(
+    "/cases/{case_id}/export",
+    response={200: None, **ERRORS},
+    openapi_extra=file_response("text/csv", "The merchant's transaction history (CSV; X-Content-SHA256)"),
+)
 def get_export(request: HttpRequest, case_id: int) -> HttpResponse:
     export, data = services.export_file(actor_of(request), case_id)
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")
@@ -303,9 +167,9 @@ def get_export(request: HttpRequest, case_id: int) -> HttpResponse:
     return response
 
 
-@router.post("/cases/{case_id}/returns")
+@router.post("/cases/{case_id}/returns", response=DETAIL)
 @idempotent
-def returns(request: HttpRequest, case_id: int, payload: ReturnsIn) -> Any:
+def returns(request: HttpRequest, case_id: int, payload: s.ReturnsIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.record_returns(
@@ -314,9 +178,9 @@ def returns(request: HttpRequest, case_id: int, payload: ReturnsIn) -> Any:
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/refund")
+@router.post("/cases/{case_id}/refund", response=DETAIL)
 @idempotent
-def refund(request: HttpRequest, case_id: int, payload: RefundIn | None = None) -> Any:
+def refund(request: HttpRequest, case_id: int, payload: s.RefundIn | None = None) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.settle(
@@ -325,16 +189,16 @@ def refund(request: HttpRequest, case_id: int, payload: RefundIn | None = None) 
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/payments")
+@router.post("/cases/{case_id}/payments", response=DETAIL)
 @idempotent
-def payments(request: HttpRequest, case_id: int, payload: PaymentIn) -> Any:
+def payments(request: HttpRequest, case_id: int, payload: s.PaymentIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.record_payment(actor, case_id, payload.amount_fen, ref=payload.ref)
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/complete")
+@router.post("/cases/{case_id}/complete", response=DETAIL)
 def complete(request: HttpRequest, case_id: int) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
@@ -342,9 +206,9 @@ def complete(request: HttpRequest, case_id: int) -> Any:
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/comments", response={201: dict})
+@router.post("/cases/{case_id}/comments", response={201: s.CommentAddedOut, **ERRORS})
 @idempotent
-def comment(request: HttpRequest, case_id: int, payload: CommentIn) -> Status:
+def comment(request: HttpRequest, case_id: int, payload: s.CommentIn) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
         c = services.add_comment(
@@ -355,7 +219,11 @@ def comment(request: HttpRequest, case_id: int, payload: CommentIn) -> Status:
     )
 
 
-@router.get("/cases/{case_id}/letter.pdf")
+@router.get(
+    "/cases/{case_id}/letter.pdf",
+    response={200: None, **ERRORS},
+    openapi_extra=file_response("application/pdf", "The confirmation letter (PDF)"),
+)
 def letter(request: HttpRequest, case_id: int) -> HttpResponse:
     notice, data = services.letter_pdf(actor_of(request), case_id)
     response = HttpResponse(data, content_type="application/pdf")
@@ -363,7 +231,11 @@ def letter(request: HttpRequest, case_id: int) -> HttpResponse:
     return response
 
 
-@router.get("/cases/{case_id}/archive.zip")
+@router.get(
+    "/cases/{case_id}/archive.zip",
+    response={200: None, **ERRORS},
+    openapi_extra=file_response("application/zip", "The case's evidence archive (ZIP)"),
+)
 def archive(request: HttpRequest, case_id: int) -> HttpResponse:
     name, data = services.case_archive(actor_of(request), case_id)
     response = HttpResponse(data, content_type="application/zip")
@@ -371,12 +243,16 @@ def archive(request: HttpRequest, case_id: int) -> HttpResponse:
     return response
 
 
-@router.get("/cases/{case_id}/materials/{material_id}")
+@router.get(
+    "/cases/{case_id}/materials/{material_id}",
+    response={200: None, **ERRORS},
+    openapi_extra=file_response(
+        ("application/pdf", "image/jpeg", "image/png"), "The material as uploaded (X-Content-SHA256)"
+    ),
+)
 def material_file(request: HttpRequest, case_id: int, material_id: int) -> HttpResponse:
     material, data = services.read_material(actor_of(request), material_id)
     if material.case_id != case_id:
-        from posfleet.core.errors import NotFound
-
         raise NotFound()
     response = HttpResponse(data, content_type=material.content_type)
     response["Content-Disposition"] = f'attachment; filename="material-{material.pk}{material.path.suffix}"'

@@ -8,7 +8,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from posfleet.api.auth import actor_of
+from posfleet.api.common import file_response
+from posfleet.api.errors import ERRORS, ErrorOut
 from posfleet.notices import ratelimit, services
+from posfleet.notices import schemas as s
 from posfleet.notices.models import Notice
 
 router = Router(tags=["notices"])
@@ -32,25 +35,31 @@ def notice_out(n: Notice) -> dict[str, Any]:
     }
 
 
-@router.get("/notices/verify", auth=None)
+@router.get(
+    "/notices/verify", auth=None, response={200: s.VerifyOut, 429: ErrorOut, **ERRORS}, exclude_unset=True
+)
 def verify(request: HttpRequest, code: str = "", phone_last4: str = "") -> dict[str, Any]:
     """Did the institution issue a notice with this code to the merchant whose phone ends so? (no login)"""
     ratelimit.hit("verify", ratelimit.client_ip(request))
     return services.verify(code[:64], phone_last4[:16])
 
 
-@router.get("/notices")
+@router.get("/notices", response={200: s.NoticeList, **ERRORS})
 def list_notices(request: HttpRequest, merchant_id: int | None = None) -> dict[str, Any]:
     items = services.list_notices(actor_of(request), merchant_id)
     return {"items": [notice_out(n) for n in items]}
 
 
-@router.get("/notices/{notice_id}")
+@router.get("/notices/{notice_id}", response={200: s.NoticeOut, **ERRORS})
 def get_notice(request: HttpRequest, notice_id: int) -> dict[str, Any]:
     return notice_out(services.get_notice(actor_of(request), notice_id))
 
 
-@router.get("/notices/{notice_id}/pdf")
+@router.get(
+    "/notices/{notice_id}/pdf",
+    response={200: None, **ERRORS},
+    openapi_extra=file_response("application/pdf", "The notice or letter as issued (PDF)"),
+)
 def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice, data = services.notice_pdf(actor_of(request), notice_id)
     response = HttpResponse(data, content_type="application/pdf")

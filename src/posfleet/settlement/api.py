@@ -16,11 +16,11 @@ from typing import Any
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Router, Schema, Status
+from ninja import File, Router, Status
 from ninja.files import UploadedFile
 
 from posfleet.api.auth import actor_of
-from posfleet.api.common import DEFAULT_LIMIT, keyset_page
+from posfleet.api.common import DEFAULT_LIMIT, file_response, keyset_page
 from posfleet.api.errors import ERRORS
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, ValidationFailed
@@ -31,36 +31,9 @@ from posfleet.money.models import Transaction
 from posfleet.registry.services import get_merchant
 from posfleet.settlement import disputes, outstanding, profiles, services, settled, statements
 from posfleet.settlement import schemas as s
-from posfleet.settlement.models import Dispute, DisputeDocument, SettlementProfile
+from posfleet.settlement.models import Dispute
 
 router = Router(tags=["settlement"])
-
-
-class RunIn(Schema):
-    business_date: str
-
-
-class DisputeIn(Schema):
-    transaction: str
-    kind: str
-    reason: str
-    amount_fen: int | None = None
-    due: str | None = None
-
-
-class ResolveIn(Schema):
-    outcome: str
-    reason: str
-
-
-class AnswerIn(Schema):
-    answer: str
-
-
-class ProfileIn(Schema):
-    mode: str | None = None
-    delayed: bool | None = None
-    reason: str
 
 
 def _date(field: str, raw: str | None) -> date | None:
@@ -81,53 +54,6 @@ def _reader(request: HttpRequest, merchant_id: int) -> Actor:
     require_money_reader(actor, merchant_id)
     get_merchant(merchant_id)
     return actor
-
-
-def dispute_out(d: Dispute, documents: list[DisputeDocument] | None = None) -> dict[str, Any]:
-    out = {
-        "id": d.pk,
-        "transaction_id": d.transaction_id,
-        "switch_id": d.transaction.switch_id,
-        "tid": d.transaction.tid,
-        "merchant_id": d.merchant_id,
-        "kind": d.kind,
-        "amount_fen": d.amount_fen,
-        "state": d.state,
-        "reason": d.reason,
-        "opened_at": d.opened_at.isoformat(),
-        "due": d.due.isoformat(),
-        "answer": d.answer,
-        "answered_at": d.answered_at.isoformat() if d.answered_at else None,
-        "resolved_at": d.resolved_at.isoformat() if d.resolved_at else None,
-        "resolution_reason": d.resolution_reason,
-        "held_fen": d.held_fen,
-        "version": d.version,
-    }
-    if documents is not None:
-        out["documents"] = [document_out(doc) for doc in documents]
-    return out
-
-
-def document_out(doc: DisputeDocument) -> dict[str, Any]:
-    return {
-        "id": doc.pk,
-        "name": doc.name,
-        "content_type": doc.content_type,
-        "size": doc.size,
-        "sha256": doc.sha256,
-        "uploaded_at": doc.uploaded_at.isoformat(),
-    }
-
-
-def profile_out(p: SettlementProfile) -> dict[str, Any]:
-    return {
-        "merchant_id": p.merchant_id,
-        "mode": p.mode,
-        "delayed": p.delayed,
-        "delayed_reason": p.delayed_reason,
-        "delayed_at": p.delayed_at.isoformat() if p.delayed_at else None,
-        "version": p.version,
-    }
 
 
 # --- transactions -------------------------------------------------------------------------------------
@@ -174,8 +100,8 @@ def get_transaction(request: HttpRequest, tx_id: int) -> Any:
 
 
 # --- settlement ---------------------------------------------------------------------------------------
-@router.post("/settlements/run", response={200: dict, **ERRORS})
-def run_settlement(request: HttpRequest, payload: RunIn) -> Any:
+@router.post("/settlements/run", response={200: s.RunOut, **ERRORS})
+def run_settlement(request: HttpRequest, payload: s.RunIn) -> Any:
     """Settle the transactions that occurred on `business_date` (Asia/Shanghai). Sensitive: send `X-OTP`.
 
     Idempotent: a second run for the same day creates nothing and returns the existing batches.
@@ -192,7 +118,7 @@ def run_settlement(request: HttpRequest, payload: RunIn) -> Any:
     }
 
 
-@router.get("/merchants/{merchant_id}/settlements", response={200: dict, **ERRORS})
+@router.get("/merchants/{merchant_id}/settlements", response={200: s.BatchList, **ERRORS})
 def merchant_settlements(request: HttpRequest, merchant_id: int, business_date: str | None = None) -> Any:
     """A merchant's settlement batches (newest first), optionally of one business date."""
     _reader(request, merchant_id)
@@ -200,7 +126,9 @@ def merchant_settlements(request: HttpRequest, merchant_id: int, business_date: 
     return {"items": [services.batch_dict(b) for b in services.settlements_of(merchant_id, day)[:400]]}
 
 
-@router.get("/merchants/{merchant_id}/outstanding", response={200: dict, **ERRORS})
+@router.get(
+    "/merchants/{merchant_id}/outstanding", response={200: s.OutstandingOut, **ERRORS}, exclude_unset=True
+)
 def merchant_outstanding(request: HttpRequest, merchant_id: int, tids: str | None = None) -> Any:
     """Is the merchant's money cleared? `tids` (comma-separated) narrows it to some terminals."""
     _reader(request, merchant_id)
@@ -208,7 +136,11 @@ def merchant_outstanding(request: HttpRequest, merchant_id: int, tids: str | Non
     return outstanding.is_cleared(merchant_id, tid_list).as_dict()
 
 
-@router.get("/merchants/{merchant_id}/statement.csv", response={200: None, **ERRORS})
+@router.get(
+    "/merchants/{merchant_id}/statement.csv",
+    response={200: None, **ERRORS},
+    openapi_extra=file_response("text/csv", "The reconciliation statement (CSV, UTF-8)"),
+)
 def merchant_statement(request: HttpRequest, merchant_id: int) -> Any:
     """Reconciliation statement as CSV for `from`..`to` (inclusive business dates)."""
     date_from = _date("from", request.GET.get("from"))
@@ -219,26 +151,26 @@ def merchant_statement(request: HttpRequest, merchant_id: int) -> Any:
     return response
 
 
-@router.get("/merchants/{merchant_id}/settlement-profile", response={200: dict, **ERRORS})
+@router.get("/merchants/{merchant_id}/settlement-profile", response={200: s.ProfileOut, **ERRORS})
 def get_profile(request: HttpRequest, merchant_id: int) -> Any:
     _reader(request, merchant_id)
-    return profile_out(profiles.profile_of(merchant_id))
+    return s.profile_out(profiles.profile_of(merchant_id))
 
 
-@router.put("/merchants/{merchant_id}/settlement-profile", response={200: dict, **ERRORS})
-def put_profile(request: HttpRequest, merchant_id: int, payload: ProfileIn) -> Any:
+@router.put("/merchants/{merchant_id}/settlement-profile", response={200: s.ProfileOut, **ERRORS})
+def put_profile(request: HttpRequest, merchant_id: int, payload: s.ProfileIn) -> Any:
     """Change T+1/D0 and the delayed-settlement flag (risk/finance; sensitive: `X-OTP`; reason required)."""
     actor = actor_of(request)
     with transaction.atomic():
         profile = profiles.set_profile(
             actor, merchant_id, mode=payload.mode, delayed=payload.delayed, reason=payload.reason
         )
-    return profile_out(profile)
+    return s.profile_out(profile)
 
 
 # --- disputes -----------------------------------------------------------------------------------------
-@router.post("/disputes", response={201: dict, **ERRORS})
-def open_dispute(request: HttpRequest, payload: DisputeIn) -> Any:
+@router.post("/disputes", response={201: s.DisputeDetailOut, **ERRORS})
+def open_dispute(request: HttpRequest, payload: s.DisputeIn) -> Any:
     """Open a retrieval request or chargeback on a transaction (its id or switch id)."""
     actor = actor_of(request)
     data = disputes.DisputeInput(
@@ -250,10 +182,10 @@ def open_dispute(request: HttpRequest, payload: DisputeIn) -> Any:
     )
     with transaction.atomic():
         d = disputes.open_dispute(actor, data)
-    return Status(201, dispute_out(d, []))
+    return Status(201, s.dispute_out(d, []))
 
 
-@router.get("/disputes", response={200: dict, **ERRORS})
+@router.get("/disputes", response={200: s.DisputePage, **ERRORS})
 def list_disputes(
     request: HttpRequest,
     merchant_id: int | None = None,
@@ -264,7 +196,7 @@ def list_disputes(
     actor = actor_of(request)
     qs = disputes.disputes_for(actor, merchant_id=merchant_id, state=state)
     rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
-    return {"items": [dispute_out(d) for d in rows], "next_cursor": next_cursor}
+    return {"items": [s.dispute_out(d) for d in rows], "next_cursor": next_cursor}
 
 
 def _visible(request: HttpRequest, dispute_id: int) -> tuple[Actor, Dispute]:
@@ -275,33 +207,33 @@ def _visible(request: HttpRequest, dispute_id: int) -> tuple[Actor, Dispute]:
     return actor, d
 
 
-@router.get("/disputes/{dispute_id}", response={200: dict, **ERRORS})
+@router.get("/disputes/{dispute_id}", response={200: s.DisputeDetailOut, **ERRORS})
 def get_dispute(request: HttpRequest, dispute_id: int) -> Any:
     _actor, d = _visible(request, dispute_id)
-    return dispute_out(d, list(d.documents.all()))
+    return s.dispute_out(d, list(d.documents.all()))
 
 
-@router.post("/disputes/{dispute_id}/documents", response={201: dict, **ERRORS})
+@router.post("/disputes/{dispute_id}/documents", response={201: s.DocumentOut, **ERRORS})
 def add_document(request: HttpRequest, dispute_id: int, file: File[UploadedFile]) -> Any:
     """Attach evidence (multipart field `file`; PDF, JPEG or PNG by content; at most 10 MB)."""
     actor, d = _visible(request, dispute_id)
     with transaction.atomic():
         doc = disputes.add_document(actor, d.pk, file)
-    return Status(201, document_out(doc))
+    return Status(201, s.document_out(doc))
 
 
-@router.post("/disputes/{dispute_id}/answer", response={200: dict, **ERRORS})
-def answer_dispute(request: HttpRequest, dispute_id: int, payload: AnswerIn) -> Any:
+@router.post("/disputes/{dispute_id}/answer", response={200: s.DisputeDetailOut, **ERRORS})
+def answer_dispute(request: HttpRequest, dispute_id: int, payload: s.AnswerIn) -> Any:
     actor, d = _visible(request, dispute_id)
     with transaction.atomic():
         d = disputes.answer(actor, d.pk, payload.answer)
-    return dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))
+    return s.dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))
 
 
-@router.post("/disputes/{dispute_id}/resolve", response={200: dict, **ERRORS})
-def resolve_dispute(request: HttpRequest, dispute_id: int, payload: ResolveIn) -> Any:
+@router.post("/disputes/{dispute_id}/resolve", response={200: s.DisputeDetailOut, **ERRORS})
+def resolve_dispute(request: HttpRequest, dispute_id: int, payload: s.ResolveIn) -> Any:
     """Resolve as `won` (hold released) or `lost` (a lost chargeback debits the merchant)."""
     actor = actor_of(request)
     with transaction.atomic():
         d = disputes.resolve(actor, dispute_id, payload.outcome, payload.reason)
-    return dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))
+    return s.dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))

@@ -1,5 +1,8 @@
 """Request and response shapes of the settlement API, and a transaction as the API reads it.
 
+Dates the services render as ISO text (`business_date`, `opened_at`, …) stay text here, so the JSON is
+what it always was.
+
 A transaction's `settlement_batch_id` and `settled_at` are computed from the batches by settlement's
 one rule (`settled.with_settlement`), so the transaction's shape lives here, on top of money's row.
 """
@@ -10,8 +13,10 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Schema
+from pydantic import Field
 
 from posfleet.money.models import Transaction
+from posfleet.settlement.models import Dispute, DisputeDocument, SettlementProfile
 
 
 # --- transactions -------------------------------------------------------------------------------------
@@ -58,4 +63,172 @@ def tx_out(tx: Transaction) -> dict[str, Any]:
         "flag_reasons": tx.flag_reasons,
         "settlement_batch_id": getattr(tx, "settlement_batch_id"),  # noqa: B009
         "settled_at": getattr(tx, "settled_at"),  # noqa: B009
+    }
+
+
+# --- settlement runs and batches ----------------------------------------------------------------------
+class RunIn(Schema):
+    business_date: str
+
+
+class BatchOut(Schema):
+    """`services.batch_dict` of one batch."""
+
+    id: int
+    merchant_id: int
+    business_date: str
+    mode: str
+    payout_date: str
+    transaction_count: int
+    gross_fen: int
+    refund_fen: int
+    fee_fen: int
+    held_fen: int
+    net_fen: int
+    payout_fen: int
+    card: str = Field(description="Masked settlement card")
+    state: str
+    paid_at: str | None
+
+
+class RunOut(Schema):
+    business_date: str
+    already_settled: bool
+    created: int = Field(description="Batches this run created")
+    paid: int = Field(description="Batches this run paid out")
+    results: list[BatchOut]
+
+
+class BatchList(Schema):
+    items: list[BatchOut]
+
+
+class OutstandingReason(Schema):
+    code: str
+    message: str
+    count: int | None = Field(None, description="Absent for amounts owed or not paid out")
+    amount_fen: int
+
+
+class OutstandingOut(Schema):
+    cleared: bool
+    reasons: list[OutstandingReason]
+
+
+# --- profile ------------------------------------------------------------------------------------------
+class ProfileIn(Schema):
+    mode: str | None = None
+    delayed: bool | None = None
+    reason: str
+
+
+class ProfileOut(Schema):
+    merchant_id: int
+    mode: str
+    delayed: bool
+    delayed_reason: str
+    delayed_at: str | None
+    version: int
+
+
+# --- disputes -----------------------------------------------------------------------------------------
+class DisputeIn(Schema):
+    transaction: str
+    kind: str
+    reason: str
+    amount_fen: int | None = None
+    due: str | None = None
+
+
+class ResolveIn(Schema):
+    outcome: str
+    reason: str
+
+
+class AnswerIn(Schema):
+    answer: str
+
+
+class DocumentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: str
+
+
+class DisputeOut(Schema):
+    id: int
+    transaction_id: int
+    switch_id: str
+    tid: str
+    merchant_id: int
+    kind: str
+    amount_fen: int
+    state: str
+    reason: str
+    opened_at: str
+    due: str
+    answer: str
+    answered_at: str | None
+    resolved_at: str | None
+    resolution_reason: str
+    held_fen: int
+    version: int
+
+
+class DisputeDetailOut(DisputeOut):
+    documents: list[DocumentOut]
+
+
+class DisputePage(Schema):
+    items: list[DisputeOut]
+    next_cursor: str | None
+
+
+def dispute_out(d: Dispute, documents: list[DisputeDocument] | None = None) -> dict[str, Any]:
+    out = {
+        "id": d.pk,
+        "transaction_id": d.transaction_id,
+        "switch_id": d.transaction.switch_id,
+        "tid": d.transaction.tid,
+        "merchant_id": d.merchant_id,
+        "kind": d.kind,
+        "amount_fen": d.amount_fen,
+        "state": d.state,
+        "reason": d.reason,
+        "opened_at": d.opened_at.isoformat(),
+        "due": d.due.isoformat(),
+        "answer": d.answer,
+        "answered_at": d.answered_at.isoformat() if d.answered_at else None,
+        "resolved_at": d.resolved_at.isoformat() if d.resolved_at else None,
+        "resolution_reason": d.resolution_reason,
+        "held_fen": d.held_fen,
+        "version": d.version,
+    }
+    if documents is not None:
+        out["documents"] = [document_out(doc) for doc in documents]
+    return out
+
+
+def document_out(doc: DisputeDocument) -> dict[str, Any]:
+    return {
+        "id": doc.pk,
+        "name": doc.name,
+        "content_type": doc.content_type,
+        "size": doc.size,
+        "sha256": doc.sha256,
+        "uploaded_at": doc.uploaded_at.isoformat(),
+    }
+
+
+def profile_out(p: SettlementProfile) -> dict[str, Any]:
+    return {
+        "merchant_id": p.merchant_id,
+        "mode": p.mode,
+        "delayed": p.delayed,
+        "delayed_reason": p.delayed_reason,
+        "delayed_at": p.delayed_at.isoformat() if p.delayed_at else None,
+        "version": p.version,
     }

@@ -1,0 +1,294 @@
+"""Request and response shapes of the cases API, and the builders that render a case.
+
+Shapes other systems script against are kept exactly; fields may be added, never renamed. Times are
+rendered as ISO text in Asia/Shanghai by `iso()`, so they stay text here.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from django.utils import timezone
+from ninja import Schema
+from pydantic import Field
+
+from posfleet.cases import services
+from posfleet.cases.models import Case, CaseExport, CaseSettlement, Material
+from posfleet.core.actor import Actor
+
+
+# --- requests -----------------------------------------------------------------------------------------
+class CaseIn(Schema):
+    kind: str
+    merchant_id: int
+    terminals: list[str] = []
+    reason: str = ""
+    note: str = ""
+    channel: str = "console"
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    planned_date: date | None = None
+    follow_up_note: str = ""
+
+
+class DecisionIn(Schema):
+    decision: str
+    reason: str = ""
+
+
+class StopIn(Schema):
+    at: datetime | None = None
+
+
+class ReturnIn(Schema):
+    item: str
+    condition: str
+
+
+class ReturnsIn(Schema):
+    items: list[ReturnIn]
+
+
+class RefundIn(Schema):
+    proof: str = ""
+
+
+class PaymentIn(Schema):
+    amount_fen: int
+    ref: str = ""
+
+
+class CommentIn(Schema):
+    body: str
+    kind: str = "comment"
+    visible_to_merchant: bool = True
+
+
+class CancelIn(Schema):
+    reason: str = ""
+
+
+class AssignIn(Schema):
+    username: str | None = None
+
+
+# --- responses ----------------------------------------------------------------------------------------
+class CaseFiledOut(Schema):
+    id: int
+    state: str
+    missing_materials: list[str]
+    kind: str
+    version: int
+
+
+class CaseSummaryOut(Schema):
+    id: int
+    kind: str
+    state: str
+    merchant_id: int
+    merchant_name: str
+    reason: str
+    channel: str
+    created_at: str | None
+    age_seconds: int
+    sla_hours: int
+    overdue: bool
+    assignee: str | None = Field(description="Username of the person working on it")
+    version: int
+
+
+class CasePage(Schema):
+    items: list[CaseSummaryOut]
+    next_cursor: str | None
+
+
+class MaterialOut(Schema):
+    id: int
+    type: str
+    original_name: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: str | None
+
+
+class MaterialAddedOut(MaterialOut):
+    case_state: str
+    missing_materials: list[str]
+
+
+class ChecklistItemOut(Schema):
+    item: str
+    ok: bool
+    why: str = Field(description="Why the item does not hold yet, in words people can act on")
+
+
+class ReturnOut(Schema):
+    item: str
+    condition: str
+    charge_fen: int
+    at: str | None
+
+
+class CaseSettlementOut(Schema):
+    penalty_fen: int
+    damage_fen: int
+    unpaid_fen: int
+    deposit_fen: int
+    applied_fen: int
+    refund_fen: int
+    shortfall_fen: int
+    paid_fen: int
+    proof: str
+    state: str
+
+
+class ExportOut(Schema):
+    state: str
+    progress: int = Field(description="Percent")
+    sha256: str
+    rows: int
+    error: str
+    finished_at: str | None
+
+
+class CommentOut(Schema):
+    id: int
+    kind: str
+    author: str
+    body: str
+    visible_to_merchant: bool
+    at: str | None
+
+
+class CommentAddedOut(Schema):
+    id: int
+    kind: str
+    body: str
+    visible_to_merchant: bool
+
+
+class CaseDetailOut(CaseSummaryOut):
+    terminals: list[str] = Field(description="TIDs of the case's scope")
+    note: str
+    follow_up_note: str
+    starts_at: str | None
+    ends_at: str | None
+    planned_date: str | None
+    effective_at: str | None
+    stopped_at: str | None
+    decision_reason: str
+    decided_at: str | None
+    completed_at: str | None
+    missing_materials: list[str]
+    required_materials: list[str]
+    materials: list[MaterialOut]
+    checklist: list[ChecklistItemOut]
+    returns: list[ReturnOut]
+    expected_returns: list[str]
+    settlement: CaseSettlementOut | None
+    export: ExportOut | None
+    comments: list[CommentOut]
+    letter_notice_id: int | None
+    statement_notice_id: int | None
+
+
+class TimelineEntryOut(Schema):
+    at: str | None
+    source: str = Field(description="audit, comment or notice")
+    action: str
+    actor: str
+    channel: str
+    text: str
+    after: Any = None
+
+
+class TimelineOut(Schema):
+    items: list[TimelineEntryOut]
+
+
+# --- builders -----------------------------------------------------------------------------------------
+def iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat()
+    return str(value.isoformat())
+
+
+def case_summary(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "kind": case.kind,
+        "state": case.state,
+        "merchant_id": case.merchant_id,
+        "merchant_name": case.merchant.name,
+        "reason": case.reason,
+        "channel": case.channel,
+        "created_at": iso(case.created_at),
+        "age_seconds": int(case.age.total_seconds()),
+        "sla_hours": case.sla_hours,
+        "overdue": case.overdue,
+        "assignee": case.assignee.get_username() if case.assignee_id and case.assignee else None,
+        "version": case.version,
+    }
+
+
+def material_out(m: Material) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "type": m.type,
+        "original_name": m.original_name,
+        "content_type": m.content_type,
+        "size": m.size,
+        "sha256": m.sha256,
+        "uploaded_at": iso(m.uploaded_at),
+    }
+
+
+def case_detail(actor: Actor, case: Case) -> dict[str, Any]:
+    """The case as `actor` may see it: a merchant's portal login reads only comments meant for it."""
+    for_merchant = services.portal_merchant_id(actor) is not None
+    export = CaseExport.objects.filter(case=case).first()
+    settlement = CaseSettlement.objects.filter(case=case).first()
+    comments = case.comments.order_by("id")
+    if for_merchant:
+        comments = comments.filter(visible_to_merchant=True)
+    return case_summary(case) | {
+        "terminals": list(case.scope.order_by("terminal_id").values_list("terminal__tid", flat=True)),
+        "note": case.note,
+        "follow_up_note": case.follow_up_note,
+        "starts_at": iso(case.starts_at),
+        "ends_at": iso(case.ends_at),
+        "planned_date": iso(case.planned_date),
+        "effective_at": iso(case.effective_at),
+        "stopped_at": iso(case.stopped_at),
+        "decision_reason": case.decision_reason,
+        "decided_at": iso(case.decided_at),
+        "completed_at": iso(case.completed_at),
+        "missing_materials": case.missing_materials(),
+        "required_materials": list(case.required_materials),
+        "materials": [material_out(m) for m in case.materials.order_by("id")],
+        "checklist": [i.as_dict() for i in services.checklist(case)],
+        "returns": [
+            {"item": r.item, "condition": r.condition, "charge_fen": r.charge_fen, "at": iso(r.at)}
+            for r in case.returns.order_by("id")
+        ],
+        "expected_returns": services.expected_returns(case) if case.is_stop else [],
+        "settlement": settlement.as_dict() if settlement is not None else None,
+        "export": export.as_dict() if export is not None else None,
+        "comments": [
+            {
+                "id": c.pk,
+                "kind": c.kind,
+                "author": c.author_name,
+                "body": c.body,
+                "visible_to_merchant": c.visible_to_merchant,
+                "at": iso(c.created_at),
+            }
+            for c in comments
+        ],
+        "letter_notice_id": case.letter_notice_id,
+        "statement_notice_id": case.statement_notice_id,
+    }
