@@ -10,6 +10,7 @@ from ninja import Router
 
 from posfleet.api.common import DEFAULT_LIMIT, keyset_page, require_perm
 from posfleet.api.errors import ERRORS
+from posfleet.audit import filters
 from posfleet.audit import schemas as s
 from posfleet.audit.models import AuditEvent
 
@@ -45,12 +46,11 @@ def list_audit(
 ) -> Any:
     """Audit events, e.g. `?object_type=terminal&object_id=12345678` for one terminal's history."""
     require_perm(request, "view_audit")
-    qs = AuditEvent.objects.only(*FIELDS)
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    if object_id:
-        qs = qs.filter(object_id=object_id)
-    if action:
-        qs = qs.filter(action=action)
+    qs = filters.filter_events(
+        AuditEvent.objects.only(*FIELDS),
+        object_type=object_type or "",
+        object_id=object_id or "",
+        action=action or "",
+    )
     rows, next_cursor = keyset_page(qs, cursor, limit, key="seq", descending=order == "desc")
     return {"items": [{f: getattr(e, f) for f in FIELDS} for e in rows], "next_cursor": next_cursor}

@@ -1,9 +1,8 @@
-"""Read-only queries behind the console lists: filters and keyset pagination that stay fast at 1M rows.
+"""Read-only queries behind the console lists: keyset pagination that stays fast at 1M rows.
 
 No COUNT(*) and no OFFSET: a page is "the next N rows by id after the last one shown" (or before the first
-one, for "previous"), which the (state, id), (merchant, id) and (model, id) indexes answer directly.
-Free-text search is resolved first against the small tables (merchants and models by name) and exact
-TID / SN, so the terminal query only ever uses indexed equality and IN conditions.
+one, for "previous"), which the (state, id), (merchant, id) and (model, id) indexes answer directly. What
+a list keeps is each app's filters module (`registry.filters`, `lifecycle.filters`, `audit.filters`).
 """
 
 from __future__ import annotations
@@ -17,20 +16,12 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from posfleet.audit.models import AuditEvent
+from posfleet.lifecycle.filters import filter_held
 from posfleet.lifecycle.models import Hold, HoldTerminal
-from posfleet.registry.models import Merchant, Terminal, TerminalModel
+from posfleet.registry.filters import TerminalFilters, filter_terminals
+from posfleet.registry.models import Terminal
 
 PAGE_SIZE = 50
-NAME_MATCH_LIMIT = 500  # merchants/models a free-text search may expand to
-
-
-@dataclass
-class TerminalFilters:
-    q: str = ""
-    state: str = ""
-    model_id: int | None = None
-    merchant_id: int | None = None
-    hold: str = ""  # "", "any", "none" or a hold kind
 
 
 @dataclass
@@ -39,59 +30,6 @@ class Page:
     next_after: int | None = None
     prev_before: int | None = None
     holds: dict[int, list[Hold]] = field(default_factory=dict)
-
-
-def search_q(q: str) -> Q:
-    """TID or SN exactly, or a merchant or model whose name contains the text."""
-    text = q.strip()
-    cond = Q(tid=text.upper()) | Q(sn=text) | Q(sn=text.upper())
-    merchant_ids = list(
-        Merchant.objects.filter(name__icontains=text)
-        .order_by("id")
-        .values_list("id", flat=True)[:NAME_MATCH_LIMIT]
-    )
-    if text.isdigit():
-        merchant_ids.append(int(text))
-    if merchant_ids:
-        cond |= Q(merchant_id__in=merchant_ids)
-    model_ids = list(
-        TerminalModel.objects.filter(Q(name__icontains=text) | Q(manufacturer__icontains=text)).values_list(
-            "id", flat=True
-        )[:NAME_MATCH_LIMIT]
-    )
-    if model_ids:
-        cond |= Q(model_id__in=model_ids)
-    return cond
-
-
-def held_q(kind: str) -> Q:
-    """Terminals with a hold of `kind` ("any" = any kind) in force on them or on their merchant."""
-    holds = Hold.objects.in_force()
-    if kind != "any":
-        holds = holds.filter(kind=kind)
-    on_terminal = holds.filter(on_merchant=False, bulk=False).values("terminal_id")
-    on_merchant = holds.filter(on_merchant=True).values("merchant_id")
-    linked = HoldTerminal.objects.filter(
-        released_at__isnull=True, hold_id__in=holds.filter(bulk=True).values("id")
-    ).values("terminal_id")
-    return Q(pk__in=on_terminal) | Q(merchant_id__in=on_merchant) | Q(pk__in=linked)
-
-
-def terminal_queryset(f: TerminalFilters) -> QuerySet[Terminal]:
-    qs = Terminal.objects.all()
-    if f.state:
-        qs = qs.filter(state=f.state)
-    if f.model_id:
-        qs = qs.filter(model_id=f.model_id)
-    if f.merchant_id:
-        qs = qs.filter(merchant_id=f.merchant_id)
-    if f.q.strip():
-        qs = qs.filter(search_q(f.q))
-    if f.hold == "none":
-        qs = qs.exclude(held_q("any"))
-    elif f.hold:
-        qs = qs.filter(held_q(f.hold))
-    return qs
 
 
 def keyset(
@@ -144,10 +82,16 @@ def holds_in_force_for(terminals: list[Terminal]) -> dict[int, list[Hold]]:
 
 
 def terminal_page(
-    f: TerminalFilters, *, after: int | None = None, before: int | None = None, size: int | None = None
+    f: TerminalFilters,
+    *,
+    hold: str = "",
+    after: int | None = None,
+    before: int | None = None,
+    size: int | None = None,
 ) -> Page:
+    """One page of the terminal list: the registry's filters, and `hold` (lifecycle's hold filter)."""
     size = size or PAGE_SIZE
-    qs = terminal_queryset(f).select_related("model", "merchant")
+    qs = filter_held(filter_terminals(Terminal.objects.all(), f), hold).select_related("model", "merchant")
     rows, next_after, prev_before = keyset(qs, key="id", after=after, before=before, size=size)
     return Page(rows, next_after, prev_before, holds_in_force_for(rows))
 

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from posfleet.audit import filters
 from posfleet.audit import services as audit
 from posfleet.audit.models import AuditEvent, Channel
 from posfleet.console import queries
@@ -20,11 +21,15 @@ FILTERS = ("object_type", "object_id", "action", "actor_name", "channel")
 
 @staff_view(perm="view_audit")
 def audit_list(request: HttpRequest) -> HttpResponse:
-    qs = AuditEvent.objects.all()
     values = {k: (request.GET.get(k) or "").strip() for k in FILTERS}
-    for key, value in values.items():
-        if value:
-            qs = qs.filter(**{key: value}) if key != "action" else qs.filter(action__startswith=value)
+    qs = filters.filter_events(
+        AuditEvent.objects.all(),
+        object_type=values["object_type"],
+        object_id=values["object_id"],
+        action_prefix=values["action"],
+        actor_name=values["actor_name"],
+        channel=values["channel"],
+    )
     rows, next_after, prev_before = queries.keyset(
         qs,
         key="seq",

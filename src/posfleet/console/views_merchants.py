@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
@@ -34,6 +34,7 @@ from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import Hold
 from posfleet.registry import services as registry
 from posfleet.registry.choices import MerchantState, TerminalState
+from posfleet.registry.filters import filter_merchants
 from posfleet.registry.models import Contract, Merchant
 
 TERMINALS_SHOWN = 50
@@ -42,14 +43,9 @@ TERMINALS_SHOWN = 50
 def _merchant_list_context(request: HttpRequest, form: MerchantForm | None = None) -> dict[str, Any]:
     q = (request.GET.get("q") or "").strip()
     state = request.GET.get("state") or ""
-    qs = Merchant.objects.all()
-    if q:
-        cond = Q(name__icontains=q) | Q(contact_name__icontains=q) | Q(phone=q) | Q(licence_no=q)
-        if q.isdigit():
-            cond |= Q(pk=int(q))
-        qs = qs.filter(cond)
-    if state in MerchantState.values:
-        qs = qs.filter(state=state)
+    qs = filter_merchants(
+        Merchant.objects.all(), state=state if state in MerchantState.values else "", search=q
+    )
     rows, next_after, prev_before = queries.keyset(
         qs, key="id", after=_int(request.GET.get("after")), before=_int(request.GET.get("before")), size=50
     )

@@ -35,6 +35,7 @@ from posfleet.lifecycle import holds as hold_services
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import SENSITIVE_HOLD_KINDS, HoldKind
+from posfleet.registry.filters import TerminalFilters
 from posfleet.registry.models import Merchant, Terminal
 
 BULK_KEY = "posfleet_bulk"
@@ -64,16 +65,17 @@ def bulk_operations(user: Any) -> list[tuple[str, Any]]:
     return ops
 
 
-def _filters(form: TerminalFilterForm) -> queries.TerminalFilters:
+def _filters(form: TerminalFilterForm) -> tuple[TerminalFilters, str]:
+    """The registry's filters and the hold filter the form asks for (nothing when it is not valid)."""
     data = form.cleaned_data if form.is_valid() else {}
     model = data.get("model")
-    return queries.TerminalFilters(
-        q=data.get("q") or "",
+    wanted = TerminalFilters(
+        search=data.get("q") or "",
         state=data.get("state") or "",
         model_id=model.pk if model else None,
         merchant_id=data.get("merchant"),
-        hold=data.get("hold") or "",
     )
+    return wanted, data.get("hold") or ""
 
 
 def _query_without_cursor(request: HttpRequest) -> str:
@@ -86,9 +88,9 @@ def _query_without_cursor(request: HttpRequest) -> str:
 @staff_view(perm="view_fleet")
 def terminal_list(request: HttpRequest) -> HttpResponse:
     form = TerminalFilterForm(request.GET or None)
-    filters = _filters(form) if request.GET else queries.TerminalFilters()
+    filters, hold = _filters(form) if request.GET else (TerminalFilters(), "")
     cleaned = form.cleaned_data if request.GET and form.is_valid() else {}
-    page = queries.terminal_page(filters, after=cleaned.get("after"), before=cleaned.get("before"))
+    page = queries.terminal_page(filters, hold=hold, after=cleaned.get("after"), before=cleaned.get("before"))
     merchant = Merchant.objects.filter(pk=filters.merchant_id).first() if filters.merchant_id else None
     base_query = _query_without_cursor(request)
     context = {

@@ -25,7 +25,7 @@ from posfleet.api.common import DEFAULT_LIMIT, if_match, keyset_page, require_pe
 from posfleet.api.errors import ERRORS
 from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
-from posfleet.lifecycle import eligibility, holds, services, transitions
+from posfleet.lifecycle import eligibility, filters, holds, services, transitions
 from posfleet.lifecycle import schemas as s
 from posfleet.lifecycle.models import Hold, RefusedAttempt
 from posfleet.registry import services as registry
@@ -267,17 +267,10 @@ def list_holds(
     was) under; `merchant_id`: holds on the merchant itself; `active=true`: in force now or
     scheduled, `active=false`: ended or released (for a bulk hold, as a whole)."""
     require_perm(request, "view_fleet")
-    qs = _hold_qs()
-    if terminal:
-        found = Terminal.objects.filter(tid=terminal).values_list("pk", flat=True).first()
-        qs = qs.filter(pk__in=Hold.objects.placed_on_terminal(found or 0).values("pk"))
-    if merchant_id is not None:
-        qs = qs.filter(on_merchant=True, merchant_id=merchant_id)
-    if kind:
-        qs = qs.filter(kind=kind)
     now = timezone.now()
-    if active is not None:
-        qs = qs.not_ended(now) if active else qs.ended(now)
+    qs = filters.filter_holds(
+        _hold_qs(), now=now, terminal=terminal, merchant_id=merchant_id, kind=kind, active=active
+    )
     rows, next_cursor = keyset_page(qs, cursor, limit)
     return {"items": [s.hold_out(h, now) for h in rows], "next_cursor": next_cursor}
 

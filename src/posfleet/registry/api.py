@@ -9,7 +9,6 @@ standing on it, so `POST /terminals` and `GET /terminals/{tid}` live with lifecy
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
@@ -19,19 +18,12 @@ from posfleet.api.common import DEFAULT_LIMIT, keyset_page, require_perm, set_et
 from posfleet.api.errors import ERRORS, ErrorOut
 from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
-from posfleet.registry import importer, services
+from posfleet.registry import filters, importer, services
 from posfleet.registry import schemas as s
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Terminal, TerminalModel
 
 router = Router(tags=["registry"])
-
-
-def _choice(field: str, value: str | None, allowed: list[str]) -> None:
-    if value is not None and value not in allowed:
-        raise ValidationFailed(
-            _("Unknown %(field)s %(value)s.") % {"field": field, "value": value}, details={field: allowed}
-        )
 
 
 # --- merchants ----------------------------------------------------------------------------------------
@@ -58,15 +50,8 @@ def list_merchants(
 ) -> Any:
     """Merchants by id; `q` matches name (contains), phone or licence number (exact or prefix)."""
     require_perm(request, "view_fleet")
-    _choice("state", state, list(MerchantState.values))
-    qs = s.merchant_queryset()
-    if state:
-        qs = qs.filter(state=state)
-    if q and q.strip():
-        text = q.strip()
-        qs = qs.filter(
-            Q(name__icontains=text) | Q(phone__startswith=text) | Q(licence_no__startswith=text.upper())
-        )
+    filters.check_choice("state", state, list(MerchantState.values))
+    qs = filters.filter_merchants(s.merchant_queryset(), state=state or "", lookup=q or "")
     rows, next_cursor = keyset_page(qs, cursor, limit)
     return {"items": [s.merchant_out(m) for m in rows], "next_cursor": next_cursor}
 
@@ -144,10 +129,6 @@ def import_terminals(request: HttpRequest, good_only: bool = False) -> Any:
     return Status(201, report.as_dict())
 
 
-def _terminal_qs() -> Any:
-    return Terminal.objects.select_related("model")
-
-
 @router.get("/terminals", response={200: s.TerminalPage, **ERRORS})
 def list_terminals(
     request: HttpRequest,
@@ -160,31 +141,10 @@ def list_terminals(
 ) -> Any:
     """Terminals by id. `q` is a TID prefix or an exact SN. No totals are counted (1M rows)."""
     require_perm(request, "view_fleet")
-    _choice("state", state, list(TerminalState.values))
-    qs = _terminal_qs()
-    if state:
-        qs = qs.filter(state=state)
-    if merchant_id is not None:
-        qs = qs.filter(merchant_id=merchant_id)
-    if model:
-        qs = qs.filter(model__name=model)
-    if q and q.strip():
-        text = q.strip()
-        qs = qs.filter(_tid_prefix(text.upper()) | Q(sn=text))
+    filters.check_choice("state", state, list(TerminalState.values))
+    wanted = filters.TerminalFilters(
+        state=state or "", merchant_id=merchant_id, model=model or "", lookup=q or ""
+    )
+    qs = filters.filter_terminals(Terminal.objects.select_related("model"), wanted)
     rows, next_cursor = keyset_page(qs, cursor, limit)
     return {"items": [s.terminal_out(t) for t in rows], "next_cursor": next_cursor}
-
-
-TID_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _tid_prefix(prefix: str) -> Q:
-    """TIDs starting with `prefix`, as a range on the unique index (a LIKE may not use it on PostgreSQL
-    with a non-C collation). TIDs are [0-9A-Z], which sort the same way in every collation."""
-    if not prefix or len(prefix) > 8 or any(ch not in TID_ALPHABET for ch in prefix):
-        return Q(pk__in=[])
-    stem = prefix.rstrip("Z")
-    if not stem:  # "ZZ…": no upper bound
-        return Q(tid__gte=prefix)
-    upper = stem[:-1] + TID_ALPHABET[TID_ALPHABET.index(stem[-1]) + 1]
-    return Q(tid__gte=prefix, tid__lt=upper)
