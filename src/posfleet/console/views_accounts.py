@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -52,7 +53,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     except DomainError as exc:
         return domain_error_response(request, exc, "console/tokens.html", _tokens_context(request))
     messages.success(request, _("Token revoked."))
-    return HttpResponseRedirect("/console/tokens/")
+    return HttpResponseRedirect(reverse("console:tokens"))
 
 
 @require_http_methods(["GET", "POST"])
@@ -76,7 +77,7 @@ def totp_page(request: HttpRequest) -> HttpResponse:
                     messages.success(request, _("Authenticator removed."))
         except DomainError as exc:
             return domain_error_response(request, exc, "console/totp.html", _totp_context(user))
-        return HttpResponseRedirect("/console/totp/")
+        return HttpResponseRedirect(reverse("console:totp"))
     return render(request, "console/totp.html", _totp_context(user))
 
 

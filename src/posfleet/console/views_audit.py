@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -69,7 +70,7 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
             _("The audit chain is broken at event %(seq)s: %(problem)s.")
             % {"seq": result.first_broken, "problem": result.problem},
         )
-    return HttpResponseRedirect("/console/audit/")
+    return HttpResponseRedirect(reverse("console:audit"))
 
 
 def _int(raw: str | None) -> int | None:

@@ -15,6 +15,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -45,7 +46,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
     logout(request)
     messages.info(request, _("You have logged out."))
-    return HttpResponseRedirect("/console/login/")
+    return HttpResponseRedirect(reverse("console:login"))
 
 
 class StepUpForm(forms.Form):

@@ -12,6 +12,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from posfleet.console.views_terminals import list_url
 from posfleet.console.views_util import staff_view
 from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.registry.choices import TerminalState
@@ -43,8 +44,7 @@ def bars(rows: list[tuple[str, Any, int, str]]) -> dict[str, Any]:
 def dashboard(request: HttpRequest) -> HttpResponse:
     by_state = dict(Terminal.objects.order_by().values_list("state").annotate(n=Count("id")))
     state_rows = [
-        (s.value, s.label, by_state.get(s.value, 0), f"/console/terminals/?state={s.value}")
-        for s in TerminalState
+        (s.value, s.label, by_state.get(s.value, 0), list_url(state=s.value)) for s in TerminalState
     ]
     by_kind: dict[str, dict[str, int]] = {}
     for kind, on_merchant, n in (
@@ -58,7 +58,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             k.value,
             k.label,
             sum(by_kind.get(k.value, {}).values()),
-            f"/console/terminals/?hold={k.value}",
+            list_url(hold=k.value),
         )
         for k in HoldKind
     ]

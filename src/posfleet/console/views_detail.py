@@ -14,6 +14,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -68,7 +69,7 @@ def reason_lines(answer: Any) -> list[dict[str, Any]]:
 
 
 def detail_url(tid: str) -> str:
-    return f"/console/terminals/{tid}/"
+    return reverse("console:terminal", args=[tid])
 
 
 def terminal_context(request: HttpRequest, tid: str, **forms: Any) -> dict[str, Any]:
@@ -199,7 +200,7 @@ def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
 @require_POST
 @staff_view(perm="view_fleet")
 def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
-    back = safe_next(request, request.POST.get("next"), "/console/terminals/")
+    back = safe_next(request, request.POST.get("next"), reverse("console:terminals"))
     form = ReasonForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("A reason is required."))

@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -105,7 +106,7 @@ def merchant_list(request: HttpRequest) -> HttpResponse:
             request, exc, "console/merchants/list.html", _merchant_list_context(request, form)
         )
     messages.success(request, _("Merchant %(name)s created.") % {"name": merchant.name})
-    return HttpResponseRedirect(f"/console/merchants/{merchant.pk}/")
+    return HttpResponseRedirect(reverse("console:merchant", args=[merchant.pk]))
 
 
 def _plain(errors: dict[str, Any]) -> dict[str, list[str]]:
@@ -115,7 +116,7 @@ def _plain(errors: dict[str, Any]) -> dict[str, list[str]]:
 def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> dict[str, Any]:
     merchant = registry.get_merchant(merchant_id)
     user = request.user
-    url = f"/console/merchants/{merchant.pk}/"
+    url = reverse("console:merchant", args=[merchant.pk])
     holds = list(
         Hold.objects.filter(merchant=merchant, on_merchant=True).select_related("placed_by", "released_by")
     )
@@ -148,7 +149,7 @@ def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> di
 
 def _error(request: HttpRequest, merchant_id: int, exc: DomainError, **forms: Any) -> HttpResponse:
     if isinstance(exc, StepUpRequired):  # before building the page, which would consume the kept form
-        return step_up_redirect(request, f"/console/merchants/{merchant_id}/")
+        return step_up_redirect(request, reverse("console:merchant", args=[merchant_id]))
     try:
         ctx = merchant_context(request, merchant_id, **forms)
     except NotFound as missing:
@@ -158,7 +159,7 @@ def _error(request: HttpRequest, merchant_id: int, exc: DomainError, **forms: An
         exc,
         "console/merchants/detail.html",
         ctx,
-        step_up_next=f"/console/merchants/{merchant_id}/",
+        step_up_next=reverse("console:merchant", args=[merchant_id]),
     )
 
 
@@ -174,7 +175,7 @@ def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 @staff_view(perm="view_fleet")
 def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    url = f"/console/merchants/{merchant_id}/"
+    url = reverse("console:merchant", args=[merchant_id])
     form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
     if not form.is_valid():
         return _error(
@@ -209,7 +210,7 @@ def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 @staff_view(perm="view_fleet")
 def merchant_apply(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    url = f"/console/merchants/{merchant_id}/"
+    url = reverse("console:merchant", args=[merchant_id])
     form = ReasonForm(request.POST)
     action = request.POST.get("action", "")
     if not form.is_valid():

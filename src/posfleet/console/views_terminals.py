@@ -16,6 +16,7 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -110,7 +111,7 @@ def terminal_list(request: HttpRequest) -> HttpResponse:
 @staff_view(perm="view_fleet")
 def bulk_start(request: HttpRequest) -> HttpResponse:
     """Keep the selection and the chosen operation in the session; go to the confirmation page."""
-    back = safe_next(request, request.POST.get("return"), "/console/terminals/")
+    back = safe_next(request, request.POST.get("return"), reverse("console:terminals"))
     tids = list(dict.fromkeys(t.strip() for t in request.POST.getlist("tid") if t.strip()))
     op = request.POST.get("op", "")
     if not tids:
@@ -126,7 +127,7 @@ def bulk_start(request: HttpRequest) -> HttpResponse:
     store = dict(request.session.get(BULK_KEY, {}))
     store[key] = {"op": op, "tids": tids, "return": back}
     request.session[BULK_KEY] = dict(list(store.items())[-5:])
-    return HttpResponseRedirect(f"/console/terminals/bulk/{key}/")
+    return HttpResponseRedirect(reverse("console:bulk_confirm", args=[key]))
 
 
 def _describe(op: str) -> tuple[str, str, Any]:
@@ -149,7 +150,7 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
     terminals = list(
         Terminal.objects.filter(tid__in=pending["tids"]).select_related("model", "merchant").order_by("tid")
     )
-    here = f"/console/terminals/bulk/{key}/"
+    here = reverse("console:bulk_confirm", args=[key])
     remembered = recall_form(request, here) if request.method == "GET" else None
     form = BulkConfirmForm(request.POST if request.method == "POST" else None, initial=remembered or {})
     actor = console_actor(request)
@@ -217,4 +218,8 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
 
 
 def list_url(**params: Any) -> str:
-    return "/console/terminals/?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return (
+        reverse("console:terminals")
+        + "?"
+        + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    )

@@ -18,6 +18,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -26,8 +27,7 @@ from posfleet.accounts.stepup import session_stepped_up_at
 from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError, StepUpRequired
 
-LOGIN_URL = "/console/login/"
-STEP_UP_URL = "/console/step-up/"
+LOGIN_URL = "console:login"
 
 View = Callable[..., HttpResponse]
 
@@ -37,7 +37,7 @@ def is_portal_user(user: Any) -> bool:
 
 
 def staff_view(view: View | None = None, *, perm: str | None = None) -> Any:
-    """Login required (at /console/login/), active staff only; optionally a posfleet permission codename.
+    """Login required (at console:login), active staff only; optionally a posfleet permission codename.
 
     Merchant portal users are refused with 403 even when logged in: the console is not their door.
     """
@@ -72,19 +72,20 @@ def console_actor(request: HttpRequest) -> Actor:
     return Actor.for_user(request.user, "console", stepped_up_at=session_stepped_up_at(request.session))
 
 
-def safe_next(request: HttpRequest, candidate: str | None, default: str = "/console/") -> str:
+def safe_next(request: HttpRequest, candidate: str | None, default: str | None = None) -> str:
+    """`candidate` when it stays on this site, else `default` (the dashboard when none)."""
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return default
+    return default or reverse("console:dashboard")
 
 
 def step_up_redirect(request: HttpRequest, next_url: str | None = None) -> HttpResponse:
     """Send the user to re-verify, then back to `next_url` (default: this page, as a GET)."""
     target = next_url or request.get_full_path()
     messages.warning(request, str(StepUpRequired.default_message))
-    url = f"{STEP_UP_URL}?{urlencode({'next': target})}"
+    url = f"{reverse('console:step_up')}?{urlencode({'next': target})}"
     if request.headers.get("HX-Request"):
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url

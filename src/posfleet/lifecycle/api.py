@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Status
@@ -159,7 +160,7 @@ def _hold_qs() -> Any:
 def _hold_response(hold_id: int, response: HttpResponse) -> dict[str, Any]:
     hold = _hold_qs().get(pk=hold_id)
     set_etag(response, hold.version)
-    response["Location"] = f"/api/v1/holds/{hold.pk}"
+    response["Location"] = reverse("api:get_hold", kwargs={"hold_id": hold.pk})
     return s.hold_out(hold)
 
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -90,7 +91,7 @@ def _plan_post(request: HttpRequest) -> HttpResponse:
             with transaction.atomic():
                 plan = plans.create_plan(actor, _plan_input(data))
             messages.success(request, _("Rate plan %(code)s created.") % {"code": plan.code})
-            return HttpResponseRedirect("/console/money/rate-plans/")
+            return HttpResponseRedirect(reverse("money:rate_plans"))
         merchant_id = _int(form["merchant_id"])
         if merchant_id is None:
             raise ValidationFailed(details={"merchant_id": [_("Enter a merchant ID.")]})
@@ -119,7 +120,7 @@ def _plan_post(request: HttpRequest) -> HttpResponse:
         return domain_error_response(
             request, exc, "money/rate_plans.html", _plans_context(request, form=form)
         )
-    return HttpResponseRedirect(f"/console/money/rate-plans/?merchant={merchant_id}")
+    return HttpResponseRedirect(f"{reverse('money:rate_plans')}?merchant={merchant_id}")
 
 
 def _plan_input(data: Any) -> plans.PlanInput:

@@ -12,6 +12,7 @@ from datetime import date, datetime
 from typing import Any
 
 from django.conf import settings
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from fpdf import FPDF
@@ -34,7 +35,7 @@ def institution_name() -> str:
 
 def verify_url() -> str:
     base = setting("POSFLEET_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    return f"{base}/verify/"
+    return f"{base}{reverse('notices:verify')}"
 
 
 def yuan(fen: int) -> str:

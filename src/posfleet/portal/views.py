@@ -48,7 +48,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         target = request.POST.get("next") or request.GET.get("next") or ""
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
             target = ""
-        if not target.startswith("/portal/"):
+        if not target.startswith(reverse("portal:home")):
             target = reverse("portal:home")
         return HttpResponseRedirect(target)
     status = 200 if request.method == "GET" or form.is_valid() else 400
