@@ -1,7 +1,7 @@
 """Key custodian screens: pending destruction requests, request/confirm forms, destruction records.
 
 The page shows metadata only (KCV, state, dates, custodians); services decide everything, and a
-missing step-up sends the custodian to /console/step-up/ and back.
+missing step-up sends the custodian to the step-up page (console:step_up) and back.
 """
 
 from __future__ import annotations
