@@ -1,7 +1,7 @@
 """A lean path for `GET /api/v1/terminals/{tid}/eligibility`, in front of Django's full request path.
 
 Why: terminals (or the switch in front of them) ask "may this terminal transact?" hundreds of times a
-second, and the target is p99 < 10 ms at 500 req/s on two cores (issue 2 §10 d). Through Django's URL
+second, and the target is p99 < 10 ms at 500 req/s on two cores. Through Django's URL
 resolver, the whole middleware stack and django-ninja one answer cost ~7 ms of CPU: ~4 ms re-reading
 the token user's groups and permissions through the ORM, ~1.7 ms opening a database connection (with
 its PRAGMAs) for every request (`CONN_MAX_AGE=0`), the rest query building, ninja's parameter and
