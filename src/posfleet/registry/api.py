@@ -3,7 +3,8 @@
 Handlers only translate HTTP to service calls: permissions, validation and audit live in
 `posfleet.registry.services` and `posfleet.registry.importer`. Lists use keyset pagination
 (see posfleet.api.common) so they stay fast on a million terminals. A terminal's detail shows the holds
-standing on it, so `POST /terminals` and `GET /terminals/{tid}` live with lifecycle (`lifecycle.api`).
+standing on it, lifecycle's rule: `lifecycle.api` adds `POST /terminals` and `GET /terminals/{tid}` to
+this router (one path, one router), as lifecycle stands on the registry and not the reverse.
 """
 
 from typing import Any
