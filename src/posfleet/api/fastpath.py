@@ -1,40 +1,12 @@
 """A lean path for `GET /api/v1/terminals/{tid}/eligibility`, in front of Django's full request path.
 
-Why: terminals (or the switch in front of them) ask "may this terminal transact?" hundreds of times a
-second, and the target is p99 < 10 ms at 500 req/s on two cores. Through Django's URL
-resolver, the whole middleware stack and django-ninja one answer cost ~7 ms of CPU: ~4 ms re-reading
-the token user's groups and permissions through the ORM, ~1.7 ms opening a database connection (with
-its PRAGMAs) for every request (`CONN_MAX_AGE=0`), the rest query building, ninja's parameter and
-response handling, and middleware that does nothing for this call. This path does the same work in
-~0.3 ms with two fixed statements:
-
-- **Authentication** as `api.auth.BearerAuth`: `Authorization: Bearer <token>` (scheme read as ninja's
-  HttpBearer reads it), the SHA-256 looked up on every request — no cache, so a revoked token or a
-  deactivated user is refused by the very next request — and `last_used_at` refreshed at most once a
-  minute. A request carrying `X-OTP` (token elevation) goes to Django, which owns step-up.
-- **Permission** `accounts.view_fleet` as `User.has_perm` decides it with Django's `ModelBackend` (the
-  only backend that grants permissions here): an active superuser, or the permission held directly or
-  through a group; read in the same statement as the token (tests compare it with `has_perm`).
-- **The answer** from `lifecycle.eligibility.may_transact()`, refusals counted in `RefusedAttempt` as the
-  ninja endpoint counts them, the body rendered through the same schema (`EligibilityOut`) and renderer
-  as ninja, so it is byte-identical; errors in the API's one shape (`api.errors.error_body`).
-- **What the middleware contributes to this response**, by calling the same classes' hooks: the host
-  check (a host Django would refuse goes to Django, which answers 400), the API's language rule
-  (`LanguageMiddleware`: the language cookie, else Accept-Language; `Vary` and `Content-Language`),
-  the security headers and X-Frame-Options, and `X-Request-Id` (echoed when the client sent a usable
-  one, as `RequestIdMiddleware` does; also set for log lines). Skipped: sessions, CSRF, authentication,
-  OTP, messages and axes, which act only when a view reads the session or the user, on unsafe methods
-  or on logins, none of which this endpoint does; and django-prometheus, whose per-view histograms
-  cost more than the answer: this path counts its answers by status in
-  `posfleet_eligibility_fastpath_responses_total` instead.
-
-Everything else, including this URL with another method, an unusual TID, `X-OTP`, an HTTPS redirect
-Django would send, or an unexpected error here (logged; only rendering follows the refusal count, so a
-refusal is counted twice only if rendering fails), goes to Django unchanged; the ninja route stays the
-documented one (OpenAPI) and is what the test client and `runserver` reach. Unlike Django's own
-requests, this path keeps its server thread's database connection open between requests (Django's
-requests in the same thread still close it, `CONN_MAX_AGE=0`); a connection that saw an error is
-checked, and closed if unusable, before the next request uses it.
+Terminals ask "may this terminal transact?" hundreds of times a second (target: p99 < 10 ms at 500
+req/s on two cores); through Django's middleware, URL resolver and ninja one answer cost ~7 ms of
+CPU, here ~0.3 ms with two fixed statements. It does what `api.auth.BearerAuth` and the ninja
+endpoint do (token read on every request, no cache; `accounts.view_fleet`; the one answer, refusals
+counted; the same schema and renderer, so the body is byte-identical) and what the middleware adds to
+this response; anything else goes to Django unchanged. docs/decisions/0002-wsgi-server.md says what
+is skipped and why.
 """
 
 from __future__ import annotations

@@ -1,28 +1,10 @@
 """`Idempotency-Key` on POST: a retried request gets the first response instead of a second effect.
 
-Use it on any ninja POST handler, below the route decorator::
-
-    from posfleet.api.idempotency import idempotent
-
-    @router.post("/things", response={201: ThingOut})
-    @idempotent
-    def create_thing(request, payload: ThingIn):
-        with transaction.atomic():
-            thing = services.create_thing(actor_of(request), ...)
-        return Status(201, thing_out(thing))  # a dict or a Schema (JSON-able), optionally with a status
-
-Rules:
-- No header: the handler runs as usual.
-- First request with a key: the handler runs inside one transaction together with the stored record,
-  so the effect and the record commit (or roll back) together. Only successful (< 400) responses are
-  stored; a refused request wrote nothing and may be retried with the same key.
-- Same key, same user, method and path, same body: the stored status, body and the `ETag`/`Location`
-  headers are replayed (header `Idempotent-Replayed: true`) without running the handler.
-- Same key with a different body: 422 `idempotency_key_reused`.
-- Two concurrent first requests with one key: one wins; the other gets 409 `idempotency_key_in_flight`.
-The handler must return JSON-able data (dicts, lists, ninja Schemas), not model instances. If it declares
-a `response: HttpResponse` parameter (ninja's temporal response), its ETag/Location headers are stored.
-Records can be purged after a while with `purge(older_than)`.
+Put `@idempotent` below the route decorator. With a key, the handler runs in one transaction with the
+stored record, so effect and record commit together; only responses below 400 are stored. The same
+key, user, method, path and body replays the stored response (`Idempotent-Replayed: true`); another
+body is 422 `idempotency_key_reused`; a concurrent first request 409 `idempotency_key_in_flight`.
+Handlers return JSON-able data; docs/api.md has the rules in full.
 """
 
 from __future__ import annotations

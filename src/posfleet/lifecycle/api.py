@@ -1,14 +1,11 @@
 """Lifecycle endpoints: terminal and merchant actions, holds, the eligibility answer, refused attempts,
-and a terminal's detail (register one, read one), which shows the holds standing on it.
+and a terminal's detail with the holds standing on it.
 
-Every action goes through `lifecycle.services.apply()`/`apply_merchant()` and every hold through
-`lifecycle.holds`, which check permission, step-up (403 `step_up_required` unless the token is elevated
-by `X-OTP`), the transition table and the version. `If-Match: "3"` (or `W/"3"`) becomes the expected
-version, so a stale client gets 409 `stale_version` and nothing is written; responses carry an ETag.
-
-`POST /terminals` shares its path with the registry's list, and ninja serves one path from one router:
-the two terminal detail endpoints are added to the registry's router (listed under registry, as the
-terminals are), from here, because lifecycle stands on the registry and not the reverse.
+Actions go through `lifecycle.services.apply()`/`apply_merchant()` and holds through `lifecycle.holds`
+(permission, step-up unless `X-OTP` elevates the token, the table, the version: `If-Match` is the
+expected version, a stale one 409 `stale_version`). ninja serves one path from one router, so the two
+terminal detail endpoints are added to the registry's router from here: lifecycle stands on the
+registry, not the reverse.
 """
 
 from collections.abc import Callable

@@ -1,13 +1,10 @@
 """(d) The answer over HTTP: the production server in a subprocess, driven open-loop at a fixed rate.
 
-The server is gunicorn with the settings `scripts/start` and deployments use (`posfleet.gunicorn_conf`,
-decision 0002), serving `posfleet.wsgi:application` with `DEBUG=0`; only the address and the number of
-workers come from the command line. The load comes from `loadgen` (an asyncio client in a process of
-its own, keep-alive connections, raw HTTP/1.1): request i is due at t0 + i/rate whatever the server
-does, and its latency counts from that due time, so a slow server shows as latency, never as a lower
-offered rate. The figures: achieved rate (2xx answers per second), p50/p99/max latency, plus in the
-note and the JSON the statuses, p90/p99.9, how late the client itself sent (send lag), the client's
-CPU and the server's CPU per answer.
+gunicorn with the deployed settings (`posfleet.gunicorn_conf`, decision 0002, `DEBUG=0`); the load
+from `loadgen` in a process of its own. Request i is due at t0 + i/rate whatever the server does and
+its latency counts from then, so a slow server shows as latency, never as a lower offered rate.
+Reported: achieved rate, p50/p99/max latency, and in the note and JSON the statuses, the client's
+send lag and CPU, and the server's CPU per answer.
 """
 
 from __future__ import annotations

@@ -1,23 +1,10 @@
 """An open-loop HTTP/1.1 load generator for the (d) figure, run in a process of its own.
 
-Why not threads: the earlier client (16 Python threads sharing the bench's GIL) could only *send*
-262 req/s on the 2-core machine, so the figure measured the client. This one is a single asyncio loop
-in its own process (no Django imported) writing raw HTTP/1.1 requests on a few keep-alive connections:
-500 req/s costs it a few percent of one core, which it reports (`client_cpu_percent`).
-
-Open loop, no coordinated omission: request i is *due* at t0 + i/rate whether or not earlier answers
-came back; it goes out on an idle connection, or a new one while fewer than `max_connections` are
-open, else it waits for one. Its latency is counted from its due time to the last byte of the answer, so
-a slow server, a late client or a wait for a connection all show up as latency. How late the client
-itself sent each request is reported separately (`send_lag_*`), so a busy client cannot hide.
-
-Usage (the spec on stdin, because it holds a bearer token, which must not show in `ps`)::
-
-    echo '{"port": 8000, "rate": 500, "seconds": 10, "requests": ["GET /… HTTP/1.1\\r\\n…\\r\\n\\r\\n"]}' \
-        | python -m posfleet.devtools.bench.loadgen
-
-prints one JSON object: offered and achieved rate, statuses, latency p50/p90/p99/p99.9/max, send lag,
-connections opened and the client's CPU time. The statistics are pure functions (tested in tests/devtools/bench).
+One asyncio loop (no Django) writing raw requests on keep-alive connections: 500 req/s costs it a few
+percent of a core (16 threads under the bench's GIL could only send 262 req/s). Request i is due at
+t0 + i/rate; its latency runs from then to the answer's last byte, and the client's own send lag is
+reported apart, so neither a slow server nor a busy client can hide. The spec comes on stdin (it holds
+a bearer token); one JSON object of figures goes to stdout.
 """
 
 from __future__ import annotations

@@ -1,28 +1,10 @@
 """Settlement benchmark: one business day of 1M transactions, and a 30-day month of 10M.
 
-`run(report, scale=1.0)`:
-1. generates the rows inside the database (one INSERT ... SELECT per day over a recursive CTE on SQLite,
-   `generate_series` on PostgreSQL: no Python loop, not the import path — this is data generation,
-   not the measured part) on business days before any existing data, so a bench never touches demo
-   data and can run again on the same database; on PostgreSQL it then runs VACUUM ANALYZE on the table
-   (what autovacuum does after a bulk load; without the visibility map the aggregate cannot be an
-   index-only scan);
-2. times `run_settlement` for the day (its transaction and commit included);
-   targets: ≤ 2 s on SQLite, ≤ 1 s on PostgreSQL for 1M rows;
-3. exports the same rows to a CSV, loads them into an in-memory DuckDB (not timed) and times DuckDB's
-   per-merchant totals (count, gross, refunds, fees, net): the raw baseline; prints the ratio and checks
-   that every batch equals DuckDB's totals (DuckDB derives each row's day from its time, independently
-   of the stored business_date);
-4. the same for the month: 30 settlement runs, against one DuckDB GROUP BY merchant, day.
-`scale` multiplies the row counts (0.1 → 100k/day, 1M/month) for a quick run:
-`posfleet settlement_bench --scale 0.1 [--no-month]`.
-Where the time goes: settling a day no longer rewrites its transactions (a batch's high-water mark
-says which rows it covers, see services), so a run is one GROUP BY that reads only the covering index
-tx_merchant_day_idx, plus one batch row, a few ledger postings and audit events per merchant. The
-earlier design stamped every settled row with its batch id: that UPDATE was 60-90 % of a run (4.6 s on
-SQLite, 23 s on PostgreSQL for 1M rows).
-Rows are booked without ledger postings (the money benchmark covers ingest), so run it on a scratch
-database, as `posfleet bench` does.
+Rows are generated inside the database (a recursive CTE on SQLite, `generate_series` on PostgreSQL,
+then VACUUM ANALYZE) on days before any other data; `run_settlement` is timed for the day (target
+≤ 2 s SQLite, ≤ 1 s PostgreSQL for 1M rows), then DuckDB's per-merchant totals over the same rows are
+the raw baseline, and every batch is checked against them; the same for the month. `scale` multiplies
+the row counts. Rows carry no ledger postings: run it on a scratch database, as `posfleet bench` does.
 """
 
 from __future__ import annotations

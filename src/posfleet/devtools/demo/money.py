@@ -1,14 +1,10 @@
 """Demo money: `days` of realistic transactions for the demo merchants, and their deposits.
 
-Called by `posfleet demo` (posfleet.devtools.demo) with the ids of active, closing and closed merchants.
 Every active terminal of an active merchant takes 4–30 payments a day between 08:00 and 22:00
-(Asia/Shanghai): mostly WeChat/Alipay QR with small amounts, cards with larger ones, ~2% refunds and
-~0.5% reversals. A couple of payments come from deactivated terminals after the fact, so the flagged
-list (post-deactivation monitoring) has something to show. Everything goes through the same ingest
-code as the API and the clearing files (fees, ledger, flags), in bulk chunks. Deterministic: the same
-merchants give the same switch ids and amounts (times are relative to today).
-
-Deposits: each merchant's contract deposit is received; for a closed merchant it is also refunded.
+(mostly QR with small amounts, cards with larger ones, ~2 % refunds, ~0.5 % reversals); a few come
+from deactivated terminals, so post-deactivation monitoring has something to show. All through the
+ingest code the API and clearing files use. Deterministic; times are relative to today. Each
+contract deposit is received (and refunded for a closed merchant).
 """
 
 from __future__ import annotations

@@ -1,15 +1,10 @@
 """Benchmark scale: many terminals written in bulk, each with its audit event.
 
-A million `apply()` calls would take hours; what the benchmark needs is a fleet of that size in the
-database. Terminals go straight into their final state (bound to the demo's active merchants) in
-batches of 10,000, each batch in one transaction with one audit event per terminal (`terminal.import`).
-
-Django's `bulk_create` spends most of its time preparing each value in Python (SQLite also caps a
-statement at 999 parameters, i.e. ~70 rows), which made a million rows take 20 minutes. So rows are
-written with `executemany`, and the audit events are appended exactly as `audit.services.record`
-does (same chain head lock, same canonical form and hash from `audit.chain`, same scrubbing, values
-adapted by the model fields), only inserted with `executemany` as well: `posfleet audit_verify` checks
-the result like any other event, and the tests do too.
+Terminals go straight into their final state in batches of 10,000, one transaction each, with one
+`terminal.import` audit event per terminal. `bulk_create` (and SQLite's 999-parameter cap) made a
+million rows take 20 minutes, so rows and events are written with `executemany`; the events are built
+exactly as `audit.services.record` builds them (same head lock, canonical form, hash and scrubbing),
+so `posfleet audit_verify` checks them like any other.
 """
 
 from __future__ import annotations
