@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -13,10 +14,11 @@ from django.utils import timezone
 
 from posfleet.accounts.models import MerchantUser
 from posfleet.cases import services
-from posfleet.cases.choices import REQUIRED_MATERIALS, CaseKind
+from posfleet.cases.choices import CaseKind
 from posfleet.cases.models import Case
 from posfleet.core.actor import Actor
-from posfleet.registry.models import Merchant
+from posfleet.registry.models import Merchant, Terminal
+from posfleet.registry.services import MerchantInput
 from tests import builders
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
@@ -43,11 +45,13 @@ def window(hours_from_now: float = 1, length_hours: float = 48) -> dict[str, Any
 
 def file(actor: Actor | None = None, **kwargs: Any) -> Case:
     kind = kwargs.setdefault("kind", CaseKind.SUSPENSION)
-    if "merchant_id" not in kwargs:
+    if "merchant_id" not in kwargs and kind != CaseKind.APPLICATION:
         raise TypeError("merchant_id is required")
     kwargs.setdefault(
         "reason",
-        {"suspension": "maintenance", "reactivation": "business_resumed"}.get(kind, "business_change"),
+        {"suspension": "maintenance", "reactivation": "business_resumed", "application": ""}.get(
+            kind, "business_change"
+        ),
     )
     if kind == CaseKind.SUSPENSION and "starts_at" not in kwargs:
         kwargs.update(window())
@@ -57,7 +61,7 @@ def file(actor: Actor | None = None, **kwargs: Any) -> Case:
 
 def upload_required(case: Case, actor: Actor | None = None) -> None:
     a = actor or builders.actor("agent")
-    for kind in REQUIRED_MATERIALS[case.kind]:
+    for kind in case.required_materials:
         with transaction.atomic():
             services.add_material(a, case.pk, kind, pdf(f"{kind}.pdf"))
 
@@ -71,6 +75,39 @@ def approved(kind: str, merchant: Merchant, tids: list[str], **kwargs: Any) -> C
     case = file(kind=kind, merchant_id=merchant.pk, terminals=tids, **kwargs)
     upload_required(case)
     return decide(case)
+
+
+ADDRESS = "上海市浦东新区世纪大道100号1层"
+_licences = itertools.count(1)
+
+
+def applicant(kind: str = "enterprise", **kwargs: Any) -> MerchantInput:
+    """A new applicant's data, valid for its kind (businesses with a licence number of their own)."""
+    business = kind != "individual"
+    values: dict[str, Any] = {
+        "kind": kind,
+        "name": {"individual": "李四", "sole_proprietor": "李记小吃店"}.get(kind, "上海申城餐饮有限公司"),
+        "contact_name": "李四",
+        "phone": "13900139000",
+        "licence_no": f"92310000MA{next(_licences):08d}" if business else "",
+        "legal_representative": "李四" if business else "",
+        "settlement_card": builders.VALID_CARD,
+        "address": ADDRESS,
+    }
+    values.update(kwargs)
+    return MerchantInput(**values)
+
+
+def apply_for(actor: Actor | None = None, **kwargs: Any) -> Case:
+    """File an application: `merchant_id` for an existing merchant, else a new enterprise applicant."""
+    kwargs.setdefault("install_address", ADDRESS)
+    if "merchant_id" not in kwargs:
+        kwargs.setdefault("applicant", applicant())
+    return file(actor, kind=CaseKind.APPLICATION, **kwargs)
+
+
+def stock(n: int = 1, **kwargs: Any) -> list[Terminal]:
+    return [builders.terminal("in_stock", **kwargs) for _ in range(n)]
 
 
 def bytes_io(data: bytes, name: str = "x.bin") -> io.BytesIO:

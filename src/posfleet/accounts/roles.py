@@ -17,6 +17,7 @@ PERMISSIONS: dict[str, Any] = {
     "manage_merchant": _("Create and edit merchants"),
     "register_terminal": _("Register and import terminals"),
     "allocate_terminal": _("Allocate terminals to merchants"),
+    "ship_terminal": _("Ship terminals to merchants and record their delivery"),
     "activate_terminal": _("Activate terminals"),
     "deactivate_terminal": _("Deactivate terminals"),
     "repair_terminal": _("Send terminals to repair and back"),
@@ -68,7 +69,14 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
     ),
     "warehouse": (
         _("Warehouse"),
-        ("view_fleet", "register_terminal", "allocate_terminal", "receive_return", "inspect_return"),
+        (
+            "view_fleet",
+            "register_terminal",
+            "allocate_terminal",
+            "ship_terminal",
+            "receive_return",
+            "inspect_return",
+        ),
     ),
     "finance": (
         _("Finance"),

@@ -1,7 +1,9 @@
 """Choices of cases with zh/en labels, and the per-kind data (reasons, required materials) as tables.
 
 Reasons and required materials are data, not code paths: a new kind or a changed requirement is an
-edit to these tables, and the services, the API and both UIs read them from here.
+edit to these tables, and the services, the API and both UIs read them from here. Which materials a
+case asks for depends on the case's kind and on the merchant's kind: `required_materials()` is that
+rule, and everything that names required or missing materials asks it.
 """
 
 from __future__ import annotations
@@ -9,12 +11,15 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from posfleet.registry.choices import MerchantKind
+
 
 class CaseKind(models.TextChoices):
     SUSPENSION = "suspension", _("Suspension")
     REACTIVATION = "reactivation", _("Reactivation")
     DEACTIVATION = "deactivation", _("Deactivation")
     CLOSURE = "closure", _("Closure")
+    APPLICATION = "application", _("Terminal application")
 
 
 class CaseState(models.TextChoices):
@@ -55,6 +60,9 @@ class Reason(models.TextChoices):
     BUSINESS_RESUMED = "business_resumed", _("Business resumed")
     REPAIRED = "repaired", _("Repaired")
     RENOVATION_FINISHED = "renovation_finished", _("Renovation or relocation finished")
+    NEW_MERCHANT = "new_merchant", _("New merchant")
+    ADDITIONAL_TERMINAL = "additional_terminal", _("Another terminal")
+    APPLYING_AGAIN = "applying_again", _("Applying again after a stop")
     OTHER = "other", _("Other")
 
 
@@ -84,6 +92,12 @@ REASONS: dict[str, tuple[str, ...]] = {
     ),
     CaseKind.DEACTIVATION: _STOP_REASONS,
     CaseKind.CLOSURE: _STOP_REASONS,
+    CaseKind.APPLICATION: (
+        Reason.NEW_MERCHANT,
+        Reason.ADDITIONAL_TERMINAL,
+        Reason.APPLYING_AGAIN,
+        Reason.OTHER,
+    ),
 }
 
 
@@ -94,11 +108,19 @@ class MaterialType(models.TextChoices):
     ID_CARD_BACK = "id_card_back", _("ID card (back)")
     PROOF_OF_IDENTITY = "proof_of_identity", _("Proof of identity")
     SETTLEMENT_CARD = "settlement_card", _("Settlement card")
+    CORPORATE_ACCOUNT_PROOF = "corporate_account_proof", _("Corporate account proof")
+    LEGAL_REP_ID_FRONT = "legal_rep_id_front", _("Legal representative's ID card (front)")
+    LEGAL_REP_ID_BACK = "legal_rep_id_back", _("Legal representative's ID card (back)")
+    SHOP_PHOTO_STOREFRONT = "shop_photo_storefront", _("Shop photo: storefront")
+    SHOP_PHOTO_INTERIOR = "shop_photo_interior", _("Shop photo: interior")
+    SHOP_PHOTO_CASHIER = "shop_photo_cashier", _("Shop photo: cashier counter")
     RECEIPTS = "receipts", _("Receipts")
     PHOTOS = "photos", _("Photos")
     OTHER = "other", _("Other")
 
 
+# What a case of each kind asks for at most, in the order people read it; `required_materials()`
+# leaves out what the merchant's kind cannot have (see ASKED_OF).
 REQUIRED_MATERIALS: dict[str, tuple[str, ...]] = {
     CaseKind.SUSPENSION: (
         MaterialType.APPLICATION_FORM,
@@ -113,7 +135,46 @@ REQUIRED_MATERIALS: dict[str, tuple[str, ...]] = {
         MaterialType.PROOF_OF_IDENTITY,
         MaterialType.SETTLEMENT_CARD,
     ),
+    CaseKind.APPLICATION: (
+        MaterialType.ID_CARD_FRONT,
+        MaterialType.ID_CARD_BACK,
+        MaterialType.BUSINESS_LICENCE_COPY,
+        MaterialType.CORPORATE_ACCOUNT_PROOF,
+        MaterialType.LEGAL_REP_ID_FRONT,
+        MaterialType.LEGAL_REP_ID_BACK,
+        MaterialType.SETTLEMENT_CARD,
+        MaterialType.SHOP_PHOTO_STOREFRONT,
+        MaterialType.SHOP_PHOTO_INTERIOR,
+        MaterialType.SHOP_PHOTO_CASHIER,
+    ),
 }
+
+_BUSINESSES = (MerchantKind.SOLE_PROPRIETOR, MerchantKind.ENTERPRISE)
+
+# Materials only some kinds of merchant have; any material not named here may be asked of every kind.
+# An individual has no business licence, shop or legal representative (their own ID card stands for
+# it); only an enterprise has a corporate account (a sole proprietor is paid to a personal card).
+ASKED_OF: dict[str, tuple[str, ...]] = {
+    MaterialType.ID_CARD_FRONT: (MerchantKind.INDIVIDUAL,),
+    MaterialType.ID_CARD_BACK: (MerchantKind.INDIVIDUAL,),
+    MaterialType.BUSINESS_LICENCE_COPY: _BUSINESSES,
+    MaterialType.CORPORATE_ACCOUNT_PROOF: (MerchantKind.ENTERPRISE,),
+    MaterialType.LEGAL_REP_ID_FRONT: _BUSINESSES,
+    MaterialType.LEGAL_REP_ID_BACK: _BUSINESSES,
+    MaterialType.SHOP_PHOTO_STOREFRONT: _BUSINESSES,
+    MaterialType.SHOP_PHOTO_INTERIOR: _BUSINESSES,
+    MaterialType.SHOP_PHOTO_CASHIER: _BUSINESSES,
+}
+
+
+def required_materials(case_kind: str, merchant_kind: str) -> tuple[str, ...]:
+    """The materials a case of `case_kind` asks of a merchant of `merchant_kind` (the one rule)."""
+    return tuple(
+        m
+        for m in REQUIRED_MATERIALS.get(case_kind, ())
+        if merchant_kind in ASKED_OF.get(m, MerchantKind.values)
+    )
+
 
 # Hours a case may wait in a queue before the console marks it overdue (SLA age).
 SLA_HOURS: dict[str, int] = {
@@ -121,6 +182,7 @@ SLA_HOURS: dict[str, int] = {
     CaseKind.REACTIVATION: 4,
     CaseKind.DEACTIVATION: 72,
     CaseKind.CLOSURE: 120,
+    CaseKind.APPLICATION: 48,
 }
 
 
@@ -146,6 +208,20 @@ class Condition(models.TextChoices):
 class SettlementState(models.TextChoices):
     SETTLED = "settled", _("Settled")
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment of the shortfall")
+
+
+class Carrier(models.TextChoices):
+    """Who takes a new terminal to the merchant."""
+
+    SF_EXPRESS = "sf_express", _("SF Express")
+    EMS = "ems", _("China Post EMS")
+    JD_LOGISTICS = "jd_logistics", _("JD Logistics")
+    ZTO = "zto", _("ZTO Express")
+    YTO = "yto", _("YTO Express")
+    STO = "sto", _("STO Express")
+    YUNDA = "yunda", _("Yunda Express")
+    IN_PERSON = "in_person", _("Handed over by our staff")
+    OTHER = "other", _("Other carrier")
 
 
 class ExportState(models.TextChoices):

@@ -16,8 +16,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from posfleet.cases.choices import (
-    REQUIRED_MATERIALS,
     SLA_HOURS,
+    Carrier,
     CaseChannel,
     CaseKind,
     CaseState,
@@ -26,8 +26,9 @@ from posfleet.cases.choices import (
     ExportState,
     MaterialType,
     SettlementState,
+    required_materials,
 )
-from posfleet.registry.models import Merchant, Terminal
+from posfleet.registry.models import Merchant, Terminal, TerminalModel
 
 
 def files_dir(*parts: str) -> Path:
@@ -96,7 +97,8 @@ class Case(models.Model):
 
     @property
     def required_materials(self) -> tuple[str, ...]:
-        return REQUIRED_MATERIALS.get(self.kind, ())
+        """What this case asks for, by its kind and its merchant's (for a new merchant: the applicant's)."""
+        return required_materials(self.kind, self.merchant.kind)
 
     def missing_materials(self) -> list[str]:
         have = set(self.materials.values_list("type", flat=True))
@@ -127,6 +129,35 @@ class CaseTerminal(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "terminal"], name="case_terminal_once")]
+
+
+class Application(models.Model):
+    """What an application asks for and the new terminal's way to the merchant.
+
+    The applicant is the case's merchant: an existing one, or one this application created in state
+    `applying` (`new_merchant`), which the approval makes active. The terminal is allocated from stock
+    after approval, shipped (carrier, tracking number, dates) and activated where it is installed.
+    """
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="application")
+    new_merchant = models.BooleanField(default=False)
+    install_address = models.CharField(_("installation address"), max_length=300)
+    terminal_model = models.ForeignKey(
+        TerminalModel, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    allocated_at = models.DateTimeField(null=True, blank=True)
+    carrier = models.CharField(_("carrier"), max_length=20, choices=Carrier.choices, blank=True)
+    tracking_no = models.CharField(_("tracking number"), max_length=40, blank=True)
+    shipped_on = models.DateField(_("shipped on"), null=True, blank=True)
+    delivered_on = models.DateField(_("delivered on"), null=True, blank=True)
+    activated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("application")
+
+    def __str__(self) -> str:
+        return f"application #{self.case_id}"
 
 
 class Material(models.Model):
@@ -250,6 +281,7 @@ class CaseExport(models.Model):
 
 
 __all__ = [
+    "Application",
     "Case",
     "CaseComment",
     "CaseExport",

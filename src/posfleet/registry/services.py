@@ -176,6 +176,68 @@ def create_merchant(actor: Actor, data: MerchantInput) -> Merchant:
     return merchant
 
 
+# The applicant's data a merchant still applying may correct (contract and plan stay as created).
+CORRECTABLE = (
+    "kind",
+    "name",
+    "contact_name",
+    "phone",
+    "email",
+    "licence_no",
+    "legal_representative",
+    "address",
+)
+
+
+def correct_applying_merchant(actor: Actor, merchant_id: int, data: MerchantInput) -> Merchant:
+    """Correct the data of a merchant that is still applying (a rejected application resubmitted).
+
+    Once a merchant is active its data is on record and this refuses; the settlement card is replaced
+    only when a new number is given. The audit event names the fields that changed, never the card.
+    """
+    _require(actor, "manage_merchant")
+    errors = validate_merchant(data)
+    if errors:
+        raise ValidationFailed(details=errors)
+    merchant = Merchant.objects.select_for_update(no_key=True).filter(pk=merchant_id).first()
+    if merchant is None:
+        raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
+    if merchant.state != MerchantState.APPLYING:
+        raise ValidationFailed(
+            _("Only the data of a merchant that is still applying can be corrected here."),
+            details={
+                "merchant_id": [_("The merchant is %(state)s.") % {"state": merchant.get_state_display()}]
+            },
+        )
+    before = {f: getattr(merchant, f) for f in CORRECTABLE}
+    for f in CORRECTABLE:
+        setattr(merchant, f, str(getattr(data, f) or "").strip())
+    changed = [f for f in CORRECTABLE if before[f] != getattr(merchant, f)]
+    if data.settlement_card:
+        old_last4 = merchant.settlement_card_last4
+        merchant.set_settlement_card(data.settlement_card)
+        changed.append("settlement_card")
+        before["settlement_card"] = f"**** {old_last4}" if old_last4 else ""
+    if not changed:
+        return merchant
+    merchant.save(update_fields=[*CORRECTABLE, "settlement_card_enc", "settlement_card_last4"])
+    after = {f: getattr(merchant, f) for f in changed if f != "settlement_card"}
+    if "settlement_card" in changed:
+        after["settlement_card"] = merchant.settlement_card_masked
+    record(
+        actor,
+        Change(
+            "merchant",
+            str(merchant.pk),
+            "merchant.correct",
+            {f: before[f] for f in changed},
+            after,
+            "corrected while applying",
+        ),
+    )
+    return merchant
+
+
 def get_merchant(merchant_id: int) -> Merchant:
     merchant = Merchant.objects.filter(pk=merchant_id).first()
     if merchant is None:
@@ -226,6 +288,34 @@ def _terminal_objects(data: TerminalInput, model: TerminalModel) -> Terminal:
         install_address=data.install_address.strip(),
         state=TerminalState.IN_STOCK,
     )
+
+
+def record_installation(actor: Actor, terminal: Terminal, address: str, reason: str) -> Terminal:
+    """Where a terminal is installed (the address the merchant gave), with its audit event."""
+    if not (actor.has_perm(perm("activate_terminal")) or actor.has_perm(perm("register_terminal"))):
+        raise PermissionDenied()
+    text = (address or "").strip()
+    if not text or len(text) > 300:
+        raise ValidationFailed(
+            details={"install_address": [_("An address of 1 to 300 characters is required.")]}
+        )
+    before = terminal.install_address
+    if text == before:
+        return terminal
+    Terminal.objects.filter(pk=terminal.pk).update(install_address=text)
+    terminal.install_address = text
+    record(
+        actor,
+        Change(
+            "terminal",
+            terminal.tid,
+            "terminal.install",
+            {"install_address": before},
+            {"install_address": text},
+            reason,
+        ),
+    )
+    return terminal
 
 
 def register_terminals(

@@ -1,10 +1,20 @@
 """The services of cases, one module per use case; import them from here.
 
 filing (file, cancel, assign, comments, queues), materials, review (decisions, suspension and
-reactivation, reminders), checklist, closure (stop, returns, statement, money, completion), export,
-archive (timeline, evidence archive, letters).
+reactivation, reminders), application (resubmission, allocation, shipping, delivery, activation),
+checklist, closure (stop, returns, statement, money, completion), export, archive (timeline, evidence
+archive, letters).
 """
 
+from posfleet.cases.services.application import (
+    activate,
+    allocate,
+    deliver,
+    get_application,
+    resubmit,
+    ship,
+    stock_for,
+)
 from posfleet.cases.services.archive import archive, case_archive, letter_pdf, timeline
 from posfleet.cases.services.checklist import ChecklistItem, blocking, checklist, expected_returns
 from posfleet.cases.services.closure import (
@@ -29,8 +39,10 @@ __all__ = [
     "CaseInput",
     "ChecklistItem",
     "ReturnInput",
+    "activate",
     "add_comment",
     "add_material",
+    "allocate",
     "archive",
     "assign",
     "blocking",
@@ -41,9 +53,11 @@ __all__ = [
     "checklist",
     "complete",
     "decide",
+    "deliver",
     "expected_returns",
     "export_file",
     "file_case",
+    "get_application",
     "get_case",
     "get_material",
     "issue_final_statement",
@@ -53,9 +67,12 @@ __all__ = [
     "record_payment",
     "record_returns",
     "refund",
+    "resubmit",
     "send_reminder",
     "settle",
+    "ship",
     "start_export",
+    "stock_for",
     "stop_due",
     "stop_terminals",
     "timeline",

@@ -3,6 +3,7 @@
 Filing validates everything up front and writes nothing on bad input: unknown or foreign terminals,
 dates in the past, an end before the start and a reason outside the kind's list are all 422 with the
 offending field named. A portal user files only for their own merchant (the channel is `portal`).
+An application names an existing merchant or carries a new applicant's data (application.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from posfleet.cases.choices import (
     CommentKind,
 )
 from posfleet.cases.models import Case, CaseComment, CaseTerminal
+from posfleet.cases.services import application
 from posfleet.cases.services.common import (
     check_version,
     get_case,
@@ -39,6 +41,7 @@ from posfleet.lifecycle.models import Hold
 from posfleet.lifecycle.services import require_reason
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal
+from posfleet.registry.services import MerchantInput
 
 # A start "now" typed into a form is a few minutes old when it arrives; older than this is the past.
 PAST_GRACE = timedelta(minutes=10)
@@ -53,7 +56,7 @@ STOPPABLE_STATES = (
 @dataclass
 class CaseInput:
     kind: str
-    merchant_id: int
+    merchant_id: int | None = None
     terminals: list[str] = field(default_factory=list)
     reason: str = ""
     note: str = ""
@@ -62,6 +65,10 @@ class CaseInput:
     ends_at: datetime | None = None
     planned_date: date | None = None
     follow_up_note: str = ""
+    # applications only
+    applicant: MerchantInput | None = None  # a new merchant (instead of merchant_id)
+    install_address: str = ""
+    terminal_model: str = ""  # the model asked for; empty: whatever permitted model is in stock
 
 
 class _Errors(dict[str, list[str]]):
@@ -158,31 +165,31 @@ def file_case(actor: Actor, data: CaseInput) -> Case:
     if data.kind not in CaseKind.values:
         errors.add("kind", _("Choose one of: %(kinds)s.") % {"kinds": ", ".join(CaseKind.values)})
         raise ValidationFailed(details=errors)
-    if data.reason not in REASONS[data.kind]:
+    applying = data.kind == CaseKind.APPLICATION
+    reason = data.reason or (application.default_reason(data) if applying else "")
+    if reason not in REASONS[data.kind]:
         errors.add("reason", _("Choose one of: %(reasons)s.") % {"reasons": ", ".join(REASONS[data.kind])})
     if channel not in CaseChannel.values:
         errors.add("channel", _("Choose one of: %(c)s.") % {"c": ", ".join(CaseChannel.values)})
     if len(data.note or "") > 4000 or len(data.follow_up_note or "") > 4000:
         errors.add("note", _("At most 4000 characters."))
-    merchant = Merchant.objects.filter(pk=data.merchant_id).first()
-    if merchant is None:
-        errors.add("merchant_id", _("No such merchant."))
-    elif merchant.state not in (MerchantState.ACTIVE, MerchantState.CLOSING):
-        errors.add("merchant_id", _("The merchant is not active."))
-    elif (
-        data.kind == CaseKind.CLOSURE
-        and Case.objects.filter(merchant=merchant, kind=CaseKind.CLOSURE, state__in=OPEN_STATES).exists()
-    ):
-        errors.add("merchant_id", _("The merchant already has an open closure request."))
-    _check_dates(data, errors, now)
-    terminals = _check_terminals(data, merchant, errors, now)
+    terminals: list[Terminal] = []
+    if applying:
+        merchant, fields = application.check_filing(data, own, errors)
+        _check_dates(data, errors, now)
+    else:
+        merchant = _check_merchant(data, errors)
+        _check_dates(data, errors, now)
+        terminals = _check_terminals(data, merchant, errors, now)
     if errors:
         raise ValidationFailed(details=dict(errors))
-    assert merchant is not None
+    if merchant is None:
+        assert applying and data.applicant is not None
+        merchant = application.new_applicant(actor, data.applicant)
     case = Case.objects.create(
         merchant=merchant,
         kind=data.kind,
-        reason=data.reason,
+        reason=reason,
         note=(data.note or "").strip(),
         channel=channel,
         starts_at=data.starts_at,
@@ -208,8 +215,24 @@ def file_case(actor: Actor, data: CaseInput) -> Case:
         "state": case.state,
         "version": case.version,
     }
+    if applying:
+        after |= application.record_filing(case, data.applicant is not None, fields)
     record(actor, Change("case", str(case.pk), "case.file", None, after, case.note or case.reason), at=now)
     return case
+
+
+def _check_merchant(data: CaseInput, errors: _Errors) -> Merchant | None:
+    merchant = Merchant.objects.filter(pk=data.merchant_id).first() if data.merchant_id else None
+    if merchant is None:
+        errors.add("merchant_id", _("No such merchant."))
+    elif merchant.state not in (MerchantState.ACTIVE, MerchantState.CLOSING):
+        errors.add("merchant_id", _("The merchant is not active."))
+    elif (
+        data.kind == CaseKind.CLOSURE
+        and Case.objects.filter(merchant=merchant, kind=CaseKind.CLOSURE, state__in=OPEN_STATES).exists()
+    ):
+        errors.add("merchant_id", _("The merchant already has an open closure request."))
+    return merchant
 
 
 def cancel(actor: Actor, case_id: int, reason: str, *, expected_version: int | None = None) -> Case:

@@ -20,6 +20,7 @@ KIND_ZH: dict[str, str] = {
     CaseKind.REACTIVATION: "停机解除",
     CaseKind.DEACTIVATION: "停用",
     CaseKind.CLOSURE: "注销",
+    CaseKind.APPLICATION: "终端申请",
 }
 
 

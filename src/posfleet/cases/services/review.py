@@ -5,7 +5,9 @@ Approval carries out what the contract says, in the same transaction as the deci
   terminal, the contract's suspension fee, a confirmation letter, a reminder before the end;
 - reactivation: the suspension holds on its terminals are released (they may transact at once), the
   reactivation fee, a letter; the suspension cases of those terminals are completed with it;
-- deactivation / closure: the case moves to `in_progress` and its checklist starts (closure.py).
+- deactivation / closure: the case moves to `in_progress` and its checklist starts (closure.py);
+- application: the merchant becomes active (a new applicant leaves `applying`), a letter; the warehouse
+  then allocates and ships the terminal and a technician activates it (application.py).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from huey.contrib.djhuey import db_task
 
 from posfleet.cases.choices import REVIEWABLE_STATES, CaseKind, CaseState, CommentKind, Decision
 from posfleet.cases.models import Case, CaseComment
-from posfleet.cases.services import letters
+from posfleet.cases.services import application, letters
 from posfleet.cases.services.common import (
     check_version,
     delegate,
@@ -85,6 +87,8 @@ def decide(
         _approve_suspension(actor, helper, case, text, common, now)
     elif case.kind == CaseKind.REACTIVATION:
         _approve_reactivation(actor, helper, case, text, common, now)
+    elif case.kind == CaseKind.APPLICATION:
+        application.approve(actor, case, text, common)
     else:
         effective = _effective_from_plan(case, now)
         update_case(
