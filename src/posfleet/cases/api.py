@@ -1,4 +1,5 @@
-"""Cases API: filing, materials, review, the checklist steps, files and completion.
+"""Cases API: filing, materials, review, the checklist steps, an application's way to the merchant,
+files and completion.
 
 Handlers only translate HTTP to service calls: every write runs inside `transaction.atomic()` and
 every rule lives in the services. Shapes other systems script against are kept exactly (see
@@ -36,17 +37,8 @@ def _reply(actor: Actor, case_id: int) -> dict[str, Any]:
 def file_case(request: HttpRequest, payload: s.CaseIn) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
-        case = services.file_case(actor, services.CaseInput(**payload.dict()))
-    return Status(
-        201,
-        {
-            "id": case.pk,
-            "state": case.state,
-            "missing_materials": case.missing_materials(),
-            "kind": case.kind,
-            "version": case.version,
-        },
-    )
+        case = services.file_case(actor, payload.to_input())
+    return Status(201, s.case_filed(case))
 
 
 @router.get("/cases", response={200: s.CasePage, **ERRORS})
@@ -103,6 +95,73 @@ def decide(request: HttpRequest, case_id: int, payload: s.DecisionIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.decide(actor, case_id, payload.decision, payload.reason, expected_version=if_match(request))
+    return _reply(actor, case_id)
+
+
+@router.post("/cases/{case_id}/resubmit", response=DETAIL)
+@idempotent
+def resubmit(request: HttpRequest, case_id: int, payload: s.ResubmitIn) -> Any:
+    """A rejected application, corrected, back to review."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        services.resubmit(
+            actor,
+            case_id,
+            note=payload.note,
+            install_address=payload.install_address,
+            terminal_model=payload.terminal_model,
+            applicant=payload.applicant.to_input() if payload.applicant is not None else None,
+            expected_version=if_match(request),
+        )
+    return _reply(actor, case_id)
+
+
+@router.post("/cases/{case_id}/allocate", response=DETAIL)
+@idempotent
+def allocate(request: HttpRequest, case_id: int, payload: s.AllocateIn | None = None) -> Any:
+    """Warehouse: a terminal from stock for an approved application (409 `no_stock` when none)."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        services.allocate(
+            actor, case_id, tid=payload.tid if payload else None, expected_version=if_match(request)
+        )
+    return _reply(actor, case_id)
+
+
+@router.post("/cases/{case_id}/ship", response=DETAIL)
+@idempotent
+def ship(request: HttpRequest, case_id: int, payload: s.ShipIn) -> Any:
+    actor = actor_of(request)
+    with transaction.atomic():
+        services.ship(
+            actor,
+            case_id,
+            carrier=payload.carrier,
+            tracking_no=payload.tracking_no,
+            shipped_on=payload.shipped_on,
+            expected_version=if_match(request),
+        )
+    return _reply(actor, case_id)
+
+
+@router.post("/cases/{case_id}/deliver", response=DETAIL)
+@idempotent
+def deliver(request: HttpRequest, case_id: int, payload: s.DeliverIn) -> Any:
+    actor = actor_of(request)
+    with transaction.atomic():
+        services.deliver(
+            actor, case_id, delivered_on=payload.delivered_on, expected_version=if_match(request)
+        )
+    return _reply(actor, case_id)
+
+
+@router.post("/cases/{case_id}/activate", response=DETAIL)
+@idempotent
+def activate(request: HttpRequest, case_id: int) -> Any:
+    """Technician: the delivered terminal installed and activated (409 `not_delivered` before)."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        services.activate(actor, case_id, expected_version=if_match(request))
     return _reply(actor, case_id)
 
 

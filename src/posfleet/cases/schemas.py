@@ -14,22 +14,79 @@ from ninja import Schema
 from pydantic import Field
 
 from posfleet.cases import services
-from posfleet.cases.models import Case, CaseExport, CaseSettlement, Material
+from posfleet.cases.choices import Carrier, CaseKind
+from posfleet.cases.models import Application, Case, CaseExport, CaseSettlement, Material
 from posfleet.core.actor import Actor
+from posfleet.registry.choices import MerchantKind
+from posfleet.registry.services import MerchantInput
 
 
 # --- requests -----------------------------------------------------------------------------------------
+class ApplicantIn(Schema):
+    """A new merchant applying for its first terminal; its kind decides the materials asked for."""
+
+    kind: MerchantKind
+    name: str = Field(max_length=200)
+    contact_name: str = Field(max_length=100)
+    phone: str = Field(max_length=20)
+    email: str = Field("", max_length=254)
+    licence_no: str = Field("", max_length=40, description="Business licence number (businesses)")
+    legal_representative: str = Field("", max_length=100, description="Required for enterprises")
+    settlement_card: str = Field(
+        "", max_length=30, description="Bank card number for payouts; stored encrypted, shown masked"
+    )
+    address: str = Field("", max_length=300, description="Business address")
+
+    def to_input(self) -> MerchantInput:
+        return MerchantInput(**self.dict())
+
+
 class CaseIn(Schema):
-    kind: str
-    merchant_id: int
+    kind: CaseKind
+    merchant_id: int | None = Field(
+        None, description="The merchant; an application for a new merchant gives `applicant` instead"
+    )
     terminals: list[str] = []
-    reason: str = ""
+    reason: str = Field("", description="One of the kind's reasons; an application defaults to its own")
     note: str = ""
     channel: str = "console"
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     planned_date: date | None = None
     follow_up_note: str = ""
+    applicant: ApplicantIn | None = Field(None, description="Application only: the new merchant's data")
+    install_address: str = Field("", max_length=300, description="Application only: where to install")
+    terminal_model: str = Field(
+        "", max_length=100, description="Application only: the model asked for (empty: any in stock)"
+    )
+
+    def to_input(self) -> services.CaseInput:
+        data = self.dict(exclude={"applicant"})
+        applicant = self.applicant.to_input() if self.applicant is not None else None
+        return services.CaseInput(**data, applicant=applicant)
+
+
+class ResubmitIn(Schema):
+    note: str = Field("", max_length=2000, description="What was corrected (the reviewer reads it)")
+    install_address: str | None = Field(None, max_length=300)
+    terminal_model: str | None = Field(None, max_length=100)
+    applicant: ApplicantIn | None = Field(None, description="Corrected data of a merchant still applying")
+
+
+class AllocateIn(Schema):
+    tid: str | None = Field(
+        None, max_length=8, description="A terminal in stock; empty: the newest patch level of the model"
+    )
+
+
+class ShipIn(Schema):
+    carrier: Carrier
+    tracking_no: str = Field("", max_length=40, description="Required unless handed over in person")
+    shipped_on: date
+
+
+class DeliverIn(Schema):
+    delivered_on: date
 
 
 class DecisionIn(Schema):
@@ -80,6 +137,8 @@ class CaseFiledOut(Schema):
     missing_materials: list[str]
     kind: str
     version: int
+    merchant_id: int = Field(description="For a new applicant: the merchant created in state `applying`")
+    required_materials: list[str] = Field(description="By the case's kind and the merchant's kind")
 
 
 class CaseSummaryOut(Schema):
@@ -169,6 +228,22 @@ class CommentAddedOut(Schema):
     visible_to_merchant: bool
 
 
+class ApplicationOut(Schema):
+    new_merchant: bool = Field(
+        description="The application created its merchant (state `applying` until approval)"
+    )
+    applicant_kind: MerchantKind
+    install_address: str
+    terminal_model: str | None = Field(description="The model asked for; null: any permitted model in stock")
+    tid: str | None = Field(description="The terminal allocated from stock")
+    allocated_at: str | None
+    carrier: Carrier | None
+    tracking_no: str
+    shipped_on: str | None
+    delivered_on: str | None
+    activated_at: str | None
+
+
 class CaseDetailOut(CaseSummaryOut):
     terminals: list[str] = Field(description="TIDs of the case's scope")
     note: str
@@ -192,6 +267,7 @@ class CaseDetailOut(CaseSummaryOut):
     comments: list[CommentOut]
     letter_notice_id: int | None
     statement_notice_id: int | None
+    application: ApplicationOut | None = Field(None, description="Applications only")
 
 
 class TimelineEntryOut(Schema):
@@ -247,6 +323,37 @@ def material_out(m: Material) -> dict[str, Any]:
     }
 
 
+def application_out(case: Case) -> dict[str, Any] | None:
+    app = Application.objects.select_related("terminal_model", "terminal").filter(case=case).first()
+    if app is None:
+        return None
+    return {
+        "new_merchant": app.new_merchant,
+        "applicant_kind": case.merchant.kind,
+        "install_address": app.install_address,
+        "terminal_model": app.terminal_model.name if app.terminal_model else None,
+        "tid": app.terminal.tid if app.terminal else None,
+        "allocated_at": iso(app.allocated_at),
+        "carrier": app.carrier or None,
+        "tracking_no": app.tracking_no,
+        "shipped_on": iso(app.shipped_on),
+        "delivered_on": iso(app.delivered_on),
+        "activated_at": iso(app.activated_at),
+    }
+
+
+def case_filed(case: Case) -> dict[str, Any]:
+    return {
+        "id": case.pk,
+        "state": case.state,
+        "missing_materials": case.missing_materials(),
+        "kind": case.kind,
+        "version": case.version,
+        "merchant_id": case.merchant_id,
+        "required_materials": list(case.required_materials),
+    }
+
+
 def case_detail(actor: Actor, case: Case) -> dict[str, Any]:
     """The case as `actor` may see it: a merchant's portal login reads only comments meant for it."""
     for_merchant = services.portal_merchant_id(actor) is not None
@@ -291,4 +398,5 @@ def case_detail(actor: Actor, case: Case) -> dict[str, Any]:
         ],
         "letter_notice_id": case.letter_notice_id,
         "statement_notice_id": case.statement_notice_id,
+        "application": application_out(case),
     }
