@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from posfleet.cases.choices import (
     REASONS,
+    Carrier,
     CaseChannel,
     CaseKind,
     CommentKind,
@@ -23,6 +24,9 @@ from posfleet.cases.choices import (
     MaterialType,
     Reason,
 )
+from posfleet.registry.choices import MerchantKind
+from posfleet.registry.models import TerminalModel
+from posfleet.registry.services import MerchantInput
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -98,6 +102,115 @@ class CaseRequestForm(forms.Form):
             "planned_date": data.get("planned_date"),
             "follow_up_note": data.get("follow_up_note", ""),
         }
+
+
+class ApplicationForm(forms.Form):
+    """What an application asks for: why, where to install, which model. The services check it."""
+
+    reason = forms.ChoiceField(label=_("Reason"))
+    install_address = forms.CharField(
+        label=_("Installation address"),
+        max_length=300,
+        required=False,
+        help_text=_("Where the terminal will be delivered and installed."),
+    )
+    terminal_model = forms.ChoiceField(label=_("Terminal model"), required=False)
+    note = forms.CharField(
+        label=_("Details"), widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=2000
+    )
+    channel = forms.ChoiceField(label=_("Channel"), choices=CaseChannel.choices)
+
+    def __init__(
+        self, *args: Any, new_merchant: bool = False, with_channel: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        reasons = [r for r in REASONS[CaseKind.APPLICATION] if (r == Reason.NEW_MERCHANT) == new_merchant]
+        if new_merchant:
+            del self.fields["reason"]
+        else:
+            reason = self.fields["reason"]
+            assert isinstance(reason, forms.ChoiceField)
+            reason.choices = [(r, REASON_LABELS[r]) for r in reasons]
+        model = self.fields["terminal_model"]
+        assert isinstance(model, forms.ChoiceField)
+        model.choices = [("", _("Any model in stock"))] + [
+            (m.name, str(m))
+            for m in TerminalModel.objects.filter(permitted=True).order_by("manufacturer", "name")
+        ]
+        if with_channel:
+            channel = self.fields["channel"]
+            assert isinstance(channel, forms.ChoiceField)
+            channel.choices = [c for c in CaseChannel.choices if c[0] != CaseChannel.PORTAL]
+            channel.initial = CaseChannel.BRANCH
+        else:
+            del self.fields["channel"]
+
+    def service_input(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "reason": data.get("reason", ""),
+            "install_address": data.get("install_address", ""),
+            "terminal_model": data.get("terminal_model", ""),
+            "note": data.get("note", ""),
+        }
+
+
+class ApplicantForm(forms.Form):
+    """A new merchant's data, as `registry.services.validate_merchant` checks it."""
+
+    kind = forms.ChoiceField(
+        label=_("Kind of merchant"), choices=MerchantKind.choices, widget=forms.RadioSelect
+    )
+    name = forms.CharField(label=_("Name"), max_length=200)
+    contact_name = forms.CharField(label=_("Contact person"), max_length=100)
+    phone = forms.CharField(label=_("Phone"), max_length=20)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    licence_no = forms.CharField(
+        label=_("Business licence number"), max_length=40, required=False, help_text=_("Businesses only.")
+    )
+    legal_representative = forms.CharField(
+        label=_("Legal representative"), max_length=100, required=False, help_text=_("Businesses only.")
+    )
+    settlement_card = forms.CharField(label=_("Settlement card number"), max_length=30, required=False)
+    address = forms.CharField(label=_("Business address"), max_length=300, required=False)
+
+    def applicant_input(self) -> MerchantInput:
+        data = self.cleaned_data
+        return MerchantInput(**{name: data.get(name) or "" for name in self.fields})
+
+
+class ResubmitForm(forms.Form):
+    note = forms.CharField(
+        label=_("What did you correct?"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        max_length=2000,
+    )
+    install_address = forms.CharField(label=_("Installation address"), max_length=300)
+
+
+class ShipForm(forms.Form):
+    carrier = forms.ChoiceField(label=_("Carrier"), choices=Carrier.choices)
+    tracking_no = forms.CharField(label=_("Tracking number"), max_length=40, required=False)
+    shipped_on = forms.DateField(label=_("Shipped on"), widget=DATE_INPUT)
+
+
+class DeliverForm(forms.Form):
+    delivered_on = forms.DateField(label=_("Delivered on"), widget=DATE_INPUT)
+
+
+def material_rows(required: Iterable[str], have: Iterable[str]) -> list[dict[str, Any]]:
+    """The materials a case asks for, each with its label and whether one was uploaded (both UIs)."""
+    labels = dict(MaterialType.choices)
+    uploaded = set(have)
+    return [{"type": m, "label": labels.get(m, m), "ok": m in uploaded} for m in required]
+
+
+def unprefixed(details: Any, prefix: str) -> Any:
+    """`{"applicant.name": [...]}` → `{"name": [...]}`, so a service's errors land on a sub-form."""
+    if not isinstance(details, Mapping):
+        return details
+    return {k.removeprefix(prefix): v for k, v in details.items() if k.startswith(prefix)}
 
 
 class MaterialForm(forms.Form):
@@ -195,6 +308,11 @@ TIMELINE_LABELS: dict[str, Any] = {
     "case.payment": _("Payment received"),
     "case.reminder": _("Reminder sent"),
     "case.complete": _("Completed"),
+    "case.reapply": _("Corrected and resubmitted"),
+    "case.allocate": _("Terminal allocated from stock"),
+    "case.ship": _("Terminal shipped"),
+    "case.deliver": _("Terminal delivered"),
+    "case.activate": _("Terminal installed and activated"),
     "comment": _("Comment"),
     "call": _("Phone call"),
     "email": _("E-mail"),
@@ -210,5 +328,10 @@ _CODE_LABELS: dict[str, Any] = {**dict(Reason.choices), **dict(MaterialType.choi
 
 def labelled_timeline(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [
-        {**e, "label": TIMELINE_LABELS.get(str(e.get("action", "")), e.get("action", ""))} for e in entries
+        {
+            **e,
+            "label": TIMELINE_LABELS.get(str(e.get("action", "")), e.get("action", "")),
+            "text": _CODE_LABELS.get(str(e.get("text", "")), e.get("text", "")),
+        }
+        for e in entries
     ]

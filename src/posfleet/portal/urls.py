@@ -18,6 +18,7 @@ urlpatterns = [
     path("requests/<int:case_id>/materials/", views_cases.case_material, name="case_material"),
     path("requests/<int:case_id>/comment/", views_cases.case_comment, name="case_comment"),
     path("requests/<int:case_id>/cancel/", views_cases.case_cancel, name="case_cancel"),
+    path("requests/<int:case_id>/resubmit/", views_cases.case_resubmit, name="case_resubmit"),
     path("requests/<int:case_id>/export/", views_cases.case_export_start, name="case_export_start"),
     path("requests/<int:case_id>/letter.pdf", views_cases.case_letter, name="case_letter"),
     path("requests/<int:case_id>/export.csv", views_cases.case_export, name="case_export"),

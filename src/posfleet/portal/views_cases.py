@@ -3,6 +3,11 @@
 The merchant sees only their own cases: every lookup is filtered on `request.merchant_id`, so another
 merchant's case id is a 404. Filing and uploading go through the cases services with the portal Actor,
 which check the rest (terminals of this merchant, dates, file content and size).
+
+A portal login belongs to one merchant, so here a merchant applies for another terminal (or again
+after a stop) as itself; a business that is not a merchant yet applies through an agent (console) or
+a partner's system (API), which file the new applicant's data. The materials asked for, and which are
+still missing, follow the merchant's kind (`cases.choices.required_materials`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.cases import services as case_services
 from posfleet.cases.choices import (
-    REQUIRED_MATERIALS,
     REVIEWABLE_STATES,
     CaseChannel,
     CaseKind,
@@ -27,22 +31,26 @@ from posfleet.cases.choices import (
     ExportState,
     MaterialType,
     Reason,
+    required_materials,
 )
 from posfleet.cases.forms import (
+    ApplicationForm,
     CaseRequestForm,
     CommentForm,
     MaterialForm,
     ReasonForm,
+    ResubmitForm,
     attach_errors,
     labelled_checklist,
     labelled_timeline,
+    material_rows,
 )
-from posfleet.cases.models import Case
-from posfleet.core.errors import DomainError, NotFound
+from posfleet.cases.models import Application, Case
+from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.notices.models import Notice
 from posfleet.portal.views import pdf_response
 from posfleet.portal.views_util import merchant_view, portal_actor
-from posfleet.registry.models import Terminal
+from posfleet.registry.models import Merchant, Terminal
 
 PAGE = 50
 
@@ -65,6 +73,36 @@ def case_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/cases/list.html", {"cases": cases, "kinds": CaseKind.choices})
 
 
+def _merchant(request: HttpRequest) -> Merchant:
+    return Merchant.objects.get(pk=_merchant_id(request))
+
+
+def typed_files(request: HttpRequest) -> list[tuple[str, Any]]:
+    """Files posted one per material type (`file_<type>`), in the order of the types."""
+    return [
+        (code, request.FILES[f"file_{code}"])
+        for code in MaterialType.values
+        if f"file_{code}" in request.FILES
+    ]
+
+
+def _attach_typed(request: HttpRequest, case_id: int) -> int:
+    """Store each `file_<type>` upload; a refused file names its type (the caller's transaction rolls back)."""
+    files = typed_files(request)
+    labels = dict(MaterialType.choices)
+    for code, upload in files:
+        try:
+            case_services.add_material(portal_actor(request), case_id, code, upload)
+        except ValidationFailed as exc:
+            details = exc.details if isinstance(exc.details, dict) else {}
+            texts = [str(m) for msgs in details.values() for m in msgs] or [str(exc.message)]
+            raise ValidationFailed(
+                _("%(material)s: %(problem)s") % {"material": labels[code], "problem": " ".join(texts)},
+                details={"file": texts},
+            ) from exc
+    return len(files)
+
+
 @merchant_view
 @require_http_methods(["GET", "POST"])
 def case_new(request: HttpRequest) -> HttpResponse:
@@ -72,12 +110,15 @@ def case_new(request: HttpRequest) -> HttpResponse:
     kind = request.GET.get("kind") or request.POST.get("kind") or ""
     if kind not in CaseKind.values:
         return render(request, "portal/cases/choose_kind.html", {"kinds": CaseKind.choices})
-    tids = list(
-        Terminal.objects.filter(merchant_id=_merchant_id(request))
-        .order_by("tid")
-        .values_list("tid", flat=True)
-    )
-    form = CaseRequestForm(kind, tids, request.POST or None)
+    merchant = _merchant(request)
+    form: CaseRequestForm | ApplicationForm
+    if kind == CaseKind.APPLICATION:
+        form = ApplicationForm(request.POST or None, initial={"install_address": merchant.address})
+    else:
+        tids = list(
+            Terminal.objects.filter(merchant_id=merchant.pk).order_by("tid").values_list("tid", flat=True)
+        )
+        form = CaseRequestForm(kind, tids, request.POST or None)
     material_form = MaterialForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -87,7 +128,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 case = case_services.file_case(
                     portal_actor(request),
                     case_services.CaseInput(
-                        kind=kind, merchant_id=_merchant_id(request), channel=CaseChannel.PORTAL, **data
+                        kind=kind, merchant_id=merchant.pk, channel=CaseChannel.PORTAL, **data
                     ),
                 )
                 upload = request.FILES.get("file")
@@ -95,6 +136,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                     case_services.add_material(
                         portal_actor(request), case.pk, request.POST.get("type", ""), upload
                     )
+                _attach_typed(request, case.pk)
         except DomainError as exc:
             if not attach_errors(form, exc.details):
                 form.add_error(None, str(exc.message))
@@ -110,18 +152,23 @@ def case_new(request: HttpRequest) -> HttpResponse:
         "kind_label": CaseKind(kind).label,
         "form": form,
         "material_form": material_form,
-        "required": case_services_required(kind),
+        "merchant": merchant,
+        "required": material_rows(required_materials(kind, merchant.kind), ()),
     }
-    return render(request, "portal/cases/new.html", context, status=status)
-
-
-def case_services_required(kind: str) -> list[tuple[str, Any]]:
-    labels = dict(MaterialType.choices)
-    return [(m, labels[m]) for m in REQUIRED_MATERIALS.get(kind, ())]
+    template = (
+        "portal/cases/new_application.html" if kind == CaseKind.APPLICATION else "portal/cases/new.html"
+    )
+    return render(request, template, context, status=status)
 
 
 def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
     labels = dict(MaterialType.choices)
+    materials = list(case.materials.order_by("id"))
+    application = (
+        Application.objects.select_related("terminal_model", "terminal").filter(case=case).first()
+        if case.kind == CaseKind.APPLICATION
+        else None
+    )
     letters = list(
         Notice.objects.filter(case_id=case.pk, merchant_id=case.merchant_id)
         .exclude(pdf_path="")
@@ -133,8 +180,14 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "case": case,
         "reason_label": dict(Reason.choices).get(case.reason, case.reason),
         "scope": list(case.scope.select_related("terminal").order_by("terminal__tid")),
-        "materials": list(case.materials.order_by("id")),
+        "materials": materials,
         "missing": [(m, labels.get(m, m)) for m in case.missing_materials()],
+        "material_rows": material_rows(case.required_materials, (m.type for m in materials)),
+        "application": application,
+        "resubmit_form": ResubmitForm(initial={"install_address": application.install_address})
+        if application is not None
+        else None,
+        "can_resubmit": application is not None and case.state == CaseState.REJECTED,
         "checklist": labelled_checklist(case_services.checklist(case)) if case.is_stop else [],
         "timeline": labelled_timeline(case_services.timeline(case, for_merchant=True)),
         "comments": list(case.comments.filter(visible_to_merchant=True).order_by("id")),
@@ -158,19 +211,24 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @merchant_view
 @require_POST
 def case_material(request: HttpRequest, case_id: int) -> HttpResponse:
-    """Upload one material; a refused file (type, size, content) is explained in my language."""
+    """Upload materials: one with its type chosen, or one file per missing type from the checklist.
+    A refused file (type, size, content) is explained in my language and nothing of the post is kept."""
     case = _my_case(request, case_id)
+    typed = bool(typed_files(request))
     form = MaterialForm(request.POST, request.FILES)
     status = 200
-    if form.is_valid():
+    if typed or form.is_valid():
         try:
             with transaction.atomic():
-                case_services.add_material(
-                    portal_actor(request), case.pk, form.cleaned_data["type"], form.cleaned_data["file"]
-                )
+                if typed:
+                    _attach_typed(request, case.pk)
+                else:
+                    case_services.add_material(
+                        portal_actor(request), case.pk, form.cleaned_data["type"], form.cleaned_data["file"]
+                    )
         except DomainError as exc:
-            if not attach_errors(form, exc.details):
-                form.add_error("file", str(exc.message))
+            if typed or not attach_errors(form, exc.details):
+                form.add_error("file" if "file" in form.fields else None, str(exc.message))
             messages.error(request, str(exc.message))
             status = exc.status
         else:
@@ -178,8 +236,28 @@ def case_material(request: HttpRequest, case_id: int) -> HttpResponse:
             return HttpResponseRedirect(reverse("portal:case", args=[case.pk]))
     else:
         status = 422
+    case.refresh_from_db()
     context = _detail_context(request, case) | {"material_form": form}
     return render(request, "portal/cases/detail.html", context, status=status)
+
+
+@merchant_view
+@require_POST
+def case_resubmit(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Correct my rejected application (what changed, the installation address) and send it back."""
+    form = ResubmitForm(request.POST)
+    data = form.data
+    return _act(
+        request,
+        case_id,
+        lambda: case_services.resubmit(
+            portal_actor(request),
+            case_id,
+            note=data.get("note", ""),
+            install_address=data.get("install_address", ""),
+        ),
+        _("Your application is back in review."),
+    )
 
 
 @merchant_view

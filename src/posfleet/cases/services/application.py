@@ -433,7 +433,7 @@ def ship(
         actor,
         case,
         "ship",
-        f"{terminal.tid} {carrier} {tracking}".strip(),
+        f"{terminal.tid} {tracking}".strip(),
         extra={
             "tid": terminal.tid,
             "carrier": carrier,

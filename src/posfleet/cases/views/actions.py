@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from posfleet.cases import services as case_services
-from posfleet.cases.forms import CommentForm, DecisionForm, ReturnsForm, StopForm, attach_errors
+from posfleet.cases.forms import (
+    CommentForm,
+    DecisionForm,
+    MaterialForm,
+    ReturnsForm,
+    StopForm,
+    attach_errors,
+)
 from posfleet.cases.views.detail import detail_context, return_choices
 from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError, ValidationFailed
@@ -25,7 +32,7 @@ def _back(case_id: int) -> str:
     return reverse("cases:detail", args=[case_id])
 
 
-def _version(request: HttpRequest) -> int | None:
+def posted_version(request: HttpRequest) -> int | None:
     raw = request.POST.get("version", "")
     return int(raw) if raw.isdigit() else None
 
@@ -60,7 +67,7 @@ def refuse(request: HttpRequest, case_id: int, exc: DomainError, **forms: Any) -
     return domain_error_response(request, exc, "cases/detail.html", context, step_up_next=_back(case_id))
 
 
-def _invalid(request: HttpRequest, case_id: int, **forms: Any) -> HttpResponse:
+def invalid(request: HttpRequest, case_id: int, **forms: Any) -> HttpResponse:
     return refuse(request, case_id, ValidationFailed(_("Some fields are not valid.")), **forms)
 
 
@@ -70,7 +77,7 @@ def _invalid(request: HttpRequest, case_id: int, **forms: Any) -> HttpResponse:
 def decide(request: HttpRequest, case_id: int) -> HttpResponse:
     form = DecisionForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, case_id, decision_form=form)
+        return invalid(request, case_id, decision_form=form)
     data = form.cleaned_data
     return run(
         request,
@@ -80,7 +87,7 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
             case_id,
             data["decision"],
             data["reason"],
-            expected_version=_version(request),
+            expected_version=posted_version(request),
         ),
         _("Decision recorded."),
         decision_form=form,
@@ -90,10 +97,28 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
 @staff_view
 @domain_errors
 @require_POST
+def material(request: HttpRequest, case_id: int) -> HttpResponse:
+    """An agent attaches a scan the merchant brought, mailed or faxed (checked like any upload)."""
+    form = MaterialForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return invalid(request, case_id, material_form=form)
+    data = form.cleaned_data
+    return run(
+        request,
+        case_id,
+        lambda: case_services.add_material(console_actor(request), case_id, data["type"], data["file"]),
+        _("The material was uploaded."),
+        material_form=form,
+    )
+
+
+@staff_view
+@domain_errors
+@require_POST
 def comment(request: HttpRequest, case_id: int) -> HttpResponse:
     form = CommentForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, case_id, comment_form=form)
+        return invalid(request, case_id, comment_form=form)
     data = form.cleaned_data
     return run(
         request,
@@ -117,13 +142,13 @@ def stop(request: HttpRequest, case_id: int) -> HttpResponse:
     """Stop the terminals of a deactivation or closure now, or at a later effective time (step-up)."""
     form = StopForm(request.POST)
     if not form.is_valid():
-        return _invalid(request, case_id)
+        return invalid(request, case_id)
     at = form.cleaned_data.get("at")
     return run(
         request,
         case_id,
         lambda: case_services.stop_terminals(
-            console_actor(request), case_id, at=at, expected_version=_version(request)
+            console_actor(request), case_id, at=at, expected_version=posted_version(request)
         ),
         _("The stop is scheduled.") if at else _("The terminals were stopped."),
     )
@@ -138,7 +163,7 @@ def returns(request: HttpRequest, case_id: int) -> HttpResponse:
     done = set(case.returns.values_list("item", flat=True))
     form = ReturnsForm([c for c in return_choices(case) if c[0] not in done], request.POST)
     if not form.is_valid():
-        return _invalid(request, case_id, returns_form=form)
+        return invalid(request, case_id, returns_form=form)
     return run(
         request,
         case_id,
@@ -182,7 +207,7 @@ def settle(request: HttpRequest, case_id: int) -> HttpResponse:
         request,
         case_id,
         lambda: case_services.settle(
-            console_actor(request), case_id, proof=proof, expected_version=_version(request)
+            console_actor(request), case_id, proof=proof, expected_version=posted_version(request)
         ),
         _("The money of the case was settled."),
     )
@@ -214,7 +239,9 @@ def complete(request: HttpRequest, case_id: int) -> HttpResponse:
     return run(
         request,
         case_id,
-        lambda: case_services.complete(console_actor(request), case_id, expected_version=_version(request)),
+        lambda: case_services.complete(
+            console_actor(request), case_id, expected_version=posted_version(request)
+        ),
         _("The case is complete."),
     )
 

@@ -7,23 +7,30 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from posfleet.cases import services as case_services
-from posfleet.cases.choices import FINAL_STATES, REVIEWABLE_STATES, CaseState, Reason
+from posfleet.cases.choices import FINAL_STATES, REVIEWABLE_STATES, CaseKind, CaseState, Reason
 from posfleet.cases.forms import (
     CommentForm,
     DecisionForm,
+    DeliverForm,
+    MaterialForm,
     ReasonForm,
+    ResubmitForm,
     ReturnsForm,
+    ShipForm,
     labelled_checklist,
     labelled_timeline,
+    material_rows,
 )
-from posfleet.cases.models import Case
+from posfleet.cases.models import Application, Case
 from posfleet.console.views_util import console_actor, domain_errors, staff_view
 from posfleet.notices.models import Notice
 from posfleet.registry.models import Accessory
 
 WORKING_STATES = (CaseState.APPROVED, CaseState.IN_PROGRESS)
+STOCK_CHOICES = 50  # terminals offered in the allocation list (the service picks the best by default)
 
 
 def return_choices(case: Case) -> list[tuple[str, str]]:
@@ -75,6 +82,40 @@ def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, 
         "comment_form": forms.get("comment_form") or CommentForm(),
         "returns_form": forms.get("returns_form") or ReturnsForm(pending_returns),
         "reason_form": ReasonForm(),
+        "material_rows": material_rows(case.required_materials, (m.type for m in materials)),
+        "material_form": forms.get("material_form") or MaterialForm(),
+        "can_add_material": case.state not in FINAL_STATES
+        and any(user.has_perm(f"accounts.{p}") for p in ("file_case", "review_case", "work_case")),
+        **application_context(request, case, **forms),
+    }
+
+
+def application_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
+    """An application's data and which of its steps this person may take now."""
+    if case.kind != CaseKind.APPLICATION:
+        return {"application": None}
+    app = Application.objects.select_related("terminal_model", "terminal").get(case=case)
+    user = request.user
+    approved, working = case.state == CaseState.APPROVED, case.state == CaseState.IN_PROGRESS
+    shipped, delivered = app.shipped_on is not None, app.delivered_on is not None
+    can_allocate = approved and user.has_perm("accounts.allocate_terminal")
+    stock = list(case_services.stock_for(app.terminal_model)[:STOCK_CHOICES]) if can_allocate else []
+    return {
+        "application": app,
+        "stock": stock,
+        "can_allocate": can_allocate,
+        "can_ship": working and not shipped and user.has_perm("accounts.ship_terminal"),
+        "can_deliver": working
+        and shipped
+        and not delivered
+        and (user.has_perm("accounts.ship_terminal") or user.has_perm("accounts.activate_terminal")),
+        "can_activate": working and delivered and user.has_perm("accounts.activate_terminal"),
+        "can_resubmit": case.state == CaseState.REJECTED and user.has_perm("accounts.file_case"),
+        "ship_form": forms.get("ship_form") or ShipForm(initial={"shipped_on": timezone.localdate()}),
+        "deliver_form": forms.get("deliver_form")
+        or DeliverForm(initial={"delivered_on": timezone.localdate()}),
+        "resubmit_form": forms.get("resubmit_form")
+        or ResubmitForm(initial={"install_address": app.install_address}),
     }
 
 
