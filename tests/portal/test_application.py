@@ -166,3 +166,12 @@ class TestFollow:
         assert (
             client.post(f"/portal/requests/{other.pk}/resubmit/", {"install_address": "x"}).status_code == 404
         )
+
+
+def test_the_application_form_speaks_chinese(client):
+    m = builders.merchant(kind="sole_proprietor")
+    client.force_login(merchant_user(m))
+    client.cookies["django_language"] = "zh-hans"
+    text = client.get("/portal/requests/new/?kind=application").content.decode()
+    assert "申请终端" in text and "门头照" in text and "收银台照" in text and "个体工商户" in text
+    assert "对公账户证明" not in text and ">shop_photo" not in text
