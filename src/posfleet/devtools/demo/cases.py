@@ -2,8 +2,10 @@
 
 Portal merchants are served first, so a demo portal login (m<id>) finds requests of its own: one
 waiting for materials, one approved suspension in force, a deactivation half-way through its checklist,
-a closure just approved, a rejected request. Each case goes through the services (audit, letters,
-holds and fees are real); a case that cannot be built on this data is skipped, never half-written.
+a closure just approved, a rejected request, an application for another terminal on its way (approved,
+allocated, shipped). A new merchant's application filed at a branch waits for the rest of its
+materials. Each case goes through the services (audit, letters, holds and fees are real); a case that
+cannot be built on this data is skipped, never half-written.
 """
 
 from __future__ import annotations
@@ -20,12 +22,13 @@ from django.utils import timezone
 
 from posfleet.accounts.models import MerchantUser
 from posfleet.cases import services
-from posfleet.cases.choices import REQUIRED_MATERIALS, CaseChannel
+from posfleet.cases.choices import CaseChannel, MaterialType
 from posfleet.cases.models import Case
 from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError
-from posfleet.registry.choices import MerchantState, TerminalState
+from posfleet.registry.choices import MerchantKind, MerchantState, TerminalState
 from posfleet.registry.models import Merchant
+from posfleet.registry.services import MerchantInput
 
 log = logging.getLogger(__name__)
 
@@ -52,9 +55,23 @@ def _candidates(merchant_ids: list[int]) -> list[Merchant]:
     return sorted(merchants, key=lambda m: (m.pk not in portal, m.pk))
 
 
-def _upload(actor: Actor, case: Case, kinds: tuple[str, ...]) -> None:
-    for kind in kinds:
+def _upload(actor: Actor, case: Case, kinds: tuple[str, ...] | None = None) -> None:
+    """Upload `kinds`, or everything the case asks of its merchant."""
+    for kind in case.required_materials if kinds is None else kinds:
         services.add_material(actor, case.pk, kind, SimpleUploadedFile(f"{kind}.pdf", DEMO_PDF))
+
+
+# A new business applying at a branch (valid licence number and settlement card; fictitious).
+NEW_APPLICANT = MerchantInput(
+    kind=MerchantKind.ENTERPRISE,
+    name="杭州茗香阁茶饮有限公司",
+    contact_name="陈晓梅",
+    phone="13757100288",
+    licence_no="91330106MA2KDEMO01",
+    legal_representative="陈晓梅",
+    settlement_card="6222021234567890128",
+    address="浙江省杭州市西湖区文三路259号",
+)
 
 
 def _tids(m: Merchant, n: int = 1) -> list[str]:
@@ -66,6 +83,7 @@ def _tids(m: Merchant, n: int = 1) -> list[str]:
 def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
     agent = _actor("agent", "agent")
     reviewer = _actor("reviewer", "reviewer")
+    warehouse = _actor("warehouse", "warehouse")
     now = timezone.now()
     made: dict[str, int] = {}
 
@@ -83,8 +101,9 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
                 ends_at=now + timedelta(days=16),
             ),
         )
-        _upload(agent, case, ("application_form",))
-        return services.decide(reviewer, case.pk, "need_materials", "请补充营业执照复印件和身份证明。")
+        _upload(agent, case, (MaterialType.APPLICATION_FORM,))
+        wanted = "身份证明" if m.kind == MerchantKind.INDIVIDUAL else "营业执照复印件和身份证明"
+        return services.decide(reviewer, case.pk, "need_materials", f"请补充{wanted}。")
 
     def suspended(m: Merchant) -> Case:
         case = services.file_case(
@@ -100,7 +119,7 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
                 ends_at=now + timedelta(days=10),
             ),
         )
-        _upload(agent, case, REQUIRED_MATERIALS[case.kind])
+        _upload(agent, case)
         return services.decide(reviewer, case.pk, "approve", "材料齐全，同意停机。")
 
     def deactivating(m: Merchant) -> Case:
@@ -116,7 +135,7 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
                 channel=CaseChannel.BRANCH,
             ),
         )
-        _upload(agent, case, REQUIRED_MATERIALS[case.kind])
+        _upload(agent, case)
         services.decide(reviewer, case.pk, "approve", "同意停用。")
         return services.stop_terminals(reviewer, case.pk)
 
@@ -133,7 +152,7 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
                 planned_date=timezone.localdate(now) + timedelta(days=7),
             ),
         )
-        _upload(agent, case, REQUIRED_MATERIALS[case.kind])
+        _upload(agent, case)
         return services.decide(reviewer, case.pk, "approve", "同意注销，请按清单办理。")
 
     def rejected(m: Merchant) -> Case:
@@ -150,12 +169,61 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
         )
         return services.decide(reviewer, case.pk, "reject", "申请人身份无法核实，请本人携带证件到网点办理。")
 
+    def another_terminal(m: Merchant) -> Case:
+        """Approved, a terminal allocated from stock and shipped: the technician installs it next."""
+        case = services.file_case(
+            agent,
+            services.CaseInput(
+                kind="application",
+                merchant_id=m.pk,
+                reason="additional_terminal",
+                note="新开收银台，需增加一台终端",
+                channel=CaseChannel.PORTAL,
+                install_address=m.address or "门店收银台",
+            ),
+        )
+        _upload(agent, case)
+        services.decide(reviewer, case.pk, "approve", "资料齐全，同意增加终端。")
+        services.allocate(warehouse, case.pk)
+        return services.ship(
+            warehouse,
+            case.pk,
+            carrier="sf_express",
+            tracking_no=f"SF{1400000000 + case.pk}",
+            shipped_on=timezone.localdate(now),
+        )
+
+    def new_applicant() -> Case:
+        """A new business at a branch: licence, representative's ID and settlement card in; the rest to come."""
+        case = services.file_case(
+            agent,
+            services.CaseInput(
+                kind="application",
+                applicant=NEW_APPLICANT,
+                note="客户到网点办理，门店照片和对公账户证明稍后补交",
+                channel=CaseChannel.BRANCH,
+                install_address=NEW_APPLICANT.address,
+            ),
+        )
+        _upload(
+            agent,
+            case,
+            (
+                MaterialType.BUSINESS_LICENCE_COPY,
+                MaterialType.LEGAL_REP_ID_FRONT,
+                MaterialType.LEGAL_REP_ID_BACK,
+                MaterialType.SETTLEMENT_CARD,
+            ),
+        )
+        return case
+
     recipes: list[tuple[str, Callable[[Merchant], Any]]] = [
         ("needs_materials", waiting),
         ("suspension_approved", suspended),
         ("deactivation_in_progress", deactivating),
         ("closure_in_progress", closing),
         ("rejected", rejected),
+        ("application_shipped", another_terminal),
     ]
     merchants = _candidates(merchant_ids)
     for (name, recipe), merchant in zip(recipes, merchants, strict=False):
@@ -165,4 +233,9 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
             made[name] = merchant.pk
         except DomainError as exc:
             log.warning("demo case %s skipped: %s", name, exc)
+    try:
+        with transaction.atomic():
+            made["application_new_merchant"] = new_applicant().merchant_id
+    except DomainError as exc:
+        log.warning("demo case application_new_merchant skipped: %s", exc)
     return made
