@@ -19,7 +19,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from huey.contrib.djhuey import db_task
 
-from posfleet.cases.choices import REVIEWABLE_STATES, CaseKind, CaseState, CommentKind, Decision
+from posfleet.cases.choices import (
+    REVIEWABLE_STATES,
+    CaseKind,
+    CaseState,
+    CommentKind,
+    Decision,
+    MaterialType,
+)
 from posfleet.cases.models import Case, CaseComment
 from posfleet.cases.services import application, letters
 from posfleet.cases.services.common import (
@@ -78,7 +85,8 @@ def decide(
     missing = case.missing_materials()
     if missing:
         raise Conflict(
-            _("Required materials are missing: %(m)s.") % {"m": ", ".join(missing)},
+            _("Required materials are missing: %(m)s.")
+            % {"m": ", ".join(str(MaterialType(m).label) for m in missing)},
             code="materials_missing",
             details={"missing_materials": missing},
         )

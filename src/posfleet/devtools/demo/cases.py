@@ -178,7 +178,7 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
                 merchant_id=m.pk,
                 reason="additional_terminal",
                 note="新开收银台，需增加一台终端",
-                channel=CaseChannel.PORTAL,
+                channel=CaseChannel.PHONE,
                 install_address=m.address or "门店收银台",
             ),
         )
