@@ -118,7 +118,7 @@ def resubmit(request: HttpRequest, case_id: int, payload: s.ResubmitIn) -> Any:
 
 @router.post("/cases/{case_id}/allocate", response=DETAIL)
 @idempotent
-def allocate(request: HttpRequest, case_id: int, payload: s.AllocateIn | None = None) -> Any:
+def allocate(request: HttpRequest, case_id: int, payload: s.CaseAllocateIn | None = None) -> Any:
     """Warehouse: a terminal from stock for an approved application (409 `no_stock` when none)."""
     actor = actor_of(request)
     with transaction.atomic():

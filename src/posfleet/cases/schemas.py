@@ -73,7 +73,7 @@ class ResubmitIn(Schema):
     applicant: ApplicantIn | None = Field(None, description="Corrected data of a merchant still applying")
 
 
-class AllocateIn(Schema):
+class CaseAllocateIn(Schema):
     tid: str | None = Field(
         None, max_length=8, description="A terminal in stock; empty: the newest patch level of the model"
     )
