@@ -466,3 +466,61 @@ class TestFulfilment:
             ),
             Conflict,
         )
+
+
+STAGES = ("submitted", "rejected", "approved", "allocated", "shipped", "delivered", "completed")
+STEPS = ("resubmit", "allocate", "ship", "deliver", "activate")
+# The one step each stage allows; every other (stage, step) pair is refused and changes nothing.
+NEXT = {"rejected": "resubmit", "approved": "allocate", "allocated": "ship", "shipped": "deliver"}
+
+
+def _at_stage(stage):
+    cb.stock(1)
+    case = cb.apply_for()
+    if stage == "submitted":
+        return case
+    cb.upload_required(case)
+    if stage == "rejected":
+        return cb.decide(case, "reject", reason="照片模糊")
+    cb.decide(case)
+    warehouse, technician = builders.actor("warehouse"), builders.actor("technician")
+    moves = [
+        ("allocated", lambda: services.allocate(warehouse, case.pk)),
+        (
+            "shipped",
+            lambda: services.ship(
+                warehouse, case.pk, carrier="sto", tracking_no="ST20261207", shipped_on=TODAY()
+            ),
+        ),
+        ("delivered", lambda: services.deliver(technician, case.pk, delivered_on=TODAY())),
+        ("completed", lambda: services.activate(technician, case.pk)),
+    ]
+    for name, move in moves:
+        if STAGES.index(name) > STAGES.index(stage):
+            break
+        _run(move)
+    return case
+
+
+def _step(step, case_id):
+    admin = builders.actor("admin")
+    calls = {
+        "resubmit": lambda: services.resubmit(admin, case_id, note="改好了"),
+        "allocate": lambda: services.allocate(admin, case_id),
+        "ship": lambda: services.ship(admin, case_id, carrier="in_person", shipped_on=TODAY()),
+        "deliver": lambda: services.deliver(admin, case_id, delivered_on=TODAY()),
+        "activate": lambda: services.activate(admin, case_id),
+    }
+    return calls[step]()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("stage", STAGES)
+@pytest.mark.parametrize("step", STEPS)
+def test_each_step_only_at_its_stage(stage, step):
+    case = _at_stage(stage)
+    allowed = NEXT.get(stage) == step or (stage == "delivered" and step == "activate")
+    if allowed:
+        _run(_step, step, case.pk)
+    else:
+        _unchanged(lambda: _step(step, case.pk), Conflict)
