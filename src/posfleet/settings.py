@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "posfleet.core",
     "posfleet.audit",
     "posfleet.accounts",
+    "posfleet.jobs",
     "posfleet.registry",
     "posfleet.lifecycle",
     "posfleet.money",
@@ -191,6 +192,12 @@ else:
         "immediate": _huey_immediate,
         "consumer": {"workers": 2, "worker_type": "thread"},
     }
+
+# A running job's worker is trusted this long after its last heartbeat (it beats every quarter of it);
+# then the sweep queues the job again. Work bigger than POSFLEET_BULK_INLINE_MAX terminals (a bulk
+# hold placed or released) runs as a job instead of inside the request.
+JOBS_LEASE_SECONDS = max(int(os.environ.get("POSFLEET_JOB_LEASE_SECONDS", "120")), 1)
+BULK_INLINE_MAX = int(os.environ.get("POSFLEET_BULK_INLINE_MAX", "1000"))
 
 # --- cache (rate limits) ---------------------------------------------------------------------------
 # Per-process memory by default; with Redis every process shares the counters (verification rate limit).

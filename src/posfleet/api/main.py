@@ -17,6 +17,7 @@ from posfleet.api import errors
 from posfleet.api.auth import BearerAuth
 from posfleet.audit import api as audit_api
 from posfleet.cases import api as cases_api
+from posfleet.jobs import api as jobs_api
 from posfleet.keys import api as keys_api
 from posfleet.lifecycle import api as lifecycle_api
 from posfleet.money import api as money_api
@@ -35,6 +36,7 @@ api.add_router("", settlement_api.router)
 api.add_router("", keys_api.router)
 api.add_router("", notices_api.router)
 api.add_router("", cases_api.router)
+api.add_router("", jobs_api.router)
 
 
 class HealthOut(Schema):

@@ -2,7 +2,9 @@
 
 It is Huey's own `run_huey` (which autodiscovers every app's `tasks.py`, e.g. lifecycle's minute job
 that closes ended holds), so the queue backend is whatever settings.HUEY says: SqliteHuey under var/ by
-default, RedisHuey when REDIS_URL is set. `--once` runs every periodic job once, in this process.
+default, RedisHuey when REDIS_URL is set. Before the consumer takes messages, the apps' start steps
+run (the jobs sweep takes up what a dead worker left). `--once` runs every periodic job once, in this
+process, then the apps' once-steps (the jobs that are due, which no consumer is there to take).
 """
 
 from __future__ import annotations
@@ -30,16 +32,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        autodiscover_modules("tasks")
         if options["once"]:
-            autodiscover_modules("tasks")
             for task in sorted(HUEY._registry.periodic_tasks, key=lambda t: t.name):
                 self.stdout.write(periodic.summary(task.name, task.execute()))
+            for name, step in periodic.once_steps():
+                self.stdout.write(periodic.summary(name, step()))
             return
         # Huey configures its own "huey" logger only when it has no handler; give it one that does
         # nothing so its records reach the root (structlog) handler once instead of twice.
         logging.getLogger("huey").addHandler(logging.NullHandler())
+        for name, step in periodic.start_steps():
+            self.stdout.write(periodic.summary(name, step()))
         kwargs: dict[str, Any] = {}
         if options["workers"]:
             kwargs["workers"] = options["workers"]
         self.stdout.write("posfleet worker: starting the Huey consumer (Ctrl-C stops it)")
+        self.stdout.flush()
         call_command("run_huey", **kwargs)

@@ -1,0 +1,30 @@
+"""Which jobs a list shows: the API's and the console's filters (state, kind, the object) in one place."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from posfleet.core.errors import ValidationFailed
+from posfleet.jobs import registry
+from posfleet.jobs.models import Job, JobState
+
+
+def filter_jobs(
+    qs: QuerySet[Job], *, state: str = "", kind: str = "", object_type: str = "", object_id: str = ""
+) -> QuerySet[Job]:
+    if state:
+        if state not in JobState.values:
+            raise ValidationFailed(details={"state": [", ".join(JobState.values)]})
+        qs = qs.filter(state=state)
+    if kind:
+        if registry.get(kind) is None:
+            raise ValidationFailed(
+                _("Unknown job kind."), details={"kind": [k.name for k in registry.kinds()]}
+            )
+        qs = qs.filter(kind=kind)
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+    if object_id:
+        qs = qs.filter(object_id=object_id)
+    return qs
