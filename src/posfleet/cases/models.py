@@ -264,19 +264,29 @@ class CaseExport(models.Model):
     error = models.TextField(blank=True)
     requested_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The job building it (the latest request's): its attempts, heartbeat and error.
+    job = models.ForeignKey("jobs.Job", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     @property
     def path(self) -> Path | None:
         return files_dir("exports") / self.stored_name if self.stored_name else None
 
+    @property
+    def percent(self) -> int:
+        """How far the build is: its running job's progress (the job's heartbeat records it)."""
+        if self.state == ExportState.RUNNING and self.job is not None:
+            return self.job.percent
+        return int(self.progress)
+
     def as_dict(self) -> dict[str, object]:
         return {
             "state": self.state,
-            "progress": self.progress,
+            "progress": self.percent,
             "sha256": self.sha256,
             "rows": self.rows,
             "error": self.error,
             "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "job": self.job.as_dict() if self.job is not None else None,
         }
 
 

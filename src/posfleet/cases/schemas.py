@@ -17,6 +17,7 @@ from posfleet.cases import services
 from posfleet.cases.choices import Carrier, CaseKind
 from posfleet.cases.models import Application, Case, CaseExport, CaseSettlement, Material
 from posfleet.core.actor import Actor
+from posfleet.jobs.schemas import JobOut
 from posfleet.registry.choices import MerchantKind
 from posfleet.registry.services import MerchantInput
 
@@ -210,6 +211,7 @@ class ExportOut(Schema):
     rows: int
     error: str
     finished_at: str | None
+    job: JobOut | None = Field(None, description="The job building it: attempts, heartbeat, error")
 
 
 class CommentOut(Schema):
@@ -357,7 +359,7 @@ def case_filed(case: Case) -> dict[str, Any]:
 def case_detail(actor: Actor, case: Case) -> dict[str, Any]:
     """The case as `actor` may see it: a merchant's portal login reads only comments meant for it."""
     for_merchant = services.portal_merchant_id(actor) is not None
-    export = CaseExport.objects.filter(case=case).first()
+    export = CaseExport.objects.select_related("job").filter(case=case).first()
     settlement = CaseSettlement.objects.filter(case=case).first()
     comments = case.comments.order_by("id")
     if for_merchant:

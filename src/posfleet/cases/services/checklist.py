@@ -109,7 +109,7 @@ def _data_exported(case: Case) -> ChecklistItem:
         return ChecklistItem("data_exported", False, _("The export failed: %(e)s") % {"e": export.error})
     if export.state != ExportState.DONE:
         return ChecklistItem(
-            "data_exported", False, _("The export is being built (%(p)d%%).") % {"p": export.progress}
+            "data_exported", False, _("The export is being built (%(p)d%%).") % {"p": export.percent}
         )
     if export.path is None or not export.path.exists():
         return ChecklistItem("data_exported", False, _("The export file is missing; export again."))

@@ -17,8 +17,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from huey.contrib.djhuey import db_task
 
+from posfleet.accounts.roles import perm
 from posfleet.cases.choices import (
     REVIEWABLE_STATES,
     CaseKind,
@@ -38,12 +40,17 @@ from posfleet.cases.services.common import (
 )
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
+from posfleet.jobs import registry
+from posfleet.jobs import services as jobs
+from posfleet.jobs.models import Job
+from posfleet.jobs.runner import Context
 from posfleet.lifecycle.holds import place_hold, release_hold
 from posfleet.lifecycle.models import Hold
 from posfleet.lifecycle.services import require_reason
 from posfleet.money import ledger
 
 REMINDER_BEFORE = timedelta(days=1)
+REMINDER_JOB = "cases.reminder"
 
 
 def decide(
@@ -249,23 +256,33 @@ def reminder_due_at(case: Case) -> datetime | None:
 
 
 def schedule_reminder(case: Case) -> None:
-    """After commit, schedule the reminder job at its time (the job itself is idempotent)."""
+    """A reminder job due at its time, in the approval's transaction (one per case: its key). The
+    job and `send_reminder` are idempotent; the sweep below backs them up."""
     due = reminder_due_at(case)
     if due is None:
         return
-    case_id = case.pk
+    jobs.enqueue(
+        REMINDER_JOB,
+        {"case_id": case.pk},
+        key=f"{REMINDER_JOB}:{case.pk}",
+        perm=perm("review_case"),
+        object_type="case",
+        object_id=str(case.pk),
+        run_after=due,
+    )
 
-    def _enqueue() -> None:
-        if due <= timezone.now():
-            suspension_reminder(case_id)
-        else:
-            suspension_reminder.schedule(args=(case_id,), eta=due)
 
-    transaction.on_commit(_enqueue)
+@registry.register(REMINDER_JOB, label=gettext_lazy("Suspension reminder"))
+def _remind(job: Job, ctx: Context) -> dict[str, bool]:
+    with transaction.atomic():
+        sent = send_reminder(int(job.payload["case_id"]))
+        ctx.done({"sent": sent})  # the notice, the case's mark and "done" commit together
+    return {"sent": sent}
 
 
 @db_task(name="cases.suspension_reminder")
 def suspension_reminder(case_id: int) -> bool:
+    """Messages queued before reminders became jobs still name this task."""
     with transaction.atomic():
         return send_reminder(case_id)
 
