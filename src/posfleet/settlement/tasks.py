@@ -1,8 +1,12 @@
 """The daily settlement job: at 02:00 Asia/Shanghai, settle yesterday (the business day just closed).
 
-Idempotent like `run_settlement` itself: a missed or repeated run changes nothing already settled, and
-the run also pays the T+1 batches that fell due. Huey evaluates crontabs in UTC unless configured
-otherwise, so 02:00 in Shanghai (UTC+8, no daylight saving) is 18:00 UTC of the day before.
+The run is a job (`settlement.run`, one per business day: its key is the day), so the console's jobs
+page shows it and a worker killed half-way leaves it to the sweep. It commits its batches and its
+"done" in one transaction: a kill before the commit leaves nothing settled and the next attempt runs
+the day again; after it, the job is done and is never run again. `run_settlement` is idempotent
+besides (one batch per merchant per day), and the run also pays the T+1 batches that fell due. Huey
+evaluates crontabs in UTC unless configured otherwise, so 02:00 in Shanghai (UTC+8, no daylight
+saving) is 18:00 UTC of the day before.
 """
 
 from __future__ import annotations
@@ -12,35 +16,75 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 from huey import crontab
 from huey.contrib.djhuey import HUEY, db_periodic_task, db_task
 
+from posfleet.accounts.roles import perm
 from posfleet.core.actor import Actor
-from posfleet.settlement.services import SHANGHAI, run_settlement
+from posfleet.jobs import registry
+from posfleet.jobs import services as jobs
+from posfleet.jobs.models import Job
+from posfleet.jobs.runner import Context
+from posfleet.settlement.services import SHANGHAI, RunResult, run_settlement
 
 log = logging.getLogger(__name__)
 RUN_HOUR = 18 if HUEY.utc else 2
+JOB_KIND = "settlement.run"
 
 
-def settle_day(business_date: date | str | None = None) -> dict[str, Any]:
-    """Settle `business_date` (default: yesterday in Asia/Shanghai) as the system worker."""
-    day = business_date or (datetime.now(SHANGHAI).date() - timedelta(days=1))
-    with transaction.atomic():
-        result = run_settlement(Actor.system("worker", name="settlement"), day)
-    summary = {
+def _yesterday() -> date:
+    return datetime.now(SHANGHAI).date() - timedelta(days=1)
+
+
+def _summary(result: RunResult) -> dict[str, Any]:
+    return {
         "business_date": result.business_date.isoformat(),
         "created": len(result.created),
         "paid": len(result.paid),
     }
+
+
+def settle_day(business_date: date | str | None = None) -> dict[str, Any]:
+    """Settle `business_date` (default: yesterday in Asia/Shanghai) as the system worker, in this
+    process (`posfleet run_settlement`)."""
+    day = business_date or _yesterday()
+    with transaction.atomic():
+        summary = _summary(run_settlement(Actor.system("worker", name="settlement"), day))
     log.info("settlement run", extra={f"settlement_{k}": v for k, v in summary.items()})
     return summary
 
 
+@registry.register(JOB_KIND, label=_("Settlement run"), max_attempts=5)
+def _run(job: Job, ctx: Context) -> dict[str, Any]:
+    with transaction.atomic():
+        summary = _summary(
+            run_settlement(Actor.system("worker", name="settlement"), job.payload["business_date"])
+        )
+        ctx.done(summary)  # the batches and "done" commit together
+    log.info("settlement run", extra={f"settlement_{k}": v for k, v in summary.items()})
+    return summary
+
+
+def settle_day_job(business_date: date | str | None = None) -> Job:
+    """The settlement of `business_date` (default yesterday) as a job, run here unless it ran already."""
+    day = str(business_date or _yesterday())
+    return jobs.run_now(
+        JOB_KIND,
+        {"business_date": day},
+        key=f"{JOB_KIND}:{day}",
+        perm=perm("run_settlement"),
+        object_type="business_date",
+        object_id=day,
+    )
+
+
 @db_periodic_task(crontab(hour=str(RUN_HOUR), minute="0"), name="settlement.daily")
 def daily_settlement() -> dict[str, Any]:
-    return settle_day()
+    job = settle_day_job()
+    return dict(job.result) or {"business_date": job.payload.get("business_date"), "job": job.state}
 
 
 @db_task(name="settlement.run_day")
 def settle_day_task(business_date: str) -> dict[str, Any]:
-    return settle_day(business_date)
+    return dict(settle_day_job(business_date).result)
