@@ -23,7 +23,9 @@ from posfleet.api.common import DEFAULT_LIMIT, if_match, keyset_page, require_pe
 from posfleet.api.errors import ERRORS
 from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
-from posfleet.lifecycle import eligibility, filters, holds, services, transitions
+from posfleet.jobs.models import Job
+from posfleet.jobs.schemas import JobOut
+from posfleet.lifecycle import bulk, eligibility, filters, holds, services, transitions
 from posfleet.lifecycle import schemas as s
 from posfleet.lifecycle.models import Hold, RefusedAttempt
 from posfleet.registry import services as registry
@@ -198,11 +200,13 @@ def hold_merchant(request: HttpRequest, merchant_id: int, payload: s.HoldIn, res
 BULK_MAX = 100_000
 
 
-@router.post("/holds/bulk", response={201: s.BulkHoldOut, **ERRORS})
+@router.post("/holds/bulk", response={201: s.BulkHoldOut, 202: JobOut, **ERRORS})
 @idempotent
 def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
     """One hold on all named terminals (one audit event on each), all or nothing; step-up for more than
-    one. `hold_id` releases it, as a whole or (`tid`) for one terminal: `POST /holds/{id}/release`."""
+    one. `hold_id` releases it, as a whole or (`tid`) for one terminal: `POST /holds/{id}/release`.
+    More terminals than the deployment places inline (POSFLEET_BULK_INLINE_MAX, 1,000 by default):
+    202 with the job that places it (`GET /jobs/{id}`; its `result` names the hold)."""
     actor = actor_of(request)
     tids = list(dict.fromkeys(t.strip() for t in payload.tids if t.strip()))
     if not tids or len(tids) > BULK_MAX:
@@ -221,7 +225,7 @@ def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
             raise ValidationFailed(
                 _("%(n)d TIDs are unknown.") % {"n": len(missing)}, details={"tids": missing[:100]}
             )
-        hold = holds.place_bulk(
+        placed = bulk.place(
             actor,
             kind=payload.kind,
             reason=payload.reason,
@@ -229,19 +233,29 @@ def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
         )
-    return Status(201, {"placed": len(found), "hold_id": hold.pk})
+    if isinstance(placed, Job):
+        return Status(202, placed.as_dict())
+    return Status(201, {"placed": len(found), "hold_id": placed.pk})
 
 
-@router.post("/holds/{hold_id}/release", response={200: s.HoldOut, **ERRORS})
+@router.post("/holds/{hold_id}/release", response={200: s.HoldOut, 202: JobOut, **ERRORS})
 @idempotent
 def release(request: HttpRequest, hold_id: int, payload: s.ReleaseIn, response: HttpResponse) -> Any:
     """End one hold now; other holds stay. 409 `hold_ended` if it has already ended. With `tid`, a
-    bulk hold ends for that terminal only; a bulk hold released as a whole needs step-up."""
+    bulk hold ends for that terminal only; a bulk hold released as a whole needs step-up, and with
+    more terminals still under it than are released inline it answers 202 with the releasing job."""
     actor = actor_of(request)
     expected = if_match(request)
     tid = (payload.tid or "").strip() or None
     with transaction.atomic():
-        holds.release_hold(actor, hold_id, reason=payload.reason, expected_version=expected, tid=tid)
+        if tid is None:
+            released = bulk.release(actor, hold_id, reason=payload.reason, expected_version=expected)
+        else:
+            released = holds.release_hold(
+                actor, hold_id, reason=payload.reason, expected_version=expected, tid=tid
+            )
+    if isinstance(released, Job):
+        return Status(202, released.as_dict())
     return _hold_response(hold_id, response)
 
 

@@ -14,9 +14,11 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from posfleet.core.periodic import describe
+from posfleet.lifecycle import bulk
 from posfleet.lifecycle.holds import close_ended_holds
 
 log = logging.getLogger(__name__)
+__all__ = ["bulk"]  # its jobs (bulk holds placed and released by the worker) register on import
 
 
 def close_holds() -> int:

@@ -1,0 +1,224 @@
+"""Bulk holds as jobs: a hold placed on, or released from, more terminals than BULK_INLINE_MAX.
+
+Smaller selections are placed and released inside the request (`holds.place_bulk`, `release_hold`),
+all or nothing. Bigger ones are checked inside the request exactly as those are (permission for the
+kind, step-up, reason, window) and then carried out by the worker:
+
+- placing (`lifecycle.bulk_hold`): the job creates the hold, then links the terminals CHUNK at a
+  time; each chunk writes its links, one `hold.place` event per terminal and the job's checkpoint in
+  one transaction. A worker killed half-way leaves the last chunk uncommitted; the next attempt goes
+  on after the last committed one, so each terminal is linked and audited exactly once. The hold is
+  in force on the terminals linked so far, and the jobs page shows how many that is.
+- releasing (`lifecycle.bulk_release`): CHUNK terminals still under the hold at a time get their
+  link's end and a `hold.release` event; the last chunk ends the hold itself. A terminal already
+  released (alone, or by a committed chunk) is never released or audited again.
+
+The audit events name the person who asked, through the channel they used; the job is theirs.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from posfleet.accounts.roles import perm
+from posfleet.accounts.stepup import require_step_up
+from posfleet.audit.services import record_bulk
+from posfleet.core.actor import Actor
+from posfleet.core.errors import Conflict, StaleVersion
+from posfleet.jobs import registry
+from posfleet.jobs import services as jobs
+from posfleet.jobs.models import Job
+from posfleet.jobs.runner import Context
+from posfleet.lifecycle import holds
+from posfleet.lifecycle.models import Hold, HoldTerminal
+from posfleet.lifecycle.services import require_reason
+from posfleet.registry.models import Terminal
+
+PLACE_JOB = "lifecycle.bulk_hold"
+RELEASE_JOB = "lifecycle.bulk_release"
+CHUNK = 5000
+
+
+def inline_max() -> int:
+    return int(settings.BULK_INLINE_MAX)
+
+
+def place(
+    actor: Actor,
+    *,
+    kind: str,
+    reason: str,
+    terminals: Sequence[Terminal],
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> Hold | Job:
+    """One hold on all `terminals`: placed now (a Hold) up to BULK_INLINE_MAX of them, else by a job."""
+    ids = list(dict.fromkeys(t.id for t in terminals))
+    if len(ids) <= inline_max():
+        return holds.place_bulk(
+            actor, kind=kind, reason=reason, terminals=terminals, starts_at=starts_at, ends_at=ends_at
+        )
+    holds._check_kind(actor, kind)
+    text = require_reason(reason)
+    require_step_up(actor)
+    now = timezone.now()
+    start, end = holds._window(starts_at, ends_at, now)
+    payload = {
+        "kind": kind,
+        "reason": text,
+        "placed_at": now.isoformat(),
+        "starts_at": start.isoformat(),
+        "ends_at": end.isoformat() if end else None,
+        "channel": actor.channel,
+        "terminal_ids": ids,
+    }
+    return jobs.enqueue(PLACE_JOB, payload, actor=actor, perm=perm(f"hold_{kind}"), total=len(ids))
+
+
+def release(actor: Actor, hold_id: int, *, reason: str, expected_version: int | None = None) -> Hold | Job:
+    """End a hold as a whole: now (a Hold), or by a job for a bulk hold on more than
+    BULK_INLINE_MAX terminals still under it. Asking again while that job runs returns it."""
+    hold = holds.get_hold(hold_id, for_update=True)
+    under = HoldTerminal.objects.filter(hold_id=hold.pk, released_at__isnull=True)
+    if not hold.bulk or under.count() <= inline_max():
+        return holds.release_hold(actor, hold_id, reason=reason, expected_version=expected_version)
+    holds._check_kind(actor, hold.kind)
+    text = require_reason(reason)
+    if expected_version is not None and expected_version != hold.version:
+        raise StaleVersion(details={"current_version": hold.version})
+    now = timezone.now()
+    if hold.released_at is not None or (hold.ends_at is not None and hold.ends_at <= now):
+        raise Conflict(_("This hold has already ended."), code="hold_ended")
+    require_step_up(actor)
+    return jobs.enqueue(
+        RELEASE_JOB,
+        {"hold_id": hold.pk, "reason": text, "channel": actor.channel},
+        key=f"{RELEASE_JOB}:{hold.pk}",
+        actor=actor,
+        perm=perm(f"hold_{hold.kind}"),
+        object_type="hold",
+        object_id=str(hold.pk),
+        total=under.count(),
+    )
+
+
+def _actor(job: Job) -> Actor:
+    """The person who asked, through their channel (their rights were checked when they asked)."""
+    user = job.created_by
+    if user is None:
+        return Actor.system("worker", name=job.created_by_name or "system")
+    return Actor.for_user(user, str(job.payload.get("channel") or "worker"))
+
+
+def _when(raw: Any) -> datetime:
+    return datetime.fromisoformat(str(raw))
+
+
+def _link(hold_id: int, ids: list[int]) -> None:
+    conn = transaction.get_connection()
+    vendor = conn.vendor
+    statement = holds._LINK_PG if vendor == "postgresql" else holds._LINK
+    params = [hold_id, ids] if vendor == "postgresql" else [hold_id, json.dumps(ids)]
+    with conn.cursor() as cursor:
+        statement.run(cursor, vendor, params)
+
+
+@registry.register(PLACE_JOB, label=_("Bulk hold"))
+def _place(job: Job, ctx: Context) -> dict[str, Any]:
+    p = job.payload
+    ids: list[int] = [int(i) for i in p["terminal_ids"]]
+    actor = _actor(job)
+    if "hold_id" not in ctx.checkpoint:
+        with transaction.atomic():
+            hold = Hold(
+                bulk=True,
+                on_merchant=False,
+                kind=p["kind"],
+                reason=p["reason"],
+                placed_at=_when(p["placed_at"]),
+                starts_at=_when(p["starts_at"]),
+                ends_at=_when(p["ends_at"]) if p["ends_at"] else None,
+            )
+            hold.placed_by_id = job.created_by_id
+            hold.save()
+            ctx.save({"hold_id": hold.pk, "done": 0, "linked": 0}, progress=0, about=("hold", str(hold.pk)))
+    hold_id, done, linked = (int(ctx.checkpoint[k]) for k in ("hold_id", "done", "linked"))
+    while done < len(ids):
+        chunk = ids[done : done + CHUNK]
+        with transaction.atomic():
+            hold = holds.get_hold(hold_id, for_update=True)
+            if hold.released_at is not None:  # released while it was being placed: link no more
+                break
+            tid_of = dict(Terminal.objects.filter(pk__in=chunk).values_list("id", "tid"))
+            present = [i for i in chunk if i in tid_of]  # a terminal gone since it was chosen is skipped
+            record_bulk(
+                actor,
+                "terminal",
+                [tid_of[i] for i in present],
+                "hold.place",
+                after=holds.snapshot(hold) | {"hold_id": hold.pk},
+                reason=hold.reason,
+                alongside=functools.partial(_link, hold_id, present),
+            )
+            done, linked = done + len(chunk), linked + len(present)
+            ctx.save({"hold_id": hold_id, "done": done, "linked": linked}, progress=done)
+    with transaction.atomic():
+        holds._after_commit(hold_id, "place")
+    return {"hold_id": hold_id, "placed": linked, "skipped": done - linked}
+
+
+@registry.register(RELEASE_JOB, label=_("Bulk hold release"))
+def _release(job: Job, ctx: Context) -> dict[str, Any]:
+    p = job.payload
+    hold_id, reason = int(p["hold_id"]), str(p["reason"])
+    actor = _actor(job)
+    done = int(ctx.checkpoint.get("done", 0))
+    while True:
+        with transaction.atomic():
+            hold = holds.get_hold(hold_id, for_update=True)
+            if hold.released_at is not None:
+                break
+            now = timezone.now()
+            before = holds.snapshot(hold)
+            chunk = list(
+                HoldTerminal.objects.filter(hold_id=hold_id, released_at__isnull=True)
+                .order_by("terminal_id")
+                .values_list("terminal_id", "terminal__tid")[:CHUNK]
+            )
+            ids = [terminal_id for terminal_id, _tid in chunk]
+            if chunk:
+                HoldTerminal.objects.filter(hold_id=hold_id, terminal_id__in=ids).update(released_at=now)
+                record_bulk(
+                    actor,
+                    "terminal",
+                    [tid for _id, tid in chunk],
+                    "hold.release",
+                    before=before,
+                    after=before | {"hold_id": hold_id, "released_at": now.isoformat()},
+                    reason=reason,
+                    at=now,
+                )
+                done += len(chunk)
+            last = len(chunk) < CHUNK
+            if last:  # nothing left under it: the hold itself ends, with the last chunk
+                Hold.objects.filter(pk=hold_id).update(
+                    released_at=now,
+                    released_by_id=job.created_by_id,
+                    release_reason=reason,
+                    closed=True,
+                    version=hold.version + 1,
+                )
+                holds._after_commit(hold_id, "release")
+            ctx.save({"done": done}, progress=done)
+        if last:
+            break
+    return {"hold_id": hold_id, "released": done}
