@@ -6,6 +6,7 @@ from posfleet.console import (
     views_auth,
     views_dashboard,
     views_detail,
+    views_jobs,
     views_merchants,
     views_terminals,
 )
@@ -30,6 +31,8 @@ urlpatterns = [
     path("merchants/<int:merchant_id>/apply/", views_merchants.merchant_apply, name="merchant_apply"),
     path("audit/", views_audit.audit_list, name="audit"),
     path("audit/verify/", views_audit.audit_verify, name="audit_verify"),
+    path("jobs/", views_jobs.job_list, name="jobs"),
+    path("jobs/<int:job_id>/retry/", views_jobs.job_retry, name="job_retry"),
     path("tokens/", views_accounts.token_list, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views_accounts.token_revoke, name="token_revoke"),
     path("totp/", views_accounts.totp_page, name="totp"),

@@ -33,6 +33,8 @@ from posfleet.console.views_util import (
     step_up_redirect,
 )
 from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
+from posfleet.jobs.models import Job
+from posfleet.lifecycle import bulk as bulk_holds
 from posfleet.lifecycle import holds as hold_services
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
@@ -205,17 +207,34 @@ def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, _("A reason is required."))
         return HttpResponseRedirect(back)
+    tid = (request.POST.get("tid") or "").strip() or None
+    version = _int(request.POST.get("version"))
     try:
         with transaction.atomic():
-            hold_services.release_hold(
-                console_actor(request),
-                hold_id,
-                reason=form.cleaned_data["reason"],
-                expected_version=_int(request.POST.get("version")),
-                tid=(request.POST.get("tid") or "").strip() or None,
-            )
+            if tid is None:
+                released = bulk_holds.release(
+                    console_actor(request),
+                    hold_id,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=version,
+                )
+            else:
+                released = hold_services.release_hold(
+                    console_actor(request),
+                    hold_id,
+                    reason=form.cleaned_data["reason"],
+                    expected_version=version,
+                    tid=tid,
+                )
     except DomainError as exc:
         return domain_error_response(request, exc, step_up_next=back)
+    if isinstance(released, Job):
+        messages.success(
+            request,
+            _("Queued: the worker releases the hold from %(n)d terminal(s) as job #%(job)d.")
+            % {"n": released.total, "job": released.pk},
+        )
+        return HttpResponseRedirect(reverse("console:jobs"))
     messages.success(request, _("Hold released."))
     return HttpResponseRedirect(back)
 

@@ -32,7 +32,8 @@ from posfleet.console.views_util import (
     staff_view,
 )
 from posfleet.core.errors import DomainError, ValidationFailed
-from posfleet.lifecycle import holds as hold_services
+from posfleet.jobs.models import Job
+from posfleet.lifecycle import bulk as bulk_holds
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import SENSITIVE_HOLD_KINDS, HoldKind
@@ -191,7 +192,7 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
         with transaction.atomic():
             if op_kind == "hold":
                 count = len(terminals)
-                hold_services.place_bulk(
+                placed = bulk_holds.place(
                     actor,
                     kind=name,
                     reason=form.cleaned_data["reason"],
@@ -213,6 +214,13 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
     store = dict(request.session.get(BULK_KEY, {}))
     store.pop(key, None)
     request.session[BULK_KEY] = store
+    if op_kind == "hold" and isinstance(placed, Job):
+        messages.success(
+            request,
+            _("Queued: the worker places %(label)s on %(n)d terminal(s) as job #%(job)d.")
+            % {"label": label, "n": count, "job": placed.pk},
+        )
+        return HttpResponseRedirect(reverse("console:jobs"))
     messages.success(request, _("Done: %(label)s on %(n)d terminal(s).") % {"label": label, "n": count})
     return HttpResponseRedirect(pending["return"])
 

@@ -1,0 +1,91 @@
+"""The jobs page: the long work the worker does (data exports, bulk holds, settlement runs, reminders)
+with its state, progress, attempts, heartbeat, error and who started it; filter by state and kind;
+retry a job that failed or whose worker died. Each person sees the jobs of the work their roles own
+(an administrator, all) and the jobs they started.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from posfleet.console import queries
+from posfleet.console.views_util import console_actor, domain_error_response, safe_next, staff_view
+from posfleet.core.errors import DomainError
+from posfleet.jobs import filters, registry, services
+from posfleet.jobs.models import JobState
+
+PAGE = 50
+
+
+@staff_view
+def job_list(request: HttpRequest) -> HttpResponse:
+    actor = console_actor(request)
+    kinds = [(k.name, k.label) for k in registry.kinds()]
+    state = request.GET.get("state") or ""
+    kind = request.GET.get("kind") or ""
+    values = {
+        "state": state if state in JobState.values else "",
+        "kind": kind if kind in dict(kinds) else "",
+    }
+    qs = filters.filter_jobs(services.visible(actor), **values)
+    rows, next_after, prev_before = queries.keyset(
+        qs,
+        key="id",
+        after=_int(request.GET.get("after")),
+        before=_int(request.GET.get("before")),
+        size=PAGE,
+        descending=True,
+    )
+    params = request.GET.copy()
+    for k in ("after", "before"):
+        params.pop(k, None)
+    now = timezone.now()
+    user = request.user
+    return render(
+        request,
+        "console/jobs.html",
+        {
+            "rows": [
+                {
+                    "job": job,
+                    "stuck": job.lease_expired(now),
+                    "can_retry": (job.state == JobState.FAILED or job.lease_expired(now))
+                    and (user.has_perm(job.perm) or job.created_by_id == user.pk),
+                }
+                for job in rows
+            ],
+            "states": JobState.choices,
+            "kinds": kinds,
+            "values": values,
+            "next_after": next_after,
+            "prev_before": prev_before,
+            "base_query": params.urlencode(),
+        },
+    )
+
+
+@require_POST
+@staff_view
+def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
+    back = safe_next(request, request.POST.get("next"), reverse("console:jobs"))
+    try:
+        with transaction.atomic():
+            services.retry(console_actor(request), job_id)
+    except DomainError as exc:
+        return domain_error_response(request, exc, step_up_next=back)
+    messages.success(request, _("Job #%(id)d is queued again.") % {"id": job_id})
+    return HttpResponseRedirect(back)
+
+
+def _int(raw: str | None) -> int | None:
+    try:
+        return int(raw) if raw else None
+    except ValueError:
+        return None
