@@ -55,3 +55,21 @@ def login(client):
         return user
 
     return sign_in
+
+
+@pytest.fixture
+def kind():
+    """Register a job kind for this test alone: `kind(name, handler, **options)` returns its name."""
+    from posfleet.jobs import registry
+
+    added = []
+
+    def register(name, handler, **options):
+        options.setdefault("label", name)
+        registry.register(name, **options)(handler)
+        added.append(name)
+        return name
+
+    yield register
+    for name in added:
+        registry._KINDS.pop(name, None)

@@ -31,6 +31,8 @@ GETS = (
     "/api/v1/holds/{hold_id}",
     "/api/v1/refused-attempts",
     "/api/v1/audit",
+    "/api/v1/jobs",
+    "/api/v1/jobs/{job_id}",
 )
 # What "conforms" means here; positive_data_acceptance is left out on purpose: business validation
 # (a TID of exactly 8 capitals, a known model, a Luhn-valid card) is stricter than the JSON schema says.
