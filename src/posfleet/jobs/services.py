@@ -131,7 +131,8 @@ def get_job(actor: Actor, job_id: int) -> Job:
 
 def restart(job: Job, *, now: datetime | None = None) -> Job:
     """Queue another attempt of `job` (row locked by the caller) if it failed or its worker is gone; a
-    queued job is sent to the worker again. A job done, or running on a live worker, is left alone."""
+    queued job is sent to the worker again (at once if it was waiting to retry after an error; a job
+    scheduled for later keeps its time). A job done, or running on a live worker, is left alone."""
     now = now or timezone.now()
     if job.state == JobState.DONE or (job.state == JobState.RUNNING and not job.lease_expired(now)):
         return job
@@ -140,8 +141,8 @@ def restart(job: Job, *, now: datetime | None = None) -> Job:
         job.error_code = JobError.WORKER_LOST
         job.error = lost_detail(job)
         fields += ["error_code", "error"]
-    if job.state != JobState.QUEUED:
-        job.run_after = now
+    if job.state != JobState.QUEUED or job.error_code:  # a retry waiting out its pause is brought forward
+        job.run_after = min(job.run_after, now) if job.state == JobState.QUEUED else now
         fields.append("run_after")
     spec = registry.get(job.kind)
     if job.attempts >= job.max_attempts:  # a person asked again: a fresh set of attempts
