@@ -75,3 +75,26 @@ def test_the_page_reads_in_chinese(client, jobs):
     client.force_login(builders.user(role="admin"))
     html = client.get(reverse("console:jobs")).content.decode()
     assert "任务" in html and "失败" in html
+
+
+def test_a_big_bulk_hold_from_the_console_is_queued_and_shown_on_the_jobs_page(
+    en_client, login, settings, django_capture_on_commit_callbacks
+):
+    from tests.console.test_views_terminals import start_bulk
+
+    settings.BULK_INLINE_MAX = 2
+    login("technician", stepped_up=True)
+    ts = [builders.terminal() for _ in range(3)]
+    url = start_bulk(en_client, "hold:maintenance", [t.tid for t in ts])
+    with django_capture_on_commit_callbacks(execute=True):
+        r = en_client.post(url, {"reason": "firmware push"})
+    assert r.status_code == 302 and r["Location"] == reverse("console:jobs")
+    job = Job.objects.get(kind="lifecycle.bulk_hold")
+    page = en_client.get(r["Location"]).content.decode()
+    assert f"as job #{job.pk}" in page and f"job-{job.pk}" in page
+    assert job.state == "done" and job.result["placed"] == 3
+    hold_id = job.result["hold_id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        r = en_client.post(reverse("console:hold_release", args=[hold_id]), {"reason": "window over"})
+    assert r.status_code == 302 and r["Location"] == reverse("console:jobs")
+    assert Job.objects.get(kind="lifecycle.bulk_release").state == "done"

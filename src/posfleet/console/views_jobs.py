@@ -56,6 +56,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
                 {
                     "job": job,
                     "stuck": job.lease_expired(now),
+                    "scheduled": job.state == JobState.QUEUED and job.run_after > now,
                     "can_retry": (job.state == JobState.FAILED or job.lease_expired(now))
                     and (user.has_perm(job.perm) or job.created_by_id == user.pk),
                 }
