@@ -28,6 +28,16 @@ def _huey_immediate():
 
 
 @pytest.fixture(autouse=True)
+def _plain_static_files(settings):
+    """Pages name static files without `collectstatic`'s manifest (tests/core/test_static.py covers the
+    hashed, compressed files the server serves)."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _files_in_tmp(settings, tmp_path):
     """Uploaded and generated files (materials, letters, exports) go to a per-test directory."""
     settings.VAR_DIR = tmp_path / "var"

@@ -30,9 +30,10 @@ DEV_SECRET_KEY = "posfleet-development-secret-key-do-not-use-in-production"
 DEV_KEK = base64.b64encode(b"posfleet-dev-kek-not-for-prod!!!").decode()
 
 # Production mode (POSFLEET_PRODUCTION=1) is how a deployment says "this is real": it refuses to start
-# with DEBUG on or with the development secret key or key-encryption key.
+# with DEBUG on or with the development secret key or key-encryption key. DEBUG is off unless a
+# developer turns it on (DEBUG=1): its pages show settings and source to whoever asks for a wrong URL.
 PRODUCTION = _bool("POSFLEET_PRODUCTION", False)
-DEBUG = _bool("DEBUG", not PRODUCTION)
+DEBUG = _bool("DEBUG", False)
 SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 POSFLEET_KEK = os.environ.get("POSFLEET_KEK", DEV_KEK)
 ALLOWED_HOSTS = [
@@ -88,7 +89,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "posfleet.api.middleware.JsonErrorsMiddleware",  # errors under /api/ in the API's shape
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # /static/ from STATIC_ROOT, no proxy needed
     "django.contrib.sessions.middleware.SessionMiddleware",
     "posfleet.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -172,6 +175,13 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
+# The app serves its own static files (WhiteNoise): `posfleet collectstatic` writes them with a content
+# hash in their names and compressed copies, so they are cached for ever and a new release's files are
+# new names. Without collectstatic (tests, `runserver` with DEBUG on) the plain storage serves them.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- jobs -----------------------------------------------------------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
@@ -208,6 +218,8 @@ if REDIS_URL:
 POSFLEET_INSTITUTION = os.environ.get("POSFLEET_INSTITUTION", "示例支付有限公司")
 POSFLEET_PUBLIC_URL = os.environ.get("POSFLEET_PUBLIC_URL", "http://127.0.0.1:8000")
 POSFLEET_VERIFY_RATE_PER_MINUTE = int(os.environ.get("POSFLEET_VERIFY_RATE_PER_MINUTE", "10"))
+# A bearer token a Prometheus server sends to scrape /metrics (besides a staff user's API token).
+POSFLEET_METRICS_TOKEN = os.environ.get("POSFLEET_METRICS_TOKEN", "")
 POSFLEET_CJK_FONT = os.environ.get("POSFLEET_CJK_FONT", "")
 CASE_MATERIAL_MAX_BYTES = int(os.environ.get("CASE_MATERIAL_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = CASE_MATERIAL_MAX_BYTES + 1024 * 1024
@@ -223,3 +235,4 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = _bool("CSRF_COOKIE_SECURE", True)
 
 VAR_DIR.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise scans it at start (empty until collectstatic)

@@ -2,16 +2,14 @@
 the eligibility fast path (api/fastpath.py).
 
 `POSFLEET_FASTPATH=0` serves everything through Django (to compare, or to rule the fast path out).
-With DEBUG on (development, `scripts/start`), static files are served too, as `runserver` serves them;
-in production the reverse proxy serves `STATIC_ROOT` (`posfleet collectstatic`).
+Static files are served by WhiteNoise's middleware inside Django (from `STATIC_ROOT`, filled by
+`posfleet collectstatic`), so no reverse proxy is needed for them.
 """
 
 import os
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.conf import settings
-from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "posfleet.settings")
@@ -22,6 +20,3 @@ if os.environ.get("POSFLEET_FASTPATH", "1").strip().lower() not in {"0", "false"
     from posfleet.api.fastpath import EligibilityFastPath
 
     application = EligibilityFastPath(django_application)
-
-if settings.DEBUG:
-    application = StaticFilesHandler(application)  # type: ignore[arg-type]

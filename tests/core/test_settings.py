@@ -42,3 +42,21 @@ class TestProductionMode:
         result = _start(tmp_path, **override)
         assert result.returncode != 0
         assert message in result.stderr
+
+
+def _debug_of(tmp_path, **env_overrides):
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "POSFLEET_PRODUCTION", "DATABASE_URL"}}
+    env.update(env_overrides)
+    env["POSFLEET_VAR_DIR"] = str(tmp_path)
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='posfleet.settings'; django.setup();"
+        "from django.conf import settings; print(settings.DEBUG)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_debug_is_off_unless_a_developer_turns_it_on(tmp_path):
+    assert _debug_of(tmp_path) == "False"
+    assert _debug_of(tmp_path, DEBUG="1") == "True"

@@ -1,18 +1,31 @@
-"""The API's one error shape: {"error": {"code", "message", "details"}}, its schema and handlers."""
+"""The API's one error shape: {"error": {"code", "message", "details"}}, its schema and handlers.
+
+Every exception an operation lets out ends here, whatever DEBUG says: a request Django cannot parse
+(multipart without a boundary, too many fields) is a 400, and anything unexpected a 500 in the same
+shape, naming the request id; the traceback goes to the log, never to the client. Errors Django
+answers before an operation runs (an unknown path, a method the path does not take) are rewritten
+into this shape by `api.middleware.JsonErrorsMiddleware`.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import DataError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext_lazy as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from posfleet.core import context
 from posfleet.core.errors import DomainError
+
+logger = logging.getLogger(__name__)
 
 
 class ErrorDetail(Schema):
@@ -25,8 +38,9 @@ class ErrorOut(Schema):
     error: ErrorDetail
 
 
-# Every error status an operation may answer, so the OpenAPI document lists them: 400 malformed JSON,
-# 401 no valid token, 403 permission or step-up, 404, 409 state or version, 422 validation.
+# Every error status an operation may answer, so the OpenAPI document lists them: 400 malformed JSON
+# or multipart, 401 no valid token, 403 permission or step-up, 404, 409 state or version, 422
+# validation; an operation that reads a body also 413, a body over the size limit.
 ERRORS: dict[int, Any] = {
     400: ErrorOut,
     401: ErrorOut,
@@ -35,6 +49,7 @@ ERRORS: dict[int, Any] = {
     409: ErrorOut,
     422: ErrorOut,
 }
+BODY_ERRORS: dict[int, Any] = {**ERRORS, 413: ErrorOut}
 
 
 def error_body(code: str, message: Any, details: Any = None) -> dict[str, Any]:
@@ -101,3 +116,51 @@ def install(api: NinjaAPI) -> None:
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}.get(exc.status_code, "error")
         return api.create_response(request, error_body(code, exc.message), status=exc.status_code)
+
+    @api.exception_handler(MultiPartParserError)
+    def _multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return api.create_response(
+            request,
+            error_body(
+                "malformed_request",
+                _("The multipart/form-data body cannot be read (is its boundary missing?)."),
+            ),
+            status=400,
+        )
+
+    @api.exception_handler(SuspiciousOperation)
+    @api.exception_handler(BadRequest)
+    @api.exception_handler(UnreadablePostError)
+    def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
+        # Too many fields or files, a body cut short: Django refused to read the request.
+        return api.create_response(
+            request, error_body("malformed_request", _("The request body cannot be read.")), status=400
+        )
+
+    @api.exception_handler(Http404)
+    def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return api.create_response(request, error_body("not_found", _("No such object.")), status=404)
+
+    @api.exception_handler(DjangoPermissionDenied)
+    def _forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpResponse:
+        return api.create_response(
+            request,
+            error_body("permission_denied", _("You do not have permission to do this.")),
+            status=403,
+        )
+
+    @api.exception_handler(Exception)
+    def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("api.unexpected_error", extra={"path": request.path})
+        return api.create_response(request, server_error_body(), status=500)
+
+
+def server_error_body(request_id: str = "") -> dict[str, Any]:
+    """A 500 in the one shape: no traceback, the request id to find it in the log."""
+    return error_body(
+        "server_error",
+        _(
+            "Something went wrong on our side; the error was logged. Quote the request id if you ask about it."
+        ),
+        {"request_id": request_id or context.request_id.get()},
+    )
