@@ -3,6 +3,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from posfleet.api.main import api
+from posfleet.api.metrics import metrics
 from posfleet.money import urls as money_urls
 from posfleet.settlement import urls as settlement_urls
 
@@ -14,7 +15,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("django_prometheus.urls")),
+    path("metrics", metrics, name="prometheus-django-metrics"),
     path("console/", include("posfleet.console.urls")),
     path("console/money/", include((money_patterns, money_urls.app_name))),
     path("console/settlement/", include("posfleet.settlement.urls")),
