@@ -64,3 +64,20 @@ class Notice(models.Model):
         from posfleet.notices.storage import read_letter
 
         return read_letter(self) if self.pdf_path else None
+
+
+class RateCounter(models.Model):
+    """Attempts of one client in one fixed window of a rate limit (`notices.ratelimit`), in the
+    database so every server process counts into the same row; rows past `expires_at` are purged by
+    the worker."""
+
+    key = models.CharField(max_length=200)
+    bucket = models.BigIntegerField(help_text="Window number: Unix time // window length")
+    count = models.PositiveIntegerField(default=0)
+    expires_at = models.BigIntegerField(db_index=True, help_text="Unix time after which the row is unused")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "bucket"], name="ratecounter_once")]
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.bucket}: {self.count}"
