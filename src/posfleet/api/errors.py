@@ -65,17 +65,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        details = [
-            {
-                "loc": [str(p) for p in e.get("loc", [])],
-                "msg": str(e.get("msg", "")),
-                "type": e.get("type", ""),
-            }
-            for e in exc.errors
-        ]
         return api.create_response(
             request,
-            error_body("validation_error", "The request body or parameters are not valid.", details),
+            error_body("validation_error", _("Some fields are not valid."), field_errors(exc.errors)),
             status=422,
         )
 
@@ -153,6 +145,50 @@ def install(api: NinjaAPI) -> None:
     def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("api.unexpected_error", extra={"path": request.path})
         return api.create_response(request, server_error_body(), status=500)
+
+
+# Where a parameter comes from and the name ninja gives a body: not part of the field's name.
+_SOURCES = {"body", "query", "path", "form", "file", "header", "cookie", "payload"}
+
+
+def field_errors(errors: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Schema validation errors as the services report theirs: `{field: [message, ...]}`, the field
+    dotted (`rates.credit.rate_bp`, `tids.3`), each message in the caller's language."""
+    details: dict[str, list[str]] = {}
+    for e in errors:
+        loc = [str(part) for part in e.get("loc", [])]
+        while loc and loc[0] in _SOURCES:
+            loc.pop(0)
+        if len(loc) > 1 and loc[-1].isdigit():  # an item of a list of values: the list is the field
+            loc.pop()
+        details.setdefault(".".join(loc) or "body", []).append(str(_message(e)))
+    return details
+
+
+def _message(e: dict[str, Any]) -> Any:
+    kind, ctx = e.get("type", ""), e.get("ctx") or {}
+    if kind == "value_error":  # a validator's own message (already translated)
+        return str(ctx.get("error", e.get("msg", "")))
+    if kind == "missing":
+        return _("This field is required.")
+    if kind in {"enum", "literal_error"}:
+        return _("Choose one of: %(choices)s.") % {"choices": ctx.get("expected", "")}
+    if kind == "string_too_long":
+        return _("At most %(n)s characters.") % {"n": ctx.get("max_length")}
+    if kind == "string_too_short":
+        return _("At least %(n)s characters.") % {"n": ctx.get("min_length")}
+    if kind == "string_pattern_mismatch":
+        return _("Not in the expected form (%(pattern)s).") % {"pattern": ctx.get("pattern")}
+    if kind in {"too_long", "too_short"}:
+        return _("Between %(min)s and %(max)s items.") % {
+            "min": ctx.get("min_length", 0),
+            "max": ctx.get("max_length", "…"),
+        }
+    if kind in {"greater_than_equal", "greater_than", "less_than_equal", "less_than"}:
+        return _("Out of range (%(rule)s).") % {"rule": e.get("msg", "")}
+    if kind.startswith(("int_", "float_", "bool_", "date_", "datetime_", "string_type", "model_", "list_")):
+        return _("Not a valid value of this field (%(reason)s).") % {"reason": e.get("msg", "")}
+    return str(e.get("msg", "")) or _("Not valid.")
 
 
 def server_error_body(request_id: str = "") -> dict[str, Any]:

@@ -42,7 +42,7 @@ from posfleet.lifecycle.schemas import EligibilityOut
 
 logger = logging.getLogger(__name__)
 
-PATH = re.compile(r"/api/v1/terminals/([A-Za-z0-9_-]{1,64})/eligibility")
+PATH = re.compile(r"/api/v1/terminals/([0-9A-Z]{8})/eligibility")  # a TID (fields.TID_PATTERN)
 PERMISSION = ("accounts", "view_fleet")  # accounts.view_fleet, what the ninja endpoint checks
 TOUCH_AFTER = timedelta(seconds=60)  # as api.auth.BearerAuth refreshes last_used_at
 RESPONSES = Counter(

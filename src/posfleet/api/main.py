@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from django.db import connection
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
+from ninja import Schema
 
 from posfleet.api import errors
 from posfleet.api.auth import BearerAuth
+from posfleet.api.openapi import PosfleetAPI
 from posfleet.audit import api as audit_api
 from posfleet.cases import api as cases_api
 from posfleet.jobs import api as jobs_api
@@ -25,7 +26,7 @@ from posfleet.notices import api as notices_api
 from posfleet.registry import api as registry_api
 from posfleet.settlement import api as settlement_api
 
-api = NinjaAPI(title="posfleet", version="1", urls_namespace="api", auth=BearerAuth())
+api = PosfleetAPI(title="posfleet", version="1", urls_namespace="api", auth=BearerAuth())
 errors.install(api)
 
 api.add_router("", registry_api.router)

@@ -8,8 +8,9 @@ from typing import Any, Literal
 from django.http import HttpRequest
 from ninja import Router
 
-from posfleet.api.common import DEFAULT_LIMIT, keyset_page, require_perm
+from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, keyset_page, require_perm
 from posfleet.api.errors import ERRORS
+from posfleet.api.fields import Search
 from posfleet.audit import filters
 from posfleet.audit import schemas as s
 from posfleet.audit.models import AuditEvent
@@ -37,12 +38,12 @@ FIELDS = (
 @router.get("/audit", response={200: s.AuditPage, **ERRORS})
 def list_audit(
     request: HttpRequest,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    action: str | None = None,
+    object_type: Search = None,
+    object_id: Search = None,
+    action: Search = None,
     order: Literal["asc", "desc"] = "asc",
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Audit events, e.g. `?object_type=terminal&object_id=12345678` for one terminal's history."""
     require_perm(request, "view_audit")

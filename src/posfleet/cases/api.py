@@ -15,16 +15,19 @@ from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
 
 from posfleet.api.auth import actor_of
-from posfleet.api.common import DEFAULT_LIMIT, file_response, if_match, keyset_page, set_etag
-from posfleet.api.errors import ERRORS
+from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, file_response, if_match, keyset_page, set_etag
+from posfleet.api.errors import BODY_ERRORS, ERRORS
+from posfleet.api.fields import IdFilter, ObjectId, QueryBool
 from posfleet.api.idempotency import idempotent
 from posfleet.cases import schemas as s
 from posfleet.cases import services
+from posfleet.cases.choices import CaseKind, CaseState, MaterialType
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["cases"])
 DETAIL = {200: s.CaseDetailOut, **ERRORS}
+DETAIL_FROM_BODY = {200: s.CaseDetailOut, **BODY_ERRORS}
 
 
 def _reply(actor: Actor, case_id: int) -> dict[str, Any]:
@@ -32,7 +35,7 @@ def _reply(actor: Actor, case_id: int) -> dict[str, Any]:
     return s.case_detail(actor, case)
 
 
-@router.post("/cases", response={201: s.CaseFiledOut, **ERRORS})
+@router.post("/cases", response={201: s.CaseFiledOut, **BODY_ERRORS})
 @idempotent
 def file_case(request: HttpRequest, payload: s.CaseIn) -> Status:
     actor = actor_of(request)
@@ -44,11 +47,11 @@ def file_case(request: HttpRequest, payload: s.CaseIn) -> Status:
 @router.get("/cases", response={200: s.CasePage, **ERRORS})
 def list_cases(
     request: HttpRequest,
-    kind: str | None = None,
-    state: str | None = None,
-    merchant_id: int | None = None,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    kind: CaseKind | None = None,
+    state: CaseState | None = None,
+    merchant_id: IdFilter = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> dict[str, Any]:
     actor = actor_of(request)
     qs = services.cases_for(actor, kind=kind or None, state=state or None, merchant_id=merchant_id)
@@ -57,7 +60,7 @@ def list_cases(
 
 
 @router.get("/cases/{case_id}", response=DETAIL)
-def get_case(request: HttpRequest, response: HttpResponse, case_id: int) -> dict[str, Any]:
+def get_case(request: HttpRequest, response: HttpResponse, case_id: ObjectId) -> dict[str, Any]:
     actor = actor_of(request)
     case = services.get_case(actor, case_id)
     set_etag(response, case.version)
@@ -65,16 +68,18 @@ def get_case(request: HttpRequest, response: HttpResponse, case_id: int) -> dict
 
 
 @router.get("/cases/{case_id}/timeline", response={200: s.TimelineOut, **ERRORS})
-def case_timeline(request: HttpRequest, case_id: int) -> dict[str, Any]:
+def case_timeline(request: HttpRequest, case_id: ObjectId) -> dict[str, Any]:
     actor = actor_of(request)
     case = services.get_case(actor, case_id)
     entries = services.timeline(case, for_merchant=services.portal_merchant_id(actor) is not None)
     return {"items": [e | {"at": s.iso(e["at"])} for e in entries]}
 
 
-@router.post("/cases/{case_id}/materials", response={201: s.MaterialAddedOut, **ERRORS})
+@router.post("/cases/{case_id}/materials", response={201: s.MaterialAddedOut, **BODY_ERRORS})
 @idempotent
-def add_material(request: HttpRequest, case_id: int, type: Form[str], file: File[UploadedFile]) -> Status:
+def add_material(
+    request: HttpRequest, case_id: ObjectId, type: Form[MaterialType], file: File[UploadedFile]
+) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
         material = services.add_material(actor, case_id, type, file)
@@ -89,18 +94,18 @@ def add_material(request: HttpRequest, case_id: int, type: Form[str], file: File
     )
 
 
-@router.post("/cases/{case_id}/decision", response=DETAIL)
+@router.post("/cases/{case_id}/decision", response=DETAIL_FROM_BODY)
 @idempotent
-def decide(request: HttpRequest, case_id: int, payload: s.DecisionIn) -> Any:
+def decide(request: HttpRequest, case_id: ObjectId, payload: s.DecisionIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.decide(actor, case_id, payload.decision, payload.reason, expected_version=if_match(request))
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/resubmit", response=DETAIL)
+@router.post("/cases/{case_id}/resubmit", response=DETAIL_FROM_BODY)
 @idempotent
-def resubmit(request: HttpRequest, case_id: int, payload: s.ResubmitIn) -> Any:
+def resubmit(request: HttpRequest, case_id: ObjectId, payload: s.ResubmitIn) -> Any:
     """A rejected application, corrected, back to review."""
     actor = actor_of(request)
     with transaction.atomic():
@@ -116,9 +121,9 @@ def resubmit(request: HttpRequest, case_id: int, payload: s.ResubmitIn) -> Any:
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/allocate", response=DETAIL)
+@router.post("/cases/{case_id}/allocate", response=DETAIL_FROM_BODY)
 @idempotent
-def allocate(request: HttpRequest, case_id: int, payload: s.CaseAllocateIn | None = None) -> Any:
+def allocate(request: HttpRequest, case_id: ObjectId, payload: s.CaseAllocateIn | None = None) -> Any:
     """Warehouse: a terminal from stock for an approved application (409 `no_stock` when none)."""
     actor = actor_of(request)
     with transaction.atomic():
@@ -128,9 +133,9 @@ def allocate(request: HttpRequest, case_id: int, payload: s.CaseAllocateIn | Non
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/ship", response=DETAIL)
+@router.post("/cases/{case_id}/ship", response=DETAIL_FROM_BODY)
 @idempotent
-def ship(request: HttpRequest, case_id: int, payload: s.ShipIn) -> Any:
+def ship(request: HttpRequest, case_id: ObjectId, payload: s.ShipIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.ship(
@@ -144,9 +149,9 @@ def ship(request: HttpRequest, case_id: int, payload: s.ShipIn) -> Any:
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/deliver", response=DETAIL)
+@router.post("/cases/{case_id}/deliver", response=DETAIL_FROM_BODY)
 @idempotent
-def deliver(request: HttpRequest, case_id: int, payload: s.DeliverIn) -> Any:
+def deliver(request: HttpRequest, case_id: ObjectId, payload: s.DeliverIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.deliver(
@@ -157,7 +162,7 @@ def deliver(request: HttpRequest, case_id: int, payload: s.DeliverIn) -> Any:
 
 @router.post("/cases/{case_id}/activate", response=DETAIL)
 @idempotent
-def activate(request: HttpRequest, case_id: int) -> Any:
+def activate(request: HttpRequest, case_id: ObjectId) -> Any:
     """Technician: the delivered terminal installed and activated (409 `not_delivered` before)."""
     actor = actor_of(request)
     with transaction.atomic():
@@ -165,16 +170,16 @@ def activate(request: HttpRequest, case_id: int) -> Any:
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/cancel", response=DETAIL)
-def cancel(request: HttpRequest, case_id: int, payload: s.CancelIn) -> Any:
+@router.post("/cases/{case_id}/cancel", response=DETAIL_FROM_BODY)
+def cancel(request: HttpRequest, case_id: ObjectId, payload: s.CancelIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.cancel(actor, case_id, payload.reason, expected_version=if_match(request))
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/assign", response=DETAIL)
-def assign(request: HttpRequest, case_id: int, payload: s.AssignIn) -> Any:
+@router.post("/cases/{case_id}/assign", response=DETAIL_FROM_BODY)
+def assign(request: HttpRequest, case_id: ObjectId, payload: s.AssignIn) -> Any:
     actor = actor_of(request)
     user = None
     if payload.username:
@@ -186,8 +191,8 @@ def assign(request: HttpRequest, case_id: int, payload: s.AssignIn) -> Any:
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/stop", response=DETAIL)
-def stop(request: HttpRequest, case_id: int, payload: s.StopIn | None = None) -> Any:
+@router.post("/cases/{case_id}/stop", response=DETAIL_FROM_BODY)
+def stop(request: HttpRequest, case_id: ObjectId, payload: s.StopIn | None = None) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.stop_terminals(
@@ -197,7 +202,7 @@ def stop(request: HttpRequest, case_id: int, payload: s.StopIn | None = None) ->
 
 
 @router.post("/cases/{case_id}/statement", response=DETAIL)
-def statement(request: HttpRequest, case_id: int) -> Any:
+def statement(request: HttpRequest, case_id: ObjectId) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.issue_final_statement(actor, case_id)
@@ -205,7 +210,7 @@ def statement(request: HttpRequest, case_id: int) -> Any:
 
 
 @router.post("/cases/{case_id}/export", response={202: s.ExportOut, **ERRORS})
-def start_export(request: HttpRequest, case_id: int, rebuild: bool = False) -> Status:
+def start_export(request: HttpRequest, case_id: ObjectId, rebuild: QueryBool = False) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
         export = services.start_export(actor, case_id, rebuild=rebuild)
@@ -218,7 +223,7 @@ def start_export(request: HttpRequest, case_id: int, rebuild: bool = False) -> S
     response={200: None, **ERRORS},
     openapi_extra=file_response("text/csv", "The merchant's transaction history (CSV; X-Content-SHA256)"),
 )
-def get_export(request: HttpRequest, case_id: int) -> HttpResponse:
+def get_export(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
     export, data = services.export_file(actor_of(request), case_id)
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="case-{case_id}-transactions.csv"'
@@ -226,9 +231,9 @@ def get_export(request: HttpRequest, case_id: int) -> HttpResponse:
     return response
 
 
-@router.post("/cases/{case_id}/returns", response=DETAIL)
+@router.post("/cases/{case_id}/returns", response=DETAIL_FROM_BODY)
 @idempotent
-def returns(request: HttpRequest, case_id: int, payload: s.ReturnsIn) -> Any:
+def returns(request: HttpRequest, case_id: ObjectId, payload: s.ReturnsIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.record_returns(
@@ -237,9 +242,9 @@ def returns(request: HttpRequest, case_id: int, payload: s.ReturnsIn) -> Any:
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/refund", response=DETAIL)
+@router.post("/cases/{case_id}/refund", response=DETAIL_FROM_BODY)
 @idempotent
-def refund(request: HttpRequest, case_id: int, payload: s.RefundIn | None = None) -> Any:
+def refund(request: HttpRequest, case_id: ObjectId, payload: s.RefundIn | None = None) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.settle(
@@ -248,9 +253,9 @@ def refund(request: HttpRequest, case_id: int, payload: s.RefundIn | None = None
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/payments", response=DETAIL)
+@router.post("/cases/{case_id}/payments", response=DETAIL_FROM_BODY)
 @idempotent
-def payments(request: HttpRequest, case_id: int, payload: s.PaymentIn) -> Any:
+def payments(request: HttpRequest, case_id: ObjectId, payload: s.PaymentIn) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.record_payment(actor, case_id, payload.amount_fen, ref=payload.ref)
@@ -258,16 +263,16 @@ def payments(request: HttpRequest, case_id: int, payload: s.PaymentIn) -> Any:
 
 
 @router.post("/cases/{case_id}/complete", response=DETAIL)
-def complete(request: HttpRequest, case_id: int) -> Any:
+def complete(request: HttpRequest, case_id: ObjectId) -> Any:
     actor = actor_of(request)
     with transaction.atomic():
         services.complete(actor, case_id, expected_version=if_match(request))
     return _reply(actor, case_id)
 
 
-@router.post("/cases/{case_id}/comments", response={201: s.CommentAddedOut, **ERRORS})
+@router.post("/cases/{case_id}/comments", response={201: s.CommentAddedOut, **BODY_ERRORS})
 @idempotent
-def comment(request: HttpRequest, case_id: int, payload: s.CommentIn) -> Status:
+def comment(request: HttpRequest, case_id: ObjectId, payload: s.CommentIn) -> Status:
     actor = actor_of(request)
     with transaction.atomic():
         c = services.add_comment(
@@ -283,7 +288,7 @@ def comment(request: HttpRequest, case_id: int, payload: s.CommentIn) -> Status:
     response={200: None, **ERRORS},
     openapi_extra=file_response("application/pdf", "The confirmation letter (PDF)"),
 )
-def letter(request: HttpRequest, case_id: int) -> HttpResponse:
+def letter(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
     notice, data = services.letter_pdf(actor_of(request), case_id)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="case-{case_id}-letter-{notice.pk}.pdf"'
@@ -295,7 +300,7 @@ def letter(request: HttpRequest, case_id: int) -> HttpResponse:
     response={200: None, **ERRORS},
     openapi_extra=file_response("application/zip", "The case's evidence archive (ZIP)"),
 )
-def archive(request: HttpRequest, case_id: int) -> HttpResponse:
+def archive(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
     name, data = services.case_archive(actor_of(request), case_id)
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -309,7 +314,7 @@ def archive(request: HttpRequest, case_id: int) -> HttpResponse:
         ("application/pdf", "image/jpeg", "image/png"), "The material as uploaded (X-Content-SHA256)"
     ),
 )
-def material_file(request: HttpRequest, case_id: int, material_id: int) -> HttpResponse:
+def material_file(request: HttpRequest, case_id: ObjectId, material_id: ObjectId) -> HttpResponse:
     material, data = services.read_material(actor_of(request), material_id)
     if material.case_id != case_id:
         raise NotFound()

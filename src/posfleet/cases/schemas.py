@@ -6,19 +6,34 @@ rendered as ISO text in Asia/Shanghai by `iso()`, so they stay text here.
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
+from typing import Any, Literal
 
 from django.utils import timezone
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
+from posfleet.api.fields import (
+    ANY_TEXT,
+    MAX_FEN,
+    MAX_ID,
+    NOTE_MAX,
+    Flag,
+    IsoDate,
+    IsoDateTime,
+    Reason,
+    Tid,
+    optional_text,
+    text,
+)
 from posfleet.cases import services
-from posfleet.cases.choices import Carrier, CaseKind
+from posfleet.cases.choices import Carrier, CaseChannel, CaseKind, CommentKind, Condition, Decision
+from posfleet.cases.choices import Reason as ReasonChoice
 from posfleet.cases.models import Application, Case, CaseExport, CaseSettlement, Material
 from posfleet.core.actor import Actor
 from posfleet.jobs.schemas import JobOut
 from posfleet.registry.choices import MerchantKind
+from posfleet.registry.schemas import PHONE_PATTERN
 from posfleet.registry.services import MerchantInput
 
 
@@ -27,16 +42,19 @@ class ApplicantIn(Schema):
     """A new merchant applying for its first terminal; its kind decides the materials asked for."""
 
     kind: MerchantKind
-    name: str = Field(max_length=200)
-    contact_name: str = Field(max_length=100)
-    phone: str = Field(max_length=20)
-    email: str = Field("", max_length=254)
-    licence_no: str = Field("", max_length=40, description="Business licence number (businesses)")
-    legal_representative: str = Field("", max_length=100, description="Required for enterprises")
+    name: str = text(200)
+    contact_name: str = text(100)
+    phone: str = Field(pattern=PHONE_PATTERN, max_length=20, description="Digits, spaces or dashes; + first")
+    email: str = optional_text(254)
+    licence_no: str = optional_text(40, description="Business licence number (businesses)")
+    legal_representative: str = optional_text(100, description="Required for enterprises")
     settlement_card: str = Field(
-        "", max_length=30, description="Bank card number for payouts; stored encrypted, shown masked"
+        "",
+        max_length=30,
+        pattern=r"^[0-9 -]*$",
+        description="Bank card number for payouts; stored encrypted, shown masked",
     )
-    address: str = Field("", max_length=300, description="Business address")
+    address: str = optional_text(300, description="Business address")
 
     def to_input(self) -> MerchantInput:
         return MerchantInput(**self.dict())
@@ -44,21 +62,28 @@ class ApplicantIn(Schema):
 
 class CaseIn(Schema):
     kind: CaseKind
-    merchant_id: int | None = Field(
-        None, description="The merchant; an application for a new merchant gives `applicant` instead"
+    merchant_id: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description="The merchant; an application for a new merchant gives `applicant` instead",
     )
-    terminals: list[str] = []
-    reason: str = Field("", description="One of the kind's reasons; an application defaults to its own")
-    note: str = ""
-    channel: str = "console"
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    planned_date: date | None = None
-    follow_up_note: str = ""
+    terminals: list[Tid] = Field(
+        default_factory=list, max_length=10_000, description="TIDs of the merchant; a closure takes them all"
+    )
+    reason: Literal[""] | ReasonChoice = Field(
+        "", description="One of the kind's reasons; an application defaults to its own"
+    )
+    note: str = optional_text(NOTE_MAX)
+    channel: CaseChannel = CaseChannel.CONSOLE
+    starts_at: IsoDateTime | None = None
+    ends_at: IsoDateTime | None = None
+    planned_date: IsoDate | None = None
+    follow_up_note: str = optional_text(NOTE_MAX)
     applicant: ApplicantIn | None = Field(None, description="Application only: the new merchant's data")
-    install_address: str = Field("", max_length=300, description="Application only: where to install")
-    terminal_model: str = Field(
-        "", max_length=100, description="Application only: the model asked for (empty: any in stock)"
+    install_address: str = optional_text(300, description="Application only: where to install")
+    terminal_model: str = optional_text(
+        100, description="Application only: the model asked for (empty: any in stock)"
     )
 
     def to_input(self) -> services.CaseInput:
@@ -68,67 +93,71 @@ class CaseIn(Schema):
 
 
 class ResubmitIn(Schema):
-    note: str = Field("", max_length=2000, description="What was corrected (the reviewer reads it)")
-    install_address: str | None = Field(None, max_length=300)
-    terminal_model: str | None = Field(None, max_length=100)
+    note: str = optional_text(2000, description="What was corrected (the reviewer reads it)")
+    install_address: str | None = optional_text(300, default=None)
+    terminal_model: str | None = optional_text(100, default=None)
     applicant: ApplicantIn | None = Field(None, description="Corrected data of a merchant still applying")
 
 
 class CaseAllocateIn(Schema):
-    tid: str | None = Field(
-        None, max_length=8, description="A terminal in stock; empty: the newest patch level of the model"
+    tid: Tid | None = Field(
+        None, description="A terminal in stock; empty: the newest patch level of the model"
     )
 
 
 class ShipIn(Schema):
     carrier: Carrier
-    tracking_no: str = Field("", max_length=40, description="Required unless handed over in person")
-    shipped_on: date
+    tracking_no: str = optional_text(40, description="Required unless handed over in person")
+    shipped_on: IsoDate
 
 
 class DeliverIn(Schema):
-    delivered_on: date
+    delivered_on: IsoDate
 
 
 class DecisionIn(Schema):
-    decision: str
-    reason: str = ""
+    decision: Decision
+    reason: Reason
 
 
 class StopIn(Schema):
-    at: datetime | None = None
+    at: IsoDateTime | None = Field(None, description="ISO 8601 with offset; now if omitted")
 
 
 class ReturnIn(Schema):
-    item: str
-    condition: str
+    item: str = Field(
+        min_length=1, max_length=40, pattern=ANY_TEXT, description="An item of expected_returns"
+    )
+    condition: Condition
 
 
 class ReturnsIn(Schema):
-    items: list[ReturnIn]
+    items: list[ReturnIn] = Field(min_length=1, max_length=1000)
 
 
 class RefundIn(Schema):
-    proof: str = ""
+    proof: str = optional_text(NOTE_MAX, description="Receipt or contract reference of the refund")
 
 
 class PaymentIn(Schema):
-    amount_fen: int
-    ref: str = ""
+    amount_fen: StrictInt = Field(ge=1, le=MAX_FEN, description="At most the amount due")
+    ref: str = optional_text(120)
 
 
 class CommentIn(Schema):
-    body: str
-    kind: str = "comment"
-    visible_to_merchant: bool = True
+    body: str = text(NOTE_MAX)
+    kind: CommentKind = CommentKind.COMMENT
+    visible_to_merchant: Flag = True
 
 
 class CancelIn(Schema):
-    reason: str = ""
+    reason: Reason
 
 
 class AssignIn(Schema):
-    username: str | None = None
+    username: str | None = Field(
+        min_length=1, max_length=150, pattern=ANY_TEXT, description="An active user; null unassigns"
+    )
 
 
 # --- responses ----------------------------------------------------------------------------------------

@@ -14,7 +14,8 @@ from django.http import HttpRequest
 from ninja import Router, Status
 
 from posfleet.api.auth import actor_of
-from posfleet.api.errors import ERRORS
+from posfleet.api.errors import BODY_ERRORS, ERRORS
+from posfleet.api.fields import PathTid
 from posfleet.keys import schemas as s
 from posfleet.keys import services
 
@@ -22,16 +23,16 @@ router = Router(tags=["keys"])
 
 
 @router.get("/terminals/{tid}/keys", response={200: s.KeyStatusOut, **ERRORS})
-def get_keys(request: HttpRequest, tid: str) -> dict[str, Any]:
+def get_keys(request: HttpRequest, tid: PathTid) -> dict[str, Any]:
     """Key metadata: state, KCV, dates, pending request and destruction records."""
     return services.view_keys(actor_of(request), tid)
 
 
 @router.post(
     "/terminals/{tid}/keys/destroy",
-    response={200: s.DestroyedOut, 202: s.DestructionRequestedOut, **ERRORS},
+    response={200: s.DestroyedOut, 202: s.DestructionRequestedOut, **BODY_ERRORS},
 )
-def destroy(request: HttpRequest, tid: str, payload: s.KeyReasonIn) -> Any:
+def destroy(request: HttpRequest, tid: PathTid, payload: s.KeyReasonIn) -> Any:
     """First custodian → 202 pending_second_custodian; a different second custodian → 200 destroyed."""
     with transaction.atomic():
         outcome = services.destroy(actor_of(request), tid, payload.reason)
@@ -43,15 +44,15 @@ def destroy(request: HttpRequest, tid: str, payload: s.KeyReasonIn) -> Any:
     return Status(200, body)
 
 
-@router.post("/terminals/{tid}/keys/destroy/cancel", response={200: s.CancelOut, **ERRORS})
-def cancel(request: HttpRequest, tid: str, payload: s.KeyReasonIn) -> dict[str, Any]:
+@router.post("/terminals/{tid}/keys/destroy/cancel", response={200: s.CancelOut, **BODY_ERRORS})
+def cancel(request: HttpRequest, tid: PathTid, payload: s.KeyReasonIn) -> dict[str, Any]:
     with transaction.atomic():
         req = services.cancel_destruction(actor_of(request), tid, payload.reason)
     return {"tid": tid, "state": req.state}
 
 
-@router.post("/terminals/{tid}/keys/rekey", response={201: s.RekeyOut, **ERRORS})
-def rekey(request: HttpRequest, tid: str, payload: s.KeyReasonIn) -> Any:
+@router.post("/terminals/{tid}/keys/rekey", response={201: s.RekeyOut, **BODY_ERRORS})
+def rekey(request: HttpRequest, tid: PathTid, payload: s.KeyReasonIn) -> Any:
     """A custodian re-keys a refurbished terminal (in stock or allocated) after destruction."""
     with transaction.atomic():
         key = services.rekey(actor_of(request), tid, payload.reason)

@@ -8,9 +8,11 @@ from __future__ import annotations
 from ninja import Schema
 from pydantic import Field
 
+from posfleet.api.fields import Reason
+
 
 class KeyReasonIn(Schema):
-    reason: str
+    reason: Reason
 
 
 class DestructionRecordOut(Schema):

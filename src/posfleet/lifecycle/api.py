@@ -19,15 +19,16 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from posfleet.api.auth import actor_of
-from posfleet.api.common import DEFAULT_LIMIT, if_match, keyset_page, require_perm, set_etag
-from posfleet.api.errors import ERRORS
+from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, if_match, keyset_page, require_perm, set_etag
+from posfleet.api.errors import BODY_ERRORS, ERRORS
+from posfleet.api.fields import IdFilter, ObjectId, PathTid, QueryFlag, Search
 from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
 from posfleet.jobs.models import Job
 from posfleet.jobs.schemas import JobOut
 from posfleet.lifecycle import bulk, eligibility, filters, holds, services, transitions
 from posfleet.lifecycle import schemas as s
-from posfleet.lifecycle.models import Hold, RefusedAttempt
+from posfleet.lifecycle.models import Hold, HoldKind, RefusedAttempt
 from posfleet.registry import services as registry
 from posfleet.registry.api import router as registry_router
 from posfleet.registry.models import Merchant, Terminal
@@ -37,7 +38,7 @@ router = Router(tags=["lifecycle"])
 
 
 # --- a terminal's detail ------------------------------------------------------------------------------
-@registry_router.post("/terminals", response={201: s.TerminalDetailOut, **ERRORS})
+@registry_router.post("/terminals", response={201: s.TerminalDetailOut, **BODY_ERRORS})
 @idempotent
 def create_terminal(request: HttpRequest, payload: TerminalIn, response: HttpResponse) -> Any:
     """Register one terminal into stock (model by name)."""
@@ -57,7 +58,7 @@ def create_terminal(request: HttpRequest, payload: TerminalIn, response: HttpRes
 
 
 @registry_router.get("/terminals/{tid}", response={200: s.TerminalDetailOut, **ERRORS})
-def get_terminal(request: HttpRequest, tid: str, response: HttpResponse) -> Any:
+def get_terminal(request: HttpRequest, tid: PathTid, response: HttpResponse) -> Any:
     """One terminal with its accessories and the holds in force or scheduled on it or its merchant."""
     require_perm(request, "view_fleet")
     terminal = Terminal.objects.select_related("model", "merchant").filter(tid=tid).first()
@@ -74,9 +75,9 @@ def _terminal_response(tid: str, response: HttpResponse) -> dict[str, Any]:
     return s.terminal_detail(terminal)
 
 
-@router.post("/terminals/{tid}/allocate", response={200: s.TerminalDetailOut, **ERRORS})
+@router.post("/terminals/{tid}/allocate", response={200: s.TerminalDetailOut, **BODY_ERRORS})
 @idempotent
-def allocate(request: HttpRequest, tid: str, payload: s.AllocateIn, response: HttpResponse) -> Any:
+def allocate(request: HttpRequest, tid: PathTid, payload: s.AllocateIn, response: HttpResponse) -> Any:
     """Bind an in-stock terminal to a merchant (state `allocated`)."""
     actor = actor_of(request)
     expected = if_match(request)
@@ -94,7 +95,7 @@ def allocate(request: HttpRequest, tid: str, payload: s.AllocateIn, response: Ht
 
 
 def _terminal_action(action: str, doc: str) -> Callable[..., Any]:
-    def handler(request: HttpRequest, tid: str, payload: s.ReasonIn, response: HttpResponse) -> Any:
+    def handler(request: HttpRequest, tid: PathTid, payload: s.ReasonIn, response: HttpResponse) -> Any:
         actor = actor_of(request)
         expected = if_match(request)
         with transaction.atomic():
@@ -116,14 +117,16 @@ for _action in TERMINAL_ACTIONS:
     )
     router.post(
         f"/terminals/{{tid}}/{_action}",
-        response={200: s.TerminalDetailOut, **ERRORS},
+        response={200: s.TerminalDetailOut, **BODY_ERRORS},
         operation_id=f"terminal_{_action}",
     )(idempotent(_terminal_action(_action, _doc)))
 
 
 # --- merchant actions ---------------------------------------------------------------------------------
 def _merchant_action(action: str, doc: str) -> Callable[..., Any]:
-    def handler(request: HttpRequest, merchant_id: int, payload: s.ReasonIn, response: HttpResponse) -> Any:
+    def handler(
+        request: HttpRequest, merchant_id: ObjectId, payload: s.ReasonIn, response: HttpResponse
+    ) -> Any:
         actor = actor_of(request)
         expected = if_match(request)
         with transaction.atomic():
@@ -146,7 +149,7 @@ for _action in transitions.MERCHANT_ACTIONS:
     )
     router.post(
         f"/merchants/{{merchant_id}}/{_action}",
-        response={200: MerchantOut, **ERRORS},
+        response={200: MerchantOut, **BODY_ERRORS},
         operation_id=f"merchant_{_action}",
     )(idempotent(_merchant_action(_action, _doc)))
 
@@ -163,9 +166,9 @@ def _hold_response(hold_id: int, response: HttpResponse) -> dict[str, Any]:
     return s.hold_out(hold)
 
 
-@router.post("/terminals/{tid}/holds", response={201: s.HoldOut, **ERRORS})
+@router.post("/terminals/{tid}/holds", response={201: s.HoldOut, **BODY_ERRORS})
 @idempotent
-def hold_terminal(request: HttpRequest, tid: str, payload: s.HoldIn, response: HttpResponse) -> Any:
+def hold_terminal(request: HttpRequest, tid: PathTid, payload: s.HoldIn, response: HttpResponse) -> Any:
     """Put a hold on one terminal. risk_freeze and compliance holds need step-up."""
     actor = actor_of(request)
     with transaction.atomic():
@@ -180,9 +183,11 @@ def hold_terminal(request: HttpRequest, tid: str, payload: s.HoldIn, response: H
     return Status(201, _hold_response(hold.pk, response))
 
 
-@router.post("/merchants/{merchant_id}/holds", response={201: s.HoldOut, **ERRORS})
+@router.post("/merchants/{merchant_id}/holds", response={201: s.HoldOut, **BODY_ERRORS})
 @idempotent
-def hold_merchant(request: HttpRequest, merchant_id: int, payload: s.HoldIn, response: HttpResponse) -> Any:
+def hold_merchant(
+    request: HttpRequest, merchant_id: ObjectId, payload: s.HoldIn, response: HttpResponse
+) -> Any:
     """Put a hold on a merchant: all its terminals are refused while it is in force."""
     actor = actor_of(request)
     with transaction.atomic():
@@ -200,7 +205,7 @@ def hold_merchant(request: HttpRequest, merchant_id: int, payload: s.HoldIn, res
 BULK_MAX = 100_000
 
 
-@router.post("/holds/bulk", response={201: s.BulkHoldOut, 202: JobOut, **ERRORS})
+@router.post("/holds/bulk", response={201: s.BulkHoldOut, 202: JobOut, **BODY_ERRORS})
 @idempotent
 def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
     """One hold on all named terminals (one audit event on each), all or nothing; step-up for more than
@@ -238,9 +243,9 @@ def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
     return Status(201, {"placed": len(found), "hold_id": placed.pk})
 
 
-@router.post("/holds/{hold_id}/release", response={200: s.HoldOut, 202: JobOut, **ERRORS})
+@router.post("/holds/{hold_id}/release", response={200: s.HoldOut, 202: JobOut, **BODY_ERRORS})
 @idempotent
-def release(request: HttpRequest, hold_id: int, payload: s.ReleaseIn, response: HttpResponse) -> Any:
+def release(request: HttpRequest, hold_id: ObjectId, payload: s.ReleaseIn, response: HttpResponse) -> Any:
     """End one hold now; other holds stay. 409 `hold_ended` if it has already ended. With `tid`, a
     bulk hold ends for that terminal only; a bulk hold released as a whole needs step-up, and with
     more terminals still under it than are released inline it answers 202 with the releasing job."""
@@ -260,7 +265,7 @@ def release(request: HttpRequest, hold_id: int, payload: s.ReleaseIn, response: 
 
 
 @router.get("/holds/{hold_id}", response={200: s.HoldOut, **ERRORS})
-def get_hold(request: HttpRequest, hold_id: int, response: HttpResponse) -> Any:
+def get_hold(request: HttpRequest, hold_id: ObjectId, response: HttpResponse) -> Any:
     require_perm(request, "view_fleet")
     return _hold_response(holds.get_hold(hold_id).pk, response)
 
@@ -268,12 +273,12 @@ def get_hold(request: HttpRequest, hold_id: int, response: HttpResponse) -> Any:
 @router.get("/holds", response={200: s.HoldPage, **ERRORS})
 def list_holds(
     request: HttpRequest,
-    terminal: str | None = None,
-    merchant_id: int | None = None,
-    kind: str | None = None,
-    active: bool | None = None,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    terminal: Search = None,
+    merchant_id: IdFilter = None,
+    kind: HoldKind | None = None,
+    active: QueryFlag = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Holds by id. `terminal` (TID): holds on that terminal, its own and the bulk holds it is (or
     was) under; `merchant_id`: holds on the merchant itself; `active=true`: in force now or
@@ -289,7 +294,7 @@ def list_holds(
 
 # --- the answer ---------------------------------------------------------------------------------------
 @router.get("/terminals/{tid}/eligibility", response={200: s.EligibilityOut, **ERRORS})
-def terminal_eligibility(request: HttpRequest, tid: str) -> Any:
+def terminal_eligibility(request: HttpRequest, tid: PathTid) -> Any:
     """May this terminal transact now? Refusals list every reason and the first ISO 8583 response code
     (97 unknown/unbound, 03 merchant, 58 terminal). A refusal is counted; the allowed path writes nothing."""
     require_perm(request, "view_fleet")
@@ -298,7 +303,10 @@ def terminal_eligibility(request: HttpRequest, tid: str) -> Any:
 
 @router.get("/refused-attempts", response={200: s.RefusedAttemptPage, **ERRORS})
 def refused_attempts(
-    request: HttpRequest, tid: str | None = None, cursor: str | None = None, limit: int = DEFAULT_LIMIT
+    request: HttpRequest,
+    tid: Search = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Counted refusals, newest first, for monitoring stopped terminals."""
     require_perm(request, "view_fleet")

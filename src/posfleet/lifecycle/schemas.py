@@ -11,9 +11,10 @@ from typing import Any
 
 from django.utils import timezone
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
-from posfleet.lifecycle.models import Hold
+from posfleet.api.fields import MAX_ID, IsoDateTime, Reason, Tid
+from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.registry.models import Terminal
 from posfleet.registry.schemas import AccessoryOut, TerminalOut, terminal_out
 
@@ -89,20 +90,22 @@ def terminal_detail(t: Terminal) -> dict[str, Any]:
 
 # --- requests -----------------------------------------------------------------------------------------
 class ReasonIn(Schema):
-    reason: str
+    reason: Reason
 
 
 class AllocateIn(Schema):
-    merchant_id: int
-    reason: str
+    merchant_id: StrictInt = Field(ge=1, le=MAX_ID, description="An existing merchant")
+    reason: Reason
 
 
 class BulkHoldIn(Schema):
-    tids: list[str] = Field(description="1 to 100000 TIDs; more than one needs step-up")
-    kind: str
-    reason: str
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
+    tids: list[Tid] = Field(
+        min_length=1, max_length=100_000, description="1 to 100000 TIDs; more than one needs step-up"
+    )
+    kind: HoldKind
+    reason: Reason
+    starts_at: IsoDateTime | None = None
+    ends_at: IsoDateTime | None = None
 
 
 class BulkHoldOut(Schema):
@@ -111,15 +114,17 @@ class BulkHoldOut(Schema):
 
 
 class ReleaseIn(Schema):
-    reason: str
-    tid: str | None = Field(None, description="Release a bulk hold for this terminal only")
+    reason: Reason
+    tid: Tid | None = Field(None, description="Release a bulk hold for this terminal only")
 
 
 class HoldIn(Schema):
-    kind: str = Field(description="merchant_suspension, maintenance, risk_freeze, compliance or fault")
-    reason: str
-    starts_at: datetime | None = Field(None, description="ISO 8601 with offset; now if omitted")
-    ends_at: datetime | None = Field(None, description="ISO 8601 with offset; open-ended if omitted")
+    kind: HoldKind
+    reason: Reason
+    starts_at: IsoDateTime | None = Field(None, description="ISO 8601 with offset; now if omitted")
+    ends_at: IsoDateTime | None = Field(
+        None, description="ISO 8601 with offset, after starts_at; open-ended if omitted"
+    )
 
 
 # --- the answer ---------------------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from posfleet.api.auth import actor_of
-from posfleet.api.errors import ERRORS
+from posfleet.api.errors import BODY_ERRORS, ERRORS
+from posfleet.api.fields import ObjectId
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound
 from posfleet.money import ingest as ingest_mod
@@ -44,7 +45,7 @@ def _merchant(merchant_id: int, own: int | None) -> Merchant:
 
 
 # --- transactions -------------------------------------------------------------------------------------
-@router.post("/transactions", response={200: s.IngestOut, **ERRORS})
+@router.post("/transactions", response={200: s.IngestOut, **BODY_ERRORS})
 def post_transactions(request: HttpRequest, payload: s.IngestIn) -> Any:
     """Ingest up to 10,000 transactions; one result per item (`created`, `duplicate` or `error`)."""
     actor = actor_of(request)
@@ -60,12 +61,13 @@ def list_rate_plans(request: HttpRequest) -> Any:
     return [p.as_dict() for p in RatePlan.objects.order_by("code")]
 
 
-@router.post("/rate-plans", response={201: s.RatePlanOut, **ERRORS})
+@router.post("/rate-plans", response={201: s.RatePlanOut, **BODY_ERRORS})
 def create_rate_plan(request: HttpRequest, payload: s.RatePlanIn) -> Any:
     """A new plan: `rates` maps every channel to {"rate_bp", "cap_fen"}; plans are never edited."""
     actor = actor_of(request)
     with transaction.atomic():
-        plan = plans.create_plan(actor, plans.PlanInput(payload.code, payload.name, payload.rates))
+        rates = payload.rates.model_dump()
+        plan = plans.create_plan(actor, plans.PlanInput(payload.code, payload.name, rates))
     return Status(201, plan.as_dict())
 
 
@@ -95,14 +97,14 @@ def _merchant_plan(merchant_id: int) -> dict[str, Any]:
 
 
 @router.get("/merchants/{merchant_id}/rate-plan", response={200: s.MerchantPlanOut, **ERRORS})
-def get_merchant_plan(request: HttpRequest, merchant_id: int) -> Any:
+def get_merchant_plan(request: HttpRequest, merchant_id: ObjectId) -> Any:
     _actor, own = _reader(request)
     _merchant(merchant_id, own)
     return _merchant_plan(merchant_id)
 
 
-@router.put("/merchants/{merchant_id}/rate-plan", response={200: s.PlanChangeOut, **ERRORS})
-def put_merchant_plan(request: HttpRequest, merchant_id: int, payload: s.PlanChangeIn) -> Any:
+@router.put("/merchants/{merchant_id}/rate-plan", response={200: s.PlanChangeOut, **BODY_ERRORS})
+def put_merchant_plan(request: HttpRequest, merchant_id: ObjectId, payload: s.PlanChangeIn) -> Any:
     """Change the plan: a decrease at once; an increase ≥ 30 days after the recorded notice."""
     actor = actor_of(request)
     with transaction.atomic():
@@ -114,8 +116,8 @@ def put_merchant_plan(request: HttpRequest, merchant_id: int, payload: s.PlanCha
     }
 
 
-@router.post("/merchants/{merchant_id}/rate-plan/notice", response={201: s.PlanNoticeOut, **ERRORS})
-def post_plan_notice(request: HttpRequest, merchant_id: int, payload: s.PlanNoticeIn) -> Any:
+@router.post("/merchants/{merchant_id}/rate-plan/notice", response={201: s.PlanNoticeOut, **BODY_ERRORS})
+def post_plan_notice(request: HttpRequest, merchant_id: ObjectId, payload: s.PlanNoticeIn) -> Any:
     """Record (and send) the notice of a coming increase; the change may take effect 30 days later."""
     actor = actor_of(request)
     with transaction.atomic():
@@ -133,7 +135,7 @@ def post_plan_notice(request: HttpRequest, merchant_id: int, payload: s.PlanNoti
 
 
 @router.get("/merchants/{merchant_id}/balance", response={200: s.BalanceOut, **ERRORS})
-def get_balance(request: HttpRequest, merchant_id: int) -> Any:
+def get_balance(request: HttpRequest, merchant_id: ObjectId) -> Any:
     """Ledger balances: unsettled, settled but not paid out, deposit held, amount due (all fen)."""
     _actor, own = _reader(request)
     _merchant(merchant_id, own)

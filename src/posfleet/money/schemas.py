@@ -10,10 +10,17 @@ from datetime import datetime
 from typing import Any
 
 from ninja import Schema
+from pydantic import Field, StrictInt
+
+from posfleet.api.fields import MAX_FEN, IsoDateTime, text
+
+PLAN_CODE = r"^[A-Z0-9][A-Z0-9_-]{1,39}$"  # plans.PLAN_CODE_RE
 
 
 class IngestIn(Schema):
-    items: list[Any]
+    items: list[Any] = Field(
+        min_length=1, max_length=10_000, description="Transactions; each is checked on its own (see results)"
+    )
 
 
 class ItemResultOut(Schema):
@@ -41,10 +48,27 @@ class RatePlanOut(Schema):
     rates: dict[str, RateOut]
 
 
+class RateIn(Schema):
+    rate_bp: StrictInt = Field(ge=0, le=10_000, description="Basis points: 60 is 0.60 %")
+    cap_fen: StrictInt | None = Field(
+        None, ge=0, le=MAX_FEN, description="Fee cap per transaction; none if null"
+    )
+
+
+class RatesIn(Schema):
+    """A rate for every channel."""
+
+    credit: RateIn
+    debit: RateIn
+    wechat: RateIn
+    alipay: RateIn
+    unionpay_qr: RateIn
+
+
 class RatePlanIn(Schema):
-    code: str
-    name: str
-    rates: dict[str, Any]
+    code: str = Field(pattern=PLAN_CODE, description="2 to 40 capital letters, digits, - or _")
+    name: str = text(200)
+    rates: RatesIn
 
 
 class PlanVersionOut(Schema):
@@ -61,8 +85,8 @@ class MerchantPlanOut(Schema):
 
 
 class PlanChangeIn(Schema):
-    code: str
-    effective_from: datetime | None = None
+    code: str = Field(pattern=PLAN_CODE, description="An existing rate plan")
+    effective_from: IsoDateTime | None = None
 
 
 class PlanChangeOut(MerchantPlanOut):
@@ -71,7 +95,7 @@ class PlanChangeOut(MerchantPlanOut):
 
 
 class PlanNoticeIn(Schema):
-    code: str
+    code: str = Field(pattern=PLAN_CODE, description="An existing rate plan, dearer than the current one")
 
 
 class PlanNoticeOut(Schema):

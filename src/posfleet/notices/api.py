@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router
+from ninja import Query, Router
 
 from posfleet.api.auth import actor_of
 from posfleet.api.common import file_response
 from posfleet.api.errors import ERRORS, ErrorOut
+from posfleet.api.fields import ANY_TEXT, IdFilter, ObjectId
 from posfleet.notices import ratelimit, services
 from posfleet.notices import schemas as s
 from posfleet.notices.models import Notice
@@ -38,20 +39,24 @@ def notice_out(n: Notice) -> dict[str, Any]:
 @router.get(
     "/notices/verify", auth=None, response={200: s.VerifyOut, 429: ErrorOut, **ERRORS}, exclude_unset=True
 )
-def verify(request: HttpRequest, code: str = "", phone_last4: str = "") -> dict[str, Any]:
+def verify(
+    request: HttpRequest,
+    code: Annotated[str, Query(max_length=64, pattern=ANY_TEXT)] = "",
+    phone_last4: Annotated[str, Query(max_length=16, pattern=ANY_TEXT)] = "",
+) -> dict[str, Any]:
     """Did the institution issue a notice with this code to the merchant whose phone ends so? (no login)"""
     ratelimit.hit("verify", ratelimit.client_ip(request))
     return services.verify(code[:64], phone_last4[:16])
 
 
 @router.get("/notices", response={200: s.NoticeList, **ERRORS})
-def list_notices(request: HttpRequest, merchant_id: int | None = None) -> dict[str, Any]:
+def list_notices(request: HttpRequest, merchant_id: IdFilter = None) -> dict[str, Any]:
     items = services.list_notices(actor_of(request), merchant_id)
     return {"items": [notice_out(n) for n in items]}
 
 
 @router.get("/notices/{notice_id}", response={200: s.NoticeOut, **ERRORS})
-def get_notice(request: HttpRequest, notice_id: int) -> dict[str, Any]:
+def get_notice(request: HttpRequest, notice_id: ObjectId) -> dict[str, Any]:
     return notice_out(services.get_notice(actor_of(request), notice_id))
 
 
@@ -60,7 +65,7 @@ def get_notice(request: HttpRequest, notice_id: int) -> dict[str, Any]:
     response={200: None, **ERRORS},
     openapi_extra=file_response("application/pdf", "The notice or letter as issued (PDF)"),
 )
-def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
+def notice_pdf(request: HttpRequest, notice_id: ObjectId) -> HttpResponse:
     notice, data = services.notice_pdf(actor_of(request), notice_id)
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="notice-{notice.pk}.pdf"'

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from posfleet.api.auth import actor_of
-from posfleet.api.common import DEFAULT_LIMIT, keyset_page, require_perm, set_etag
-from posfleet.api.errors import ERRORS, ErrorOut
+from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, keyset_page, require_perm, set_etag
+from posfleet.api.errors import BODY_ERRORS, ERRORS
+from posfleet.api.fields import IdFilter, ObjectId, QueryBool, QueryFlag, Search
 from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
 from posfleet.registry import filters, importer, services
@@ -28,7 +29,7 @@ router = Router(tags=["registry"])
 
 
 # --- merchants ----------------------------------------------------------------------------------------
-@router.post("/merchants", response={201: s.MerchantOut, **ERRORS})
+@router.post("/merchants", response={201: s.MerchantOut, **BODY_ERRORS})
 @idempotent
 def create_merchant(request: HttpRequest, payload: s.MerchantIn, response: HttpResponse) -> Any:
     """Create a merchant (state `applying`) with its contract from a template (the default if none)."""
@@ -44,21 +45,20 @@ def create_merchant(request: HttpRequest, payload: s.MerchantIn, response: HttpR
 @router.get("/merchants", response={200: s.MerchantPage, **ERRORS})
 def list_merchants(
     request: HttpRequest,
-    q: str | None = None,
-    state: str | None = None,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    q: Search = None,
+    state: MerchantState | None = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Merchants by id; `q` matches name (contains), phone or licence number (exact or prefix)."""
     require_perm(request, "view_fleet")
-    filters.check_choice("state", state, list(MerchantState.values))
     qs = filters.filter_merchants(s.merchant_queryset(), state=state or "", lookup=q or "")
     rows, next_cursor = keyset_page(qs, cursor, limit)
     return {"items": [s.merchant_out(m) for m in rows], "next_cursor": next_cursor}
 
 
 @router.get("/merchants/{merchant_id}", response={200: s.MerchantOut, **ERRORS})
-def get_merchant(request: HttpRequest, merchant_id: int, response: HttpResponse) -> Any:
+def get_merchant(request: HttpRequest, merchant_id: ObjectId, response: HttpResponse) -> Any:
     require_perm(request, "view_fleet")
     merchant = s.merchant_queryset().filter(pk=merchant_id).first()
     if merchant is None:
@@ -69,7 +69,7 @@ def get_merchant(request: HttpRequest, merchant_id: int, response: HttpResponse)
 
 # --- terminal models ----------------------------------------------------------------------------------
 @router.get("/terminal-models", response={200: s.TerminalModelPage, **ERRORS})
-def list_models(request: HttpRequest, permitted: bool | None = None) -> Any:
+def list_models(request: HttpRequest, permitted: QueryFlag = None) -> Any:
     """All terminal models (a short list, one page)."""
     require_perm(request, "view_fleet")
     qs = TerminalModel.objects.order_by("manufacturer", "name")
@@ -115,11 +115,9 @@ def _csv_text(request: HttpRequest) -> str:
         ) from None
 
 
-@router.post(
-    "/terminals/import", response={201: s.ImportOut, 413: ErrorOut, **ERRORS}, openapi_extra=IMPORT_BODY
-)
+@router.post("/terminals/import", response={201: s.ImportOut, **BODY_ERRORS}, openapi_extra=IMPORT_BODY)
 @idempotent
-def import_terminals(request: HttpRequest, good_only: bool = False) -> Any:
+def import_terminals(request: HttpRequest, good_only: QueryBool = False) -> Any:
     """Import a warehouse receipt (CSV: tid, sn, model, firmware_version, security_patch_level,
     install_address, accessories). Every bad row is reported by line; nothing is imported when any row
     is bad, unless `good_only=true` (then the good rows are, and the bad ones reported)."""
@@ -133,16 +131,15 @@ def import_terminals(request: HttpRequest, good_only: bool = False) -> Any:
 @router.get("/terminals", response={200: s.TerminalPage, **ERRORS})
 def list_terminals(
     request: HttpRequest,
-    state: str | None = None,
-    merchant_id: int | None = None,
-    model: str | None = None,
-    q: str | None = None,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    state: TerminalState | None = None,
+    merchant_id: IdFilter = None,
+    model: Search = None,
+    q: Search = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Terminals by id. `q` is a TID prefix or an exact SN. No totals are counted (1M rows)."""
     require_perm(request, "view_fleet")
-    filters.check_choice("state", state, list(TerminalState.values))
     wanted = filters.TerminalFilters(
         state=state or "", merchant_id=merchant_id, model=model or "", lookup=q or ""
     )

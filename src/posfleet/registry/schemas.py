@@ -9,29 +9,55 @@ settlement card is only ever shown masked.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 from ninja import Schema
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from posfleet.api.fields import ANY_TEXT, Tid, optional_text, text
+from posfleet.registry.choices import AccessoryKind, MerchantKind
 from posfleet.registry.models import Contract, Merchant, Terminal, TerminalModel
+
+PHONE_PATTERN = r"^\+?[0-9][0-9\- ]{6,19}$"  # services.PHONE_RE
 
 
 # --- merchants ----------------------------------------------------------------------------------------
+def _email(value: str) -> str:
+    """Django's e-mail check, so the field is refused with the others (the document says: text)."""
+    if value:
+        try:
+            validate_email(value)
+        except DjangoValidationError:
+            raise ValueError(_("Enter a valid e-mail address.")) from None
+    return value
+
+
 class MerchantIn(Schema):
-    kind: str
-    name: str
-    contact_name: str
-    phone: str
-    email: str = ""
-    licence_no: str = ""
-    legal_representative: str = ""
-    settlement_card: str = Field("", description="Card number; stored encrypted, only ever shown masked")
-    address: str = ""
-    contract_template: str | None = Field(None, description="Template code; the default template if omitted")
-    rate_plan: str | None = Field(None, description="Rate plan code; the default plan if omitted")
-    settlement_mode: str | None = Field(None, description='"T1" (default) or "D0"')
+    kind: MerchantKind
+    name: str = text(200)
+    contact_name: str = text(100)
+    phone: str = Field(pattern=PHONE_PATTERN, max_length=20, description="Digits, spaces or dashes; + first")
+    email: Annotated[str, AfterValidator(_email)] = optional_text(254)
+    licence_no: str = optional_text(40, description="Required for sole proprietors and enterprises")
+    legal_representative: str = optional_text(100, description="Required for enterprises")
+    settlement_card: str = Field(
+        "",
+        max_length=40,
+        pattern=r"^[0-9 -]*$",
+        description="Card number (12 to 19 digits, Luhn); stored encrypted, only ever shown masked",
+    )
+    address: str = optional_text(300)
+    contract_template: str | None = Field(
+        None, max_length=40, pattern=ANY_TEXT, description="Template code; the default template if omitted"
+    )
+    rate_plan: str | None = Field(
+        None, max_length=40, pattern=ANY_TEXT, description="Rate plan code; the default plan if omitted"
+    )
+    settlement_mode: Literal["T1", "D0"] | None = Field(None, description='"T1" (default) or "D0"')
 
 
 class ContractOut(Schema):
@@ -128,15 +154,18 @@ class TerminalModelPage(Schema):
 
 
 class TerminalIn(Schema):
-    tid: str = Field(description="Exactly 8 characters: digits or capital letters")
-    sn: str
-    model: str = Field(description="Terminal model name, see GET /terminal-models")
-    firmware_version: str
-    security_patch_level: str = Field(description="YYYY-MM-DD")
-    install_address: str = ""
-    accessories: list[str] = Field(
-        default_factory=list, description="printer, scanner, base, charger, sim, other"
+    tid: Tid
+    sn: str = text(40)
+    model: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=ANY_TEXT,
+        description="Terminal model name, see GET /terminal-models",
     )
+    firmware_version: str = text(40)
+    security_patch_level: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="YYYY-MM-DD")
+    install_address: str = optional_text(300)
+    accessories: list[AccessoryKind] = Field(default_factory=list, max_length=20)
 
 
 class TerminalOut(Schema):

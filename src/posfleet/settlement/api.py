@@ -11,41 +11,31 @@ money's router (listed under money, as before), from here, because settlement st
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import File, Router, Status
+from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
 
 from posfleet.api.auth import actor_of
-from posfleet.api.common import DEFAULT_LIMIT, file_response, keyset_page
-from posfleet.api.errors import ERRORS
+from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, file_response, keyset_page
+from posfleet.api.errors import BODY_ERRORS, ERRORS
+from posfleet.api.fields import ANY_TEXT, Day, IdFilter, ObjectId, QueryFlag, Search
 from posfleet.core.actor import Actor
-from posfleet.core.errors import NotFound, ValidationFailed
+from posfleet.core.errors import NotFound
 from posfleet.money.access import money_scope, require_money_reader
 from posfleet.money.api import router as money_router
-from posfleet.money.filters import day, filter_transactions
+from posfleet.money.choices import Channel, TxType
+from posfleet.money.filters import filter_transactions
 from posfleet.money.models import Transaction
 from posfleet.registry.services import get_merchant
 from posfleet.settlement import disputes, outstanding, profiles, services, settled, statements
 from posfleet.settlement import schemas as s
-from posfleet.settlement.models import Dispute
+from posfleet.settlement.models import Dispute, DisputeState
 
 router = Router(tags=["settlement"])
-
-
-def _date(field: str, raw: str | None) -> date | None:
-    if raw is None or raw == "":
-        return None
-    try:
-        return date.fromisoformat(raw.strip())
-    except ValueError:
-        raise ValidationFailed(
-            _("%(field)s must look like 2026-11-20.") % {"field": field},
-            details={field: [_("Use YYYY-MM-DD.")]},
-        ) from None
 
 
 def _reader(request: HttpRequest, merchant_id: int) -> Actor:
@@ -60,15 +50,15 @@ def _reader(request: HttpRequest, merchant_id: int) -> Actor:
 @money_router.get("/transactions", response={200: s.TransactionPage, **ERRORS})
 def list_transactions(
     request: HttpRequest,
-    merchant_id: int | None = None,
-    tid: str | None = None,
-    channel: str | None = None,
-    type: str | None = None,
-    date_from: str | None = None,
-    date_to: str | None = None,
-    flagged: bool | None = None,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    merchant_id: IdFilter = None,
+    tid: Search = None,
+    channel: Channel | None = None,
+    type: TxType | None = None,
+    date_from: Day = None,
+    date_to: Day = None,
+    flagged: QueryFlag = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Newest first (by id); filters combine; `date_from`/`date_to` are days in Asia/Shanghai, inclusive."""
     own = money_scope(actor_of(request))
@@ -82,8 +72,8 @@ def list_transactions(
         tid=tid,
         channel=channel,
         type=type,
-        date_from=day("date_from", date_from),
-        date_to=day("date_to", date_to),
+        date_from=date_from,
+        date_to=date_to,
         flagged=flagged,
     )
     rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
@@ -91,7 +81,7 @@ def list_transactions(
 
 
 @money_router.get("/transactions/{tx_id}", response={200: s.TransactionOut, **ERRORS})
-def get_transaction(request: HttpRequest, tx_id: int) -> Any:
+def get_transaction(request: HttpRequest, tx_id: ObjectId) -> Any:
     own = money_scope(actor_of(request))
     tx = settled.with_settlement(Transaction.objects.filter(pk=tx_id)).first()
     if tx is None or (own is not None and tx.merchant_id != own):
@@ -100,7 +90,7 @@ def get_transaction(request: HttpRequest, tx_id: int) -> Any:
 
 
 # --- settlement ---------------------------------------------------------------------------------------
-@router.post("/settlements/run", response={200: s.RunOut, **ERRORS})
+@router.post("/settlements/run", response={200: s.RunOut, **BODY_ERRORS})
 def run_settlement(request: HttpRequest, payload: s.RunIn) -> Any:
     """Settle the transactions that occurred on `business_date` (Asia/Shanghai). Sensitive: send `X-OTP`.
 
@@ -119,17 +109,23 @@ def run_settlement(request: HttpRequest, payload: s.RunIn) -> Any:
 
 
 @router.get("/merchants/{merchant_id}/settlements", response={200: s.BatchList, **ERRORS})
-def merchant_settlements(request: HttpRequest, merchant_id: int, business_date: str | None = None) -> Any:
+def merchant_settlements(request: HttpRequest, merchant_id: ObjectId, business_date: Day = None) -> Any:
     """A merchant's settlement batches (newest first), optionally of one business date."""
     _reader(request, merchant_id)
-    day = _date("business_date", business_date)
-    return {"items": [services.batch_dict(b) for b in services.settlements_of(merchant_id, day)[:400]]}
+    batches = services.settlements_of(merchant_id, business_date)[:400]
+    return {"items": [services.batch_dict(b) for b in batches]}
 
 
 @router.get(
     "/merchants/{merchant_id}/outstanding", response={200: s.OutstandingOut, **ERRORS}, exclude_unset=True
 )
-def merchant_outstanding(request: HttpRequest, merchant_id: int, tids: str | None = None) -> Any:
+def merchant_outstanding(
+    request: HttpRequest,
+    merchant_id: ObjectId,
+    tids: Annotated[
+        str | None, Query(max_length=2000, pattern=ANY_TEXT, description="Comma-separated TIDs")
+    ] = None,
+) -> Any:
     """Is the merchant's money cleared? `tids` (comma-separated) narrows it to some terminals."""
     _reader(request, merchant_id)
     tid_list = [t.strip() for t in tids.split(",") if t.strip()] if tids else None
@@ -141,10 +137,13 @@ def merchant_outstanding(request: HttpRequest, merchant_id: int, tids: str | Non
     response={200: None, **ERRORS},
     openapi_extra=file_response("text/csv", "The reconciliation statement (CSV, UTF-8)"),
 )
-def merchant_statement(request: HttpRequest, merchant_id: int) -> Any:
+def merchant_statement(
+    request: HttpRequest,
+    merchant_id: ObjectId,
+    date_from: Annotated[date, Query(alias="from", description="First business day, YYYY-MM-DD")],
+    date_to: Annotated[date, Query(alias="to", description="Last business day, YYYY-MM-DD")],
+) -> Any:
     """Reconciliation statement as CSV for `from`..`to` (inclusive business dates)."""
-    date_from = _date("from", request.GET.get("from"))
-    date_to = _date("to", request.GET.get("to"))
     filename, body = statements.statement_for(actor_of(request), merchant_id, date_from, date_to)
     response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -152,13 +151,13 @@ def merchant_statement(request: HttpRequest, merchant_id: int) -> Any:
 
 
 @router.get("/merchants/{merchant_id}/settlement-profile", response={200: s.ProfileOut, **ERRORS})
-def get_profile(request: HttpRequest, merchant_id: int) -> Any:
+def get_profile(request: HttpRequest, merchant_id: ObjectId) -> Any:
     _reader(request, merchant_id)
     return s.profile_out(profiles.profile_of(merchant_id))
 
 
-@router.put("/merchants/{merchant_id}/settlement-profile", response={200: s.ProfileOut, **ERRORS})
-def put_profile(request: HttpRequest, merchant_id: int, payload: s.ProfileIn) -> Any:
+@router.put("/merchants/{merchant_id}/settlement-profile", response={200: s.ProfileOut, **BODY_ERRORS})
+def put_profile(request: HttpRequest, merchant_id: ObjectId, payload: s.ProfileIn) -> Any:
     """Change T+1/D0 and the delayed-settlement flag (risk/finance; sensitive: `X-OTP`; reason required)."""
     actor = actor_of(request)
     with transaction.atomic():
@@ -169,7 +168,7 @@ def put_profile(request: HttpRequest, merchant_id: int, payload: s.ProfileIn) ->
 
 
 # --- disputes -----------------------------------------------------------------------------------------
-@router.post("/disputes", response={201: s.DisputeDetailOut, **ERRORS})
+@router.post("/disputes", response={201: s.DisputeDetailOut, **BODY_ERRORS})
 def open_dispute(request: HttpRequest, payload: s.DisputeIn) -> Any:
     """Open a retrieval request or chargeback on a transaction (its id or switch id)."""
     actor = actor_of(request)
@@ -178,7 +177,7 @@ def open_dispute(request: HttpRequest, payload: s.DisputeIn) -> Any:
         kind=payload.kind,
         reason=payload.reason,
         amount_fen=payload.amount_fen,
-        due=_date("due", payload.due),
+        due=payload.due,
     )
     with transaction.atomic():
         d = disputes.open_dispute(actor, data)
@@ -188,10 +187,10 @@ def open_dispute(request: HttpRequest, payload: s.DisputeIn) -> Any:
 @router.get("/disputes", response={200: s.DisputePage, **ERRORS})
 def list_disputes(
     request: HttpRequest,
-    merchant_id: int | None = None,
-    state: str | None = None,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    merchant_id: IdFilter = None,
+    state: DisputeState | None = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     actor = actor_of(request)
     qs = disputes.disputes_for(actor, merchant_id=merchant_id, state=state)
@@ -208,13 +207,13 @@ def _visible(request: HttpRequest, dispute_id: int) -> tuple[Actor, Dispute]:
 
 
 @router.get("/disputes/{dispute_id}", response={200: s.DisputeDetailOut, **ERRORS})
-def get_dispute(request: HttpRequest, dispute_id: int) -> Any:
+def get_dispute(request: HttpRequest, dispute_id: ObjectId) -> Any:
     _actor, d = _visible(request, dispute_id)
     return s.dispute_out(d, list(d.documents.all()))
 
 
-@router.post("/disputes/{dispute_id}/documents", response={201: s.DocumentOut, **ERRORS})
-def add_document(request: HttpRequest, dispute_id: int, file: File[UploadedFile]) -> Any:
+@router.post("/disputes/{dispute_id}/documents", response={201: s.DocumentOut, **BODY_ERRORS})
+def add_document(request: HttpRequest, dispute_id: ObjectId, file: File[UploadedFile]) -> Any:
     """Attach evidence (multipart field `file`; PDF, JPEG or PNG by content; at most 10 MB)."""
     actor, d = _visible(request, dispute_id)
     with transaction.atomic():
@@ -222,16 +221,16 @@ def add_document(request: HttpRequest, dispute_id: int, file: File[UploadedFile]
     return Status(201, s.document_out(doc))
 
 
-@router.post("/disputes/{dispute_id}/answer", response={200: s.DisputeDetailOut, **ERRORS})
-def answer_dispute(request: HttpRequest, dispute_id: int, payload: s.AnswerIn) -> Any:
+@router.post("/disputes/{dispute_id}/answer", response={200: s.DisputeDetailOut, **BODY_ERRORS})
+def answer_dispute(request: HttpRequest, dispute_id: ObjectId, payload: s.AnswerIn) -> Any:
     actor, d = _visible(request, dispute_id)
     with transaction.atomic():
         d = disputes.answer(actor, d.pk, payload.answer)
     return s.dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))
 
 
-@router.post("/disputes/{dispute_id}/resolve", response={200: s.DisputeDetailOut, **ERRORS})
-def resolve_dispute(request: HttpRequest, dispute_id: int, payload: s.ResolveIn) -> Any:
+@router.post("/disputes/{dispute_id}/resolve", response={200: s.DisputeDetailOut, **BODY_ERRORS})
+def resolve_dispute(request: HttpRequest, dispute_id: ObjectId, payload: s.ResolveIn) -> Any:
     """Resolve as `won` (hold released) or `lost` (a lost chargeback debits the merchant)."""
     actor = actor_of(request)
     with transaction.atomic():

@@ -10,13 +10,20 @@ one rule (`settled.with_settlement`), so the transaction's shape lives here, on 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, StrictInt
 
+from posfleet.api.fields import ANY_TEXT, MAX_FEN, NOTE_MAX, Flag, IsoDate, Reason
 from posfleet.money.models import Transaction
-from posfleet.settlement.models import Dispute, DisputeDocument, SettlementProfile
+from posfleet.settlement.models import (
+    Dispute,
+    DisputeDocument,
+    DisputeKind,
+    SettlementMode,
+    SettlementProfile,
+)
 
 
 # --- transactions -------------------------------------------------------------------------------------
@@ -68,7 +75,7 @@ def tx_out(tx: Transaction) -> dict[str, Any]:
 
 # --- settlement runs and batches ----------------------------------------------------------------------
 class RunIn(Schema):
-    business_date: str
+    business_date: IsoDate = Field(description="The day to settle (Asia/Shanghai), today or earlier")
 
 
 class BatchOut(Schema):
@@ -117,9 +124,9 @@ class OutstandingOut(Schema):
 
 # --- profile ------------------------------------------------------------------------------------------
 class ProfileIn(Schema):
-    mode: str | None = None
-    delayed: bool | None = None
-    reason: str
+    mode: SettlementMode | None = None
+    delayed: Flag | None = None
+    reason: Reason
 
 
 class ProfileOut(Schema):
@@ -133,20 +140,26 @@ class ProfileOut(Schema):
 
 # --- disputes -----------------------------------------------------------------------------------------
 class DisputeIn(Schema):
-    transaction: str
-    kind: str
-    reason: str
-    amount_fen: int | None = None
-    due: str | None = None
+    transaction: str = Field(
+        min_length=1, max_length=64, pattern=ANY_TEXT, description="The transaction's id or switch id; a sale"
+    )
+    kind: DisputeKind
+    reason: Reason
+    amount_fen: StrictInt | None = Field(
+        None, ge=1, le=MAX_FEN, description="At most the amount; all of it if omitted"
+    )
+    due: IsoDate | None = Field(None, description="Answer by (today or later); 7 days from today if omitted")
 
 
 class ResolveIn(Schema):
-    outcome: str
-    reason: str
+    outcome: Literal["won", "lost"]
+    reason: Reason
 
 
 class AnswerIn(Schema):
-    answer: str
+    answer: str = Field(
+        "", max_length=NOTE_MAX, pattern=ANY_TEXT, description="Required unless a document is attached"
+    )
 
 
 class DocumentOut(Schema):

@@ -1,0 +1,38 @@
+"""The API object: django-ninja's, with its OpenAPI document adjusted where ninja says more than the
+server does.
+
+A query or path parameter typed `X | None` comes out of pydantic as "X or null"; but a query string
+has no null: leaving the parameter out is how a client says "none". The document says the parameter
+is optional and of type X, nothing else, so no client (or test generator) sends the text "null".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ninja import NinjaAPI
+
+
+def without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` less its "or null" (nested ones too): {"anyOf": [X, null]} becomes X."""
+    while True:
+        options = schema.get("anyOf") or []
+        kept = [option for option in options if option != {"type": "null"}]
+        if len(kept) != 1 or len(kept) == len(options):
+            return schema
+        del schema["anyOf"]
+        schema = {**schema, **kept[0]}
+
+
+def drop_null_from_parameters(document: dict[str, Any]) -> dict[str, Any]:
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if "schema" in parameter:
+                    parameter["schema"] = without_null(parameter["schema"])
+    return document
+
+
+class PosfleetAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        return drop_null_from_parameters(super().get_openapi_schema(*args, **kwargs))
