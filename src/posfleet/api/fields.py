@@ -68,7 +68,7 @@ def _iso_datetime(value: Any) -> Any:
 
 
 def _true_false(value: Any) -> Any:
-    if isinstance(value, str) and value not in {"true", "false"}:
+    if isinstance(value, str) and value.lower() not in {"true", "false"}:  # Python clients send "True"
         raise ValueError("true or false")
     return value
 
