@@ -96,7 +96,7 @@ class TestFile:
         error = _error(_file(client, applicant=_applicant("enterprise", licence_no="")), 422)
         assert "applicant.licence_no" in error["details"]
         error = _error(_file(client, applicant=_applicant("company")), 422)
-        assert error["details"][0]["loc"][-2:] == ["applicant", "kind"]
+        assert list(error["details"]) == ["applicant.kind"]
         assert builders.VALID_CARD not in str(error)
         assert Merchant.objects.count() == 0
 
@@ -174,7 +174,7 @@ class TestSteps:
         error = _error(
             warehouse.post(f"/cases/{case_id}/ship", {"carrier": "pigeon", "shipped_on": "2026-01-01"}), 422
         )
-        assert error["details"][0]["loc"][-1] == "carrier"
+        assert list(error["details"]) == ["carrier"]
         future = (timezone.localdate() + timedelta(days=2)).isoformat()
         error = _error(
             warehouse.post(
