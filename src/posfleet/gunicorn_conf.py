@@ -18,6 +18,9 @@ threads = int(os.environ.get("POSFLEET_THREADS", "4"))
 keepalive = 30
 worker_connections = 1000
 timeout = 30
+# The longest request line (method, path and query string) gunicorn reads: its maximum. A longer one is
+# answered 414 by gunicorn itself, before the application (the OpenAPI document says so).
+limit_request_line = 8190
 graceful_timeout = 20
 accesslog = None  # structlog writes the application's own request logs
 errorlog = "-"

@@ -4,6 +4,10 @@ server does.
 A query or path parameter typed `X | None` comes out of pydantic as "X or null"; but a query string
 has no null: leaving the parameter out is how a client says "none". The document says the parameter
 is optional and of type X, nothing else, so no client (or test generator) sends the text "null".
+
+Every operation may also be answered 414 by the HTTP server (gunicorn, `limit_request_line`) when its
+request line is longer than 8190 bytes, before the application sees it: the only answer that is not
+the API's JSON, so the document names it with its HTML body.
 """
 
 from __future__ import annotations
@@ -24,6 +28,12 @@ def without_null(schema: dict[str, Any]) -> dict[str, Any]:
         schema = {**schema, **kept[0]}
 
 
+URI_TOO_LONG = {
+    "description": "The request line (path and query) is longer than 8190 bytes; answered by the HTTP server",
+    "content": {"text/html": {"schema": {"type": "string"}}},
+}
+
+
 def drop_null_from_parameters(document: dict[str, Any]) -> dict[str, Any]:
     for operations in document.get("paths", {}).values():
         for operation in operations.values():
@@ -33,6 +43,13 @@ def drop_null_from_parameters(document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+def declare_uri_too_long(document: dict[str, Any]) -> dict[str, Any]:
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            operation.setdefault("responses", {}).setdefault("414", URI_TOO_LONG)
+    return document
+
+
 class PosfleetAPI(NinjaAPI):
     def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
-        return drop_null_from_parameters(super().get_openapi_schema(*args, **kwargs))
+        return declare_uri_too_long(drop_null_from_parameters(super().get_openapi_schema(*args, **kwargs)))

@@ -22,7 +22,7 @@ from ninja.files import UploadedFile
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, file_response, keyset_page
 from posfleet.api.errors import BODY_ERRORS, ERRORS
-from posfleet.api.fields import ANY_TEXT, Day, IdFilter, ObjectId, QueryFlag, Search
+from posfleet.api.fields import Day, IdFilter, ObjectId, QueryFlag, Search
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound
 from posfleet.money.access import money_scope, require_money_reader
@@ -123,7 +123,7 @@ def merchant_outstanding(
     request: HttpRequest,
     merchant_id: ObjectId,
     tids: Annotated[
-        str | None, Query(max_length=2000, pattern=ANY_TEXT, description="Comma-separated TIDs")
+        str | None, Query(max_length=2000, pattern=r"^[0-9A-Z, ]*$", description="Comma-separated TIDs")
     ] = None,
 ) -> Any:
     """Is the merchant's money cleared? `tids` (comma-separated) narrows it to some terminals."""
