@@ -12,10 +12,12 @@ from django.http import HttpRequest
 from ninja import Router
 
 from posfleet.api.auth import actor_of
-from posfleet.api.common import DEFAULT_LIMIT, keyset_page
+from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, keyset_page
 from posfleet.api.errors import ERRORS
+from posfleet.api.fields import ObjectId, Search
 from posfleet.jobs import filters, services
 from posfleet.jobs import schemas as s
+from posfleet.jobs.models import JobState
 
 router = Router(tags=["jobs"])
 
@@ -23,12 +25,12 @@ router = Router(tags=["jobs"])
 @router.get("/jobs", response={200: s.JobPage, **ERRORS})
 def list_jobs(
     request: HttpRequest,
-    state: str | None = None,
-    kind: str | None = None,
-    object_type: str | None = None,
-    object_id: str | None = None,
-    cursor: str | None = None,
-    limit: int = DEFAULT_LIMIT,
+    state: JobState | None = None,
+    kind: Search = None,
+    object_type: Search = None,
+    object_id: Search = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
 ) -> Any:
     """Jobs newest first: those of the work your roles own and those you started."""
     qs = filters.filter_jobs(
@@ -43,12 +45,12 @@ def list_jobs(
 
 
 @router.get("/jobs/{job_id}", response={200: s.JobOut, **ERRORS})
-def get_job(request: HttpRequest, job_id: int) -> Any:
+def get_job(request: HttpRequest, job_id: ObjectId) -> Any:
     return services.get_job(actor_of(request), job_id).as_dict()
 
 
 @router.post("/jobs/{job_id}/retry", response={200: s.JobOut, **ERRORS})
-def retry(request: HttpRequest, job_id: int) -> Any:
+def retry(request: HttpRequest, job_id: ObjectId) -> Any:
     """Queue another attempt of a failed job, or of a running one whose worker stopped (409 while
     a live worker runs it, or once it is done)."""
     actor = actor_of(request)
