@@ -15,7 +15,7 @@ from posfleet.audit import filters
 from posfleet.audit import services as audit
 from posfleet.audit.models import AuditEvent, Channel
 from posfleet.console import queries
-from posfleet.console.views_util import staff_view
+from posfleet.console.views_util import int_or_none, staff_view
 
 FILTERS = ("object_type", "object_id", "action", "actor_name", "channel")
 
@@ -34,8 +34,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     rows, next_after, prev_before = queries.keyset(
         qs,
         key="seq",
-        after=_int(request.GET.get("after")),
-        before=_int(request.GET.get("before")),
+        after=int_or_none(request.GET.get("after")),
+        before=int_or_none(request.GET.get("before")),
         size=50,
         descending=True,
     )
@@ -71,10 +71,3 @@ def audit_verify(request: HttpRequest) -> HttpResponse:
             % {"seq": result.first_broken, "problem": result.problem},
         )
     return HttpResponseRedirect(reverse("console:audit"))
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None

@@ -26,6 +26,7 @@ from posfleet.console.views_terminals import hold_kinds_for
 from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
+    int_or_none,
     recall_form,
     remember_form,
     safe_next,
@@ -208,7 +209,7 @@ def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
         messages.error(request, _("A reason is required."))
         return HttpResponseRedirect(back)
     tid = (request.POST.get("tid") or "").strip() or None
-    version = _int(request.POST.get("version"))
+    version = int_or_none(request.POST.get("version"))
     try:
         with transaction.atomic():
             if tid is None:
@@ -237,10 +238,3 @@ def hold_release(request: HttpRequest, hold_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("console:jobs"))
     messages.success(request, _("Hold released."))
     return HttpResponseRedirect(back)
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None

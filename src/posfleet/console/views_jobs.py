@@ -16,7 +16,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from posfleet.console import queries
-from posfleet.console.views_util import console_actor, domain_error_response, safe_next, staff_view
+from posfleet.console.views_util import (
+    console_actor,
+    domain_error_response,
+    int_or_none,
+    safe_next,
+    staff_view,
+)
 from posfleet.core.errors import DomainError
 from posfleet.jobs import filters, registry, services
 from posfleet.jobs.models import JobState
@@ -38,8 +44,8 @@ def job_list(request: HttpRequest) -> HttpResponse:
     rows, next_after, prev_before = queries.keyset(
         qs,
         key="id",
-        after=_int(request.GET.get("after")),
-        before=_int(request.GET.get("before")),
+        after=int_or_none(request.GET.get("after")),
+        before=int_or_none(request.GET.get("before")),
         size=PAGE,
         descending=True,
     )
@@ -83,10 +89,3 @@ def job_retry(request: HttpRequest, job_id: int) -> HttpResponse:
         return domain_error_response(request, exc, step_up_next=back)
     messages.success(request, _("Job #%(id)d is queued again.") % {"id": job_id})
     return HttpResponseRedirect(back)
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None

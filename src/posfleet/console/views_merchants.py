@@ -23,6 +23,7 @@ from posfleet.console.views_terminals import hold_kinds_for
 from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
+    int_or_none,
     recall_form,
     remember_form,
     staff_view,
@@ -48,7 +49,11 @@ def _merchant_list_context(request: HttpRequest, form: MerchantForm | None = Non
         Merchant.objects.all(), state=state if state in MerchantState.values else "", search=q
     )
     rows, next_after, prev_before = queries.keyset(
-        qs, key="id", after=_int(request.GET.get("after")), before=_int(request.GET.get("before")), size=50
+        qs,
+        key="id",
+        after=int_or_none(request.GET.get("after")),
+        before=int_or_none(request.GET.get("before")),
+        size=50,
     )
     params = request.GET.copy()
     for k in ("after", "before"):
@@ -223,17 +228,10 @@ def merchant_apply(request: HttpRequest, merchant_id: int) -> HttpResponse:
                 merchant_id,
                 action,
                 reason=form.cleaned_data["reason"],
-                expected_version=_int(request.POST.get("version")),
+                expected_version=int_or_none(request.POST.get("version")),
             )
     except DomainError as exc:
         return _error(request, merchant_id, exc)
     recall_form(request, f"{url}:apply")
     messages.success(request, _("Merchant is now %(state)s.") % {"state": merchant.get_state_display()})
     return HttpResponseRedirect(url)
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None

@@ -167,3 +167,9 @@ def recall_form(request: HttpRequest, key: str) -> dict[str, Any] | None:
     if data is not None:
         request.session[FORM_MEMORY_KEY] = store
     return data
+
+
+def int_or_none(raw: str | None) -> int | None:
+    """A query or form value as a non-negative int that fits a 64-bit column (a pager cursor, a version);
+    anything else is None."""
+    return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None

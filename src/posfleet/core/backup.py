@@ -213,6 +213,15 @@ def backup(target: Path) -> Result:
     )
 
 
+def _run_tool(db: dict[str, Any], tool: str, *args: str) -> None:
+    """Run pg_dump or pg_restore against `db`; its error output becomes the BackupError."""
+    run = subprocess.run(  # noqa: S603
+        [tool, *args], env=pg_env(db), capture_output=True, text=True, check=False
+    )
+    if run.returncode != 0:
+        raise BackupError(f"{Path(tool).name} failed: {run.stderr.strip()}")
+
+
 def _pg_dump(db: dict[str, Any], dump: Path) -> tuple[dict[str, int], list[list[str]]]:
     """pg_dump of one exported snapshot; the counts and migrations are read in that same snapshot."""
     pg_dump = _tool("pg_dump")
@@ -221,23 +230,16 @@ def _pg_dump(db: dict[str, Any], dump: Path) -> tuple[dict[str, int], list[list[
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
             cursor.execute("SELECT pg_export_snapshot()")
             snapshot = cursor.fetchone()[0]
-            run = subprocess.run(  # noqa: S603
-                [
-                    pg_dump,
-                    "--format=custom",
-                    "--no-owner",
-                    "--no-privileges",
-                    f"--snapshot={snapshot}",
-                    "-f",
-                    str(dump),
-                ],
-                env=pg_env(db),
-                capture_output=True,
-                text=True,
-                check=False,
+            _run_tool(
+                db,
+                pg_dump,
+                "--format=custom",
+                "--no-owner",
+                "--no-privileges",
+                f"--snapshot={snapshot}",
+                "-f",
+                str(dump),
             )
-            if run.returncode != 0:
-                raise BackupError(f"pg_dump failed: {run.stderr.strip()}")
             counts = pg_counts(cursor)
             migrations = _applied_migrations(cursor, "postgresql")
     return counts, migrations
@@ -350,25 +352,18 @@ def _pg_restore(dump: Path, db: dict[str, Any], existing: list[str]) -> None:
     if existing:  # --force: the old tables go, whether or not the backup has them
         with pg_connect(db) as conn, conn.cursor() as cursor:
             cursor.execute("DROP TABLE IF EXISTS " + ", ".join(_quote(t) for t in existing) + " CASCADE")
-    run = subprocess.run(  # noqa: S603
-        [
-            pg_restore,
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--exit-on-error",
-            "-d",
-            str(db["NAME"]),
-            str(dump),
-        ],
-        env=pg_env(db),
-        capture_output=True,
-        text=True,
-        check=False,
+    _run_tool(
+        db,
+        pg_restore,
+        "--clean",
+        "--if-exists",
+        "--no-owner",
+        "--no-privileges",
+        "--exit-on-error",
+        "-d",
+        str(db["NAME"]),
+        str(dump),
     )
-    if run.returncode != 0:
-        raise BackupError(f"pg_restore failed: {run.stderr.strip()}")
 
 
 def _replace_files(extracted: Path) -> None:

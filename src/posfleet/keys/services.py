@@ -146,17 +146,21 @@ def request_destruction(actor: Actor, tid: str, reason: str) -> DestructionReque
     return req
 
 
+def _pending_or_conflict(terminal: Terminal, tid: str) -> DestructionRequest:
+    req = pending_request(terminal, for_update=True)
+    if req is None:
+        raise Conflict(
+            _("No destruction request for %(tid)s is pending.") % {"tid": tid}, code="no_pending_request"
+        )
+    return req
+
+
 def confirm_destruction(actor: Actor, tid: str, reason: str) -> DestructionRecord:
     """Second custodian (a different person): erase the wrapped key and keep a destruction record."""
     _custodian(actor)
     text = require_reason(reason)
     terminal = get_terminal(tid, for_update=True)
-    req = pending_request(terminal, for_update=True)
-    if req is None:
-        raise Conflict(
-            _("No destruction request for %(tid)s waits for confirmation.") % {"tid": tid},
-            code="no_pending_request",
-        )
+    req = _pending_or_conflict(terminal, tid)
     if req.requested_by_id == actor.user_id:
         raise Conflict(
             _("A second, different key custodian must confirm the destruction you requested (dual control)."),
@@ -218,11 +222,7 @@ def cancel_destruction(actor: Actor, tid: str, reason: str) -> DestructionReques
     _custodian(actor)
     text = require_reason(reason)
     terminal = get_terminal(tid, for_update=True)
-    req = pending_request(terminal, for_update=True)
-    if req is None:
-        raise Conflict(
-            _("No destruction request for %(tid)s is pending.") % {"tid": tid}, code="no_pending_request"
-        )
+    req = _pending_or_conflict(terminal, tid)
     req.state = RequestState.CANCELLED
     req.decided_by = actor.user
     req.decided_at = timezone.now()

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from posfleet.core.admin import ReadOnlyAdmin
 from posfleet.lifecycle.models import Hold
 
 
 @admin.register(Hold)
-class HoldAdmin(admin.ModelAdmin):
+class HoldAdmin(ReadOnlyAdmin):
     list_display = (
         "id",
         "kind",
@@ -27,12 +25,3 @@ class HoldAdmin(admin.ModelAdmin):
     list_select_related = ("terminal", "merchant")
     raw_id_fields = ("terminal", "merchant", "placed_by", "released_by")
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -19,15 +19,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from posfleet.console.views_util import console_actor, domain_error_response, staff_view
+from posfleet.console.views_util import console_actor, domain_error_response, int_or_none, staff_view
 from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.money import plans, queries
 from posfleet.money.choices import Channel
 from posfleet.money.models import Account, MerchantPlan, PlanNotice, RatePlan, Transaction, for_days
-
-
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None
 
 
 @staff_view(perm="view_money")
@@ -92,7 +88,7 @@ def _plan_post(request: HttpRequest) -> HttpResponse:
                 plan = plans.create_plan(actor, _plan_input(data))
             messages.success(request, _("Rate plan %(code)s created.") % {"code": plan.code})
             return HttpResponseRedirect(reverse("money:rate_plans"))
-        merchant_id = _int(form["merchant_id"])
+        merchant_id = int_or_none(form["merchant_id"])
         if merchant_id is None:
             raise ValidationFailed(details={"merchant_id": [_("Enter a merchant ID.")]})
         with transaction.atomic():

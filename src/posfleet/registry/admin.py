@@ -5,12 +5,10 @@ card is never shown except masked.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from posfleet.core.admin import ReadOnlyAdmin
 from posfleet.registry.models import ContractTemplate, Merchant, Terminal, TerminalModel
 
 
@@ -33,17 +31,6 @@ class ContractTemplateAdmin(admin.ModelAdmin):
         "early_termination_penalty_fen",
     )
     search_fields = ("code", "name")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Merchant)

@@ -18,7 +18,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from posfleet.console.queries import keyset
-from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
+from posfleet.console.views_util import (
+    console_actor,
+    domain_error_response,
+    domain_errors,
+    int_or_none,
+    staff_view,
+)
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.money import ledger, plans, queries
 from posfleet.money.choices import Channel, TxType
@@ -290,8 +296,8 @@ def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
     rows, next_after, prev_before = keyset(
         qs,
         key="id",
-        after=_int(g.get("after")),
-        before=_int(g.get("before")),
+        after=int_or_none(g.get("after")),
+        before=int_or_none(g.get("before")),
         size=TRANSACTIONS_PAGE,
         descending=True,
     )
@@ -316,7 +322,3 @@ def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
         "chart_width": 40 + 22 * len(days) + 10,
     }
     return render(request, "money/merchant.html", context)
-
-
-def _int(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and len(raw) < 19 else None

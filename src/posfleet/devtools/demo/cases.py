@@ -87,102 +87,91 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
     now = timezone.now()
     made: dict[str, int] = {}
 
+    def filed(upload: tuple[str, ...] | None = (), **fields: Any) -> Case:
+        """File a case as the agent, then upload `upload` (None: everything it asks for)."""
+        case = services.file_case(agent, services.CaseInput(**fields))
+        if upload != ():
+            _upload(agent, case, upload)
+        return case
+
     def waiting(m: Merchant) -> Case:
-        case = services.file_case(
-            agent,
-            services.CaseInput(
-                kind="suspension",
-                merchant_id=m.pk,
-                terminals=_tids(m),
-                reason="renovation_or_relocation",
-                note="门店装修，预计两周",
-                channel=CaseChannel.PHONE,
-                starts_at=now + timedelta(days=2),
-                ends_at=now + timedelta(days=16),
-            ),
+        case = filed(
+            (MaterialType.APPLICATION_FORM,),
+            kind="suspension",
+            merchant_id=m.pk,
+            terminals=_tids(m),
+            reason="renovation_or_relocation",
+            note="门店装修，预计两周",
+            channel=CaseChannel.PHONE,
+            starts_at=now + timedelta(days=2),
+            ends_at=now + timedelta(days=16),
         )
-        _upload(agent, case, (MaterialType.APPLICATION_FORM,))
         wanted = "身份证明" if m.kind == MerchantKind.INDIVIDUAL else "营业执照复印件和身份证明"
         return services.decide(reviewer, case.pk, "need_materials", f"请补充{wanted}。")
 
     def suspended(m: Merchant) -> Case:
-        case = services.file_case(
-            agent,
-            services.CaseInput(
-                kind="suspension",
-                merchant_id=m.pk,
-                terminals=_tids(m),
-                reason="temporary_closure",
-                note="春节暂停营业",
-                channel=CaseChannel.PORTAL,
-                starts_at=now,
-                ends_at=now + timedelta(days=10),
-            ),
+        case = filed(
+            None,
+            kind="suspension",
+            merchant_id=m.pk,
+            terminals=_tids(m),
+            reason="temporary_closure",
+            note="春节暂停营业",
+            channel=CaseChannel.PORTAL,
+            starts_at=now,
+            ends_at=now + timedelta(days=10),
         )
-        _upload(agent, case)
         return services.decide(reviewer, case.pk, "approve", "材料齐全，同意停机。")
 
     def deactivating(m: Merchant) -> Case:
-        case = services.file_case(
-            agent,
-            services.CaseInput(
-                kind="deactivation",
-                merchant_id=m.pk,
-                terminals=_tids(m),
-                reason="technology_upgrade",
-                note="更换为新款智能POS",
-                follow_up_note="新设备已寄出，旧设备寄回仓库",
-                channel=CaseChannel.BRANCH,
-            ),
+        case = filed(
+            None,
+            kind="deactivation",
+            merchant_id=m.pk,
+            terminals=_tids(m),
+            reason="technology_upgrade",
+            note="更换为新款智能POS",
+            follow_up_note="新设备已寄出，旧设备寄回仓库",
+            channel=CaseChannel.BRANCH,
         )
-        _upload(agent, case)
         services.decide(reviewer, case.pk, "approve", "同意停用。")
         return services.stop_terminals(reviewer, case.pk)
 
     def closing(m: Merchant) -> Case:
-        case = services.file_case(
-            agent,
-            services.CaseInput(
-                kind="closure",
-                merchant_id=m.pk,
-                reason="business_change",
-                note="商户转让，申请注销",
-                follow_up_note="结清款项后退还押金",
-                channel=CaseChannel.EMAIL,
-                planned_date=timezone.localdate(now) + timedelta(days=7),
-            ),
+        case = filed(
+            None,
+            kind="closure",
+            merchant_id=m.pk,
+            reason="business_change",
+            note="商户转让，申请注销",
+            follow_up_note="结清款项后退还押金",
+            channel=CaseChannel.EMAIL,
+            planned_date=timezone.localdate(now) + timedelta(days=7),
         )
-        _upload(agent, case)
         return services.decide(reviewer, case.pk, "approve", "同意注销，请按清单办理。")
 
     def rejected(m: Merchant) -> Case:
-        case = services.file_case(
-            agent,
-            services.CaseInput(
-                kind="deactivation",
-                merchant_id=m.pk,
-                terminals=_tids(m),
-                reason="other",
-                note="不想用了",
-                channel=CaseChannel.FAX,
-            ),
+        case = filed(
+            kind="deactivation",
+            merchant_id=m.pk,
+            terminals=_tids(m),
+            reason="other",
+            note="不想用了",
+            channel=CaseChannel.FAX,
         )
         return services.decide(reviewer, case.pk, "reject", "申请人身份无法核实，请本人携带证件到网点办理。")
 
     def another_terminal(m: Merchant) -> Case:
         """Approved, a terminal allocated from stock and shipped: the technician installs it next."""
-        case = services.file_case(
-            agent,
-            services.CaseInput(
-                kind="application",
-                merchant_id=m.pk,
-                reason="additional_terminal",
-                note="新开收银台，需增加一台终端",
-                channel=CaseChannel.PHONE,
-                install_address=m.address or "门店收银台",
-            ),
+        case = filed(
+            None,
+            kind="application",
+            merchant_id=m.pk,
+            reason="additional_terminal",
+            note="新开收银台，需增加一台终端",
+            channel=CaseChannel.PHONE,
+            install_address=m.address or "门店收银台",
         )
-        _upload(agent, case)
         services.decide(reviewer, case.pk, "approve", "资料齐全，同意增加终端。")
         services.allocate(warehouse, case.pk)
         return services.ship(
@@ -195,27 +184,19 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
 
     def new_applicant() -> Case:
         """A new business at a branch: licence, representative's ID and settlement card in; the rest to come."""
-        case = services.file_case(
-            agent,
-            services.CaseInput(
-                kind="application",
-                applicant=NEW_APPLICANT,
-                note="客户到网点办理，门店照片和对公账户证明稍后补交",
-                channel=CaseChannel.BRANCH,
-                install_address=NEW_APPLICANT.address,
-            ),
-        )
-        _upload(
-            agent,
-            case,
+        return filed(
             (
                 MaterialType.BUSINESS_LICENCE_COPY,
                 MaterialType.LEGAL_REP_ID_FRONT,
                 MaterialType.LEGAL_REP_ID_BACK,
                 MaterialType.SETTLEMENT_CARD,
             ),
+            kind="application",
+            applicant=NEW_APPLICANT,
+            note="客户到网点办理，门店照片和对公账户证明稍后补交",
+            channel=CaseChannel.BRANCH,
+            install_address=NEW_APPLICANT.address,
         )
-        return case
 
     recipes: list[tuple[str, Callable[[Merchant], Any]]] = [
         ("needs_materials", waiting),
