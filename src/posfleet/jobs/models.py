@@ -17,6 +17,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from posfleet.jobs import registry
+
 
 class JobState(models.TextChoices):
     QUEUED = "queued", _("Queued")
@@ -100,9 +102,7 @@ class Job(models.Model):
 
     @property
     def kind_label(self) -> str:
-        from posfleet.jobs.registry import label
-
-        return str(label(self.kind))
+        return str(registry.label(self.kind))
 
     def as_dict(self) -> dict[str, Any]:
         """The job as the API shows it (`jobs.schemas.JobOut`)."""

@@ -11,15 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.utils.module_loading import autodiscover_modules
 
-if TYPE_CHECKING:
-    from posfleet.jobs.models import Job
-    from posfleet.jobs.runner import Context
-
-Handler = Callable[["Job", "Context"], "dict[str, Any] | None"]
+# handler(job, ctx): a `jobs.models.Job` and a `jobs.runner.Context`. Typed loosely here, so that the
+# registry stands below the models and the runner that read it.
+Handler = Callable[[Any, Any], "dict[str, Any] | None"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +27,7 @@ class Kind:
     label: Any  # a lazily translated name people read
     max_attempts: int = 3
     # Called in the transaction that marks the job failed for good (the owner's record says so too).
-    on_failed: Callable[[Job], None] | None = None
+    on_failed: Callable[[Any], None] | None = None
 
 
 _KINDS: dict[str, Kind] = {}
@@ -41,7 +39,7 @@ def register(
     *,
     label: Any,
     max_attempts: int = 3,
-    on_failed: Callable[[Job], None] | None = None,
+    on_failed: Callable[[Any], None] | None = None,
 ) -> Callable[[Handler], Handler]:
     """Decorator: `handler` runs the jobs of kind `name`."""
 

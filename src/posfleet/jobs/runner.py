@@ -10,6 +10,7 @@ progress or finish: its write finds no row and its transaction rolls back (`Leas
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -21,6 +22,7 @@ from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
+from huey.contrib.djhuey import db_task
 
 from posfleet.audit.services import Change, record
 from posfleet.core import context
@@ -225,8 +227,6 @@ def fail(ctx: Context, exc: BaseException, *, unknown_kind: bool = False) -> Non
     """The attempt raised: queue the next attempt after a pause, or fail the job for good.
 
     A domain error other than a conflict would answer the same next time, so it is not retried."""
-    from posfleet.jobs.services import send_on_commit
-
     permanent = unknown_kind or (isinstance(exc, DomainError) and not isinstance(exc, Conflict))
     now = timezone.now()
     with transaction.atomic():
@@ -270,3 +270,31 @@ def mark_failed(job: Job, now: datetime) -> None:
         ),
         at=now,
     )
+
+
+@db_task(name="jobs.run")
+def run_job(job_id: int) -> str:
+    """The queue's message: "run job N". Defined beside `run` so sending needs no module above this one."""
+    job = run(job_id)
+    return job.state if job is not None else "missing"
+
+
+def send(job_id: int, eta: datetime | None = None) -> None:
+    """Hand job `job_id` to the queue (at `eta` if later). A failure here loses nothing: the sweep
+    sends queued jobs again."""
+    try:
+        if eta is not None and eta > timezone.now():
+            run_job.schedule(args=(job_id,), eta=eta)
+        else:
+            run_job(job_id)
+    except Exception:
+        log.exception("jobs.send_failed", job_id=job_id)
+
+
+def send_on_commit(job: Job) -> None:
+    transaction.on_commit(functools.partial(send, job.pk, job.run_after))
+
+
+def lost_detail(job: Job) -> str:
+    beat = job.heartbeat_at.isoformat() if job.heartbeat_at else "never"
+    return f"attempt {job.attempts} on {job.worker or 'an unknown worker'}: last heartbeat {beat}"

@@ -8,7 +8,6 @@ again), never the work.
 
 from __future__ import annotations
 
-import functools
 import uuid
 from datetime import datetime
 from typing import Any
@@ -24,26 +23,9 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, NotFound, PermissionDenied
 from posfleet.jobs import registry, runner
 from posfleet.jobs.models import Job, JobError, JobState
+from posfleet.jobs.runner import lost_detail, send_on_commit
 
 log = structlog.get_logger("posfleet.jobs")
-
-
-def send(job_id: int, eta: datetime | None = None) -> None:
-    """Hand job `job_id` to the queue (at `eta` if later). A failure here loses nothing: the sweep
-    sends queued jobs again."""
-    from posfleet.jobs.tasks import run_job
-
-    try:
-        if eta is not None and eta > timezone.now():
-            run_job.schedule(args=(job_id,), eta=eta)
-        else:
-            run_job(job_id)
-    except Exception:
-        log.exception("jobs.send_failed", job_id=job_id)
-
-
-def send_on_commit(job: Job) -> None:
-    transaction.on_commit(functools.partial(send, job.pk, job.run_after))
 
 
 def enqueue(
@@ -178,8 +160,3 @@ def retry(actor: Actor, job_id: int) -> Job:
         Change("job", str(job.pk), "job.retry", before, {"state": job.state, "kind": job.kind}, "retry"),
     )
     return job
-
-
-def lost_detail(job: Job) -> str:
-    beat = job.heartbeat_at.isoformat() if job.heartbeat_at else "never"
-    return f"attempt {job.attempts} on {job.worker or 'an unknown worker'}: last heartbeat {beat}"

@@ -16,13 +16,12 @@ from django.utils import timezone
 
 from posfleet.jobs import runner
 from posfleet.jobs.models import Job, JobError, JobState
+from posfleet.jobs.runner import lost_detail, send_on_commit
 
 BATCH = 500
 
 
 def sweep(now: datetime | None = None) -> dict[str, int]:
-    from posfleet.jobs.services import lost_detail, send_on_commit
-
     now = now or timezone.now()
     counts = {"requeued": 0, "failed": 0, "resent": 0}
     with transaction.atomic():

@@ -1,18 +1,13 @@
-"""The worker's side of jobs: the Huey task that runs one job, and the sweep every minute."""
+"""The worker's side of jobs: the sweep every minute and at worker start (the task that runs one job,
+`jobs.run`, is defined in the runner)."""
 
 from __future__ import annotations
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task
+from huey.contrib.djhuey import db_periodic_task
 
 from posfleet.core.periodic import at_once, at_worker_start, describe
 from posfleet.jobs import runner, sweep
-
-
-@db_task(name="jobs.run")
-def run_job(job_id: int) -> str:
-    job = runner.run(job_id)
-    return job.state if job is not None else "missing"
 
 
 @db_periodic_task(crontab(minute="*"), name="jobs.sweep")

@@ -29,7 +29,8 @@ from posfleet.cases.services.closure import (
 )
 from posfleet.cases.services.common import get_case, portal_merchant_id
 from posfleet.cases.services.export import build_export, export_file, start_export
-from posfleet.cases.services.filing import CaseInput, add_comment, assign, cancel, cases_for, file_case
+from posfleet.cases.services.filing import add_comment, assign, cancel, cases_for, file_case
+from posfleet.cases.services.inputs import CaseInput
 from posfleet.cases.services.materials import add_material, get_material, read_material
 from posfleet.cases.services.review import decide, send_reminder
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
@@ -31,6 +31,7 @@ from posfleet.cases.services.common import (
     require_staff,
     update_case,
 )
+from posfleet.cases.services.inputs import CaseInput
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from posfleet.keys.models import KeyState, TerminalKey
@@ -44,9 +45,6 @@ from posfleet.registry.services import (
     record_installation,
     validate_merchant,
 )
-
-if TYPE_CHECKING:
-    from posfleet.cases.services.filing import CaseInput
 
 TRACKING_RE = re.compile(r"^[A-Za-z0-9-]{6,40}$")
 ADDRESS_MAX = 300

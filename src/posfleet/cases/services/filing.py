@@ -8,8 +8,7 @@ An application names an existing merchant or carries a new applicant's data (app
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import QuerySet
@@ -35,13 +34,13 @@ from posfleet.cases.services.common import (
     require_staff,
     update_case,
 )
+from posfleet.cases.services.inputs import CaseInput
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from posfleet.lifecycle.models import Hold
 from posfleet.lifecycle.services import require_reason
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal
-from posfleet.registry.services import MerchantInput
 
 # A start "now" typed into a form is a few minutes old when it arrives; older than this is the past.
 PAST_GRACE = timedelta(minutes=10)
@@ -51,24 +50,6 @@ STOPPABLE_STATES = (
     TerminalState.IN_REPAIR,
     TerminalState.DEACTIVATED,
 )
-
-
-@dataclass
-class CaseInput:
-    kind: str
-    merchant_id: int | None = None
-    terminals: list[str] = field(default_factory=list)
-    reason: str = ""
-    note: str = ""
-    channel: str = CaseChannel.CONSOLE
-    starts_at: datetime | None = None
-    ends_at: datetime | None = None
-    planned_date: date | None = None
-    follow_up_note: str = ""
-    # applications only
-    applicant: MerchantInput | None = None  # a new merchant (instead of merchant_id)
-    install_address: str = ""
-    terminal_model: str = ""  # the model asked for; empty: whatever permitted model is in stock
 
 
 class _Errors(dict[str, list[str]]):
