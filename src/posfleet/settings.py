@@ -217,6 +217,8 @@ if REDIS_URL:
 # --- the institution, letters, uploads ------------------------------------------------------------
 POSFLEET_INSTITUTION = os.environ.get("POSFLEET_INSTITUTION", "示例支付有限公司")
 POSFLEET_PUBLIC_URL = os.environ.get("POSFLEET_PUBLIC_URL", "http://127.0.0.1:8000")
+# Hours within which a risk officer decides a merchant's appeal against a stop (the queue flags it after).
+POSFLEET_APPEAL_SLA_HOURS = int(os.environ.get("POSFLEET_APPEAL_SLA_HOURS", "48"))
 POSFLEET_VERIFY_RATE_PER_MINUTE = int(os.environ.get("POSFLEET_VERIFY_RATE_PER_MINUTE", "10"))
 # A bearer token a Prometheus server sends to scrape /metrics (besides a staff user's API token).
 POSFLEET_METRICS_TOKEN = os.environ.get("POSFLEET_METRICS_TOKEN", "")

@@ -8,6 +8,7 @@ rule, and everything that names required or missing materials asks it.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,7 @@ class CaseKind(models.TextChoices):
     DEACTIVATION = "deactivation", _("Deactivation")
     CLOSURE = "closure", _("Closure")
     APPLICATION = "application", _("Terminal application")
+    APPEAL = "appeal", _("Appeal")
 
 
 class CaseState(models.TextChoices):
@@ -63,6 +65,10 @@ class Reason(models.TextChoices):
     NEW_MERCHANT = "new_merchant", _("New merchant")
     ADDITIONAL_TERMINAL = "additional_terminal", _("Another terminal")
     APPLYING_AGAIN = "applying_again", _("Applying again after a stop")
+    TRANSACTIONS_GENUINE = "transactions_genuine", _("The transactions in question are genuine")
+    DISPUTE_RESOLVED = "dispute_resolved", _("The dispute has been settled")
+    COMPLIANCE_FIXED = "compliance_fixed", _("The compliance issue has been put right")
+    STOPPED_IN_ERROR = "stopped_in_error", _("Stopped in error")
     OTHER = "other", _("Other")
 
 
@@ -98,6 +104,13 @@ REASONS: dict[str, tuple[str, ...]] = {
         Reason.APPLYING_AGAIN,
         Reason.OTHER,
     ),
+    CaseKind.APPEAL: (
+        Reason.TRANSACTIONS_GENUINE,
+        Reason.DISPUTE_RESOLVED,
+        Reason.COMPLIANCE_FIXED,
+        Reason.STOPPED_IN_ERROR,
+        Reason.OTHER,
+    ),
 }
 
 
@@ -115,6 +128,10 @@ class MaterialType(models.TextChoices):
     SHOP_PHOTO_INTERIOR = "shop_photo_interior", _("Shop photo: interior")
     SHOP_PHOTO_CASHIER = "shop_photo_cashier", _("Shop photo: cashier counter")
     RECEIPTS = "receipts", _("Receipts")
+    TRANSACTION_EVIDENCE = (
+        "transaction_evidence",
+        _("Transaction evidence (receipts, delivery notes, contracts)"),
+    )
     PHOTOS = "photos", _("Photos")
     OTHER = "other", _("Other")
 
@@ -147,6 +164,11 @@ REQUIRED_MATERIALS: dict[str, tuple[str, ...]] = {
         MaterialType.SHOP_PHOTO_INTERIOR,
         MaterialType.SHOP_PHOTO_CASHIER,
     ),
+    CaseKind.APPEAL: (
+        MaterialType.PROOF_OF_IDENTITY,
+        MaterialType.BUSINESS_LICENCE_COPY,
+        MaterialType.TRANSACTION_EVIDENCE,
+    ),
 }
 
 _BUSINESSES = (MerchantKind.SOLE_PROPRIETOR, MerchantKind.ENTERPRISE)
@@ -176,7 +198,8 @@ def required_materials(case_kind: str, merchant_kind: str) -> tuple[str, ...]:
     )
 
 
-# Hours a case may wait in a queue before the console marks it overdue (SLA age).
+# Hours a case may wait in a queue before the console marks it overdue (SLA age). An appeal's comes
+# from settings (POSFLEET_APPEAL_SLA_HOURS): the institution promises it to merchants it has stopped.
 SLA_HOURS: dict[str, int] = {
     CaseKind.SUSPENSION: 24,
     CaseKind.REACTIVATION: 4,
@@ -184,6 +207,13 @@ SLA_HOURS: dict[str, int] = {
     CaseKind.CLOSURE: 120,
     CaseKind.APPLICATION: 48,
 }
+
+
+def sla_hours(case_kind: str) -> int:
+    """Hours a case of `case_kind` may wait before it is overdue."""
+    if case_kind == CaseKind.APPEAL:
+        return int(settings.POSFLEET_APPEAL_SLA_HOURS)
+    return SLA_HOURS.get(case_kind, 48)
 
 
 class Decision(models.TextChoices):

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from posfleet.cases.choices import (
-    SLA_HOURS,
+    OPEN_STATES,
     Carrier,
     CaseChannel,
     CaseKind,
@@ -27,6 +27,7 @@ from posfleet.cases.choices import (
     MaterialType,
     SettlementState,
     required_materials,
+    sla_hours,
 )
 from posfleet.registry.models import Merchant, Terminal, TerminalModel
 
@@ -48,6 +49,10 @@ class Case(models.Model):
     channel = models.CharField(_("channel"), max_length=10, choices=CaseChannel.choices)
     terminals: models.ManyToManyField[Terminal, CaseTerminal] = models.ManyToManyField(
         Terminal, through="CaseTerminal", related_name="cases"
+    )
+    # An appeal: the hold the merchant appeals against (one open appeal per hold, see Meta).
+    hold = models.ForeignKey(
+        "lifecycle.Hold", on_delete=models.PROTECT, null=True, blank=True, related_name="appeals"
     )
     starts_at = models.DateTimeField(_("expected start"), null=True, blank=True)
     ends_at = models.DateTimeField(_("expected end"), null=True, blank=True)
@@ -86,6 +91,13 @@ class Case(models.Model):
             models.Index(fields=["kind", "state", "id"], name="case_queue_idx"),
             models.Index(fields=["merchant", "id"], name="case_merchant_idx"),
         ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hold"],
+                condition=models.Q(kind=CaseKind.APPEAL, state__in=OPEN_STATES),
+                name="case_one_open_appeal_per_hold",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.kind}"
@@ -111,12 +123,10 @@ class Case(models.Model):
 
     @property
     def sla_hours(self) -> int:
-        return SLA_HOURS.get(self.kind, 48)
+        return sla_hours(self.kind)
 
     @property
     def overdue(self) -> bool:
-        from posfleet.cases.choices import OPEN_STATES
-
         return self.state in OPEN_STATES and self.age > timedelta(hours=self.sla_hours)
 
 

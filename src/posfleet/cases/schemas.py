@@ -80,6 +80,9 @@ class CaseIn(Schema):
     ends_at: IsoDateTime | None = None
     planned_date: IsoDate | None = None
     follow_up_note: str = optional_text(NOTE_MAX)
+    hold_id: StrictInt | None = Field(
+        None, ge=1, le=MAX_ID, description="Appeal only: the stop (hold) appealed against"
+    )
     applicant: ApplicantIn | None = Field(None, description="Application only: the new merchant's data")
     install_address: str = optional_text(300, description="Application only: where to install")
     terminal_model: str = optional_text(
@@ -185,6 +188,7 @@ class CaseSummaryOut(Schema):
     overdue: bool
     assignee: str | None = Field(description="Username of the person working on it")
     version: int
+    hold_id: int | None = Field(None, description="Appeals: the stop appealed against")
 
 
 class CasePage(Schema):
@@ -275,6 +279,16 @@ class ApplicationOut(Schema):
     activated_at: str | None
 
 
+class AppealedHoldOut(Schema):
+    id: int
+    kind: str
+    on: str = Field(description="terminal, merchant or terminals (a bulk hold)")
+    starts_at: str | None
+    ends_at: str | None
+    in_force: bool
+    released_at: str | None
+
+
 class CaseDetailOut(CaseSummaryOut):
     terminals: list[str] = Field(description="TIDs of the case's scope")
     note: str
@@ -299,6 +313,8 @@ class CaseDetailOut(CaseSummaryOut):
     letter_notice_id: int | None
     statement_notice_id: int | None
     application: ApplicationOut | None = Field(None, description="Applications only")
+    hold: AppealedHoldOut | None = Field(None, description="Appeals only: the stop appealed against")
+    next_steps: str = Field("", description="A rejected appeal: what the merchant can do next")
 
 
 class TimelineEntryOut(Schema):
@@ -339,6 +355,22 @@ def case_summary(case: Case) -> dict[str, Any]:
         "overdue": case.overdue,
         "assignee": case.assignee.get_username() if case.assignee_id and case.assignee else None,
         "version": case.version,
+        "hold_id": case.hold_id,
+    }
+
+
+def hold_out(case: Case) -> dict[str, Any] | None:
+    hold = case.hold
+    if hold is None:
+        return None
+    return {
+        "id": hold.pk,
+        "kind": hold.kind,
+        "on": "terminals" if hold.bulk else "merchant" if hold.on_merchant else "terminal",
+        "starts_at": iso(hold.starts_at),
+        "ends_at": iso(hold.ends_at),
+        "in_force": hold.in_force(),
+        "released_at": iso(hold.released_at),
     }
 
 
@@ -430,4 +462,6 @@ def case_detail(actor: Actor, case: Case) -> dict[str, Any]:
         "letter_notice_id": case.letter_notice_id,
         "statement_notice_id": case.statement_notice_id,
         "application": application_out(case),
+        "hold": hold_out(case),
+        "next_steps": services.appeal_next_steps(case),
     }

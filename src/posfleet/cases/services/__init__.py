@@ -15,6 +15,8 @@ from posfleet.cases.services.application import (
     ship,
     stock_for,
 )
+from posfleet.cases.services.appeals import appealable_holds
+from posfleet.cases.services.appeals import next_steps_of as appeal_next_steps
 from posfleet.cases.services.archive import archive, case_archive, letter_pdf, timeline
 from posfleet.cases.services.checklist import ChecklistItem, blocking, checklist, expected_returns
 from posfleet.cases.services.closure import (
@@ -43,6 +45,8 @@ __all__ = [
     "activate",
     "add_comment",
     "add_material",
+    "appeal_next_steps",
+    "appealable_holds",
     "allocate",
     "archive",
     "assign",

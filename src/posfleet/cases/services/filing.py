@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +26,7 @@ from posfleet.cases.choices import (
     CommentKind,
 )
 from posfleet.cases.models import Case, CaseComment, CaseTerminal
-from posfleet.cases.services import application
+from posfleet.cases.services import appeals, application
 from posfleet.cases.services.common import (
     check_version,
     get_case,
@@ -135,6 +136,8 @@ def file_case(actor: Actor, data: CaseInput) -> Case:
     """Validate and record a new case (state `submitted`); its `missing_materials()` says what to upload."""
     own = portal_merchant_id(actor)
     channel = data.channel
+    if own is not None and data.kind == CaseKind.APPEAL and data.merchant_id is None:
+        data.merchant_id = own
     if own is not None:
         if data.merchant_id != own:
             raise PermissionDenied(_("You can only file requests for your own business."))
@@ -155,34 +158,50 @@ def file_case(actor: Actor, data: CaseInput) -> Case:
     if len(data.note or "") > 4000 or len(data.follow_up_note or "") > 4000:
         errors.add("note", _("At most 4000 characters."))
     terminals: list[Terminal] = []
+    hold = None
     if applying:
         merchant, fields = application.check_filing(data, own, errors)
         _check_dates(data, errors, now)
+    elif data.kind == CaseKind.APPEAL:
+        merchant, hold, terminals = appeals.check_filing(data.hold_id, data.merchant_id, errors, now)
+        if merchant is not None and own is not None and merchant.pk != own:
+            raise PermissionDenied(_("You can only file requests for your own business."))
     else:
         merchant = _check_merchant(data, errors)
         _check_dates(data, errors, now)
         terminals = _check_terminals(data, merchant, errors, now)
     if errors:
         raise ValidationFailed(details=dict(errors))
+    if hold is not None and (open_case := appeals.open_appeal(hold.pk)) is not None:
+        raise appeals.already_open(open_case)
     if merchant is None:
         assert applying and data.applicant is not None
         merchant = application.new_applicant(actor, data.applicant)
-    case = Case.objects.create(
-        merchant=merchant,
-        kind=data.kind,
-        reason=reason,
-        note=(data.note or "").strip(),
-        channel=channel,
-        starts_at=data.starts_at,
-        ends_at=data.ends_at,
-        planned_date=data.planned_date,
-        follow_up_note=(data.follow_up_note or "").strip(),
-        state=CaseState.SUBMITTED,
-        created_by=actor.user,
-        created_by_name=actor.name,
-        created_at=now,
-        updated_at=now,
-    )
+    fields_of_kind = {"hold": hold} if hold is not None else {}
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent appeal on the same hold is a 409
+            case = Case.objects.create(
+                merchant=merchant,
+                kind=data.kind,
+                reason=reason,
+                note=(data.note or "").strip(),
+                channel=channel,
+                starts_at=data.starts_at,
+                ends_at=data.ends_at,
+                planned_date=data.planned_date,
+                follow_up_note=(data.follow_up_note or "").strip(),
+                state=CaseState.SUBMITTED,
+                created_by=actor.user,
+                created_by_name=actor.name,
+                created_at=now,
+                updated_at=now,
+                **fields_of_kind,
+            )
+    except IntegrityError:
+        open_case = appeals.open_appeal(hold.pk) if hold is not None else None
+        if open_case is None:
+            raise
+        raise appeals.already_open(open_case) from None
     CaseTerminal.objects.bulk_create([CaseTerminal(case=case, terminal=t) for t in terminals])
     after = {
         "kind": case.kind,
@@ -196,6 +215,8 @@ def file_case(actor: Actor, data: CaseInput) -> Case:
         "state": case.state,
         "version": case.version,
     }
+    if hold is not None:
+        after |= {"hold_id": hold.pk, "hold_kind": hold.kind}
     if applying:
         after |= application.record_filing(case, data.applicant is not None, fields)
     record(actor, Change("case", str(case.pk), "case.file", None, after, case.note or case.reason), at=now)

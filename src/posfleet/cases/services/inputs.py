@@ -21,6 +21,7 @@ class CaseInput:
     ends_at: datetime | None = None
     planned_date: date | None = None
     follow_up_note: str = ""
+    hold_id: int | None = None  # appeals only: the stop appealed against
     # applications only
     applicant: MerchantInput | None = None  # a new merchant (instead of merchant_id)
     install_address: str = ""

@@ -14,6 +14,7 @@ from posfleet.cases.models import Case
 from posfleet.cases.services.common import fen
 from posfleet.core.actor import Actor
 from posfleet.notices import services
+from posfleet.notices.tell import tell_merchant
 
 KIND_ZH: dict[str, str] = {
     CaseKind.SUSPENSION: "停机",
@@ -21,6 +22,7 @@ KIND_ZH: dict[str, str] = {
     CaseKind.DEACTIVATION: "停用",
     CaseKind.CLOSURE: "注销",
     CaseKind.APPLICATION: "终端申请",
+    CaseKind.APPEAL: "申诉",
 }
 
 
@@ -97,7 +99,4 @@ def issue_statement(actor: Actor, case: Case, lines: list[str], facts: dict[str,
 
 def notify(actor: Actor, case: Case, title: str, body: str, *, kind: str = "notice") -> int:
     """A portal/SMS-style notice to the merchant about its case."""
-    notice = services.send_notice(
-        actor, merchant=case.merchant, kind=kind, title=title[:200], body=body, case_id=case.pk
-    )
-    return int(notice.pk)
+    return tell_merchant(actor, case.merchant, title, body, case_id=case.pk, kind=kind)

@@ -30,7 +30,7 @@ from posfleet.cases.choices import (
     MaterialType,
 )
 from posfleet.cases.models import Case, CaseComment
-from posfleet.cases.services import application, letters
+from posfleet.cases.services import appeals, application, letters
 from posfleet.cases.services.common import (
     check_version,
     delegate,
@@ -57,11 +57,15 @@ def decide(
     actor: Actor, case_id: int, decision: str, reason: str, *, expected_version: int | None = None
 ) -> Case:
     """Record the reviewer's decision and carry out its consequences (see the module doc)."""
-    require_staff(actor, "review_case")
+    require_staff(actor, "review_case", *appeals.REVIEW_PERMS)
     if decision not in Decision.values:
         raise ValidationFailed(details={"decision": [", ".join(Decision.values)]})
     text = require_reason(reason)
     case = get_case(actor, case_id, for_update=True)
+    if case.kind == CaseKind.APPEAL:
+        appeals.require_reviewer(actor, case)
+    else:
+        require_staff(actor, "review_case")
     check_version(case, expected_version)
     if case.state not in REVIEWABLE_STATES:
         raise InvalidTransition(
@@ -75,7 +79,8 @@ def decide(
         update_case(
             actor, case, "reject", text, extra={"decision": decision}, state=CaseState.REJECTED, **common
         )
-        _tell(actor, case, _("Your request was rejected"), "申请未通过", text)
+        more = appeals.NEXT_STEPS_ZH if case.kind == CaseKind.APPEAL else ""
+        _tell(actor, case, _("Your request was rejected"), "申请未通过", text, more=more)
         return case
     if decision == Decision.NEED_MATERIALS:
         update_case(
@@ -104,6 +109,8 @@ def decide(
         _approve_reactivation(actor, helper, case, text, common, now)
     elif case.kind == CaseKind.APPLICATION:
         application.approve(actor, case, text, common)
+    elif case.kind == CaseKind.APPEAL:
+        appeals.approve(actor, case, text, common, now)
     else:
         effective = _effective_from_plan(case, now)
         update_case(
@@ -123,8 +130,8 @@ def decide(
     return case
 
 
-def _tell(actor: Actor, case: Case, title_en: object, title_zh: str, reason: str) -> None:
-    """The merchant sees the decision and its reason: a case comment and a notice."""
+def _tell(actor: Actor, case: Case, title_en: object, title_zh: str, reason: str, *, more: str = "") -> None:
+    """The merchant sees the decision and its reason: a case comment and a notice (`more` after it)."""
     zh = letters.KIND_ZH.get(case.kind, case.kind)
     CaseComment.objects.create(
         case=case,
@@ -134,7 +141,9 @@ def _tell(actor: Actor, case: Case, title_en: object, title_zh: str, reason: str
         body=f"{title_en}: {reason}",
         visible_to_merchant=True,
     )
-    letters.notify(delegate(actor), case, f"{zh}{title_zh}（申请编号 {case.pk}）", f"{title_zh}：{reason}")
+    letters.notify(
+        delegate(actor), case, f"{zh}{title_zh}（申请编号 {case.pk}）", f"{title_zh}：{reason}{more}"
+    )
 
 
 def _effective_from_plan(case: Case, now: datetime) -> datetime | None:
