@@ -39,12 +39,34 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
     CaseKind.REACTIVATION: ("terminals", "reason", "note"),
     CaseKind.DEACTIVATION: ("terminals", "reason", "planned_date", "note", "follow_up_note"),
     CaseKind.CLOSURE: ("reason", "planned_date", "note", "follow_up_note"),
+    CaseKind.APPEAL: ("hold", "reason", "note"),
 }
+
+
+def hold_choices(merchant_id: int) -> list[tuple[int, str]]:
+    """The stops a merchant may appeal against, labelled by kind, what they stop and since when."""
+    from django.utils import timezone
+
+    from posfleet.cases.services import appealable_holds
+
+    out = []
+    for hold in appealable_holds(merchant_id):
+        target = (
+            _("all terminals")
+            if hold.on_merchant
+            else _("several terminals")
+            if hold.bulk
+            else hold.terminal.tid  # type: ignore[union-attr]
+        )
+        since = timezone.localtime(hold.starts_at).strftime("%Y-%m-%d %H:%M")
+        out.append((hold.pk, f"{hold.get_kind_display()} · {target} · {since}"))
+    return out
 
 
 class CaseRequestForm(forms.Form):
     """A request of one kind: its reasons, the merchant's terminals, its dates."""
 
+    hold = forms.TypedChoiceField(label=_("Stop appealed against"), coerce=int)
     terminals = forms.MultipleChoiceField(
         label=_("Terminals"), widget=forms.CheckboxSelectMultiple, required=True
     )
@@ -69,6 +91,7 @@ class CaseRequestForm(forms.Form):
         terminal_tids: Iterable[str],
         *args: Any,
         with_channel: bool = False,
+        holds: Iterable[tuple[int, str]] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -80,6 +103,10 @@ class CaseRequestForm(forms.Form):
         reason = self.fields["reason"]
         assert isinstance(reason, forms.ChoiceField)
         reason.choices = [(r, REASON_LABELS[r]) for r in REASONS[kind]]
+        if "hold" in self.fields:
+            hold = self.fields["hold"]
+            assert isinstance(hold, forms.TypedChoiceField)
+            hold.choices = list(holds)
         if "terminals" in self.fields:
             field = self.fields["terminals"]
             assert isinstance(field, forms.MultipleChoiceField)
@@ -101,6 +128,7 @@ class CaseRequestForm(forms.Form):
             "ends_at": data.get("ends_at"),
             "planned_date": data.get("planned_date"),
             "follow_up_note": data.get("follow_up_note", ""),
+            "hold_id": data.get("hold"),
         }
 
 

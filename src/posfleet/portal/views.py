@@ -21,8 +21,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.accounts.models import merchant_id_of
-from posfleet.cases.choices import ExportState
+from posfleet.cases.choices import OPEN_STATES, CaseKind, ExportState
 from posfleet.cases.models import Case, CaseExport
+from posfleet.cases.services.appeals import APPEALABLE_KINDS
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold, HoldTerminal
@@ -91,11 +92,26 @@ def home(request: HttpRequest) -> HttpResponse:
         "hold_id", "terminal__tid"
     ):
         tids.setdefault(hold_id, []).append(tid)
+    appeals = dict(
+        Case.objects.filter(
+            merchant_id=merchant.pk,
+            kind=CaseKind.APPEAL,
+            state__in=OPEN_STATES,
+            hold_id__in=[h.pk for h in holds],
+        ).values_list("hold_id", "id")
+    )
     context: dict[str, Any] = {
         "merchant": merchant,
         "rows": rows,
         "holds": [
-            {"hold": h, "in_force": h.in_force(now), "tids": sorted(tids.get(h.pk, []))} for h in holds
+            {
+                "hold": h,
+                "in_force": h.in_force(now),
+                "tids": sorted(tids.get(h.pk, [])),
+                "appealable": h.kind in APPEALABLE_KINDS,
+                "appeal_id": appeals.get(h.pk),
+            }
+            for h in holds
         ],
         "cases": _recent_cases(request),
         "open_disputes": disputes_for(portal_actor(request), state=DisputeState.OPEN).count(),

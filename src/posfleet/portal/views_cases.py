@@ -41,6 +41,7 @@ from posfleet.cases.forms import (
     ReasonForm,
     ResubmitForm,
     attach_errors,
+    hold_choices,
     labelled_checklist,
     labelled_timeline,
     material_rows,
@@ -118,7 +119,13 @@ def case_new(request: HttpRequest) -> HttpResponse:
         tids = list(
             Terminal.objects.filter(merchant_id=merchant.pk).order_by("tid").values_list("tid", flat=True)
         )
-        form = CaseRequestForm(kind, tids, request.POST or None)
+        form = CaseRequestForm(
+            kind,
+            tids,
+            request.POST or None,
+            holds=hold_choices(merchant.pk) if kind == CaseKind.APPEAL else (),
+            initial={"hold": request.GET.get("hold")},
+        )
     material_form = MaterialForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -155,9 +162,10 @@ def case_new(request: HttpRequest) -> HttpResponse:
         "merchant": merchant,
         "required": material_rows(required_materials(kind, merchant.kind), ()),
     }
-    template = (
-        "portal/cases/new_application.html" if kind == CaseKind.APPLICATION else "portal/cases/new.html"
-    )
+    template = {
+        CaseKind.APPLICATION: "portal/cases/new_application.html",
+        CaseKind.APPEAL: "portal/cases/new_appeal.html",
+    }.get(kind, "portal/cases/new.html")
     return render(request, template, context, status=status)
 
 
@@ -198,6 +206,8 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "material_form": MaterialForm(),
         "comment_form": CommentForm(),
         "can_cancel": case.state in REVIEWABLE_STATES,
+        "hold": case.hold,
+        "next_steps": case_services.appeal_next_steps(case),
         "can_export": case.is_stop and case.state in (CaseState.APPROVED, CaseState.IN_PROGRESS),
     }
 

@@ -6,6 +6,8 @@ checklist, closure (stop, returns, statement, money, completion), export, archiv
 archive, letters).
 """
 
+from posfleet.cases.services.appeals import appealable_holds
+from posfleet.cases.services.appeals import next_steps_of as appeal_next_steps
 from posfleet.cases.services.application import (
     activate,
     allocate,
@@ -15,8 +17,6 @@ from posfleet.cases.services.application import (
     ship,
     stock_for,
 )
-from posfleet.cases.services.appeals import appealable_holds
-from posfleet.cases.services.appeals import next_steps_of as appeal_next_steps
 from posfleet.cases.services.archive import archive, case_archive, letter_pdf, timeline
 from posfleet.cases.services.checklist import ChecklistItem, blocking, checklist, expected_returns
 from posfleet.cases.services.closure import (
@@ -45,9 +45,9 @@ __all__ = [
     "activate",
     "add_comment",
     "add_material",
+    "allocate",
     "appeal_next_steps",
     "appealable_holds",
-    "allocate",
     "archive",
     "assign",
     "blocking",

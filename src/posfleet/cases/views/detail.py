@@ -49,6 +49,13 @@ def return_choices(case: Case) -> list[tuple[str, str]]:
     return out
 
 
+def _review_perm(case: Case) -> str:
+    """Who decides: risk officers an appeal (the hold kind's permission), reviewers the rest."""
+    if case.kind == CaseKind.APPEAL and case.hold is not None:
+        return f"accounts.hold_{case.hold.kind}"
+    return "accounts.review_case"
+
+
 def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, Any]:
     done = {r.item: r for r in case.returns.all()}
     pending_returns = [(k, label) for k, label in return_choices(case) if k not in done]
@@ -56,7 +63,7 @@ def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, 
     export = getattr(case, "export", None) if case.is_stop else None
     settlement = getattr(case, "settlement", None) if case.is_stop else None
     user = request.user
-    case = Case.objects.select_related("merchant", "assignee").get(pk=case.pk)
+    case = Case.objects.select_related("merchant", "assignee", "hold", "hold__terminal").get(pk=case.pk)
     return {
         "case": case,
         "reason_label": dict(Reason.choices).get(case.reason, case.reason),
@@ -70,7 +77,9 @@ def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, 
         "notices": list(Notice.objects.filter(case_id=case.pk, merchant_id=case.merchant_id).order_by("id")),
         "export": export,
         "settlement": settlement,
-        "can_review": case.state in REVIEWABLE_STATES and user.has_perm("accounts.review_case"),
+        "can_review": case.state in REVIEWABLE_STATES and user.has_perm(_review_perm(case)),
+        "hold": case.hold,
+        "next_steps": case_services.appeal_next_steps(case),
         "can_work": case.state in WORKING_STATES and user.has_perm("accounts.work_case"),
         "can_inspect": case.state in WORKING_STATES and user.has_perm("accounts.inspect_return"),
         "can_settle": case.state in WORKING_STATES and user.has_perm("accounts.settle_case"),

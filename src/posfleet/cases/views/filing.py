@@ -18,6 +18,7 @@ from posfleet.cases.forms import (
     ApplicationForm,
     CaseRequestForm,
     attach_errors,
+    hold_choices,
     material_rows,
     unprefixed,
 )
@@ -49,7 +50,14 @@ def file_for_merchant(request: HttpRequest) -> HttpResponse:
         form = ApplicationForm(request.POST or None, initial=initial, with_channel=True)
     else:
         tids = list(Terminal.objects.filter(merchant=merchant).order_by("tid").values_list("tid", flat=True))
-        form = CaseRequestForm(kind, tids, request.POST or None, with_channel=True)
+        form = CaseRequestForm(
+            kind,
+            tids,
+            request.POST or None,
+            with_channel=True,
+            holds=hold_choices(merchant.pk) if kind == CaseKind.APPEAL else (),
+            initial={"hold": request.GET.get("hold")},
+        )
     context = {
         "merchant": merchant,
         "kind": kind,
