@@ -289,6 +289,15 @@ class AppealedHoldOut(Schema):
     released_at: str | None
 
 
+class StillStoppedOut(Schema):
+    tid: str
+    kind: str = Field(description="A hold kind, or terminal_state / merchant_state")
+    hold_id: int | None
+    merchant_can_lift: bool = Field(description="True when the merchant can appeal against it")
+    how: str = Field(description="What lifts it, in the reader's language")
+    until: str | None
+
+
 class CaseDetailOut(CaseSummaryOut):
     terminals: list[str] = Field(description="TIDs of the case's scope")
     note: str
@@ -315,6 +324,10 @@ class CaseDetailOut(CaseSummaryOut):
     application: ApplicationOut | None = Field(None, description="Applications only")
     hold: AppealedHoldOut | None = Field(None, description="Appeals only: the stop appealed against")
     next_steps: str = Field("", description="A rejected appeal: what the merchant can do next")
+    still_stopped: list[StillStoppedOut] = Field(
+        default_factory=list,
+        description="A reactivation under review: what would still stop each terminal once approved",
+    )
 
 
 class TimelineEntryOut(Schema):
@@ -464,4 +477,5 @@ def case_detail(actor: Actor, case: Case) -> dict[str, Any]:
         "application": application_out(case),
         "hold": hold_out(case),
         "next_steps": services.appeal_next_steps(case),
+        "still_stopped": [s.as_dict() for s in services.still_stopped(case)],
     }

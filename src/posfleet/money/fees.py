@@ -30,3 +30,12 @@ def signed_fee_and_net(tx_type: str, amount_fen: int, rate_bp: int, cap_fen: int
         fee = fee_fen(amount_fen, rate_bp, cap_fen)
         return -fee, -(amount_fen - fee)
     raise ValueError(f"unknown transaction type {tx_type}")
+
+
+def reactivation_fee_fen(contract_fee_fen: int, lifted: int) -> int:
+    """The reactivation fee of a case that lifted `lifted` suspensions (a hold, or a bulk hold for one
+    terminal): the contract's fee once, and nothing when it lifted nothing (the terminals were not
+    suspended any more by the time it was approved)."""
+    if contract_fee_fen < 0 or lifted < 0:
+        raise ValueError("fee and count must not be negative")
+    return contract_fee_fen if lifted else 0

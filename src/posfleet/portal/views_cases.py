@@ -19,6 +19,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -155,6 +156,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     elif request.method == "POST":
         status = 422
     context = {
+        "still_stopped": _still_stopped(merchant) if kind == CaseKind.REACTIVATION else [],
         "kind": kind,
         "kind_label": CaseKind(kind).label,
         "form": form,
@@ -167,6 +169,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
         CaseKind.APPEAL: "portal/cases/new_appeal.html",
     }.get(kind, "portal/cases/new.html")
     return render(request, template, context, status=status)
+
+
+def _still_stopped(merchant: Merchant) -> list[Any]:
+    """What would still stop my suspended terminals once a reactivation lifts their suspensions."""
+    terminals = list(Terminal.objects.filter(merchant_id=merchant.pk).order_by("tid")[:100])
+    suspended = case_services.suspended_tids([t.tid for t in terminals], timezone.now())
+    stops = case_services.stops_after(merchant, [t for t in terminals if t.tid in suspended])
+    return [s for rows in stops.values() for s in rows]
 
 
 def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
@@ -207,6 +217,7 @@ def _detail_context(request: HttpRequest, case: Case) -> dict[str, Any]:
         "comment_form": CommentForm(),
         "can_cancel": case.state in REVIEWABLE_STATES,
         "hold": case.hold,
+        "still_stopped": case_services.still_stopped(case),
         "next_steps": case_services.appeal_next_steps(case),
         "can_export": case.is_stop and case.state in (CaseState.APPROVED, CaseState.IN_PROGRESS),
     }

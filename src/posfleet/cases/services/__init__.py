@@ -34,6 +34,7 @@ from posfleet.cases.services.export import build_export, export_file, start_expo
 from posfleet.cases.services.filing import add_comment, assign, cancel, cases_for, file_case
 from posfleet.cases.services.inputs import CaseInput
 from posfleet.cases.services.materials import add_material, get_material, read_material
+from posfleet.cases.services.reactivation import Stop, still_stopped, stops_after, suspended_tids
 from posfleet.cases.services.review import decide, send_reminder
 
 refund = settle  # the API's name for the money step (POST /cases/{id}/refund)
@@ -42,6 +43,7 @@ __all__ = [
     "CaseInput",
     "ChecklistItem",
     "ReturnInput",
+    "Stop",
     "activate",
     "add_comment",
     "add_material",
@@ -77,8 +79,11 @@ __all__ = [
     "settle",
     "ship",
     "start_export",
+    "still_stopped",
     "stock_for",
     "stop_due",
     "stop_terminals",
+    "stops_after",
+    "suspended_tids",
     "timeline",
 ]

@@ -26,7 +26,7 @@ from posfleet.cases.choices import (
     CommentKind,
 )
 from posfleet.cases.models import Case, CaseComment, CaseTerminal
-from posfleet.cases.services import appeals, application
+from posfleet.cases.services import appeals, application, reactivation
 from posfleet.cases.services.common import (
     check_version,
     get_case,
@@ -38,7 +38,6 @@ from posfleet.cases.services.common import (
 from posfleet.cases.services.inputs import CaseInput
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
-from posfleet.lifecycle.models import Hold
 from posfleet.lifecycle.services import require_reason
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal
@@ -56,13 +55,6 @@ STOPPABLE_STATES = (
 class _Errors(dict[str, list[str]]):
     def add(self, name: str, message: str) -> None:
         self.setdefault(name, []).append(message)
-
-
-def _open_suspension_tids(tids: list[str], now: datetime) -> set[str]:
-    own, links = Hold.objects.not_ended(now).on_terminals("merchant_suspension", tids)
-    return set(own.values_list("terminal__tid", flat=True)) | set(
-        links.values_list("terminal__tid", flat=True)
-    )
 
 
 def _check_dates(data: CaseInput, errors: _Errors, now: datetime) -> None:
@@ -112,7 +104,7 @@ def _check_terminals(
             if t.state != TerminalState.ACTIVE:
                 errors.add("terminals", _("Terminal %(tid)s is not active.") % {"tid": t.tid})
     elif data.kind == CaseKind.REACTIVATION:
-        suspended = _open_suspension_tids(tids, now)
+        suspended = reactivation.suspended_tids(tids, now)
         for t in chosen:
             if t.tid not in suspended:
                 errors.add("terminals", _("Terminal %(tid)s is not suspended.") % {"tid": t.tid})

@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from huey.contrib.djhuey import db_task
@@ -30,7 +30,7 @@ from posfleet.cases.choices import (
     MaterialType,
 )
 from posfleet.cases.models import Case, CaseComment
-from posfleet.cases.services import appeals, application, letters
+from posfleet.cases.services import appeals, application, letters, reactivation
 from posfleet.cases.services.common import (
     check_version,
     delegate,
@@ -47,7 +47,7 @@ from posfleet.jobs.runner import Context
 from posfleet.lifecycle.holds import place_hold, release_hold
 from posfleet.lifecycle.models import Hold
 from posfleet.lifecycle.services import require_reason
-from posfleet.money import ledger
+from posfleet.money import fees, ledger
 
 REMINDER_BEFORE = timedelta(days=1)
 REMINDER_JOB = "cases.reminder"
@@ -206,29 +206,41 @@ def _approve_reactivation(
     actor: Actor, helper: Actor, case: Case, text: str, common: dict[str, object], now: datetime
 ) -> None:
     tids = letters.scope_tids(case)
-    own, links = Hold.objects.not_ended(now).on_terminals("merchant_suspension", tids)
+    own, links, merchant_wide = reactivation.suspensions_to_lift(case.merchant_id, tids, now)
+    why = _("Reactivation case #%(id)s") % {"id": case.pk}
     released = []
-    for hold in own.order_by("id"):
-        release_hold(helper, hold.pk, reason=_("Reactivation case #%(id)s") % {"id": case.pk})
-        released.append(hold.pk)
+    for hold_id in [*own, *merchant_wide]:
+        release_hold(helper, hold_id, reason=why)
+        released.append(hold_id)
     # A bulk suspension over these terminals (and others) ends for these terminals only.
-    for hold_id, tid in list(
-        links.order_by("hold_id", "terminal_id").values_list("hold_id", "terminal__tid")
-    ):
-        release_hold(helper, hold_id, reason=_("Reactivation case #%(id)s") % {"id": case.pk}, tid=tid)
-    fee = _contract_fee(case, "reactivation_fee_fen")
+    for hold_id, tid in links:
+        release_hold(helper, hold_id, reason=why, tid=tid)
+    lifted = len(released) + len(links)
+    fee = fees.reactivation_fee_fen(_contract_fee(case, "reactivation_fee_fen"), lifted)
+    terminals = list(case.terminals.order_by("tid"))
+    with translation.override("zh-hans"):
+        still = reactivation.stops_after(case.merchant, terminals, now)
+        lines = [
+            f"终端 {tid} 仍停机：{stop.label}。{stop.how}" for tid, stops in still.items() for stop in stops
+        ]
     update_case(
         actor,
         case,
         "approve",
         text,
-        extra={"decision": "approve", "fee_fen": fee, "released_holds": released},
+        extra={
+            "decision": "approve",
+            "fee_fen": fee,
+            "released_holds": released,
+            "lifted": lifted,
+            "still_stopped": [s.as_dict() for stops in still.values() for s in stops],
+        },
         state=CaseState.COMPLETED,
         completed_at=now,
         **common,
     )
     _charge(helper, case, "reactivation_fee", fee, f"reactivation case #{case.pk}")
-    letter_id = letters.issue_confirmation(helper, case, fee_fen=fee)
+    letter_id = letters.issue_confirmation(helper, case, fee_fen=fee, extra_lines=lines)
     Case.objects.filter(pk=case.pk).update(letter_notice_id=letter_id)
     case.letter_notice_id = letter_id
     # The suspension cases whose holds were all released by this reactivation are done.
