@@ -2,6 +2,7 @@ from django.urls import path
 
 from posfleet.console import (
     views_accounts,
+    views_alerts,
     views_audit,
     views_auth,
     views_dashboard,
@@ -29,6 +30,8 @@ urlpatterns = [
     path("merchants/<int:merchant_id>/", views_merchants.merchant_detail, name="merchant"),
     path("merchants/<int:merchant_id>/holds/", views_merchants.merchant_hold, name="merchant_hold"),
     path("merchants/<int:merchant_id>/apply/", views_merchants.merchant_apply, name="merchant_apply"),
+    path("alerts/", views_alerts.alert_list, name="alerts"),
+    path("alerts/<int:alert_id>/acknowledge/", views_alerts.alert_acknowledge, name="alert_acknowledge"),
     path("audit/", views_audit.audit_list, name="audit"),
     path("audit/verify/", views_audit.audit_verify, name="audit_verify"),
     path("jobs/", views_jobs.job_list, name="jobs"),

@@ -41,6 +41,7 @@ from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold, HoldKind
+from posfleet.lifecycle.refusals import refusals_since_stop
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant
 
@@ -103,6 +104,8 @@ def terminal_context(request: HttpRequest, tid: str, **forms: Any) -> dict[str, 
         # Releasing needs the same per-kind permission as placing: offer the form only where it would work.
         "release_kinds": {kind for kind, _label in hold_kinds_for(user)},
         "answer": (answer := may_transact(terminal.tid)),
+        "refused": refusals_since_stop(terminal),
+        "alerts": list(terminal.device_alerts.order_by("-day")[:5]),
         "reasons": reason_lines(answer),
         "history": queries.history("terminal", terminal.tid),
     }

@@ -215,9 +215,59 @@ class HoldTerminal(models.Model):
 
 
 class RefusedAttempt(models.Model):
-    """A refused 'may it transact?' from a terminal that is stopped for good or held: for monitoring."""
+    """A refused 'may it transact?' from a terminal that is stopped for good or held: for monitoring.
 
-    tid = models.CharField(max_length=8, db_index=True)
+    Written on the answer's path, so it keeps two indexes: (tid, at) for a terminal's refusals since
+    its stop, `at` for the monitoring lists; the alert scan walks the primary key."""
+
+    tid = models.CharField(max_length=8)
     at = models.DateTimeField(default=timezone.now, db_index=True)
     response_code = models.CharField(max_length=2)
     reasons = models.JSONField(default=list)
+
+    class Meta:
+        indexes = [models.Index(fields=["tid", "at"], name="refused_tid_at_idx")]
+
+
+class DeviceAlertReason(models.TextChoices):
+    TERMINAL_STOPPED_FOR_GOOD = "terminal_stopped_for_good", _("Terminal stopped for good keeps trying")
+    MERCHANT_CLOSED = "merchant_closed", _("Terminal of a closed merchant keeps trying")
+
+
+class DeviceAlert(models.Model):
+    """A terminal that is stopped for good (deactivated, returned, retired, or its merchant closed) and
+    still asks to transact: perhaps lost or misused. One per terminal per day, counting its attempts;
+    it waits in the risk queue until a risk officer acknowledges it."""
+
+    terminal = models.ForeignKey(Terminal, on_delete=models.PROTECT, related_name="device_alerts")
+    day = models.DateField(help_text=_("Local (Asia/Shanghai) day of the attempts"))
+    reason = models.CharField(max_length=30, choices=DeviceAlertReason.choices)
+    attempts = models.PositiveIntegerField(default=0)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    raised_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-day", "-last_at"]
+        verbose_name = _("device alert")
+        constraints = [models.UniqueConstraint(fields=["terminal", "day"], name="device_alert_once_a_day")]
+        indexes = [
+            models.Index(
+                fields=["-last_at"], name="device_alert_open_idx", condition=Q(acknowledged_at__isnull=True)
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"alert {self.terminal_id}@{self.day}"
+
+
+class RefusalScan(models.Model):
+    """How far the alert scan has read `RefusedAttempt` (its largest id); one row."""
+
+    last_attempt_id = models.BigIntegerField(default=0)
+    scanned_at = models.DateTimeField(null=True, blank=True)

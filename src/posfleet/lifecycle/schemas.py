@@ -15,6 +15,7 @@ from pydantic import Field, StrictInt
 
 from posfleet.api.fields import MAX_ID, IsoDateTime, Reason, Tid
 from posfleet.lifecycle.models import Hold, HoldKind
+from posfleet.lifecycle.refusals import refusals_since_stop
 from posfleet.registry.models import Terminal
 from posfleet.registry.schemas import AccessoryOut, TerminalOut, terminal_out
 
@@ -65,10 +66,19 @@ def hold_out(h: Hold, now: datetime | None = None) -> dict[str, Any]:
 
 
 # --- terminals ----------------------------------------------------------------------------------------
+class RefusalsOut(Schema):
+    since: datetime = Field(description="When the terminal's current stop began")
+    count: int = Field(description="Attempts refused since then")
+    last_at: datetime | None
+
+
 class TerminalDetailOut(TerminalOut):
     merchant_name: str | None
     accessories: list[AccessoryOut]
     holds: list[HoldOut] = Field(description="Holds in force or scheduled, on the terminal or its merchant")
+    refused_since_stop: RefusalsOut | None = Field(
+        None, description="A stopped terminal: attempts refused since the stop; null while it may transact"
+    )
 
 
 def terminal_detail(t: Terminal) -> dict[str, Any]:
@@ -85,6 +95,8 @@ def terminal_detail(t: Terminal) -> dict[str, Any]:
     data["merchant_name"] = t.merchant.name if t.merchant is not None else None
     data["accessories"] = [{"kind": a.kind, "serial": a.serial} for a in t.accessories.all()]
     data["holds"] = [hold_out(h, now) for h in holds]
+    refused = refusals_since_stop(t, now)
+    data["refused_since_stop"] = refused.as_dict() if refused is not None else None
     return data
 
 

@@ -14,7 +14,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task
 
 from posfleet.core.periodic import describe
-from posfleet.lifecycle import bulk
+from posfleet.lifecycle import bulk, refusals
 from posfleet.lifecycle.holds import close_ended_holds
 
 log = logging.getLogger(__name__)
@@ -35,3 +35,12 @@ def close_ended_holds_every_minute() -> int:
 
 
 describe("lifecycle.close_ended_holds", "closed {} ended hold(s)")
+
+
+@db_periodic_task(crontab(minute="*"), name="lifecycle.scan_refusals")
+def scan_refusals_every_minute() -> int:
+    """Alerts for terminals stopped for good that keep asking (read from the counted refusals)."""
+    return refusals.scan_refusals()
+
+
+describe("lifecycle.scan_refusals", "raised {} device alert(s)")
