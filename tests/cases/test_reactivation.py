@@ -99,3 +99,5 @@ class TestStillStopped:
         client.force_login(merchant_user(m))
         form = client.get("/portal/requests/new/?kind=reactivation").content.decode()
         assert 'id="still-stopped"' in form and f'data-tid="{t.tid}"' in form
+        detail = client.get(f"/portal/requests/{case.pk}/").content.decode()
+        assert 'id="still-stopped"' in detail and 'data-kind="compliance"' in detail

@@ -63,6 +63,9 @@ class HoldForm(ReasonForm):
     ends_at = forms.DateTimeField(
         label=_("Ends at"), required=False, input_formats=DT_FORMATS, widget=DateTimeLocal()
     )
+    hold_settlement = forms.BooleanField(
+        label=_("Also hold the merchant's settlement (risk freeze only)"), required=False
+    )
 
     def __init__(self, *args: Any, kinds: list[tuple[str, Any]] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -44,6 +44,7 @@ from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.lifecycle.refusals import refusals_since_stop
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant
+from posfleet.settlement import freezes as settlement_freezes
 
 REASON_LABELS = {
     "unknown_terminal": gettext_lazy("Unknown terminal"),
@@ -184,18 +185,21 @@ def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
     remember_form(
         request,
         f"{url}:hold",
-        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at")},
+        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at", "hold_settlement")},
     )
     try:
         with transaction.atomic():
-            hold_services.place_hold(
-                console_actor(request),
+            actor = console_actor(request)
+            hold = hold_services.place_hold(
+                actor,
                 kind=data["kind"],
                 reason=data["reason"],
                 tid=tid,
                 starts_at=data.get("starts_at"),
                 ends_at=data.get("ends_at"),
             )
+            if data.get("hold_settlement"):
+                settlement_freezes.hold_settlement(actor, hold)
     except DomainError as exc:
         return _error(request, tid, exc, hold_form=form)
     recall_form(request, f"{url}:hold")

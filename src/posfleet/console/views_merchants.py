@@ -38,6 +38,7 @@ from posfleet.registry import services as registry
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.filters import filter_merchants
 from posfleet.registry.models import Contract, Merchant
+from posfleet.settlement import freezes as settlement_freezes
 
 TERMINALS_SHOWN = 50
 
@@ -192,19 +193,22 @@ def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
     remember_form(
         request,
         f"{url}:hold",
-        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at")},
+        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at", "hold_settlement")},
     )
     data = form.cleaned_data
     try:
         with transaction.atomic():
-            hold_services.place_hold(
-                console_actor(request),
+            actor = console_actor(request)
+            hold = hold_services.place_hold(
+                actor,
                 kind=data["kind"],
                 reason=data["reason"],
                 merchant_id=merchant_id,
                 starts_at=data.get("starts_at"),
                 ends_at=data.get("ends_at"),
             )
+            if data.get("hold_settlement"):
+                settlement_freezes.hold_settlement(actor, hold)
     except DomainError as exc:
         return _error(request, merchant_id, exc, hold_form=form)
     recall_form(request, f"{url}:hold")

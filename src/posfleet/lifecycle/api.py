@@ -33,6 +33,7 @@ from posfleet.registry import services as registry
 from posfleet.registry.api import router as registry_router
 from posfleet.registry.models import Merchant, Terminal
 from posfleet.registry.schemas import MerchantOut, TerminalIn, merchant_out, merchant_queryset
+from posfleet.settlement import freezes as settlement_freezes
 
 router = Router(tags=["lifecycle"])
 
@@ -180,6 +181,8 @@ def hold_terminal(request: HttpRequest, tid: PathTid, payload: s.HoldIn, respons
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
         )
+        if payload.hold_settlement:
+            settlement_freezes.hold_settlement(actor, hold)
     return Status(201, _hold_response(hold.pk, response))
 
 
@@ -199,6 +202,8 @@ def hold_merchant(
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
         )
+        if payload.hold_settlement:
+            settlement_freezes.hold_settlement(actor, hold)
     return Status(201, _hold_response(hold.pk, response))
 
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import Field, StrictInt
 
-from posfleet.api.fields import MAX_ID, IsoDateTime, Reason, Tid
+from posfleet.api.fields import MAX_ID, Flag, IsoDateTime, Reason, Tid
 from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.lifecycle.refusals import refusals_since_stop
 from posfleet.registry.models import Terminal
@@ -136,6 +136,9 @@ class HoldIn(Schema):
     starts_at: IsoDateTime | None = Field(None, description="ISO 8601 with offset; now if omitted")
     ends_at: IsoDateTime | None = Field(
         None, description="ISO 8601 with offset, after starts_at; open-ended if omitted"
+    )
+    hold_settlement: Flag = Field(
+        False, description="A risk freeze only: also hold the merchant's settlement while it is in force"
     )
 
 

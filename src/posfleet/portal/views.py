@@ -32,6 +32,7 @@ from posfleet.portal.forms import PortalLoginForm
 from posfleet.portal.views_util import merchant_view, portal_actor
 from posfleet.registry.models import Merchant, Terminal
 from posfleet.settlement.disputes import disputes_for
+from posfleet.settlement.freezes import held_money
 from posfleet.settlement.models import DisputeState
 from posfleet.settlement.statements import statement_for as build_statement
 
@@ -115,6 +116,7 @@ def home(request: HttpRequest) -> HttpResponse:
         ],
         "cases": _recent_cases(request),
         "open_disputes": disputes_for(portal_actor(request), state=DisputeState.OPEN).count(),
+        "held_money": held_money(merchant.pk, now),
     }
     return render(request, "portal/home.html", context)
 

@@ -190,3 +190,19 @@ class DisputeDocument(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SettlementFreeze(models.Model):
+    """A risk freeze that also holds its merchant's settlement: while the hold is in force the
+    merchant's batches are `held`; once it is released or ends, the next run pays them."""
+
+    hold = models.OneToOneField("lifecycle.Hold", on_delete=models.PROTECT, related_name="settlement_freeze")
+    merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="settlement_freezes")
+    placed_at = models.DateTimeField(default=timezone.now)
+    placed_by_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("settlement held by a risk freeze")
+
+    def __str__(self) -> str:
+        return f"settlement of {self.merchant_id} held by hold {self.hold_id}"

@@ -24,7 +24,7 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, PermissionDenied, ValidationFailed
 from posfleet.money.models import SHANGHAI, Transaction, business_date_of
 from posfleet.registry.models import Merchant
-from posfleet.settlement import ledger_bridge
+from posfleet.settlement import freezes, ledger_bridge
 from posfleet.settlement.models import (
     OPEN_DISPUTE_STATES,
     BatchState,
@@ -181,6 +181,7 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
             )
         }
         cards = dict(Merchant.objects.filter(pk__in=merchant_ids).values_list("pk", "settlement_card_last4"))
+        frozen = freezes.frozen_merchant_ids(merchant_ids, now)
         open_disputes: dict[int, list[Dispute]] = {}
         for d in (
             Dispute.objects.select_for_update(no_key=True)
@@ -196,7 +197,7 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
             mid = r["merchant_id"]
             profile = profiles.get(mid)
             mode = profile.mode if profile else SettlementMode.T1
-            delayed = bool(profile and profile.delayed)
+            delayed = bool(profile and profile.delayed) or mid in frozen
             net = int(r["net"] or 0)
             held, touched = _hold_disputes(mid, max(net, 0), open_disputes.get(mid, []))
             batch = SettlementBatch(
@@ -274,14 +275,18 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
 
 
 def pay_due(actor: Actor, business_date: date, *, now: datetime | None = None) -> list[SettlementBatch]:
-    """Pay every `settled` batch whose payout date is on or before `business_date` (not held ones)."""
+    """Pay every `settled` batch whose payout date is on or before `business_date` (not held ones),
+    after releasing the held batches of merchants nothing holds any more (freezes.release_lifted)."""
     now = now or timezone.now()
+    freezes.release_lifted(actor, now)
     due = list(
         SettlementBatch.objects.select_for_update(no_key=True, of=("self",))
         .filter(state=BatchState.SETTLED, payout_date__lte=business_date)
         .exclude(merchant__settlement_profile__delayed=True)
         .order_by("id")
     )
+    frozen = freezes.frozen_merchant_ids({b.merchant_id for b in due}, now) if due else set()
+    due = [b for b in due if b.merchant_id not in frozen]
     if not due:
         return []
     ledger_bridge.pay_batches(actor, due)
