@@ -164,10 +164,11 @@ def case_new(request: HttpRequest) -> HttpResponse:
         "merchant": merchant,
         "required": material_rows(required_materials(kind, merchant.kind), ()),
     }
-    template = {
+    templates: dict[str, str] = {
         CaseKind.APPLICATION: "portal/cases/new_application.html",
         CaseKind.APPEAL: "portal/cases/new_appeal.html",
-    }.get(kind, "portal/cases/new.html")
+    }
+    template = templates.get(kind, "portal/cases/new.html")
     return render(request, template, context, status=status)
 
 

@@ -113,7 +113,7 @@ def approve(actor: Actor, case: Case, text: str, common: dict[str, object], now:
     """Release the hold for this merchant and complete the appeal; returns the holds released."""
     require_step_up(actor)
     helper = delegate(actor)
-    hold = Hold.objects.get(pk=case.hold_id)
+    hold = Hold.objects.get(pk=case.hold_id or 0)
     why = _("Appeal #%(id)s approved: %(reason)s") % {"id": case.pk, "reason": text}
     released: list[int] = []
     ended = hold.released_at is not None or (hold.ends_at is not None and hold.ends_at <= now)
