@@ -126,6 +126,25 @@ class TestFiling:
         with pytest.raises(IntegrityError), transaction.atomic():
             Case.objects.create(merchant=m, kind="appeal", reason="other", channel="portal", hold=hold)
 
+    def test_a_race_past_the_check_is_still_a_409(self, monkeypatch):
+        from posfleet.cases.services import appeals
+
+        m = builders.merchant()
+        hold = freeze(merchant_id=m.pk)
+        first = appeal(hold, m)
+        real = appeals.open_appeal
+        calls = []
+
+        def missed_once(hold_id):  # the other filing committed just after this one looked
+            calls.append(hold_id)
+            return None if len(calls) == 1 else real(hold_id)
+
+        monkeypatch.setattr(appeals, "open_appeal", missed_once)
+        with pytest.raises(Conflict) as err:
+            appeal(hold, m)
+        assert err.value.details == {"case_id": first.pk}
+        assert Case.objects.filter(kind="appeal").count() == 1
+
     def test_a_bulk_hold_is_appealed_for_the_merchants_own_terminals(self):
         m, other = builders.merchant(), builders.merchant()
         mine = [builders.terminal(merchant_obj=m), builders.terminal(merchant_obj=m)]
