@@ -110,7 +110,7 @@ def test_full_closure(django_capture_on_commit_callbacks):
             {"item": f"accessory:{printer.pk}", "condition": "damaged"},
         ],
     )
-    assert "terminal:" + t2.tid in cb.item_map(case)["equipment_returned"].why
+    assert "Terminal " + t2.tid in cb.item_map(case)["equipment_returned"].why  # named in words
     _atomic(
         services.record_returns, warehouse, case.pk, [{"item": f"terminal:{t2.tid}", "condition": "good"}]
     )

@@ -87,3 +87,14 @@ def test_institution_and_public_url_from_settings(settings):
     assert letters.institution_name() == "Settings Pay Ltd"
     settings.POSFLEET_PUBLIC_URL = "https://pay.example/"
     assert letters.verify_url() == "https://pay.example/verify/"
+
+
+def test_stored_codes_print_as_words():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert letters.format_value("reason", "renovation_or_relocation") == "装修或搬迁"
+        assert letters.format_value("reason", "business_change") == "经营变更"
+        assert letters.format_value("condition", "damaged") != "damaged"
+    with translation.override("en"):
+        assert letters.format_value("reason", "renovation_or_relocation") == "Renovation or relocation"

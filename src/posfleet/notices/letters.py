@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from posfleet.core import amounts
+from posfleet.core import amounts, labels
 from posfleet.notices.fonts import cjk_font
 
 DEFAULT_INSTITUTION = "示例支付有限公司"  # demo deployment's name; set POSFLEET_INSTITUTION
@@ -115,7 +115,7 @@ def format_value(key: str, value: Any) -> str:
         return sep.join(format_value("", v) for v in value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    return str(value)
+    return labels.label(value)  # a stored code (reason, condition, state) in words
 
 
 class _LetterPDF(FPDF):

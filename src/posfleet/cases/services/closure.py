@@ -35,6 +35,7 @@ from posfleet.cases.services.common import (
     require_staff,
     update_case,
 )
+from posfleet.core import labels
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
 from posfleet.lifecycle.services import apply, apply_merchant
@@ -96,7 +97,7 @@ def do_stop(actor: Actor, case: Case, now: datetime) -> Case:
     reason = _("Case #%(id)s (%(kind)s): %(reason)s") % {
         "id": case.pk,
         "kind": case.get_kind_display(),
-        "reason": case.reason,
+        "reason": labels.label(case.reason),
     }
     stopped = []
     for terminal in scope_terminals(case):
