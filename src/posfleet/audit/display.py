@@ -122,6 +122,8 @@ FIELDS = {
     "label": gettext_lazy("Label"),
 }
 
+labels.register_fields(FIELDS)
+
 OBJECTS = {
     "case": gettext_lazy("Case"),
     "dispute": gettext_lazy("Dispute"),

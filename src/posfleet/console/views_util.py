@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from posfleet.accounts.models import MerchantUser
 from posfleet.accounts.stepup import session_stepped_up_at
+from posfleet.core import labels
 from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError, StepUpRequired
 
@@ -97,13 +98,15 @@ def error_text(exc: DomainError) -> str:
     """The message, followed by field details when they are plain messages."""
     text = str(exc.message)
     details = exc.details if isinstance(exc.details, Mapping) else {}
-    extra = [
-        f"{field}: {'; '.join(str(m) for m in msgs)}"
-        for field, msgs in details.items()
-        if isinstance(msgs, list | tuple)
-        and msgs
-        and all(isinstance(m, str | type(exc.message)) for m in msgs)
-    ]
+    extra = labels.error_details(
+        {
+            field: msgs
+            for field, msgs in details.items()
+            if isinstance(msgs, list | tuple)
+            and msgs
+            and all(isinstance(m, str | type(exc.message)) for m in msgs)
+        }
+    )
     if extra and len(extra) <= 5:
         text = f"{text} ({' / '.join(extra)})"
     return text

@@ -60,9 +60,15 @@ def _in_progress(case: Case) -> None:
 
 
 def stop_terminals(
-    actor: Actor, case_id: int, *, at: datetime | None = None, expected_version: int | None = None
+    actor: Actor,
+    case_id: int,
+    *,
+    at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Case:
-    """Stop the scope at the effective time: now by default, or later (the worker stops it then)."""
+    """Stop the scope now (the default, even when a planned time is scheduled) or at `at`; a time
+    still ahead is scheduled (the worker stops it then). The returned case says which happened:
+    `stopped_at` set (stopped now) or not (scheduled for `effective_at`)."""
     require_staff(actor, "work_case")
     require_step_up(actor)
     case = get_case(actor, case_id, for_update=True)
@@ -73,7 +79,7 @@ def stop_terminals(
     now = timezone.now()
     if at is not None and timezone.is_naive(at):
         raise ValidationFailed(details={"at": [_("Give the time with its time zone offset (ISO 8601).")]})
-    effective = at if at is not None else (case.effective_at or now)
+    effective = at if at is not None else now
     if effective > now + timedelta(seconds=30):
         update_case(actor, case, "stop_scheduled", _("stop scheduled"), effective_at=effective)
         _schedule_stop(case.pk, effective)
