@@ -271,6 +271,16 @@ class Walker:
             self._clients[user.pk] = c
         return self._clients[user.pk]
 
+    def session_cookie(self, username: str) -> str | None:
+        """The session of a user the walk signed in (for a browser to reuse)."""
+        for c in self._clients.values():
+            if (
+                c.session.get("_auth_user_id")
+                and User.objects.get(pk=c.session["_auth_user_id"]).username == username
+            ):
+                return c.cookies[settings.SESSION_COOKIE_NAME].value
+        return None
+
     def _people(self, route: Route) -> list[User | None]:
         if route.pattern.startswith("verify/"):
             return [None]
