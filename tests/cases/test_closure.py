@@ -203,6 +203,11 @@ class TestSettlementShortfall:
             due,
             "awaiting_payment",
         )
+        from posfleet.core.amounts import yuan
+        from posfleet.notices.models import Notice
+
+        notice = Notice.objects.filter(case_id=case.pk).order_by("-id").first()
+        assert notice is not None and yuan(due) in notice.title  # the amount is in the title itself
         item = cb.item_map(case)["money_settled"]
         assert not item.ok and "must be paid" in item.why
         with pytest.raises(Conflict):

@@ -382,7 +382,7 @@ def settle(
         letters.notify(
             helper,
             case,
-            f"应付款项通知（申请编号 {case.pk}）",
+            f"应付款项通知：{fen(shortfall)} 元（申请编号 {case.pk}）",
             f"押金抵扣后仍有 {fen(shortfall)} 元应付，请付清后办理完结。",
         )
     return settlement

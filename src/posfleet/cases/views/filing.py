@@ -23,6 +23,7 @@ from posfleet.cases.forms import (
 )
 from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError
+from posfleet.registry import prices
 from posfleet.registry.choices import MerchantKind
 from posfleet.registry.models import Merchant, Terminal
 
@@ -56,6 +57,7 @@ def file_for_merchant(request: HttpRequest) -> HttpResponse:
         "kind_label": CaseKind(kind).label,
         "form": form,
         "required": material_rows(required_materials(kind, merchant.kind), ()),
+        "costs": prices.for_request(merchant, kind),
     }
     if request.method == "POST":
         if not form.is_valid():
