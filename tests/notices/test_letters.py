@@ -32,6 +32,7 @@ def test_chinese_letter_has_embedded_font_text_and_renders(tmp_path):
     assert n.code in compact
     assert "¥1,234.56" in compact  # fee in yuan from 123456 fen
     assert "T0000001" in compact and "/verify/" in compact
+    assert "95000" in compact  # the official hotline (POSFLEET_HOTLINE)
 
     fonts = _run("pdffonts", str(pdf)).stdout.decode().splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # emb column

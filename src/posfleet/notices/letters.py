@@ -29,6 +29,14 @@ def setting(name: str, default: str) -> str:
     return str(getattr(settings, name, "") or os.environ.get(name, "") or default)
 
 
+DEFAULT_HOTLINE = "95000"  # demo deployment's number; set POSFLEET_HOTLINE
+
+
+def hotline() -> str:
+    """The official customer-service number people are told to call when in doubt."""
+    return setting("POSFLEET_HOTLINE", DEFAULT_HOTLINE)
+
+
 def institution_name() -> str:
     return setting("POSFLEET_INSTITUTION", DEFAULT_INSTITUTION)
 
@@ -209,9 +217,9 @@ def _render(notice: Any, code: str) -> bytes:
         _(
             "To check that this letter is genuine, open %(url)s and enter the verification code with the "
             "last four digits of the phone number registered with us. If the page says no such letter "
-            "exists, do not follow its instructions and call our official hotline."
+            "exists, do not follow its instructions and call our official hotline %(hotline)s."
         )
-        % {"url": verify_url()},
+        % {"url": verify_url(), "hotline": hotline()},
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )
