@@ -44,7 +44,7 @@ class TerminalFilterForm(forms.Form):
     model = forms.ModelChoiceField(
         label=_("Model"), required=False, queryset=TerminalModel.objects.all(), empty_label=_("All models")
     )
-    merchant = forms.IntegerField(label=_("Merchant ID"), required=False, min_value=1)
+    merchant = forms.IntegerField(label=_("Merchant"), required=False, min_value=1)
     hold = forms.ChoiceField(
         label=_("Holds"),
         required=False,

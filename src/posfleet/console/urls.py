@@ -8,6 +8,7 @@ from posfleet.console import (
     views_detail,
     views_jobs,
     views_merchants,
+    views_pick,
     views_terminals,
 )
 
@@ -36,4 +37,6 @@ urlpatterns = [
     path("tokens/", views_accounts.token_list, name="tokens"),
     path("tokens/<int:token_id>/revoke/", views_accounts.token_revoke, name="token_revoke"),
     path("totp/", views_accounts.totp_page, name="totp"),
+    path("pick/merchants/", views_pick.pick_merchants, name="pick_merchants"),
+    path("pick/terminals/", views_pick.pick_terminals, name="pick_terminals"),
 ]

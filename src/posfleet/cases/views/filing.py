@@ -23,7 +23,7 @@ from posfleet.cases.forms import (
 )
 from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError
-from posfleet.registry import prices
+from posfleet.registry import pickers, prices
 from posfleet.registry.choices import MerchantKind
 from posfleet.registry.models import Merchant, Terminal
 
@@ -42,7 +42,12 @@ def file_for_merchant(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "cases/file_choose.html",
-            {"kinds": CaseKind.choices, "merchant_value": raw_merchant, "kind": kind},
+            {
+                "kinds": CaseKind.choices,
+                "merchant_value": raw_merchant,
+                "merchant_label": pickers.merchant_name(raw_merchant),
+                "kind": kind,
+            },
         )
     form: CaseRequestForm | ApplicationForm
     if kind == CaseKind.APPLICATION:
