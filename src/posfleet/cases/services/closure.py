@@ -463,6 +463,9 @@ def complete(actor: Actor, case_id: int, *, expected_version: int | None = None)
         if merchant.state == MerchantState.CLOSING:
             apply_merchant(helper, merchant.pk, "close", reason=reason)
     update_case(actor, case, "complete", _("checklist complete"), state=CaseState.COMPLETED, completed_at=now)
+    settlement = CaseSettlement.objects.filter(case=case).first()
+    if settlement is not None:
+        letters.issue_final_letter(delegate(actor), case, settlement)
     letters.notify(
         delegate(actor),
         case,

@@ -27,6 +27,7 @@ from posfleet.cases.views.detail import detail_context, return_choices
 from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.core.labels import local_time
+from posfleet.settlement import closing
 
 
 def _back(case_id: int) -> str:
@@ -287,3 +288,18 @@ def stop_message(case: Any) -> str:
     return _("The stop is scheduled for %(at)s; the terminals keep transacting until then.") % {
         "at": local_time(case.effective_at)
     }
+
+
+@staff_view
+@domain_errors
+@require_POST
+def pay_batches(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Finance: pay a closing merchant's due settled batches now (the settlement service decides)."""
+    actor = console_actor(request)
+    case = case_services.get_case(actor, case_id)
+    return run(
+        request,
+        case_id,
+        lambda: closing.pay_closing_merchant(actor, case.merchant_id),
+        lambda paid: _("%(n)d settlement batches paid out.") % {"n": len(paid)},
+    )
