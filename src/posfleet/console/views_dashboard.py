@@ -1,4 +1,5 @@
-"""The dashboard: how many terminals are in each state and how many holds of each kind are in force.
+"""The dashboard: the morning's numbers (console/morning.py), how many terminals are in each state
+and how many holds of each kind are in force.
 
 Two GROUP BY queries (the state one is served by the (state, id) index); the bars are inline SVG drawn
 from the numbers here, so the page needs no chart library and works without JavaScript.
@@ -12,6 +13,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from posfleet.console import morning
 from posfleet.console.views_terminals import list_url
 from posfleet.console.views_util import staff_view
 from posfleet.lifecycle.models import Hold, HoldKind
@@ -71,5 +73,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "holds": bars(hold_rows),
             "merchant_holds": merchant_holds,
             "bar_width": BAR_WIDTH,
+            "cards": morning.cards(request.user),
         },
     )
