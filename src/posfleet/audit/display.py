@@ -20,7 +20,7 @@ from posfleet.core import amounts, labels
 _ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 _OBJECT_REF = re.compile(r"^([a-z_]+):(\S+)$")
 # Reasons the system writes as a word rather than a sentence.
-labels.register({"created": gettext_lazy("Created")})
+labels.register({"created": gettext_lazy("Created"), "terminals": gettext_lazy("Several terminals")})
 HIDDEN = frozenset({"version", "request_id"})  # bookkeeping, not a change anyone made
 
 FIELDS = {
