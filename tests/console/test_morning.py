@@ -39,7 +39,8 @@ def test_money_and_fleet_numbers_with_trends_for_finance_and_admin():
     assert cards["returns_waiting"].url.endswith("?state=deactivated")
 
 
-def test_the_dashboard_shows_the_cards(staff_client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(20):
-        body = staff_client.get("/console/").content.decode()
+def test_the_dashboard_loads_the_cards(staff_client, django_assert_max_num_queries):
+    assert "/console/morning/" in staff_client.get("/console/").content.decode()
+    with django_assert_max_num_queries(16):
+        body = staff_client.get("/console/morning/").content.decode()
     assert 'id="card-volume_today"' in body and 'id="card-cases_waiting"' in body

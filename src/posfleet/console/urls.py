@@ -17,6 +17,7 @@ app_name = "console"
 
 urlpatterns = [
     path("", views_dashboard.dashboard, name="dashboard"),
+    path("morning/", views_dashboard.morning_cards, name="morning"),
     path("login/", views_auth.ConsoleLoginView.as_view(), name="login"),
     path("logout/", views_auth.logout_view, name="logout"),
     path("step-up/", views_auth.step_up, name="step_up"),
