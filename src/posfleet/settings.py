@@ -119,6 +119,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "posfleet.notices.context.hotline",
             ],
         },
     },
@@ -219,6 +220,8 @@ POSFLEET_INSTITUTION = os.environ.get("POSFLEET_INSTITUTION", "示例支付有�
 POSFLEET_PUBLIC_URL = os.environ.get("POSFLEET_PUBLIC_URL", "http://127.0.0.1:8000")
 # Hours within which a risk officer decides a merchant's appeal against a stop (the queue flags it after).
 POSFLEET_APPEAL_SLA_HOURS = int(os.environ.get("POSFLEET_APPEAL_SLA_HOURS", "48"))
+# The institution's official customer-service number, printed on every notice, letter and the verify page.
+POSFLEET_HOTLINE = os.environ.get("POSFLEET_HOTLINE", "95000")
 POSFLEET_VERIFY_RATE_PER_MINUTE = int(os.environ.get("POSFLEET_VERIFY_RATE_PER_MINUTE", "10"))
 # A bearer token a Prometheus server sends to scrape /metrics (besides a staff user's API token).
 POSFLEET_METRICS_TOKEN = os.environ.get("POSFLEET_METRICS_TOKEN", "")

@@ -110,7 +110,7 @@ def test_full_closure(django_capture_on_commit_callbacks):
             {"item": f"accessory:{printer.pk}", "condition": "damaged"},
         ],
     )
-    assert "terminal:" + t2.tid in cb.item_map(case)["equipment_returned"].why
+    assert "Terminal " + t2.tid in cb.item_map(case)["equipment_returned"].why  # named in words
     _atomic(
         services.record_returns, warehouse, case.pk, [{"item": f"terminal:{t2.tid}", "condition": "good"}]
     )
@@ -152,6 +152,11 @@ def test_full_closure(django_capture_on_commit_callbacks):
     assert all(i.ok for i in services.checklist(case))
     assert not may_transact(t1.tid).allowed
     assert Case.objects.filter(merchant=m).exists() and Terminal.objects.filter(merchant=m).count() == 2
+    # the closure's final confirmation letter states the final amounts (not the zeros of approval)
+    final = Notice.objects.filter(case_id=case.pk, kind="letter").order_by("-id").first()
+    assert final is not None and final.title.endswith("办结确认函")
+    assert final.facts["refund_fen"] == settlement.refund_fen > 0
+    assert final.facts["penalty_fen"] == penalty and final.facts["damage_charges_fen"] == damage
 
     # 8. afterwards: a sale from a closed merchant's terminal is refused by the answer and flagged at ingest
     from posfleet.money.ingest import ingest
@@ -203,6 +208,11 @@ class TestSettlementShortfall:
             due,
             "awaiting_payment",
         )
+        from posfleet.core.amounts import yuan
+        from posfleet.notices.models import Notice
+
+        notice = Notice.objects.filter(case_id=case.pk).order_by("-id").first()
+        assert notice is not None and yuan(due) in notice.title  # the amount is in the title itself
         item = cb.item_map(case)["money_settled"]
         assert not item.ok and "must be paid" in item.why
         with pytest.raises(Conflict):

@@ -136,6 +136,11 @@ class TestExportJob:
         export.refresh_from_db()
         assert export.state == "done" and export.job.state == "done"
 
+    def test_a_built_export_reads_100_percent_whatever_progress_was_stored(self):
+        case = _case()
+        export = CaseExport.objects.create(case=case, state="done", progress=0)
+        assert export.percent == 100 and export.as_dict()["progress"] == 100
+
     def test_a_failed_export_is_tried_again_and_a_live_one_is_left_alone(
         self, django_capture_on_commit_callbacks
     ):

@@ -218,6 +218,7 @@ def test_scheduled_stop_from_the_console(client):
     m, t1 = fleet["merchant"], fleet["t1"]
     case = cb.approved("deactivation", m, [t1.tid], reason="technology_upgrade")
     as_role(client, "reviewer", stepped_up=True)
+    client.cookies["django_language"] = "en"
     later = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     r = client.post(f"/console/cases/{case.pk}/stop/", {"at": later})
     assert r.status_code == 302, r.content.decode()[:2000]
@@ -226,3 +227,43 @@ def test_scheduled_stop_from_the_console(client):
     assert may_transact(t1.tid).allowed
     r = client.post(f"/console/cases/{case.pk}/stop/", {"at": "not a time"})
     assert r.status_code == 422
+
+
+def test_stop_now_stops_at_once_even_with_a_planned_time_and_says_so(client):
+    from datetime import timedelta
+
+    fleet = cb.lent_fleet(deposit_fen=30_000)
+    m, t1 = fleet["merchant"], fleet["t1"]
+    case = cb.approved("deactivation", m, [t1.tid], reason="technology_upgrade")
+    Case.objects.filter(pk=case.pk).update(effective_at=timezone.now() + timedelta(days=3))
+    as_role(client, "reviewer", stepped_up=True)
+    client.cookies["django_language"] = "en"
+    case.refresh_from_db()
+    r = client.post(
+        f"/console/cases/{case.pk}/stop/", {"when": "now", "at": "", "version": case.version}, follow=True
+    )
+    case.refresh_from_db()
+    assert case.stopped_at is not None and not may_transact(t1.tid).allowed
+    assert "were stopped" in r.content.decode()
+
+
+def test_scheduled_stop_says_when_and_keeps_trading(client):
+    from datetime import timedelta
+
+    fleet = cb.lent_fleet(deposit_fen=30_000)
+    m, t1 = fleet["merchant"], fleet["t1"]
+    case = cb.approved("deactivation", m, [t1.tid], reason="technology_upgrade")
+    as_role(client, "reviewer", stepped_up=True)
+    client.cookies["django_language"] = "en"
+    later = timezone.localtime(timezone.now() + timedelta(days=2))
+    r = client.post(
+        f"/console/cases/{case.pk}/stop/",
+        {"when": "at", "at": later.strftime("%Y-%m-%dT%H:%M"), "version": case.version},
+        follow=True,
+    )
+    case.refresh_from_db()
+    assert case.stopped_at is None and may_transact(t1.tid).allowed
+    body = r.content.decode()
+    assert "scheduled for " + later.strftime("%Y-%m-%d %H:%M") in body and "were stopped" not in body
+    r = client.post(f"/console/cases/{case.pk}/stop/", {"when": "at", "at": "", "version": case.version})
+    assert r.status_code == 422 and "Give the time" in r.content.decode()

@@ -76,7 +76,6 @@ def test_log_in_select_deactivate_step_up_refuses_58(live_server, page):
     page.select_option("#op", "apply:deactivate")
     page.click("#bulk-go")
     page.wait_for_url(re.compile(r".*/console/terminals/bulk/[^/]+/$"))
-    confirm_url = page.url
     assert "SEED0001" in page.inner_text("main")
     page.fill("#id_reason", "Merchant reported the device stolen")
     page.click("#confirm")
@@ -85,9 +84,7 @@ def test_log_in_select_deactivate_step_up_refuses_58(live_server, page):
     page.wait_for_url(re.compile(r".*/console/step-up/\?next=.*"))
     page.fill("#id_secret", "risk-pass-123")
     page.click("main button[type=submit]")
-    page.wait_for_url(confirm_url)
-    assert page.input_value("#id_reason") == "Merchant reported the device stolen"
-    page.click("#confirm")
+    # The verification finishes the action asked for: no second click.
 
     # Done: back on the list with a success message; the device stopped at once.
     page.wait_for_selector(".msg-success")

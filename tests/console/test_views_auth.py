@@ -141,3 +141,28 @@ class TestConsoleLanguage:
         r = client.post("/console/terminals/LANG0001/holds/", {"kind": "fault", "reason": " "})
         assert r.status_code == 422
         assert "部分字段无效" in r.content.decode() or "必填" in r.content.decode()
+
+
+class TestStepUpFinishesTheAction:
+    def test_the_refused_post_is_carried_out_after_verifying(self, client):
+        from posfleet.registry.models import Terminal
+
+        u = builders.user("stepper", "risk", password="pw-for-tests-1")
+        client.force_login(u)
+        builders.terminal(tid="RES00001")
+        r = client.post("/console/terminals/RES00001/apply/", {"action": "deactivate", "reason": "fraud"})
+        assert r.status_code == 302 and r["Location"].startswith("/console/step-up/")
+        r = client.post(r["Location"], {"secret": "pw-for-tests-1"})
+        body = r.content.decode()
+        assert r.status_code == 200 and 'action="/console/terminals/RES00001/apply/"' in body
+        assert 'name="reason" value="fraud"' in body and "csrfmiddlewaretoken" in body
+        assert Terminal.objects.get(tid="RES00001").state == "active"  # nothing done behind their back
+        # The page posts the form itself; here the test client does.
+        r = client.post("/console/terminals/RES00001/apply/", {"action": "deactivate", "reason": "fraud"})
+        assert Terminal.objects.get(tid="RES00001").state == "deactivated"
+
+    def test_without_a_pending_action_it_goes_back(self, client):
+        u = builders.user("stepper2", "risk", password="pw-for-tests-1")
+        client.force_login(u)
+        r = client.post("/console/step-up/?next=/console/terminals/", {"secret": "pw-for-tests-1"})
+        assert r.status_code == 302 and r["Location"] == "/console/terminals/"

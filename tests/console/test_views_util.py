@@ -62,7 +62,7 @@ class TestDomainErrors:
 
     def test_error_text_lists_field_details(self):
         text = error_text(ValidationFailed(details={"reason": ["This field is required."]}))
-        assert "reason: This field is required." in text
+        assert "Reason: This field is required." in text  # the field by its label, not its code
 
 
 class TestStaffView:

@@ -32,6 +32,7 @@ def test_chinese_letter_has_embedded_font_text_and_renders(tmp_path):
     assert n.code in compact
     assert "¥1,234.56" in compact  # fee in yuan from 123456 fen
     assert "T0000001" in compact and "/verify/" in compact
+    assert "95000" in compact  # the official hotline (POSFLEET_HOTLINE)
 
     fonts = _run("pdffonts", str(pdf)).stdout.decode().splitlines()[2:]
     assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # emb column
@@ -87,3 +88,14 @@ def test_institution_and_public_url_from_settings(settings):
     assert letters.institution_name() == "Settings Pay Ltd"
     settings.POSFLEET_PUBLIC_URL = "https://pay.example/"
     assert letters.verify_url() == "https://pay.example/verify/"
+
+
+def test_stored_codes_print_as_words():
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        assert letters.format_value("reason", "renovation_or_relocation") == "装修或搬迁"
+        assert letters.format_value("reason", "business_change") == "经营变更"
+        assert letters.format_value("condition", "damaged") != "damaged"
+    with translation.override("en"):
+        assert letters.format_value("reason", "renovation_or_relocation") == "Renovation or relocation"

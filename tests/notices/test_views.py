@@ -45,3 +45,13 @@ def test_public_page_speaks_chinese_by_default(client):
     n = letter(b.merchant(), title="确认函")
     text = client.post("/verify/", {"code": n.code, "phone_last4": "8000"}).content.decode()
     assert 'lang="zh-hans"' in text and "确认函" in text
+
+
+def test_the_hotline_setting_is_printed_on_the_verify_page_and_in_its_warning(client, settings):
+    from posfleet.notices import letters, services
+
+    settings.POSFLEET_HOTLINE = "95123"
+    body = client.get("/verify/").content.decode()
+    assert "95123" in body
+    assert "95123" in services.not_genuine_message()
+    assert letters.hotline() == "95123"

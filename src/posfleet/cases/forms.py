@@ -24,6 +24,7 @@ from posfleet.cases.choices import (
     MaterialType,
     Reason,
 )
+from posfleet.core import labels
 from posfleet.registry.choices import MerchantKind
 from posfleet.registry.models import TerminalModel
 from posfleet.registry.services import MerchantInput
@@ -306,6 +307,9 @@ CHECKLIST_LABELS: dict[str, Any] = {
     "money_settled": _("Penalty, deductions and refund settled"),
     "account_closed": _("Account closed (balance zero, card unbound)"),
 }
+
+
+labels.register(CHECKLIST_LABELS)
 
 
 def labelled_checklist(items: Iterable[Any]) -> list[dict[str, Any]]:

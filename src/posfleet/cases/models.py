@@ -283,7 +283,10 @@ class CaseExport(models.Model):
 
     @property
     def percent(self) -> int:
-        """How far the build is: its running job's progress (the job's heartbeat records it)."""
+        """How far the build is: its running job's progress (the job's heartbeat records it); a built
+        export is whole, whatever the last progress written was."""
+        if self.state == ExportState.DONE:
+            return 100
         if self.state == ExportState.RUNNING and self.job is not None:
             return self.job.percent
         return int(self.progress)

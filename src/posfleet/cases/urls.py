@@ -26,6 +26,7 @@ urlpatterns = [
     path("<int:case_id>/export/status/", files.export_status, name="export_status"),
     path("<int:case_id>/settle/", actions.settle, name="settle"),
     path("<int:case_id>/payment/", actions.payment, name="payment"),
+    path("<int:case_id>/pay-batches/", actions.pay_batches, name="pay_batches"),
     path("<int:case_id>/complete/", actions.complete, name="complete"),
     path("<int:case_id>/archive.zip", files.archive, name="archive"),
     path("<int:case_id>/notices/<int:notice_id>.pdf", files.notice_pdf, name="notice_pdf"),

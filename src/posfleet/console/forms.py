@@ -21,6 +21,16 @@ class DateTimeLocal(forms.DateTimeInput):
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
 
 
+def _hold_filter_choices() -> list[tuple[str, Any]]:
+    """Built when a form is made, in the reader's language (not once at import, in the default one)."""
+    return [
+        ("", _("Any")),
+        ("any", _("Held (any kind)")),
+        ("none", _("Not held")),
+        *[(k, _("Held: %(kind)s") % {"kind": label}) for k, label in HoldKind.choices],
+    ]
+
+
 class TerminalFilterForm(forms.Form):
     q = forms.CharField(
         label=_("Search"),
@@ -34,16 +44,11 @@ class TerminalFilterForm(forms.Form):
     model = forms.ModelChoiceField(
         label=_("Model"), required=False, queryset=TerminalModel.objects.all(), empty_label=_("All models")
     )
-    merchant = forms.IntegerField(label=_("Merchant ID"), required=False, min_value=1)
+    merchant = forms.IntegerField(label=_("Merchant"), required=False, min_value=1)
     hold = forms.ChoiceField(
         label=_("Holds"),
         required=False,
-        choices=[
-            ("", _("Any")),
-            ("any", _("Held (any kind)")),
-            ("none", _("Not held")),
-            *[(k, _("Held: %(kind)s") % {"kind": label}) for k, label in HoldKind.choices],
-        ],
+        choices=lambda: _hold_filter_choices(),
     )
     after = forms.IntegerField(required=False, widget=forms.HiddenInput)
     before = forms.IntegerField(required=False, widget=forms.HiddenInput)

@@ -81,6 +81,21 @@ def holds_in_force_for(terminals: list[Terminal]) -> dict[int, list[Hold]]:
     }
 
 
+COUNT_CAP = 10_000  # beyond this a list says "more than 10,000" rather than counting a big table
+
+
+def matching_terminals(f: TerminalFilters, *, hold: str = "") -> QuerySet[Terminal]:
+    """Every terminal the list's filters match (the same rule for the page, its total and a selection
+    of everything matching)."""
+    return filter_held(filter_terminals(Terminal.objects.all(), f), hold)
+
+
+def capped_count(qs: QuerySet[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
+    """How many rows match, counted up to `cap` (the bool says the real number is larger)."""
+    n = qs.order_by().values("pk")[: cap + 1].count()
+    return min(n, cap), n > cap
+
+
 def terminal_page(
     f: TerminalFilters,
     *,
@@ -91,7 +106,7 @@ def terminal_page(
 ) -> Page:
     """One page of the terminal list: the registry's filters, and `hold` (lifecycle's hold filter)."""
     size = size or PAGE_SIZE
-    qs = filter_held(filter_terminals(Terminal.objects.all(), f), hold).select_related("model", "merchant")
+    qs = matching_terminals(f, hold=hold).select_related("model", "merchant")
     rows, next_after, prev_before = keyset(qs, key="id", after=after, before=before, size=size)
     return Page(rows, next_after, prev_before, holds_in_force_for(rows))
 

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from posfleet.audit import filters
+from posfleet.audit import display, filters
 from posfleet.audit import services as audit
 from posfleet.audit.models import AuditEvent, Channel
 from posfleet.console import queries
@@ -52,6 +52,8 @@ def audit_list(request: HttpRequest) -> HttpResponse:
             "base_query": params.urlencode(),
             "values": values,
             "channels": Channel.choices,
+            "object_types": display.object_choices(),
+            "actions": display.action_choices(),
         },
     )
 

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from posfleet.accounts.stepup import mark_session, verify_secret
-from posfleet.console.views_util import is_portal_user, safe_next, staff_view
+from posfleet.console.views_util import PENDING_KEY, is_portal_user, safe_next, staff_view
 
 
 class ConsoleLoginForm(AuthenticationForm):
@@ -69,6 +69,11 @@ def step_up(request: HttpRequest) -> HttpResponse:
             messages.success(
                 request, _("Identity verified. You can carry out sensitive actions for 5 minutes.")
             )
+            pending = request.session.pop(PENDING_KEY, None)
+            if pending and str(pending.get("url", "")).startswith("/console/"):
+                # Finish what was asked: the same POST again, now verified (the browser sends it).
+                context = {"pending": pending, "next": next_url}
+                return render(request, "console/step_up_resume.html", context)
             return HttpResponseRedirect(next_url)
         form.add_error(None, _("That password or code is not correct."))
         status = 422

@@ -1,4 +1,5 @@
-"""The dashboard: how many terminals are in each state and how many holds of each kind are in force.
+"""The dashboard: the morning's numbers (console/morning.py), how many terminals are in each state
+and how many holds of each kind are in force.
 
 Two GROUP BY queries (the state one is served by the (state, id) index); the bars are inline SVG drawn
 from the numbers here, so the page needs no chart library and works without JavaScript.
@@ -12,6 +13,7 @@ from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from posfleet.console import morning
 from posfleet.console.views_terminals import list_url
 from posfleet.console.views_util import staff_view
 from posfleet.lifecycle.models import DeviceAlert, Hold, HoldKind
@@ -74,3 +76,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "bar_width": BAR_WIDTH,
         },
     )
+
+
+@staff_view(perm="view_fleet")
+def morning_cards(request: HttpRequest) -> HttpResponse:
+    """The morning's numbers, loaded after the page (HTMX) so the dashboard itself stays two queries."""
+    return render(request, "console/_morning.html", {"cards": morning.cards(request.user)})

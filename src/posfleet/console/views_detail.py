@@ -33,6 +33,7 @@ from posfleet.console.views_util import (
     staff_view,
     step_up_redirect,
 )
+from posfleet.core import labels
 from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
 from posfleet.jobs.models import Job
 from posfleet.lifecycle import bulk as bulk_holds
@@ -54,6 +55,7 @@ REASON_LABELS = {
     "merchant_hold": gettext_lazy("Hold on the merchant"),
     "terminal_hold": gettext_lazy("Hold on the terminal"),
 }
+labels.register(REASON_LABELS)
 KIND_LABELS: dict[str, Any] = {
     **dict(HoldKind.choices),
     **dict(TerminalState.choices),

@@ -34,6 +34,7 @@ from posfleet.lifecycle import holds as hold_services
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import Hold
+from posfleet.registry import prices
 from posfleet.registry import services as registry
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.filters import filter_merchants
@@ -133,9 +134,11 @@ def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> di
         for m in transitions.MERCHANT_TABLE
         if m.source == merchant.state and user.has_perm(perm(m.permission))
     ]
+    contract = Contract.objects.filter(merchant=merchant).select_related("template").first()
     return {
         "merchant": merchant,
-        "contract": Contract.objects.filter(merchant=merchant).select_related("template").first(),
+        "contract": contract,
+        "prices": prices.all_lines(contract) if contract else [],
         "terminals": terminals[:TERMINALS_SHOWN],
         "more_terminals": len(terminals) > TERMINALS_SHOWN,
         "terminal_states": [

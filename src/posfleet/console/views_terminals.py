@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -95,9 +95,17 @@ def terminal_list(request: HttpRequest) -> HttpResponse:
     page = queries.terminal_page(filters, hold=hold, after=cleaned.get("after"), before=cleaned.get("before"))
     merchant = Merchant.objects.filter(pk=filters.merchant_id).first() if filters.merchant_id else None
     base_query = _query_without_cursor(request)
+    if page.next_after is None and page.prev_before is None:
+        total, more = len(page.rows), False  # one page: it is the total, no count needed
+    else:
+        total, more = queries.capped_count(queries.matching_terminals(filters, hold=hold))
     context = {
         "form": form,
         "page": page,
+        "total": total,
+        "total_more": more,
+        "filter_query": base_query,
+        "max_selection": MAX_SELECTION,
         "rows": [(t, page.holds.get(t.pk, [])) for t in page.rows],
         "merchant": merchant,
         "base_query": base_query,
@@ -114,6 +122,12 @@ def bulk_start(request: HttpRequest) -> HttpResponse:
     """Keep the selection and the chosen operation in the session; go to the confirmation page."""
     back = safe_next(request, request.POST.get("return"), reverse("console:terminals"))
     tids = list(dict.fromkeys(t.strip() for t in request.POST.getlist("tid") if t.strip()))
+    if request.POST.get("all_matching"):
+        # Everything the list's filters match, on every page (the confirmation shows the count).
+        form = TerminalFilterForm(QueryDict(request.POST.get("filter_query", "")))
+        filters, hold = _filters(form)
+        qs = queries.matching_terminals(filters, hold=hold).order_by("id")
+        tids = list(qs.values_list("tid", flat=True)[: MAX_SELECTION + 1])
     op = request.POST.get("op", "")
     if not tids:
         messages.error(request, _("Select at least one terminal."))
@@ -168,6 +182,7 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
         "label": label,
         "rows": rows,
         "missing": sorted(set(pending["tids"]) - {t.tid for t in terminals}),
+        "impossible": sum(1 for m in moves if m is None) if op_kind == "apply" else 0,
         "needs_step_up": (sensitive or len(terminals) > 1) and not actor.is_stepped_up,
         "return_url": pending["return"],
     }

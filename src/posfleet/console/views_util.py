@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from posfleet.accounts.models import MerchantUser
 from posfleet.accounts.stepup import session_stepped_up_at
+from posfleet.core import labels
 from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError, StepUpRequired
 
@@ -81,8 +82,28 @@ def safe_next(request: HttpRequest, candidate: str | None, default: str | None =
     return default or reverse("console:dashboard")
 
 
+PENDING_KEY = "posfleet_pending_action"
+
+
+def remember_action(request: HttpRequest) -> None:
+    """Keep the refused POST (its URL and fields, not files or the CSRF token) in the session, so the
+    step-up page can carry it out once the person has verified; the view's services check it again."""
+    if request.method != "POST" or request.FILES:
+        request.session.pop(PENDING_KEY, None)
+        return
+    fields = [
+        (key, value)
+        for key, values in request.POST.lists()
+        if key != "csrfmiddlewaretoken"
+        for value in values
+    ]
+    request.session[PENDING_KEY] = {"url": request.get_full_path(), "fields": fields}
+
+
 def step_up_redirect(request: HttpRequest, next_url: str | None = None) -> HttpResponse:
-    """Send the user to re-verify, then back to `next_url` (default: this page, as a GET)."""
+    """Send the user to re-verify, then back to `next_url` (default: this page, as a GET); a refused
+    POST is remembered and finished right after the verification."""
+    remember_action(request)
     target = next_url or request.get_full_path()
     messages.warning(request, str(StepUpRequired.default_message))
     url = f"{reverse('console:step_up')}?{urlencode({'next': target})}"
@@ -97,13 +118,15 @@ def error_text(exc: DomainError) -> str:
     """The message, followed by field details when they are plain messages."""
     text = str(exc.message)
     details = exc.details if isinstance(exc.details, Mapping) else {}
-    extra = [
-        f"{field}: {'; '.join(str(m) for m in msgs)}"
-        for field, msgs in details.items()
-        if isinstance(msgs, list | tuple)
-        and msgs
-        and all(isinstance(m, str | type(exc.message)) for m in msgs)
-    ]
+    extra = labels.error_details(
+        {
+            field: msgs
+            for field, msgs in details.items()
+            if isinstance(msgs, list | tuple)
+            and msgs
+            and all(isinstance(m, str | type(exc.message)) for m in msgs)
+        }
+    )
     if extra and len(extra) <= 5:
         text = f"{text} ({' / '.join(extra)})"
     return text

@@ -15,6 +15,13 @@ def yuan(fen: int, *, grouping: bool = True, symbol: str = "") -> str:
     return f"{sign}{symbol}{digits}.{cents:02d}"
 
 
+def money(fen: int) -> str:
+    """An amount as a person reads it in a sentence: "1,234.56 元" (English: "CNY 1,234.56")."""
+    from django.utils.translation import gettext
+
+    return gettext("%(amount)s yuan") % {"amount": yuan(fen)}
+
+
 def percent(bp: int) -> str:
     """Basis points as a percentage: 60 → "0.60%"."""
     whole, rest = divmod(int(bp), 100)

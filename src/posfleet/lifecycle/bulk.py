@@ -86,9 +86,13 @@ def place(
 
 def release(actor: Actor, hold_id: int, *, reason: str, expected_version: int | None = None) -> Hold | Job:
     """End a hold as a whole: now (a Hold), or by a job for a bulk hold on more than
-    BULK_INLINE_MAX terminals still under it. Asking again while that job runs returns it."""
+    BULK_INLINE_MAX terminals still under it. Asking again while that job runs returns it.
+    Releasing a bulk hold as a whole is a bulk change: it asks for a fresh identity check."""
     hold = holds.get_hold(hold_id, for_update=True)
     under = HoldTerminal.objects.filter(hold_id=hold.pk, released_at__isnull=True)
+    if hold.bulk:
+        holds._check_kind(actor, hold.kind)
+        require_step_up(actor)  # a bulk change, like placing it
     if not hold.bulk or under.count() <= inline_max():
         return holds.release_hold(actor, hold_id, reason=reason, expected_version=expected_version)
     holds._check_kind(actor, hold.kind)

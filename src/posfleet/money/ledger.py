@@ -17,9 +17,11 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from posfleet.accounts.roles import perm
 from posfleet.audit.services import Change, record
+from posfleet.core import labels
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
 from posfleet.money.models import Account, Journal, Posting
@@ -42,6 +44,37 @@ DAMAGE_INCOME = "damage_income"
 INSTITUTION_CODES = frozenset(
     {SCHEME_CLEARING, BANK, FEE_INCOME, SERVICE_FEE_INCOME, PENALTY_INCOME, DAMAGE_INCOME}
 )
+# What each account is called where people read it (ledger pages, audit history).
+ACCOUNT_LABELS: dict[str, Any] = {
+    UNSETTLED: gettext_lazy("Merchant: not yet settled"),
+    SETTLED_UNPAID: gettext_lazy("Merchant: settled, not yet paid out"),
+    DEPOSIT_HELD: gettext_lazy("Merchant: deposit held"),
+    AMOUNT_DUE: gettext_lazy("Merchant: amount due"),
+    SCHEME_CLEARING: gettext_lazy("Card scheme clearing"),
+    BANK: gettext_lazy("Bank"),
+    FEE_INCOME: gettext_lazy("Transaction fee income"),
+    SERVICE_FEE_INCOME: gettext_lazy("Service fee income"),
+    PENALTY_INCOME: gettext_lazy("Penalty income"),
+    DAMAGE_INCOME: gettext_lazy("Damage income"),
+}
+
+
+labels.register(ACCOUNT_LABELS)
+labels.register(
+    {
+        "monthly_fee": gettext_lazy("Monthly service fee"),
+        "suspension_fee": gettext_lazy("Suspension fee"),
+        "reactivation_fee": gettext_lazy("Reactivation fee"),
+        "early_termination_penalty": gettext_lazy("Early-termination penalty"),
+        "damage_charge": gettext_lazy("Damage charges"),
+    }
+)
+
+
+def account_label(code: str) -> str:
+    label = ACCOUNT_LABELS.get(code)
+    return str(label) if label is not None else code
+
 
 CHARGE_KINDS: dict[str, str] = {
     "monthly_fee": SERVICE_FEE_INCOME,

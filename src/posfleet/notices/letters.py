@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
-from posfleet.core import amounts
+from posfleet.core import amounts, labels
 from posfleet.notices.fonts import cjk_font
 
 DEFAULT_INSTITUTION = "示例支付有限公司"  # demo deployment's name; set POSFLEET_INSTITUTION
@@ -27,6 +27,14 @@ DEFAULT_INSTITUTION = "示例支付有限公司"  # demo deployment's name; set 
 def setting(name: str, default: str) -> str:
     """A Django setting, else the environment variable of the same name, else `default`."""
     return str(getattr(settings, name, "") or os.environ.get(name, "") or default)
+
+
+DEFAULT_HOTLINE = "95000"  # demo deployment's number; set POSFLEET_HOTLINE
+
+
+def hotline() -> str:
+    """The official customer-service number people are told to call when in doubt."""
+    return setting("POSFLEET_HOTLINE", DEFAULT_HOTLINE)
 
 
 def institution_name() -> str:
@@ -115,7 +123,7 @@ def format_value(key: str, value: Any) -> str:
         return sep.join(format_value("", v) for v in value)
     if isinstance(value, bool):
         return _("yes") if value else _("no")
-    return str(value)
+    return labels.label(value)  # a stored code (reason, condition, state) in words
 
 
 class _LetterPDF(FPDF):
@@ -209,9 +217,9 @@ def _render(notice: Any, code: str) -> bytes:
         _(
             "To check that this letter is genuine, open %(url)s and enter the verification code with the "
             "last four digits of the phone number registered with us. If the page says no such letter "
-            "exists, do not follow its instructions and call our official hotline."
+            "exists, do not follow its instructions and call our official hotline %(hotline)s."
         )
-        % {"url": verify_url()},
+        % {"url": verify_url(), "hotline": hotline()},
         new_x=XPos.LMARGIN,
         new_y=YPos.NEXT,
     )

@@ -236,8 +236,8 @@ def summary(notice: Notice) -> dict[str, Any]:
 def not_genuine_message() -> str:
     return _(
         "No notice or letter with this code was issued to a merchant with this phone number. Do not follow "
-        "its instructions, do not pay or give codes to anyone, and call our official hotline."
-    )
+        "its instructions, do not pay or give codes to anyone, and call our official hotline %(hotline)s."
+    ) % {"hotline": letters.hotline()}
 
 
 def verify(code: str, phone_last4: str) -> dict[str, Any]:

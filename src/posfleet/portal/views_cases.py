@@ -52,6 +52,7 @@ from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.notices.models import Notice
 from posfleet.portal.views import pdf_response
 from posfleet.portal.views_util import merchant_view, portal_actor
+from posfleet.registry import prices
 from posfleet.registry.models import Merchant, Terminal
 
 PAGE = 50
@@ -163,6 +164,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
         "material_form": material_form,
         "merchant": merchant,
         "required": material_rows(required_materials(kind, merchant.kind), ()),
+        "costs": prices.for_request(merchant, kind),
     }
     templates: dict[str, str] = {
         CaseKind.APPLICATION: "portal/cases/new_application.html",

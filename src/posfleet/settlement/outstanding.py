@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Min, Q, Sum
 from django.utils.translation import gettext as _
 
 from posfleet.core import amounts
@@ -82,6 +82,7 @@ def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
         unpaid_n=Count("id", filter=Q(state=BatchState.SETTLED)),
         unpaid_amount=Sum("payout_fen", filter=Q(state=BatchState.SETTLED)),
         unpaid_net=Sum("net_fen", filter=Q(state=BatchState.SETTLED)),
+        unpaid_payout=Min("payout_date", filter=Q(state=BatchState.SETTLED)),
     )
     if pending["held_n"]:
         reasons.append(
@@ -97,8 +98,12 @@ def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
         reasons.append(
             {
                 "code": "settled_not_paid",
-                "message": _("%(n)d settlement batches are settled but not paid out yet.")
-                % {"n": pending["unpaid_n"]},
+                "message": _(
+                    "%(n)d settlement batches are settled but not paid out yet; the payout run of "
+                    "%(date)s pays them."
+                )
+                % {"n": pending["unpaid_n"], "date": pending["unpaid_payout"].isoformat()},
+                "payout_date": pending["unpaid_payout"].isoformat(),
                 "count": pending["unpaid_n"],
                 "amount_fen": int(pending["unpaid_amount"] or 0),
             }

@@ -25,6 +25,7 @@ from posfleet.console.views_util import (
     int_or_none,
     staff_view,
 )
+from posfleet.core import labels
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.money import ledger, plans, queries
 from posfleet.money.choices import Channel, TxType
@@ -290,7 +291,7 @@ def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
         )
     except ValidationFailed as exc:
         messages.error(
-            request, str(exc.message) + " " + "; ".join(f"{k}: {v[0]}" for k, v in exc.details.items())
+            request, " ".join([str(exc.message), *labels.error_details(exc.details)])
         )
         qs = Transaction.objects.none()
     rows, next_after, prev_before = keyset(

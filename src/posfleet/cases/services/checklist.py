@@ -57,6 +57,32 @@ def expected_returns(case: Case) -> list[str]:
     return items
 
 
+def item_names(items: list[str]) -> list[str]:
+    """Return items as people name them: "terminal:10000107" → "Terminal 10000107",
+    "accessory:255" → "Printer (with 10000107)"."""
+    ids = [int(i.split(":", 1)[1]) for i in items if i.startswith("accessory:")]
+    accessories = {
+        a.pk: a for a in Accessory.objects.filter(pk__in=ids).select_related("terminal")
+    }
+    names = []
+    for item in items:
+        kind, _sep, key = item.partition(":")
+        accessory = accessories.get(int(key)) if kind == "accessory" and key.isdigit() else None
+        if kind == "terminal":
+            names.append(_("Terminal %(tid)s") % {"tid": key})
+        elif accessory is not None:
+            names.append(
+                _("%(accessory)s (with %(tid)s)")
+                % {
+                    "accessory": accessory.get_kind_display(),
+                    "tid": accessory.terminal.tid if accessory.terminal else "—",
+                }
+            )
+        else:
+            names.append(item)
+    return names
+
+
 def _terminals_stopped(case: Case, terminals: list[Terminal]) -> ChecklistItem:
     running = [t.tid for t in terminals if t.state not in STOPPED_STATES]
     if case.kind == CaseKind.CLOSURE:
@@ -128,7 +154,7 @@ def _equipment_returned(case: Case) -> ChecklistItem:
         return ChecklistItem(
             "equipment_returned",
             False,
-            _("Not yet received and inspected: %(items)s.") % {"items": ", ".join(missing)},
+            _("Not yet received and inspected: %(items)s.") % {"items": ", ".join(item_names(missing))},
         )
     return ChecklistItem(
         "equipment_returned", True, _("All %(n)d items received and inspected.") % {"n": len(expected)}

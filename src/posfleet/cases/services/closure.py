@@ -35,6 +35,7 @@ from posfleet.cases.services.common import (
     require_staff,
     update_case,
 )
+from posfleet.core import labels
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
 from posfleet.lifecycle.services import apply, apply_merchant
@@ -59,9 +60,15 @@ def _in_progress(case: Case) -> None:
 
 
 def stop_terminals(
-    actor: Actor, case_id: int, *, at: datetime | None = None, expected_version: int | None = None
+    actor: Actor,
+    case_id: int,
+    *,
+    at: datetime | None = None,
+    expected_version: int | None = None,
 ) -> Case:
-    """Stop the scope at the effective time: now by default, or later (the worker stops it then)."""
+    """Stop the scope now (the default, even when a planned time is scheduled) or at `at`; a time
+    still ahead is scheduled (the worker stops it then). The returned case says which happened:
+    `stopped_at` set (stopped now) or not (scheduled for `effective_at`)."""
     require_staff(actor, "work_case")
     require_step_up(actor)
     case = get_case(actor, case_id, for_update=True)
@@ -72,7 +79,7 @@ def stop_terminals(
     now = timezone.now()
     if at is not None and timezone.is_naive(at):
         raise ValidationFailed(details={"at": [_("Give the time with its time zone offset (ISO 8601).")]})
-    effective = at if at is not None else (case.effective_at or now)
+    effective = at if at is not None else now
     if effective > now + timedelta(seconds=30):
         update_case(actor, case, "stop_scheduled", _("stop scheduled"), effective_at=effective)
         _schedule_stop(case.pk, effective)
@@ -96,7 +103,7 @@ def do_stop(actor: Actor, case: Case, now: datetime) -> Case:
     reason = _("Case #%(id)s (%(kind)s): %(reason)s") % {
         "id": case.pk,
         "kind": case.get_kind_display(),
-        "reason": case.reason,
+        "reason": labels.label(case.reason),
     }
     stopped = []
     for terminal in scope_terminals(case):
@@ -375,7 +382,7 @@ def settle(
         letters.notify(
             helper,
             case,
-            f"应付款项通知（申请编号 {case.pk}）",
+            f"应付款项通知：{fen(shortfall)} 元（申请编号 {case.pk}）",
             f"押金抵扣后仍有 {fen(shortfall)} 元应付，请付清后办理完结。",
         )
     return settlement
@@ -456,6 +463,9 @@ def complete(actor: Actor, case_id: int, *, expected_version: int | None = None)
         if merchant.state == MerchantState.CLOSING:
             apply_merchant(helper, merchant.pk, "close", reason=reason)
     update_case(actor, case, "complete", _("checklist complete"), state=CaseState.COMPLETED, completed_at=now)
+    settlement = CaseSettlement.objects.filter(case=case).first()
+    if settlement is not None:
+        letters.issue_final_letter(delegate(actor), case, settlement)
     letters.notify(
         delegate(actor),
         case,

@@ -84,6 +84,43 @@ def issue_confirmation(
     return int(notice.pk)
 
 
+def issue_final_letter(actor: Actor, case: Case, settlement: Any) -> int:
+    """On completion: the confirmation letter with the final amounts (penalty, damage, deposit applied
+    and refunded, what was still due and paid), which approval could not know yet."""
+    zh = KIND_ZH.get(case.kind, case.kind)
+    amounts = {
+        "penalty_fen": settlement.penalty_fen,
+        "damage_charges_fen": settlement.damage_fen,
+        "unpaid_fees_fen": settlement.unpaid_fen,
+        "deposit_fen": settlement.deposit_fen,
+        "deducted_fen": settlement.applied_fen,
+        "refund_fen": settlement.refund_fen,
+        "amount_due_fen": settlement.shortfall_fen,
+    }
+    lines = [
+        f"商户：{case.merchant.name}",
+        f"申请编号：{case.pk}（{zh}）",
+        f"终端：{'、'.join(scope_tids(case)) or '全部终端'}",
+        f"提前解约违约金：{fen(settlement.penalty_fen)} 元",
+        f"设备损坏/丢失赔偿：{fen(settlement.damage_fen)} 元",
+        f"未付费用：{fen(settlement.unpaid_fen)} 元",
+        f"押金：{fen(settlement.deposit_fen)} 元，其中抵扣 {fen(settlement.applied_fen)} 元，"
+        f"退还 {fen(settlement.refund_fen)} 元",
+        f"抵扣后应付：{fen(settlement.shortfall_fen)} 元，已付 {fen(settlement.paid_fen)} 元",
+        "您的申请已全部办结。",
+    ]
+    notice = services.issue_letter(
+        actor,
+        merchant=case.merchant,
+        kind="letter",
+        title=f"{zh}办结确认函",
+        facts=case_facts(case, **amounts),
+        lines=lines,
+        case_id=case.pk,
+    )
+    return int(notice.pk)
+
+
 def issue_statement(actor: Actor, case: Case, lines: list[str], facts: dict[str, Any]) -> int:
     notice = services.issue_letter(
         actor,

@@ -26,6 +26,8 @@ from posfleet.cases.forms import (
 from posfleet.cases.views.detail import detail_context, return_choices
 from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError, ValidationFailed
+from posfleet.core.labels import local_time
+from posfleet.settlement import closing
 
 
 def _back(case_id: int) -> str:
@@ -41,16 +43,17 @@ def run(
     request: HttpRequest,
     case_id: int,
     call: Callable[[], Any],
-    success: str,
+    success: str | Callable[[Any], str],
     **forms: Any,
 ) -> HttpResponse:
-    """Carry out `call` in one transaction; on a DomainError show the case again with the reason."""
+    """Carry out `call` in one transaction; on a DomainError show the case again with the reason.
+    `success` is the message, or makes it from what `call` returned (to say what was done)."""
     try:
         with transaction.atomic():
-            call()
+            result = call()
     except DomainError as exc:
         return refuse(request, case_id, exc, **forms)
-    messages.success(request, success)
+    messages.success(request, success(result) if callable(success) else success)
     return HttpResponseRedirect(_back(case_id))
 
 
@@ -143,14 +146,17 @@ def stop(request: HttpRequest, case_id: int) -> HttpResponse:
     form = StopForm(request.POST)
     if not form.is_valid():
         return invalid(request, case_id)
-    at = form.cleaned_data.get("at")
+    when = request.POST.get("when", "")
+    at = None if when == "now" else form.cleaned_data.get("at")
+    if when == "at" and at is None:
+        return refuse(request, case_id, ValidationFailed(_("Give the time to stop at, or stop now.")))
+    actor = console_actor(request)
+
     return run(
         request,
         case_id,
-        lambda: case_services.stop_terminals(
-            console_actor(request), case_id, at=at, expected_version=posted_version(request)
-        ),
-        _("The stop is scheduled.") if at else _("The terminals were stopped."),
+        lambda: case_services.stop_terminals(actor, case_id, at=at, expected_version=posted_version(request)),
+        stop_message,
     )
 
 
@@ -270,4 +276,30 @@ def take(request: HttpRequest, case_id: int) -> HttpResponse:
         case_id,
         lambda: case_services.assign(console_actor(request), case_id, request.user),
         _("The case is assigned to you."),
+    )
+
+
+def stop_message(case: Any) -> str:
+    """Say what the stop did, from the case as the service left it (not from what was asked)."""
+    if case.stopped_at is not None:
+        return _("The terminals were stopped at %(at)s; they can no longer transact.") % {
+            "at": local_time(case.stopped_at)
+        }
+    return _("The stop is scheduled for %(at)s; the terminals keep transacting until then.") % {
+        "at": local_time(case.effective_at)
+    }
+
+
+@staff_view
+@domain_errors
+@require_POST
+def pay_batches(request: HttpRequest, case_id: int) -> HttpResponse:
+    """Finance: pay a closing merchant's due settled batches now (the settlement service decides)."""
+    actor = console_actor(request)
+    case = case_services.get_case(actor, case_id)
+    return run(
+        request,
+        case_id,
+        lambda: closing.pay_closing_merchant(actor, case.merchant_id),
+        lambda paid: _("%(n)d settlement batches paid out.") % {"n": len(paid)},
     )

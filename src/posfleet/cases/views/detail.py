@@ -28,6 +28,7 @@ from posfleet.cases.models import Application, Case
 from posfleet.console.views_util import console_actor, domain_errors, staff_view
 from posfleet.notices.models import Notice
 from posfleet.registry.models import Accessory
+from posfleet.settlement import closing
 
 WORKING_STATES = (CaseState.APPROVED, CaseState.IN_PROGRESS)
 STOCK_CHOICES = 50  # terminals offered in the allocation list (the service picks the best by default)
@@ -85,6 +86,14 @@ def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, 
         "can_inspect": case.state in WORKING_STATES and user.has_perm("accounts.inspect_return"),
         "can_settle": case.state in WORKING_STATES and user.has_perm("accounts.settle_case"),
         "is_custodian": user.has_perm("accounts.destroy_keys"),
+        "payable_batches": (
+            closing.due_batches(case.merchant_id)
+            if case.is_stop
+            and case.state in WORKING_STATES
+            and user.has_perm("accounts.run_settlement")
+            and closing.may_pay_now(case.merchant)
+            else []
+        ),
         "can_take": case.assignee_id != user.pk
         and case.state not in FINAL_STATES
         and (user.has_perm("accounts.review_case") or user.has_perm("accounts.work_case")),

@@ -24,6 +24,7 @@ from posfleet.cases.forms import (
 )
 from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError
+from posfleet.registry import pickers, prices
 from posfleet.registry.choices import MerchantKind
 from posfleet.registry.models import Merchant, Terminal
 
@@ -42,7 +43,12 @@ def file_for_merchant(request: HttpRequest) -> HttpResponse:
         return render(
             request,
             "cases/file_choose.html",
-            {"kinds": CaseKind.choices, "merchant_value": raw_merchant, "kind": kind},
+            {
+                "kinds": CaseKind.choices,
+                "merchant_value": raw_merchant,
+                "merchant_label": pickers.merchant_name(raw_merchant),
+                "kind": kind,
+            },
         )
     form: CaseRequestForm | ApplicationForm
     if kind == CaseKind.APPLICATION:
@@ -64,6 +70,7 @@ def file_for_merchant(request: HttpRequest) -> HttpResponse:
         "kind_label": CaseKind(kind).label,
         "form": form,
         "required": material_rows(required_materials(kind, merchant.kind), ()),
+        "costs": prices.for_request(merchant, kind),
     }
     if request.method == "POST":
         if not form.is_valid():

@@ -1,4 +1,4 @@
-"""`{% load amounts %}`: `{{ fen|yuan }}` → "1,234.56" and `{{ bp|pct }}` → "0.60%"; empty for no value."""
+"""`{% load amounts %}`: `{{ fen|yuan }}` → "1,234.56" and `{{ bp|pct }}` → "0.60%", `{{ fen|money }}` → "1,234.56 元"; empty for no value."""
 
 from __future__ import annotations
 
@@ -15,6 +15,14 @@ register = template.Library()
 def yuan(fen: Any) -> str:
     try:
         return amounts.yuan(int(fen))
+    except (TypeError, ValueError):
+        return ""
+
+
+@register.filter
+def money(fen: Any) -> str:
+    try:
+        return amounts.money(int(fen))
     except (TypeError, ValueError):
         return ""
 
