@@ -181,7 +181,10 @@ def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
     remember_form(
         request,
         f"{url}:hold",
-        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at")},
+        {
+            k: request.POST.get(k, "")
+            for k in ("kind", "reason", "starts_at", "ends_at", "reason_category", "merchant_message")
+        },
     )
     try:
         with transaction.atomic():
@@ -192,6 +195,8 @@ def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
                 tid=tid,
                 starts_at=data.get("starts_at"),
                 ends_at=data.get("ends_at"),
+                reason_category=data.get("reason_category") or None,
+                merchant_message=data.get("merchant_message") or "",
             )
     except DomainError as exc:
         return _error(request, tid, exc, hold_form=form)

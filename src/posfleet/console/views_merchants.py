@@ -192,7 +192,10 @@ def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
     remember_form(
         request,
         f"{url}:hold",
-        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at")},
+        {
+            k: request.POST.get(k, "")
+            for k in ("kind", "reason", "starts_at", "ends_at", "reason_category", "merchant_message")
+        },
     )
     data = form.cleaned_data
     try:
@@ -204,6 +207,8 @@ def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
                 merchant_id=merchant_id,
                 starts_at=data.get("starts_at"),
                 ends_at=data.get("ends_at"),
+                reason_category=data.get("reason_category") or None,
+                merchant_message=data.get("merchant_message") or "",
             )
     except DomainError as exc:
         return _error(request, merchant_id, exc, hold_form=form)

@@ -159,11 +159,15 @@ def _hold_qs() -> Any:
     return Hold.objects.select_related("terminal", "placed_by")
 
 
-def _hold_response(hold_id: int, response: HttpResponse) -> dict[str, Any]:
+def _hold_response(hold_id: int, response: HttpResponse, told: Hold | None = None) -> dict[str, Any]:
+    """The hold as it stands; `told`: the hold a change returned, whose notices the answer names."""
     hold = _hold_qs().get(pk=hold_id)
     set_etag(response, hold.version)
     response["Location"] = reverse("api:get_hold", kwargs={"hold_id": hold.pk})
-    return s.hold_out(hold)
+    data = s.hold_out(hold)
+    ids = [n.pk for n in getattr(told, "notices", None) or []]
+    data["notice_id"], data["notice_ids"] = (ids[0] if ids else None), ids
+    return data
 
 
 @router.post("/terminals/{tid}/holds", response={201: s.HoldOut, **BODY_ERRORS})
@@ -179,8 +183,10 @@ def hold_terminal(request: HttpRequest, tid: PathTid, payload: s.HoldIn, respons
             tid=tid,
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
+            reason_category=payload.reason_category,
+            merchant_message=payload.merchant_message,
         )
-    return Status(201, _hold_response(hold.pk, response))
+    return Status(201, _hold_response(hold.pk, response, hold))
 
 
 @router.post("/merchants/{merchant_id}/holds", response={201: s.HoldOut, **BODY_ERRORS})
@@ -198,8 +204,10 @@ def hold_merchant(
             merchant_id=merchant_id,
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
+            reason_category=payload.reason_category,
+            merchant_message=payload.merchant_message,
         )
-    return Status(201, _hold_response(hold.pk, response))
+    return Status(201, _hold_response(hold.pk, response, hold))
 
 
 BULK_MAX = 100_000
@@ -237,10 +245,13 @@ def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
             terminals=found,
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
+            reason_category=payload.reason_category,
+            merchant_message=payload.merchant_message,
         )
     if isinstance(placed, Job):
         return Status(202, placed.as_dict())
-    return Status(201, {"placed": len(found), "hold_id": placed.pk})
+    ids = [n.pk for n in getattr(placed, "notices", [])]
+    return Status(201, {"placed": len(found), "hold_id": placed.pk, "notice_ids": ids})
 
 
 @router.post("/holds/{hold_id}/release", response={200: s.HoldOut, 202: JobOut, **BODY_ERRORS})
@@ -254,14 +265,25 @@ def release(request: HttpRequest, hold_id: ObjectId, payload: s.ReleaseIn, respo
     tid = (payload.tid or "").strip() or None
     with transaction.atomic():
         if tid is None:
-            released = bulk.release(actor, hold_id, reason=payload.reason, expected_version=expected)
+            released = bulk.release(
+                actor,
+                hold_id,
+                reason=payload.reason,
+                expected_version=expected,
+                merchant_message=payload.merchant_message,
+            )
         else:
             released = holds.release_hold(
-                actor, hold_id, reason=payload.reason, expected_version=expected, tid=tid
+                actor,
+                hold_id,
+                reason=payload.reason,
+                expected_version=expected,
+                tid=tid,
+                merchant_message=payload.merchant_message,
             )
     if isinstance(released, Job):
         return Status(202, released.as_dict())
-    return _hold_response(hold_id, response)
+    return _hold_response(hold_id, response, released)
 
 
 @router.get("/holds/{hold_id}", response={200: s.HoldOut, **ERRORS})
