@@ -15,6 +15,7 @@ from django.shortcuts import render
 from posfleet.console.views_terminals import list_url
 from posfleet.console.views_util import staff_view
 from posfleet.lifecycle.models import Hold, HoldKind
+from posfleet.notices import fraud
 from posfleet.registry.choices import TerminalState
 from posfleet.registry.models import Terminal
 
@@ -70,6 +71,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "states": bars(state_rows),
             "holds": bars(hold_rows),
             "merchant_holds": merchant_holds,
+            "fraud_open": fraud.open_count(),
             "bar_width": BAR_WIDTH,
         },
     )
