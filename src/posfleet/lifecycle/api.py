@@ -9,24 +9,24 @@ registry, not the reverse.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import Path, Router, Status
 
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, if_match, keyset_page, require_perm, set_etag
 from posfleet.api.errors import BODY_ERRORS, ERRORS
-from posfleet.api.fields import IdFilter, ObjectId, PathTid, QueryFlag, Search
+from posfleet.api.fields import NONBLANK_TEXT, IdFilter, ObjectId, PathTid, QueryFlag, Search
 from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
 from posfleet.jobs.models import Job
 from posfleet.jobs.schemas import JobOut
-from posfleet.lifecycle import bulk, eligibility, filters, holds, services, transitions
+from posfleet.lifecycle import bulk, eligibility, filters, holds, retirement, services, transitions
 from posfleet.lifecycle import schemas as s
 from posfleet.lifecycle.models import Hold, HoldKind, RefusedAttempt
 from posfleet.registry import services as registry
@@ -35,6 +35,7 @@ from posfleet.registry.models import Merchant, Terminal
 from posfleet.registry.schemas import MerchantOut, TerminalIn, merchant_out, merchant_queryset
 
 router = Router(tags=["lifecycle"])
+ModelName = Annotated[str, Path(min_length=1, max_length=100, pattern=NONBLANK_TEXT)]
 
 
 # --- a terminal's detail ------------------------------------------------------------------------------
@@ -341,3 +342,22 @@ def refused_attempts(
         for r in rows
     ]
     return {"items": items, "next_cursor": next_cursor}
+
+
+# --- retiring a model ---------------------------------------------------------------------------------
+@router.get("/terminal-models/{name}/retirement", response={200: s.RetirementPlanOut, **ERRORS})
+def retirement_dry_run(request: HttpRequest, name: ModelName) -> Any:
+    """Dry run: the merchants and terminals that retiring this model would stop."""
+    plan = retirement.dry_run(actor_of(request), name)
+    return {"model": plan.model, "terminals": plan.terminals, "merchants": list(plan.merchants.values())}
+
+
+@router.post("/terminal-models/{name}/retirement", response={202: JobOut, **BODY_ERRORS})
+def retirement_start(request: HttpRequest, name: ModelName, payload: s.RetirementIn) -> Any:
+    """Retire the model: each merchant is told now (date, replacement offer); its terminals stop on
+    `stop_on`. A job (progress, per-item report); step-up required."""
+    with transaction.atomic():
+        job = retirement.start(
+            actor_of(request), name, stop_on=payload.stop_on, offer=payload.offer, reason=payload.reason
+        )
+    return Status(202, job.as_dict())

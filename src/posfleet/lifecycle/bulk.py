@@ -215,7 +215,12 @@ def _place(job: Job, ctx: Context) -> dict[str, Any]:
             message=str(p.get("merchant_message") or ""),
         )
         holds._after_commit(hold_id, "place")
-    return {"hold_id": hold_id, "placed": linked, "skipped": done - linked, "notices": len(told)}
+    result = {"hold_id": hold_id, "placed": linked, "skipped": done - linked, "notices": len(told)}
+    if p.get("report"):  # a retirement: the per-item report, rebuilt whole if a worker died writing it
+        from posfleet.lifecycle import retirement
+
+        result["report"] = retirement.write_report(str(p["report"]), hold_id)
+    return result
 
 
 @registry.register(RELEASE_JOB, label=_("Bulk hold release"))

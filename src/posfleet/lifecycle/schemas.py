@@ -13,7 +13,7 @@ from django.utils import timezone
 from ninja import Schema
 from pydantic import Field, StrictInt
 
-from posfleet.api.fields import ANY_TEXT, MAX_ID, IsoDateTime, Reason, Tid
+from posfleet.api.fields import ANY_TEXT, MAX_ID, NONBLANK_TEXT, IsoDateTime, Reason, Tid
 from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.notices.choices import ReasonCategory
 from posfleet.registry.models import Terminal
@@ -181,3 +181,24 @@ class RefusedAttemptOut(Schema):
 class RefusedAttemptPage(Schema):
     items: list[RefusedAttemptOut]
     next_cursor: str | None
+
+
+# --- retiring a model ---------------------------------------------------------------------------------
+class RetirementMerchantOut(Schema):
+    merchant_id: int
+    name: str
+    tids: list[str]
+
+
+class RetirementPlanOut(Schema):
+    model: str
+    terminals: int
+    merchants: list[RetirementMerchantOut]
+
+
+class RetirementIn(Schema):
+    stop_on: IsoDateTime = Field(description="When the terminals stop (ISO 8601 with offset, in the future)")
+    offer: str = Field(
+        min_length=1, max_length=1000, pattern=NONBLANK_TEXT, description="The replacement offered"
+    )
+    reason: Reason

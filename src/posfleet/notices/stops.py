@@ -128,8 +128,9 @@ def _placed_notice(hold_id: int) -> Notice | None:
 
 
 def _publish_at(hold: Any, event: str, now: datetime) -> datetime:
-    """A stop scheduled further ahead than the lead time is announced the lead time before it starts."""
-    if event != NoticeEvent.HOLD_PLACED:
+    """A maintenance window scheduled further ahead than the lead time is announced the lead time
+    before it starts; every other stop (a retirement on a date, a freeze) is told at once."""
+    if event != NoticeEvent.HOLD_PLACED or hold.kind != "maintenance":
         return now
     lead = timedelta(hours=settings.POSFLEET_NOTICE_LEAD_HOURS)
     return max(now, hold.starts_at - lead)
