@@ -215,7 +215,12 @@ def _place(job: Job, ctx: Context) -> dict[str, Any]:
             message=str(p.get("merchant_message") or ""),
         )
         holds._after_commit(hold_id, "place")
-    result = {"hold_id": hold_id, "placed": linked, "skipped": done - linked, "notices": len(told)}
+    result: dict[str, Any] = {
+        "hold_id": hold_id,
+        "placed": linked,
+        "skipped": done - linked,
+        "notices": len(told),
+    }
     if p.get("report"):  # a retirement: the per-item report, rebuilt whole if a worker died writing it
         from posfleet.lifecycle import retirement
 
