@@ -196,15 +196,23 @@ class AliyunBackend:
         return None
 
 
+_QUERY = re.compile(r"\?[^\s'\"]*")
+_NOT_CONNECTED = ("Connection refused", "NewConnectionError", "Failed to establish a new connection",
+                  "Name or service not known")  # fmt: skip
+
+
 def _aliyun_error(exc: Exception) -> Outcome:
-    """Only a failure to connect is clearly "not sent"; a timeout after sending may have been sent."""
+    """Only a failure to connect is clearly "not sent"; a timeout after sending may have been sent.
+    The request's query (which carries the code) never reaches the stored error."""
     code = str(getattr(exc, "code", "") or "")
-    message = str(getattr(exc, "message", "") or exc)[:300]
+    message = _QUERY.sub("?…", str(getattr(exc, "message", "") or exc))[:300]
     cause: Any = exc
     while cause is not None:
         if isinstance(cause, ConnectionRefusedError | socket.gaierror):
             return Outcome(ok=False, error=f"connection failed: {message}", transient=True)
         cause = cause.__cause__ or cause.__context__
+    if any(marker in message for marker in _NOT_CONNECTED):
+        return Outcome(ok=False, error=f"connection failed: {message}", transient=True)
     if code in ALIYUN_TRANSIENT:
         return Outcome(ok=False, error=f"{code}: {message}", transient=True)
     return Outcome(ok=False, error=f"{code or type(exc).__name__}: {message}")
@@ -214,10 +222,11 @@ _backend: Any = None
 
 
 def backend() -> Backend:
+    """The configured provider, built once per configuration (a client keeps its connections)."""
     global _backend
-    path = settings.POSFLEET_SMS_BACKEND
-    if _backend is None or _backend[0] != path:
-        _backend = (path, import_string(path)())
+    key = (settings.POSFLEET_SMS_BACKEND, settings.ALIYUN_SMS_ENDPOINT, settings.ALIYUN_SMS_ACCESS_KEY_ID)
+    if _backend is None or _backend[0] != key:
+        _backend = (key, import_string(key[0])())
     return _backend[1]
 
 
