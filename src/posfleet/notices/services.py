@@ -282,7 +282,7 @@ def verify(code: str, phone_last4: str) -> dict[str, Any]:
     if notice is None or not phone_ok:
         # Never the code itself: a failed check may be a scam victim's or a guesser's.
         log.info("notices.verify_not_genuine", known_code=notice is not None)
-        return {"genuine": False, "message": not_genuine_message(), "advice": advice()}
+        return {"genuine": False, "message": not_genuine_message()}  # the same few words for every miss
     log.info("notices.verify_genuine", notice_id=notice.pk)
     facts = notice.facts or {}
     info = summary(notice)
