@@ -33,7 +33,8 @@ def test_a_notice_shows_its_deliveries_and_the_dashboard_counts_fraud_reports(
     assert "internal R1" not in page
     assert client.get("/console/notices/").status_code == 200
     calls = client.get("/console/notices/calls/").content.decode()
-    assert "Never ask for card numbers" in calls
+    assert "never ask for card numbers" in calls  # the page's rule
+    assert "切勿索要卡号、密码或PIN" in calls  # the script, in the merchant's language
     r = client.post(
         "/console/notices/fraud/new/", {"caller_number": "110", "channel": "sms", "claimed": "fee due"}
     )
