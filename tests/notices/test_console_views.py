@@ -64,3 +64,33 @@ def test_the_portal_lists_the_stop_with_reason_and_code_and_files_a_fraud_report
     )
     assert r.status_code == 302
     assert FraudReport.objects.get().merchant_id == t.merchant_id
+
+
+@pytest.mark.django_db
+def test_the_notice_lists_take_as_many_queries_for_many_notices_as_for_one(client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.api.builders import Api
+
+    def freeze():
+        t = builders.terminal()
+        with transaction.atomic():
+            holds.place_hold(builders.actor("admin"), kind="fault", reason="x", tid=t.tid)
+
+    api = Api("admin")
+    _login(client, "admin")
+    freeze()
+    api.get("/notices"), client.get("/console/notices/")  # first requests warm the session and token
+    with CaptureQueriesContext(connection) as one_api:
+        assert api.get("/notices").status_code == 200
+    with CaptureQueriesContext(connection) as one_page:
+        assert client.get("/console/notices/").status_code == 200
+    for _ in range(4):
+        freeze()
+    with CaptureQueriesContext(connection) as many_api:
+        assert len(api.get("/notices").json()["items"]) == 5
+    with CaptureQueriesContext(connection) as many_page:
+        client.get("/console/notices/")
+    assert len(many_api) == len(one_api)
+    assert len(many_page) == len(one_page)
