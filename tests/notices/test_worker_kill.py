@@ -67,7 +67,10 @@ def test_kill_9_mid_send_then_the_next_worker_sends_nothing_twice(tmp_path):
     finally:
         _stop(second)
     sms_rows = [r for r in rows if r["channel"] == "sms"]
-    assert len(sms_rows) == 2 and all(r["state"] == "sent" and r["attempts"] == 1 for r in sms_rows)
+    # A delivery killed after its send is found sent (attempt 1); one killed before its file was written
+    # is sent by the next worker (attempt 2). Either way, one message.
+    assert len(sms_rows) == 2 and all(r["state"] == "sent" and r["attempts"] in (1, 2) for r in sms_rows)
+    assert any(r["attempts"] == 1 for r in sms_rows)  # at least one was recovered, not sent again
     assert all(r["state"] == "delivered" for r in rows if r["channel"] == "portal")
     files = sorted(p.name for p in sms_dir.glob("*.json"))
     assert files == sorted(f"sms-{r['id']}.json" for r in sms_rows)  # one message per number, none twice

@@ -199,7 +199,7 @@ def replay(actor: Actor, delivery_id: int) -> Delivery:
 
     if not actor.has_perm(perm("manage_webhooks")):
         raise PermissionDenied()
-    d = Delivery.objects.select_for_update().select_related("endpoint").filter(pk=delivery_id).first()
+    d = Delivery.objects.select_for_update(of=("self",)).select_related("endpoint").filter(pk=delivery_id).first()
     if d is None or d.channel != Channel.WEBHOOK:
         raise NotFound(_("No webhook delivery %(id)s.") % {"id": delivery_id})
     if d.endpoint is not None and not d.endpoint.active:
