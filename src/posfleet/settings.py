@@ -226,6 +226,40 @@ POSFLEET_VERIFY_RATE_PER_MINUTE = int(os.environ.get("POSFLEET_VERIFY_RATE_PER_M
 # A bearer token a Prometheus server sends to scrape /metrics (besides a staff user's API token).
 POSFLEET_METRICS_TOKEN = os.environ.get("POSFLEET_METRICS_TOKEN", "")
 POSFLEET_CJK_FONT = os.environ.get("POSFLEET_CJK_FONT", "")
+# --- notices of stops and lifts, and their channels ------------------------------------------------
+POSFLEET_HOTLINE = os.environ.get("POSFLEET_HOTLINE", "95500")
+# A maintenance window (any hold scheduled ahead) is announced this many hours before it starts.
+POSFLEET_NOTICE_LEAD_HOURS = int(os.environ.get("POSFLEET_NOTICE_LEAD_HOURS", "24"))
+# How long a merchant has to appeal a stop the institution placed.
+POSFLEET_APPEAL_DAYS = int(os.environ.get("POSFLEET_APPEAL_DAYS", "15"))
+# SMS: the file backend (default) writes each message under VAR_DIR/sms; the Aliyun one sends it.
+POSFLEET_SMS_BACKEND = os.environ.get("POSFLEET_SMS_BACKEND", "posfleet.notices.sms.FileBackend")
+ALIYUN_SMS_ACCESS_KEY_ID = os.environ.get("ALIYUN_SMS_ACCESS_KEY_ID", "")
+ALIYUN_SMS_ACCESS_KEY_SECRET = os.environ.get("ALIYUN_SMS_ACCESS_KEY_SECRET", "")
+ALIYUN_SMS_ENDPOINT = os.environ.get("ALIYUN_SMS_ENDPOINT", "dysmsapi.aliyuncs.com")
+ALIYUN_SMS_SIGN_NAME = os.environ.get("ALIYUN_SMS_SIGN_NAME", "")
+# One approved template per notice kind: stop, lift, deactivation (JSON object or "kind=CODE,…").
+ALIYUN_SMS_TEMPLATE_CODES = os.environ.get("ALIYUN_SMS_TEMPLATE_CODES", "")
+# E-mail through Django's SMTP backend once EMAIL_HOST is set; without it each message is written
+# under VAR_DIR/mail (Django's file backend), so a machine without a mail server still works.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = os.environ.get(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.filebased.EmailBackend",
+)
+EMAIL_FILE_PATH = str(VAR_DIR / "mail")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "notices@posfleet.invalid")
+# Webhooks: an endpoint is disabled after this many failed deliveries in a row (at once on 410 Gone).
+POSFLEET_WEBHOOK_DISABLE_AFTER = int(os.environ.get("POSFLEET_WEBHOOK_DISABLE_AFTER", "10"))
+POSFLEET_WEBHOOK_TIMEOUT = float(os.environ.get("POSFLEET_WEBHOOK_TIMEOUT", "10"))
 CASE_MATERIAL_MAX_BYTES = int(os.environ.get("CASE_MATERIAL_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = CASE_MATERIAL_MAX_BYTES + 1024 * 1024
 

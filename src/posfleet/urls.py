@@ -21,6 +21,7 @@ urlpatterns = [
     path("console/settlement/", include("posfleet.settlement.urls")),
     path("console/cases/", include("posfleet.cases.urls")),
     path("console/keys/", include("posfleet.keys.urls")),
+    path("console/notices/", include("posfleet.notices.console_urls")),
     path("portal/", include("posfleet.portal.urls")),
     path("verify/", include("posfleet.notices.urls")),
 ]

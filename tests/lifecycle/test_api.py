@@ -10,6 +10,7 @@ from django.utils import timezone
 from posfleet.accounts.models import ApiToken
 from posfleet.audit.models import AuditEvent
 from posfleet.lifecycle.models import Hold, RefusedAttempt
+from posfleet.notices.models import Notice
 from posfleet.registry.models import Merchant, Terminal
 from tests import builders as b
 from tests.api.builders import Api, totp_code
@@ -420,7 +421,9 @@ def test_bulk_hold_places_one_hold_on_all_and_an_event_each_with_step_up():
     r = api.post("/holds/bulk", body, **{"X-OTP": totp_code(device)})
     assert r.status_code == 201, r.content
     hold = Hold.objects.get()
-    assert r.json() == {"placed": 3, "hold_id": hold.pk}
+    notice_ids = list(Notice.objects.filter(hold_id=hold.pk).order_by("id").values_list("id", flat=True))
+    assert len(notice_ids) == 3  # three terminals of three merchants: one notice each
+    assert r.json() == {"placed": 3, "hold_id": hold.pk, "notice_ids": notice_ids}
     assert hold.bulk and hold.links.count() == 3
     events = AuditEvent.objects.filter(action="hold.place", object_id__in=body["tids"])
     assert events.count() == 3 and all(e.after["hold_id"] == hold.pk for e in events)

@@ -39,13 +39,25 @@ PERMISSIONS: dict[str, Any] = {
     "settle_case": _("Settle penalties and refund deposits of cases"),
     # keys
     "destroy_keys": _("Request and confirm key destruction (dual control)"),
+    # notices
+    "work_call_task": _("Phone merchants about notices and record the outcome"),
+    "review_fraud_report": _("Review reports of suspicious calls and SMS"),
+    "manage_webhooks": _("Register, disable and replay webhooks"),
+    "retire_model": _("Retire a terminal model by policy"),
 }
 
 ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
     "admin": (_("Administrator"), tuple(PERMISSIONS)),
     "agent": (
         _("Service agent"),
-        ("view_fleet", "manage_merchant", "hold_merchant_suspension", "file_case", "view_money"),
+        (
+            "view_fleet",
+            "manage_merchant",
+            "hold_merchant_suspension",
+            "file_case",
+            "view_money",
+            "work_call_task",
+        ),
     ),
     "reviewer": (
         _("Reviewer"),
@@ -61,6 +73,8 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "deactivate_terminal",
             "view_money",
             "manage_dispute",
+            "review_fraud_report",
+            "work_call_task",
         ),
     ),
     "technician": (

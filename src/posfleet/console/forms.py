@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from posfleet.lifecycle.models import HoldKind
+from posfleet.notices.choices import ReasonCategory
 from posfleet.registry.choices import MerchantKind, TerminalState
 from posfleet.registry.models import TerminalModel
 
@@ -60,7 +61,24 @@ class ReasonForm(forms.Form):
     )
 
 
-class HoldForm(ReasonForm):
+class NoticeFieldsMixin(forms.Form):
+    """What the merchant is told: a reason category and the text (prefilled from its template)."""
+
+    reason_category = forms.ChoiceField(
+        label=_("Reason the merchant reads"),
+        choices=[("", _("By the hold's kind")), *ReasonCategory.choices],
+        required=False,
+    )
+    merchant_message = forms.CharField(
+        label=_("Text for the merchant"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Prefilled from the category's template; the internal reason is never shown to them."),
+    )
+
+
+class HoldForm(NoticeFieldsMixin, ReasonForm):
     kind = forms.ChoiceField(label=_("Hold kind"), choices=HoldKind.choices)
     starts_at = forms.DateTimeField(
         label=_("Starts at"), required=False, input_formats=DT_FORMATS, widget=DateTimeLocal()
@@ -78,7 +96,7 @@ class HoldForm(ReasonForm):
             self.fields["kind"].choices = kinds  # type: ignore[attr-defined]
 
 
-class BulkConfirmForm(ReasonForm):
+class BulkConfirmForm(NoticeFieldsMixin, ReasonForm):
     starts_at = forms.DateTimeField(
         label=_("Starts at"), required=False, input_formats=DT_FORMATS, widget=DateTimeLocal()
     )

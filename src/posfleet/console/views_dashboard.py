@@ -17,6 +17,7 @@ from posfleet.console import morning
 from posfleet.console.views_terminals import list_url
 from posfleet.console.views_util import staff_view
 from posfleet.lifecycle.models import DeviceAlert, Hold, HoldKind
+from posfleet.notices import fraud
 from posfleet.registry.choices import TerminalState
 from posfleet.registry.models import Terminal
 
@@ -73,6 +74,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "holds": bars(hold_rows),
             "merchant_holds": merchant_holds,
             "open_alerts": DeviceAlert.objects.filter(acknowledged_at__isnull=True).count(),
+            "fraud_open": fraud.open_count(),
             "bar_width": BAR_WIDTH,
         },
     )

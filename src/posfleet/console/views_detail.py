@@ -187,7 +187,18 @@ def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
     remember_form(
         request,
         f"{url}:hold",
-        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at", "hold_settlement")},
+        {
+            k: request.POST.get(k, "")
+            for k in (
+                "kind",
+                "reason",
+                "starts_at",
+                "ends_at",
+                "hold_settlement",
+                "reason_category",
+                "merchant_message",
+            )
+        },
     )
     try:
         with transaction.atomic():
@@ -199,6 +210,8 @@ def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
                 tid=tid,
                 starts_at=data.get("starts_at"),
                 ends_at=data.get("ends_at"),
+                reason_category=data.get("reason_category") or None,
+                merchant_message=data.get("merchant_message") or "",
             )
             if data.get("hold_settlement"):
                 settlement_freezes.hold_settlement(actor, hold)

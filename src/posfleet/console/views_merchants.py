@@ -196,7 +196,18 @@ def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
     remember_form(
         request,
         f"{url}:hold",
-        {k: request.POST.get(k, "") for k in ("kind", "reason", "starts_at", "ends_at", "hold_settlement")},
+        {
+            k: request.POST.get(k, "")
+            for k in (
+                "kind",
+                "reason",
+                "starts_at",
+                "ends_at",
+                "hold_settlement",
+                "reason_category",
+                "merchant_message",
+            )
+        },
     )
     data = form.cleaned_data
     try:
@@ -209,6 +220,8 @@ def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
                 merchant_id=merchant_id,
                 starts_at=data.get("starts_at"),
                 ends_at=data.get("ends_at"),
+                reason_category=data.get("reason_category") or None,
+                merchant_message=data.get("merchant_message") or "",
             )
             if data.get("hold_settlement"):
                 settlement_freezes.hold_settlement(actor, hold)

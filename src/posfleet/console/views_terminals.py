@@ -197,6 +197,8 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
             "reason": form.cleaned_data["reason"],
             "starts_at": request.POST.get("starts_at", ""),
             "ends_at": request.POST.get("ends_at", ""),
+            "reason_category": request.POST.get("reason_category", ""),
+            "merchant_message": request.POST.get("merchant_message", ""),
         },
     )
     try:
@@ -214,6 +216,8 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
                     terminals=terminals,
                     starts_at=form.cleaned_data.get("starts_at"),
                     ends_at=form.cleaned_data.get("ends_at"),
+                    reason_category=form.cleaned_data.get("reason_category") or None,
+                    merchant_message=form.cleaned_data.get("merchant_message") or "",
                 )
             else:
                 count = len(

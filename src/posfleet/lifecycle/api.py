@@ -9,24 +9,24 @@ registry, not the reverse.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Status
+from ninja import Path, Router, Status
 
 from posfleet.api.auth import actor_of
 from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, if_match, keyset_page, require_perm, set_etag
 from posfleet.api.errors import BODY_ERRORS, ERRORS
-from posfleet.api.fields import IdFilter, ObjectId, PathTid, QueryFlag, Search
+from posfleet.api.fields import NONBLANK_TEXT, IdFilter, ObjectId, PathTid, QueryFlag, Search
 from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
 from posfleet.jobs.models import Job
 from posfleet.jobs.schemas import JobOut
-from posfleet.lifecycle import bulk, eligibility, filters, holds, services, transitions
+from posfleet.lifecycle import bulk, eligibility, filters, holds, retirement, services, transitions
 from posfleet.lifecycle import schemas as s
 from posfleet.lifecycle.models import Hold, HoldKind, RefusedAttempt
 from posfleet.registry import services as registry
@@ -36,6 +36,7 @@ from posfleet.registry.schemas import MerchantOut, TerminalIn, merchant_out, mer
 from posfleet.settlement import freezes as settlement_freezes
 
 router = Router(tags=["lifecycle"])
+ModelName = Annotated[str, Path(min_length=1, max_length=100, pattern=NONBLANK_TEXT)]
 
 
 # --- a terminal's detail ------------------------------------------------------------------------------
@@ -160,11 +161,15 @@ def _hold_qs() -> Any:
     return Hold.objects.select_related("terminal", "placed_by")
 
 
-def _hold_response(hold_id: int, response: HttpResponse) -> dict[str, Any]:
+def _hold_response(hold_id: int, response: HttpResponse, told: Hold | None = None) -> dict[str, Any]:
+    """The hold as it stands; `told`: the hold a change returned, whose notices the answer names."""
     hold = _hold_qs().get(pk=hold_id)
     set_etag(response, hold.version)
     response["Location"] = reverse("api:get_hold", kwargs={"hold_id": hold.pk})
-    return s.hold_out(hold)
+    data = s.hold_out(hold)
+    ids = [n.pk for n in getattr(told, "notices", None) or []]
+    data["notice_id"], data["notice_ids"] = (ids[0] if ids else None), ids
+    return data
 
 
 @router.post("/terminals/{tid}/holds", response={201: s.HoldOut, **BODY_ERRORS})
@@ -180,10 +185,12 @@ def hold_terminal(request: HttpRequest, tid: PathTid, payload: s.HoldIn, respons
             tid=tid,
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
+            reason_category=payload.reason_category,
+            merchant_message=payload.merchant_message,
         )
         if payload.hold_settlement:
             settlement_freezes.hold_settlement(actor, hold)
-    return Status(201, _hold_response(hold.pk, response))
+    return Status(201, _hold_response(hold.pk, response, hold))
 
 
 @router.post("/merchants/{merchant_id}/holds", response={201: s.HoldOut, **BODY_ERRORS})
@@ -201,10 +208,12 @@ def hold_merchant(
             merchant_id=merchant_id,
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
+            reason_category=payload.reason_category,
+            merchant_message=payload.merchant_message,
         )
         if payload.hold_settlement:
             settlement_freezes.hold_settlement(actor, hold)
-    return Status(201, _hold_response(hold.pk, response))
+    return Status(201, _hold_response(hold.pk, response, hold))
 
 
 BULK_MAX = 100_000
@@ -242,10 +251,13 @@ def hold_many(request: HttpRequest, payload: s.BulkHoldIn) -> Any:
             terminals=found,
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
+            reason_category=payload.reason_category,
+            merchant_message=payload.merchant_message,
         )
     if isinstance(placed, Job):
         return Status(202, placed.as_dict())
-    return Status(201, {"placed": len(found), "hold_id": placed.pk})
+    ids = [n.pk for n in getattr(placed, "notices", [])]
+    return Status(201, {"placed": len(found), "hold_id": placed.pk, "notice_ids": ids})
 
 
 @router.post("/holds/{hold_id}/release", response={200: s.HoldOut, 202: JobOut, **BODY_ERRORS})
@@ -259,14 +271,25 @@ def release(request: HttpRequest, hold_id: ObjectId, payload: s.ReleaseIn, respo
     tid = (payload.tid or "").strip() or None
     with transaction.atomic():
         if tid is None:
-            released = bulk.release(actor, hold_id, reason=payload.reason, expected_version=expected)
+            released = bulk.release(
+                actor,
+                hold_id,
+                reason=payload.reason,
+                expected_version=expected,
+                merchant_message=payload.merchant_message,
+            )
         else:
             released = holds.release_hold(
-                actor, hold_id, reason=payload.reason, expected_version=expected, tid=tid
+                actor,
+                hold_id,
+                reason=payload.reason,
+                expected_version=expected,
+                tid=tid,
+                merchant_message=payload.merchant_message,
             )
     if isinstance(released, Job):
         return Status(202, released.as_dict())
-    return _hold_response(hold_id, response)
+    return _hold_response(hold_id, response, released)
 
 
 @router.get("/holds/{hold_id}", response={200: s.HoldOut, **ERRORS})
@@ -324,3 +347,22 @@ def refused_attempts(
         for r in rows
     ]
     return {"items": items, "next_cursor": next_cursor}
+
+
+# --- retiring a model ---------------------------------------------------------------------------------
+@router.get("/terminal-models/{name}/retirement", response={200: s.RetirementPlanOut, **ERRORS})
+def retirement_dry_run(request: HttpRequest, name: ModelName) -> Any:
+    """Dry run: the merchants and terminals that retiring this model would stop."""
+    plan = retirement.dry_run(actor_of(request), name)
+    return {"model": plan.model, "terminals": plan.terminals, "merchants": list(plan.merchants.values())}
+
+
+@router.post("/terminal-models/{name}/retirement", response={202: JobOut, **BODY_ERRORS})
+def retirement_start(request: HttpRequest, name: ModelName, payload: s.RetirementIn) -> Any:
+    """Retire the model: each merchant is told now (date, replacement offer); its terminals stop on
+    `stop_on`. A job (progress, per-item report); step-up required."""
+    with transaction.atomic():
+        job = retirement.start(
+            actor_of(request), name, stop_on=payload.stop_on, offer=payload.offer, reason=payload.reason
+        )
+    return Status(202, job.as_dict())

@@ -41,6 +41,8 @@ from posfleet.jobs.runner import Context
 from posfleet.lifecycle import holds
 from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.lifecycle.services import require_reason
+from posfleet.notices import stops
+from posfleet.notices.choices import DEFAULT_CATEGORY, NoticeEvent
 from posfleet.registry.models import Terminal
 
 PLACE_JOB = "lifecycle.bulk_hold"
@@ -60,15 +62,27 @@ def place(
     terminals: Sequence[Terminal],
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
+    reason_category: str | None = None,
+    merchant_message: str = "",
 ) -> Hold | Job:
-    """One hold on all `terminals`: placed now (a Hold) up to BULK_INLINE_MAX of them, else by a job."""
+    """One hold on all `terminals`: placed now (a Hold) up to BULK_INLINE_MAX of them, else by a job.
+    Either way each merchant concerned gets one notice."""
     ids = list(dict.fromkeys(t.id for t in terminals))
     if len(ids) <= inline_max():
         return holds.place_bulk(
-            actor, kind=kind, reason=reason, terminals=terminals, starts_at=starts_at, ends_at=ends_at
+            actor,
+            kind=kind,
+            reason=reason,
+            terminals=terminals,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason_category=reason_category,
+            merchant_message=merchant_message,
         )
     holds._check_kind(actor, kind)
     text = require_reason(reason)
+    category = stops.check_category(reason_category, DEFAULT_CATEGORY[kind])
+    message = stops.check_message(merchant_message)
     require_step_up(actor)
     now = timezone.now()
     start, end = holds._window(starts_at, ends_at, now)
@@ -80,11 +94,20 @@ def place(
         "ends_at": end.isoformat() if end else None,
         "channel": actor.channel,
         "terminal_ids": ids,
+        "reason_category": category,
+        "merchant_message": message,
     }
     return jobs.enqueue(PLACE_JOB, payload, actor=actor, perm=perm(f"hold_{kind}"), total=len(ids))
 
 
-def release(actor: Actor, hold_id: int, *, reason: str, expected_version: int | None = None) -> Hold | Job:
+def release(
+    actor: Actor,
+    hold_id: int,
+    *,
+    reason: str,
+    expected_version: int | None = None,
+    merchant_message: str = "",
+) -> Hold | Job:
     """End a hold as a whole: now (a Hold), or by a job for a bulk hold on more than
     BULK_INLINE_MAX terminals still under it. Asking again while that job runs returns it.
     Releasing a bulk hold as a whole is a bulk change: it asks for a fresh identity check."""
@@ -94,7 +117,13 @@ def release(actor: Actor, hold_id: int, *, reason: str, expected_version: int | 
         holds._check_kind(actor, hold.kind)
         require_step_up(actor)  # a bulk change, like placing it
     if not hold.bulk or under.count() <= inline_max():
-        return holds.release_hold(actor, hold_id, reason=reason, expected_version=expected_version)
+        return holds.release_hold(
+            actor,
+            hold_id,
+            reason=reason,
+            expected_version=expected_version,
+            merchant_message=merchant_message,
+        )
     holds._check_kind(actor, hold.kind)
     text = require_reason(reason)
     if expected_version is not None and expected_version != hold.version:
@@ -105,7 +134,12 @@ def release(actor: Actor, hold_id: int, *, reason: str, expected_version: int | 
     require_step_up(actor)
     return jobs.enqueue(
         RELEASE_JOB,
-        {"hold_id": hold.pk, "reason": text, "channel": actor.channel},
+        {
+            "hold_id": hold.pk,
+            "reason": text,
+            "channel": actor.channel,
+            "merchant_message": stops.check_message(merchant_message),
+        },
         key=f"{RELEASE_JOB}:{hold.pk}",
         actor=actor,
         perm=perm(f"hold_{hold.kind}"),
@@ -175,9 +209,27 @@ def _place(job: Job, ctx: Context) -> dict[str, Any]:
             )
             done, linked = done + len(chunk), linked + len(present)
             ctx.save({"hold_id": hold_id, "done": done, "linked": linked}, progress=done)
-    with transaction.atomic():
+    with transaction.atomic():  # one notice per merchant, once all are linked (issuing again is a no-op)
+        hold = holds.get_hold(hold_id, for_update=True)
+        told = stops.tell(
+            actor,
+            NoticeEvent.HOLD_PLACED,
+            hold=hold,
+            category=p.get("reason_category"),
+            message=str(p.get("merchant_message") or ""),
+        )
         holds._after_commit(hold_id, "place")
-    return {"hold_id": hold_id, "placed": linked, "skipped": done - linked}
+    result: dict[str, Any] = {
+        "hold_id": hold_id,
+        "placed": linked,
+        "skipped": done - linked,
+        "notices": len(told),
+    }
+    if p.get("report"):  # a retirement: the per-item report, rebuilt whole if a worker died writing it
+        from posfleet.lifecycle import retirement
+
+        result["report"] = retirement.write_report(str(p["report"]), hold_id)
+    return result
 
 
 @registry.register(RELEASE_JOB, label=_("Bulk hold release"))
@@ -186,6 +238,7 @@ def _release(job: Job, ctx: Context) -> dict[str, Any]:
     hold_id, reason = int(p["hold_id"]), str(p["reason"])
     actor = _actor(job)
     done = int(ctx.checkpoint.get("done", 0))
+    since = str(ctx.checkpoint.get("since") or timezone.now().isoformat())
     while True:
         with transaction.atomic():
             hold = holds.get_hold(hold_id, for_update=True)
@@ -222,7 +275,21 @@ def _release(job: Job, ctx: Context) -> dict[str, Any]:
                     version=hold.version + 1,
                 )
                 holds._after_commit(hold_id, "release")
-            ctx.save({"done": done}, progress=done)
+                released_tids = list(
+                    HoldTerminal.objects.filter(hold_id=hold_id, released_at__gte=_when(since)).values_list(
+                        "terminal__tid", flat=True
+                    )
+                )
+                hold.refresh_from_db()
+                stops.tell(
+                    actor,
+                    NoticeEvent.HOLD_RELEASED,
+                    hold=hold,
+                    tids=released_tids,
+                    whole=True,
+                    message=str(p.get("merchant_message") or ""),
+                )
+            ctx.save({"done": done, "since": since}, progress=done)
         if last:
             break
     return {"hold_id": hold_id, "released": done}

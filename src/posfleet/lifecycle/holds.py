@@ -3,6 +3,10 @@
 Permission is per kind (`hold_<kind>`); risk freezes and compliance holds are sensitive (step-up).
 A hold on many terminals at once is one bulk hold linked to each (`HoldTerminal`), with one audit
 event per terminal, in one transaction; it is released as a whole or for one terminal.
+
+Every placing, release and end tells the merchants concerned (`notices.stops.tell`, in the same
+transaction; the channels send after commit): the category and merchant-facing text staff chose, never
+the internal reason. The notices are on the returned hold as `hold.notices`.
 """
 
 from __future__ import annotations
@@ -24,7 +28,14 @@ from posfleet.core.errors import Conflict, NotFound, PermissionDenied, StaleVers
 from posfleet.core.sql import Statement
 from posfleet.lifecycle.models import SENSITIVE_HOLD_KINDS, Hold, HoldKind, HoldTerminal
 from posfleet.lifecycle.services import get_terminal, require_reason
+from posfleet.notices import stops
+from posfleet.notices.choices import NoticeEvent
 from posfleet.registry.models import Merchant, Terminal
+
+
+def _tell(actor: Actor, hold: Hold, event: str, **kwargs: Any) -> Hold:
+    hold.notices = stops.tell(actor, event, hold=hold, **kwargs)  # type: ignore[attr-defined]
+    return hold
 
 
 def _check_kind(actor: Actor, kind: str) -> None:
@@ -86,10 +97,14 @@ def place_hold(
     merchant_id: int | None = None,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
+    reason_category: str | None = None,
+    merchant_message: str = "",
 ) -> Hold:
-    """Put a hold on one terminal (`tid`) or one merchant (`merchant_id`)."""
+    """Put a hold on one terminal (`tid`) or one merchant (`merchant_id`); its merchant is told."""
     _check_kind(actor, kind)
     text = require_reason(reason)
+    stops.check_category(reason_category, "policy")
+    stops.check_message(merchant_message)
     now = timezone.now()
     start, end = _window(starts_at, ends_at, now)
     if (tid is None) == (merchant_id is None):
@@ -110,7 +125,7 @@ def place_hold(
     after = snapshot(hold) | {"hold_id": hold.pk}
     record(actor, Change(object_type, object_id, "hold.place", None, after, text), at=now)
     _after_commit(hold.pk, "place")
-    return hold
+    return _tell(actor, hold, NoticeEvent.HOLD_PLACED, category=reason_category, message=merchant_message)
 
 
 # The links come from the terminal table itself, driven by the list of ids (SQLite walks a JSON
@@ -136,12 +151,16 @@ def place_bulk(
     terminals: Sequence[Terminal],
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
+    reason_category: str | None = None,
+    merchant_message: str = "",
 ) -> Hold:
     """One hold on all `terminals` at once and one audit event on each, in the caller's transaction;
     step-up as for any bulk change. Several terminals get one bulk hold linked to each of them
-    (`HoldTerminal`); a single terminal gets an ordinary terminal hold."""
+    (`HoldTerminal`); a single terminal gets an ordinary terminal hold. Each merchant is told once."""
     _check_kind(actor, kind)
     text = require_reason(reason)
+    stops.check_category(reason_category, "policy")
+    stops.check_message(merchant_message)
     if not terminals:
         raise ValidationFailed(_("Select at least one terminal."))
     tid_of = {t.id: t.tid for t in terminals}  # once each, in the caller's order
@@ -153,6 +172,8 @@ def place_bulk(
             tid=next(iter(tid_of.values())),
             starts_at=starts_at,
             ends_at=ends_at,
+            reason_category=reason_category,
+            merchant_message=merchant_message,
         )
     require_step_up(actor)
     now = timezone.now()
@@ -185,7 +206,7 @@ def place_bulk(
         alongside=link,
     )
     _after_commit(hold.pk, "place")
-    return hold
+    return _tell(actor, hold, NoticeEvent.HOLD_PLACED, category=reason_category, message=merchant_message)
 
 
 def get_hold(hold_id: int, *, for_update: bool = False) -> Hold:
@@ -205,20 +226,24 @@ def release_hold(
     reason: str,
     expected_version: int | None = None,
     tid: str | None = None,
+    merchant_message: str = "",
 ) -> Hold:
     """End one hold now; other holds on the same terminal or merchant stay. With `tid`, a bulk hold
     ends for that terminal alone (the others stay under it); releasing a bulk hold as a whole is a
-    bulk change (step-up) and writes one event on each terminal still under it."""
+    bulk change (step-up) and writes one event on each terminal still under it. The merchants
+    concerned are told of the lift."""
     hold = get_hold(hold_id, for_update=True)
     _check_kind(actor, hold.kind)
     text = require_reason(reason)
+    stops.check_message(merchant_message)
     if expected_version is not None and expected_version != hold.version:
         raise StaleVersion(details={"current_version": hold.version})
     now = timezone.now()
     if hold.released_at is not None or (hold.ends_at is not None and hold.ends_at <= now):
         raise Conflict(_("This hold has already ended."), code="hold_ended")
     if tid is not None and hold.bulk:
-        return _release_link(actor, hold, tid, text, now)
+        hold = _release_link(actor, hold, tid, text, now)
+        return _tell(actor, hold, NoticeEvent.HOLD_RELEASED, message=merchant_message, tids=[tid])
     if tid is not None and _tid(hold) != tid:
         raise NotFound(_("Hold %(id)s does not stand on terminal %(tid)s.") % {"id": hold.pk, "tid": tid})
     if hold.bulk:
@@ -240,7 +265,7 @@ def release_hold(
         )
         record(actor, Change(object_type, object_id, "hold.release", before, after, text), at=now)
     _after_commit(hold.pk, "release")
-    return hold
+    return _tell(actor, hold, NoticeEvent.HOLD_RELEASED, message=merchant_message)
 
 
 def _linked_tids(hold_id: int) -> list[str]:
@@ -311,4 +336,6 @@ def close_ended_holds(now: datetime | None = None, batch: int = 1000) -> int:
                         actor, "terminal", _linked_tids(h.pk), "hold.expire",
                         before=snapshot(h), after=after, reason="scheduled end reached",
                     )  # fmt: skip
+            for h in due:
+                stops.tell(actor, NoticeEvent.HOLD_ENDED, hold=h)
             closed += len(due)

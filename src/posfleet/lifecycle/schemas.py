@@ -7,17 +7,33 @@ Field names other systems script against are fixed; fields may be added, never r
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.utils import timezone
 from ninja import Schema
 from pydantic import Field, StrictInt
 
-from posfleet.api.fields import MAX_ID, Flag, IsoDateTime, Reason, Tid
+from posfleet.api.fields import ANY_TEXT, MAX_ID, NONBLANK_TEXT, Flag, IsoDateTime, Reason, Tid
 from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.lifecycle.refusals import refusals_since_stop
+from posfleet.notices.choices import ReasonCategory
 from posfleet.registry.models import Terminal
 from posfleet.registry.schemas import AccessoryOut, TerminalOut, terminal_out
+
+CATEGORY_DOC = (
+    "Why, in the merchant's words (the notice names it); by default the one of the hold's kind "
+    "(risk_freeze: account_anomaly, compliance: compliance, maintenance: maintenance, fault: "
+    "hardware_fault, merchant_suspension: merchant_request)"
+)
+MerchantMessage = Annotated[
+    str,
+    Field(
+        max_length=2000,
+        pattern=ANY_TEXT,
+        description="The text the merchant reads; the category's template if empty. The internal "
+        "`reason` never reaches the merchant.",
+    ),
+]
 
 
 # --- holds --------------------------------------------------------------------------------------------
@@ -37,6 +53,12 @@ class HoldOut(Schema):
     release_reason: str
     in_force: bool
     version: int
+    notice_id: int | None = Field(
+        None,
+        description="After placing or releasing: the notice that told the merchant (the first, for a "
+        "bulk hold over several merchants; all of them in `notice_ids`)",
+    )
+    notice_ids: list[int] = Field(default_factory=list, description="Every notice this change issued")
 
 
 class HoldPage(Schema):
@@ -118,21 +140,27 @@ class BulkHoldIn(Schema):
     reason: Reason
     starts_at: IsoDateTime | None = None
     ends_at: IsoDateTime | None = None
+    reason_category: ReasonCategory | None = Field(None, description=CATEGORY_DOC)
+    merchant_message: MerchantMessage = ""
 
 
 class BulkHoldOut(Schema):
     placed: int = Field(description="Terminals under the hold")
     hold_id: int = Field(description="The hold: one for all of them (an ordinary terminal hold for one)")
+    notice_ids: list[int] = Field(description="One notice per merchant concerned")
 
 
 class ReleaseIn(Schema):
     reason: Reason
     tid: Tid | None = Field(None, description="Release a bulk hold for this terminal only")
+    merchant_message: MerchantMessage = ""
 
 
 class HoldIn(Schema):
     kind: HoldKind
     reason: Reason
+    reason_category: ReasonCategory | None = Field(None, description=CATEGORY_DOC)
+    merchant_message: MerchantMessage = ""
     starts_at: IsoDateTime | None = Field(None, description="ISO 8601 with offset; now if omitted")
     ends_at: IsoDateTime | None = Field(
         None, description="ISO 8601 with offset, after starts_at; open-ended if omitted"
@@ -168,3 +196,24 @@ class RefusedAttemptOut(Schema):
 class RefusedAttemptPage(Schema):
     items: list[RefusedAttemptOut]
     next_cursor: str | None
+
+
+# --- retiring a model ---------------------------------------------------------------------------------
+class RetirementMerchantOut(Schema):
+    merchant_id: int
+    name: str
+    tids: list[str]
+
+
+class RetirementPlanOut(Schema):
+    model: str
+    terminals: int
+    merchants: list[RetirementMerchantOut]
+
+
+class RetirementIn(Schema):
+    stop_on: IsoDateTime = Field(description="When the terminals stop (ISO 8601 with offset, in the future)")
+    offer: str = Field(
+        min_length=1, max_length=1000, pattern=NONBLANK_TEXT, description="The replacement offered"
+    )
+    reason: Reason

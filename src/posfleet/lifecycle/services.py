@@ -84,7 +84,7 @@ def apply(
         cursor.close()
     # In the same transaction: listeners (keys at activation) write with the change or roll it back.
     signals.terminal_applied.send(
-        sender=Terminal, terminal=terminal, action=action, actor=actor, before=before
+        sender=Terminal, terminal=terminal, action=action, actor=actor, before=before, params=params
     )
     _after_commit(action, terminal)
     return terminal

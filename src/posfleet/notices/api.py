@@ -33,6 +33,22 @@ def notice_out(n: Notice) -> dict[str, Any]:
         "pdf_sha256": n.pdf_sha256 or None,
         "created_at": n.created_at.isoformat(),
         "created_by": n.created_by_name,
+        "reason_category": n.reason_category or None,
+        "terminals": n.terminals or [],
+        "hold_id": n.hold_id,
+        "publish_at": n.publish_at.isoformat(),
+        "deliveries": [
+            {
+                "channel": d.channel,
+                "recipient": d.recipient if d.channel == "webhook" else "",
+                "state": d.state,
+                "attempts": d.attempts,
+                "provider_id": d.provider_id,
+                "error": d.error,
+                "sent_at": d.sent_at.isoformat() if d.sent_at else None,
+            }
+            for d in n.deliveries.all()
+        ],
     }
 
 
@@ -71,3 +87,6 @@ def notice_pdf(request: HttpRequest, notice_id: ObjectId) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="notice-{notice.pk}.pdf"'
     response["X-Content-SHA256"] = notice.pdf_sha256
     return response
+
+
+from posfleet.notices import api_channels  # noqa: E402, F401  (its endpoints join this router)

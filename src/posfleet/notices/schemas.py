@@ -24,12 +24,32 @@ class NoticeSummaryOut(Schema):
     facts: dict[str, Any]
     code_hint: str
     has_pdf: bool
+    reason_category: str | None = None
+    reason_label: str | None = None
+    terminals: list[str] = Field(default_factory=list)
 
 
 class VerifyOut(Schema):
     genuine: bool
     message: str
     summary: NoticeSummaryOut | None = Field(None, description="Only when genuine")
+    kind: str | None = Field(None, description="Only when genuine")
+    reason_category: str | None = Field(None, description="Only when genuine; for stops and lifts")
+    terminals: list[str] | None = Field(None, description="Only when genuine")
+    issued_at: str | None = Field(None, description="Only when genuine")
+    since: str | None = Field(None, description="Only when genuine: when the stop began or begins")
+    until: str | None = Field(None, description="Only when genuine: when it ends, if known")
+    advice: str = Field("", description="How to tell a genuine notice from a scam")
+
+
+class DeliveryOut(Schema):
+    channel: str = Field(description="portal, sms, email, call or webhook")
+    recipient: str = Field(description="The endpoint for a webhook; empty otherwise")
+    state: str = Field(description="queued, sending, sent, delivered or failed")
+    attempts: int
+    provider_id: str
+    error: str
+    sent_at: str | None
 
 
 class NoticeOut(Schema):
@@ -46,6 +66,11 @@ class NoticeOut(Schema):
     pdf_sha256: str | None
     created_at: str
     created_by: str
+    reason_category: str | None = Field(description="For stops and lifts: why, in plain words")
+    terminals: list[str]
+    hold_id: int | None
+    publish_at: str
+    deliveries: list[DeliveryOut]
 
 
 class NoticeList(Schema):

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import structlog
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,9 +22,11 @@ from django.utils.translation import gettext as _
 from posfleet.accounts.models import merchant_id_of
 from posfleet.accounts.roles import perm
 from posfleet.audit.services import Change, record
+from posfleet.core import crypto
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
 from posfleet.notices import codes, letters, storage
+from posfleet.notices.choices import ReasonCategory
 from posfleet.notices.models import Notice, NoticeKind
 from posfleet.notices.signals import notice_sent
 from posfleet.registry.models import Merchant
@@ -74,6 +77,7 @@ def _new_notice(
     facts: dict[str, Any],
     case_id: int | None,
     language: str,
+    **extra: Any,
 ) -> Notice:
     code = codes.new_code()
     while Notice.objects.filter(code_hash=codes.code_hash(code)).exists():  # astronomically rare
@@ -91,6 +95,8 @@ def _new_notice(
         phone_last4=phone_last4(merchant.phone),
         created_by=actor.user,
         created_by_name=actor.name,
+        code_enc=crypto.encrypt(code),
+        **extra,
     )
     notice.code = code  # type: ignore[attr-defined]  # transient: the caller may pass it on, never stored
     return notice
@@ -107,6 +113,9 @@ def _audit_and_announce(actor: Actor, notice: Notice, code: str) -> None:
             {
                 "merchant_id": notice.merchant_id,
                 "kind": notice.kind,
+                "reason_category": notice.reason_category,
+                "hold_id": notice.hold_id,
+                "terminals": notice.terminals,
                 "title": notice.title,
                 "case_id": notice.case_id,
                 "code_hint": notice.code_hint,
@@ -179,8 +188,9 @@ def send_notice(
 
 
 def notices_for(merchant_id: int, *, limit: int = 200) -> list[Notice]:
-    """A merchant's notices, newest first (the portal's list)."""
-    return list(Notice.objects.filter(merchant_id=merchant_id).order_by("-created_at", "-id")[:limit])
+    """A merchant's notices announced so far, newest first (the portal's list)."""
+    qs = Notice.objects.filter(merchant_id=merchant_id, publish_at__lte=timezone.now())
+    return list(qs.prefetch_related("deliveries").order_by("-created_at", "-id")[:limit])
 
 
 def list_notices(actor: Actor, merchant_id: int | None = None, *, limit: int = 200) -> list[Notice]:
@@ -190,7 +200,11 @@ def list_notices(actor: Actor, merchant_id: int | None = None, *, limit: int = 2
         return notices_for(own, limit=limit)
     if not actor.has_perm(perm("view_fleet")):
         raise PermissionDenied()
-    qs = Notice.objects.select_related("merchant").order_by("-created_at", "-id")
+    qs = (
+        Notice.objects.select_related("merchant")
+        .prefetch_related("deliveries")
+        .order_by("-created_at", "-id")
+    )
     if merchant_id is not None:
         qs = qs.filter(merchant_id=merchant_id)
     return list(qs[:limit])
@@ -230,7 +244,18 @@ def summary(notice: Notice) -> dict[str, Any]:
         "facts": notice.facts,
         "code_hint": notice.code_hint,
         "has_pdf": notice.has_pdf,
+        "reason_category": notice.reason_category or None,
+        "reason_label": str(ReasonCategory(notice.reason_category).label) if notice.reason_category else None,
+        "terminals": list(notice.terminals or notice.facts.get("terminals") or []),
     }
+
+
+def advice() -> str:
+    return _(
+        "We never ask for card numbers, passwords, PINs or verification codes, by phone or otherwise. Our SMS "
+        "never carry links and never ask you to reply. Every genuine notice is listed in your merchant "
+        "portal. If in doubt, hang up and call our official hotline %(h)s."
+    ) % {"h": settings.POSFLEET_HOTLINE}
 
 
 def not_genuine_message() -> str:
@@ -257,10 +282,19 @@ def verify(code: str, phone_last4: str) -> dict[str, Any]:
     if notice is None or not phone_ok:
         # Never the code itself: a failed check may be a scam victim's or a guesser's.
         log.info("notices.verify_not_genuine", known_code=notice is not None)
-        return {"genuine": False, "message": not_genuine_message()}
+        return {"genuine": False, "message": not_genuine_message()}  # the same few words for every miss
     log.info("notices.verify_genuine", notice_id=notice.pk)
+    facts = notice.facts or {}
+    info = summary(notice)
     return {
         "genuine": True,
         "message": _("This was issued by us to this merchant."),
-        "summary": summary(notice),
+        "summary": info,
+        "kind": notice.kind,
+        "reason_category": notice.reason_category or None,
+        "terminals": info["terminals"],
+        "issued_at": info["issued_at"],
+        "since": facts.get("since"),
+        "until": facts.get("until"),
+        "advice": advice(),
     }

@@ -16,3 +16,6 @@ def purge_rate_counters() -> int:
 
 
 describe("notices.purge_rate_counters", "purged {} rate-limit counter(s)")
+
+
+from posfleet.notices import deliveries  # noqa: E402, F401  (registers the delivery job)

@@ -1,13 +1,11 @@
-"""The one door through which other apps tell a merchant something (a decision, released money).
-
-Today it is the portal notice with its verification code (`services.send_notice`); when notices go out
-over more channels, this is the function to point at them, and no caller changes.
-"""
+"""The one door through which other apps tell a merchant something (a decision, released money): a
+notice with its verification code, sent over the merchant's channels (portal, SMS, e-mail, webhooks) by
+the worker after commit. Stops and lifts have their own door (`stops.tell`), which says more."""
 
 from __future__ import annotations
 
 from posfleet.core.actor import Actor
-from posfleet.notices import services
+from posfleet.notices import deliveries, services
 from posfleet.registry.models import Merchant
 
 
@@ -24,4 +22,5 @@ def tell_merchant(
     notice = services.send_notice(
         actor, merchant=merchant, kind=kind, title=title[:200], body=body, case_id=case_id
     )
+    deliveries.plan(notice)
     return int(notice.pk)

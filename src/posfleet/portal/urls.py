@@ -1,5 +1,6 @@
 from django.urls import path
 
+from posfleet.notices import portal_views
 from posfleet.portal import views, views_cases, views_disputes
 
 app_name = "portal"
@@ -12,6 +13,7 @@ urlpatterns = [
     path("notices/<int:notice_id>/pdf/", views.notice_pdf, name="notice_pdf"),
     path("statement.csv", views.statement_csv, name="statement_csv"),
     path("verify/", views.verify_help, name="verify"),
+    path("verify/report/", portal_views.report_fraud, name="report_fraud"),
     path("requests/", views_cases.case_list, name="cases"),
     path("requests/new/", views_cases.case_new, name="case_new"),
     path("requests/<int:case_id>/", views_cases.case_detail, name="case"),

@@ -290,9 +290,7 @@ def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
             flagged=True if filters["flagged"] == "1" else None,
         )
     except ValidationFailed as exc:
-        messages.error(
-            request, " ".join([str(exc.message), *labels.error_details(exc.details)])
-        )
+        messages.error(request, " ".join([str(exc.message), *labels.error_details(exc.details)]))
         qs = Transaction.objects.none()
     rows, next_after, prev_before = keyset(
         qs,

@@ -61,9 +61,7 @@ def item_names(items: list[str]) -> list[str]:
     """Return items as people name them: "terminal:10000107" → "Terminal 10000107",
     "accessory:255" → "Printer (with 10000107)"."""
     ids = [int(i.split(":", 1)[1]) for i in items if i.startswith("accessory:")]
-    accessories = {
-        a.pk: a for a in Accessory.objects.filter(pk__in=ids).select_related("terminal")
-    }
+    accessories = {a.pk: a for a in Accessory.objects.filter(pk__in=ids).select_related("terminal")}
     names = []
     for item in items:
         kind, _sep, key = item.partition(":")

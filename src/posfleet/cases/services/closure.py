@@ -105,10 +105,11 @@ def do_stop(actor: Actor, case: Case, now: datetime) -> Case:
         "kind": case.get_kind_display(),
         "reason": labels.label(case.reason),
     }
+    category = "compliance" if case.reason == "compliance" else "merchant_request"  # the merchant is told
     stopped = []
     for terminal in scope_terminals(case):
         if terminal.state in (TerminalState.ACTIVE, TerminalState.IN_REPAIR):
-            apply(helper, terminal.tid, "deactivate", reason=reason)
+            apply(helper, terminal.tid, "deactivate", reason=reason, reason_category=category)
             stopped.append(terminal.tid)
     if case.kind == CaseKind.CLOSURE:
         merchant = Merchant.objects.get(pk=case.merchant_id)
