@@ -39,13 +39,25 @@ PERMISSIONS: dict[str, Any] = {
     "settle_case": _("Settle penalties and refund deposits of cases"),
     # keys
     "destroy_keys": _("Request and confirm key destruction (dual control)"),
+    # repair
+    "report_fault": _("Report faults for merchants"),
+    "work_repair": _("Diagnose, quote, repair and quality-check repair orders"),
+    "lend_loaner": _("Lend loaner terminals and receive them back"),
+    "swap_terminal": _("Swap a merchant's terminal for a device from stock"),
 }
 
 ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
     "admin": (_("Administrator"), tuple(PERMISSIONS)),
     "agent": (
         _("Service agent"),
-        ("view_fleet", "manage_merchant", "hold_merchant_suspension", "file_case", "view_money"),
+        (
+            "view_fleet",
+            "manage_merchant",
+            "hold_merchant_suspension",
+            "file_case",
+            "view_money",
+            "report_fault",
+        ),
     ),
     "reviewer": (
         _("Reviewer"),
@@ -65,7 +77,16 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
     ),
     "technician": (
         _("Technician"),
-        ("view_fleet", "repair_terminal", "activate_terminal", "hold_fault", "hold_maintenance"),
+        (
+            "view_fleet",
+            "repair_terminal",
+            "activate_terminal",
+            "hold_fault",
+            "hold_maintenance",
+            "report_fault",
+            "work_repair",
+            "swap_terminal",
+        ),
     ),
     "warehouse": (
         _("Warehouse"),
@@ -76,6 +97,7 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "ship_terminal",
             "receive_return",
             "inspect_return",
+            "lend_loaner",
         ),
     ),
     "finance": (
