@@ -165,3 +165,7 @@ def lent_to(merchant_id: int) -> QuerySet[Loaner]:
     return Loaner.objects.select_related("terminal", "order", "order__terminal").filter(
         merchant_id=merchant_id, state=LoanerState.LENT
     )
+
+
+def lent_to_all() -> QuerySet[Loaner]:
+    return Loaner.objects.select_related("terminal").filter(state=LoanerState.LENT).order_by("due_on", "id")

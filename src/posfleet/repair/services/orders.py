@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from posfleet.accounts.roles import perm
+from posfleet.api.fields import MAX_FEN
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
@@ -39,7 +40,6 @@ from posfleet.repair.services.common import (
 
 Errors = dict[str, list[str]]
 PATCH = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-MAX_FEN = 10**12
 
 
 @dataclass
