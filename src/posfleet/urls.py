@@ -21,6 +21,8 @@ urlpatterns = [
     path("console/settlement/", include("posfleet.settlement.urls")),
     path("console/cases/", include("posfleet.cases.urls")),
     path("console/keys/", include("posfleet.keys.urls")),
+    path("console/repair/", include("posfleet.repair.urls")),
+    path("portal/repairs/", include("posfleet.repair.urls_portal")),
     path("portal/", include("posfleet.portal.urls")),
     path("verify/", include("posfleet.notices.urls")),
 ]

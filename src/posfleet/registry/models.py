@@ -112,7 +112,9 @@ class Terminal(models.Model):
         Merchant, on_delete=models.PROTECT, null=True, blank=True, related_name="terminals"
     )
     state = models.CharField(max_length=12, choices=TerminalState.choices, default=TerminalState.IN_STOCK)
-    is_loaner = models.BooleanField(_("loaner"), default=False, help_text=_("Lent while a terminal is in repair"))
+    is_loaner = models.BooleanField(
+        _("loaner"), default=False, help_text=_("Lent while a terminal is in repair")
+    )
     last_inspected_at = models.DateTimeField(_("last inspected"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)

@@ -4,35 +4,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='terminal',
-            name='is_loaner',
-            field=models.BooleanField(default=False, help_text='Lent while a terminal is in repair', verbose_name='loaner'),
+            model_name="terminal",
+            name="is_loaner",
+            field=models.BooleanField(
+                default=False, help_text="Lent while a terminal is in repair", verbose_name="loaner"
+            ),
         ),
         migrations.AddField(
-            model_name='terminal',
-            name='last_inspected_at',
-            field=models.DateTimeField(blank=True, null=True, verbose_name='last inspected'),
+            model_name="terminal",
+            name="last_inspected_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="last inspected"),
         ),
         migrations.AddField(
-            model_name='terminalmodel',
-            name='inspection_interval_days',
-            field=models.PositiveIntegerField(default=180, verbose_name='inspection interval (days)'),
+            model_name="terminalmodel",
+            name="inspection_interval_days",
+            field=models.PositiveIntegerField(default=180, verbose_name="inspection interval (days)"),
         ),
         migrations.AddField(
-            model_name='terminalmodel',
-            name='operating_guide',
-            field=models.TextField(blank=True, verbose_name='operating guide'),
+            model_name="terminalmodel",
+            name="operating_guide",
+            field=models.TextField(blank=True, verbose_name="operating guide"),
         ),
         migrations.AddField(
-            model_name='terminalmodel',
-            name='qc_checks',
-            field=models.JSONField(blank=True, default=list, verbose_name='QC checklist'),
+            model_name="terminalmodel",
+            name="qc_checks",
+            field=models.JSONField(blank=True, default=list, verbose_name="QC checklist"),
         ),
     ]
