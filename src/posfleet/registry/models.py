@@ -113,7 +113,7 @@ class Terminal(models.Model):
     )
     state = models.CharField(max_length=12, choices=TerminalState.choices, default=TerminalState.IN_STOCK)
     is_loaner = models.BooleanField(
-        _("loaner"), default=False, help_text=_("Lent while a terminal is in repair")
+        _("loaner"), default=False, db_default=False, help_text=_("Lent while a terminal is in repair")
     )
     last_inspected_at = models.DateTimeField(_("last inspected"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)

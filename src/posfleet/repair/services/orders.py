@@ -156,6 +156,7 @@ def _quote(actor: Actor, order: RepairOrder, data: dict[str, Any]) -> Outcome:
     days = _int(data, "days", errors, high=365)
     months = _int(data, "warranty_months", errors, high=120)
     _fail(errors)
+    assert amount is not None and days is not None and months is not None  # _fail() raised otherwise
     quote = Quote.objects.create(
         order=order, where=where, provider=provider, amount_fen=amount, days=days, warranty_months=months
     )
@@ -184,6 +185,7 @@ def _quote_of(order: RepairOrder, data: dict[str, Any]) -> Quote:
     errors: Errors = {}
     qid = _int(data, "quote_id", errors, high=2**63 - 1)
     _fail(errors)
+    assert qid is not None
     quote = Quote.objects.select_for_update(no_key=True).filter(pk=qid, order=order).first()
     if quote is None:
         raise ValidationFailed(details={"quote_id": [_("No such quote on this repair order.")]})
