@@ -25,7 +25,7 @@ class Api:
         token, raw = ApiToken.issue(user, "test")
         if elevated:
             elevate_token(token)
-        self.client, self.auth = client, {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+        self.client, self.auth = client, {"HTTP_AUTHORIZATION": f"Bearer {raw}", "HTTP_ACCEPT_LANGUAGE": "en"}
 
     def get(self, path):
         return self.client.get(f"/api/v1{path}", **self.auth)

@@ -17,6 +17,12 @@ from tests.repair.builders import PNG, fault, loaner, order_in
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _english_pages(client, settings):
+    """Pages in English (the console and portal default to Chinese)."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+
 def started():
     return (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
 

@@ -125,7 +125,7 @@ def swap(
     require_step_up(actor)
     text = lifecycle.require_reason(reason)
     old = (
-        Terminal.objects.select_for_update(no_key=True)
+        Terminal.objects.select_for_update(of=("self",), no_key=True)
         .select_related("model", "merchant")
         .filter(tid=(tid or "").strip().upper())
         .first()
