@@ -67,8 +67,16 @@ def order_in(state: str, terminal: Terminal | None = None, *, warranty: bool = T
     steps: list[tuple[str, dict[str, Any]]] = [
         ("diagnose", {"diagnosis": "cracked screen", "where": "in_house", "under_warranty": warranty})
     ]
-    if state in ("awaiting_quote",):
+    if state in ("awaiting_quote", "quote_accepted"):
         steps += PATH["awaiting_quote"]
+    if state == "quote_accepted":
+        steps += [("accept_quote", {})]  # the quote id is filled in below
+    if state == "awaiting_parts":
+        steps += [("await_parts", {"note": "screen ordered"})]
+    if state == "remote_fix":
+        steps += [("remote_fix", {"note": "app reinstalled remotely"})]
+    if state == "cancelled":
+        steps += [("cancel", {"note": "merchant found the cable loose"})]
     if state in ("repairing", "qc", "done", "unrepairable"):
         steps += [("start", {})]
     if state in ("qc", "done"):
@@ -79,6 +87,8 @@ def order_in(state: str, terminal: Terminal | None = None, *, warranty: bool = T
     if state == "unrepairable":
         steps += [("unrepairable", {"note": "mainboard corroded"})]
     for action, data in steps:
+        if action == "accept_quote":
+            data = {"quote_id": order.quotes.get().pk}
         with transaction.atomic():
             order = orders.apply(tech, order.pk, action, data)
     return order

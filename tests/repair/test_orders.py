@@ -12,6 +12,7 @@ from posfleet.lifecycle.models import Hold
 from posfleet.money import ledger
 from posfleet.registry.models import Terminal
 from posfleet.repair import transitions
+from posfleet.repair.choices import RepairState
 from posfleet.repair.models import QcResult, Quote, RepairOrder
 from posfleet.repair.services import orders
 from tests import builders
@@ -152,10 +153,11 @@ class TestCancel:
         assert may_transact(t.tid).iso_response_code == "00"
 
 
-@pytest.mark.parametrize("state", [s for s in ("reported", "diagnosing", "repairing", "qc", "done")])
+@pytest.mark.parametrize("state", RepairState.values)
 @pytest.mark.parametrize("action", transitions.ACTIONS)
 def test_every_state_action_pair_moves_by_the_table_or_is_refused(state, action):
     order = order_in(state) if state != "reported" else fault().order
+    assert order.state == state
     allowed = action in transitions.available(state)
     before = RepairOrder.objects.get(pk=order.pk).version
     data = {

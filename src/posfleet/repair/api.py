@@ -16,7 +16,7 @@ from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, actor_with, if_mat
 from posfleet.api.errors import BODY_ERRORS, ERRORS
 from posfleet.api.fields import ANY_TEXT, IdFilter, ObjectId, PathTid, QueryBool
 from posfleet.api.idempotency import idempotent
-from posfleet.core.errors import NotFound
+from posfleet.core.errors import NotFound, PermissionDenied
 from posfleet.registry.models import Terminal
 from posfleet.repair import schemas as s
 from posfleet.repair.choices import RepairState
@@ -92,9 +92,7 @@ def list_orders(
     own = portal_merchant_id(actor)
     if own is not None:
         qs = qs.filter(merchant_id=own)
-    elif not can_read(actor, 0):
-        from posfleet.core.errors import PermissionDenied
-
+    elif not can_read(actor, 0):  # staff: any repair capability or view_fleet
         raise PermissionDenied()
     if state:
         qs = qs.filter(state=state)

@@ -22,6 +22,7 @@ from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.registry.models import Terminal
 from posfleet.repair import forms, transitions
 from posfleet.repair.choices import (
+    FINAL_STATES,
     SYMPTOMS,
     Condition,
     FaultCategory,
@@ -79,7 +80,7 @@ def report(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("repair:order", args=[fault.order.pk]))
 
 
-def _detail(order_id: int) -> RepairOrder:
+def load_order(order_id: int) -> RepairOrder:
     return (
         RepairOrder.objects.select_related("fault", "merchant", "terminal__model")
         .prefetch_related(
@@ -105,6 +106,7 @@ def order_context(order: RepairOrder) -> dict[str, Any]:
         "wheres": Where.choices,
         "conditions": Condition.choices,
         "loan": next((x for x in order.loaners.all() if x.state == "lent"), None),
+        "is_open": order.state not in FINAL_STATES,
     }
 
 
@@ -112,7 +114,7 @@ def order_context(order: RepairOrder) -> dict[str, Any]:
 @domain_errors
 def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
     get_order(console_actor(request), order_id)
-    return render(request, "repair/order.html", order_context(_detail(order_id)))
+    return render(request, "repair/order.html", order_context(load_order(order_id)))
 
 
 @require_POST
@@ -129,7 +131,7 @@ def act(request: HttpRequest, order_id: int) -> HttpResponse:
             order = orders.apply(actor, order_id, action, data)
     except DomainError as exc:
         return domain_error_response(
-            request, exc, "repair/order.html", order_context(_detail(order_id)), step_up_next=back
+            request, exc, "repair/order.html", order_context(load_order(order_id)), step_up_next=back
         )
     if action == "qc" and order.state == RepairState.REPAIRING:
         messages.warning(request, _("A QC check failed: the terminal goes back to repairing."))
@@ -155,7 +157,7 @@ def lend(request: HttpRequest, order_id: int) -> HttpResponse:
                 actor, order.merchant_id, order.pk, due_on=due, tid=forms.clean(request.POST.get("tid"))[:8]
             )
     except DomainError as exc:
-        return domain_error_response(request, exc, "repair/order.html", order_context(_detail(order_id)))
+        return domain_error_response(request, exc, "repair/order.html", order_context(load_order(order_id)))
     messages.success(
         request, _("Loaner %(tid)s lent until %(due)s.") % {"tid": loan.terminal.tid, "due": loan.due_on}
     )

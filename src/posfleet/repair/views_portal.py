@@ -20,7 +20,7 @@ from posfleet.repair import forms, transitions
 from posfleet.repair.models import RepairOrder
 from posfleet.repair.services import faults, loaners, orders
 from posfleet.repair.services.common import get_order
-from posfleet.repair.views import _detail, evidence_response, fault_form_context, order_context
+from posfleet.repair.views import evidence_response, fault_form_context, load_order, order_context
 
 
 @merchant_view
@@ -74,7 +74,7 @@ def order_page(request: HttpRequest, order_id: int) -> HttpResponse:
         get_order(portal_actor(request), order_id)
     except DomainError as exc:
         return render(request, "portal/base.html", {"error": exc}, status=exc.status)
-    return render(request, "portal_repair/order.html", order_context(_detail(order_id)))
+    return render(request, "portal_repair/order.html", order_context(load_order(order_id)))
 
 
 @require_POST
