@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "posfleet.keys",
     "posfleet.notices",
     "posfleet.cases",
+    "posfleet.repair",
     "posfleet.api",
     "posfleet.console",
     "posfleet.portal",

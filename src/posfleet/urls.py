@@ -22,6 +22,8 @@ urlpatterns = [
     path("console/cases/", include("posfleet.cases.urls")),
     path("console/keys/", include("posfleet.keys.urls")),
     path("console/notices/", include("posfleet.notices.console_urls")),
+    path("console/repair/", include("posfleet.repair.urls")),
+    path("portal/repairs/", include("posfleet.repair.urls_portal")),
     path("portal/", include("posfleet.portal.urls")),
     path("verify/", include("posfleet.notices.urls")),
 ]

@@ -133,12 +133,13 @@ def test_loaders_are_called_with_merchant_ids_and_failures_name_the_module(
         demo.run_loaders([m.pk], strict=True)
 
 
-def test_the_app_loaders_run_money_first_then_settlement_cases_keys() -> None:
+def test_the_app_loaders_run_money_first_then_settlement_cases_keys_repair() -> None:
     assert [name for name, _load in demo.LOADERS] == [
         "posfleet.devtools.demo.money",
         "posfleet.devtools.demo.settlement",
         "posfleet.devtools.demo.cases",
         "posfleet.devtools.demo.keys",
+        "posfleet.devtools.demo.repair",
     ]
 
 

@@ -44,6 +44,11 @@ PERMISSIONS: dict[str, Any] = {
     "review_fraud_report": _("Review reports of suspicious calls and SMS"),
     "manage_webhooks": _("Register, disable and replay webhooks"),
     "retire_model": _("Retire a terminal model by policy"),
+    # repair
+    "report_fault": _("Report faults for merchants"),
+    "work_repair": _("Diagnose, quote, repair and quality-check repair orders"),
+    "lend_loaner": _("Lend loaner terminals and receive them back"),
+    "swap_terminal": _("Swap a merchant's terminal for a device from stock"),
 }
 
 ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
@@ -57,6 +62,7 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "file_case",
             "view_money",
             "work_call_task",
+            "report_fault",
         ),
     ),
     "reviewer": (
@@ -79,7 +85,16 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
     ),
     "technician": (
         _("Technician"),
-        ("view_fleet", "repair_terminal", "activate_terminal", "hold_fault", "hold_maintenance"),
+        (
+            "view_fleet",
+            "repair_terminal",
+            "activate_terminal",
+            "hold_fault",
+            "hold_maintenance",
+            "report_fault",
+            "work_repair",
+            "swap_terminal",
+        ),
     ),
     "warehouse": (
         _("Warehouse"),
@@ -90,6 +105,7 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "ship_terminal",
             "receive_return",
             "inspect_return",
+            "lend_loaner",
         ),
     ),
     "finance": (

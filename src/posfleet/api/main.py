@@ -24,6 +24,7 @@ from posfleet.lifecycle import api as lifecycle_api
 from posfleet.money import api as money_api
 from posfleet.notices import api as notices_api
 from posfleet.registry import api as registry_api
+from posfleet.repair import api as repair_api
 from posfleet.settlement import api as settlement_api
 
 api = PosfleetAPI(title="posfleet", version="1", urls_namespace="api", auth=BearerAuth())
@@ -38,6 +39,7 @@ api.add_router("", keys_api.router)
 api.add_router("", notices_api.router)
 api.add_router("", cases_api.router)
 api.add_router("", jobs_api.router)
+api.add_router("", repair_api.router)
 
 
 class HealthOut(Schema):

@@ -82,6 +82,7 @@ CHARGE_KINDS: dict[str, str] = {
     "reactivation_fee": SERVICE_FEE_INCOME,
     "early_termination_penalty": PENALTY_INCOME,
     "damage_charge": DAMAGE_INCOME,
+    "repair_charge": SERVICE_FEE_INCOME,
 }
 
 

@@ -87,6 +87,11 @@ class TerminalModel(models.Model):
     name = models.CharField(max_length=100, unique=True)
     permitted = models.BooleanField(default=True)
     min_security_patch_level = models.CharField(max_length=10, help_text=_("YYYY-MM-DD"))
+    # Prevention and repair: how often a terminal of this model is inspected, the function tests its
+    # QC runs after a repair, and the short operating guide that goes with a swap notice.
+    inspection_interval_days = models.PositiveIntegerField(_("inspection interval (days)"), default=180)
+    qc_checks = models.JSONField(_("QC checklist"), default=list, blank=True)
+    operating_guide = models.TextField(_("operating guide"), blank=True)
 
     class Meta:
         ordering = ["manufacturer", "name"]
@@ -107,6 +112,10 @@ class Terminal(models.Model):
         Merchant, on_delete=models.PROTECT, null=True, blank=True, related_name="terminals"
     )
     state = models.CharField(max_length=12, choices=TerminalState.choices, default=TerminalState.IN_STOCK)
+    is_loaner = models.BooleanField(
+        _("loaner"), default=False, db_default=False, help_text=_("Lent while a terminal is in repair")
+    )
+    last_inspected_at = models.DateTimeField(_("last inspected"), null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)

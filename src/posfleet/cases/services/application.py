@@ -284,15 +284,16 @@ def resubmit(
 # --- fulfilment ---------------------------------------------------------------------------------------
 
 
-def stock_for(model: TerminalModel | None) -> QuerySet[Terminal]:
+def stock_for(model: TerminalModel | None, *, loaner: bool = False) -> QuerySet[Terminal]:
     """Terminals in stock that may go to a merchant: a permitted model at or above its minimum
     security-patch level, keyed or never keyed (one whose keys were destroyed waits for re-keying);
-    the newest patch level first."""
+    the newest patch level first. The loaner pool (`loaner=True`) is a stock of its own."""
     destroyed = TerminalKey.objects.filter(state=KeyState.DESTROYED).values("terminal_id")
     live = TerminalKey.objects.filter(state=KeyState.LIVE).values("terminal_id")
     qs = (
         Terminal.objects.filter(
             state=TerminalState.IN_STOCK,
+            is_loaner=loaner,  # the loaner pool is lent during repairs, never handed out for good
             model__permitted=True,
             security_patch_level__gte=F("model__min_security_patch_level"),
         )

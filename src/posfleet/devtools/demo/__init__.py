@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
-from posfleet.devtools.demo import cases, fleet, keys, money, people, scale, settlement
+from posfleet.devtools.demo import cases, fleet, keys, money, people, repair, scale, settlement
 from posfleet.devtools.demo.names import Names
 from posfleet.registry.choices import MerchantState
 from posfleet.registry.models import Merchant
@@ -29,6 +29,7 @@ LOADERS: tuple[tuple[str, AppLoader], ...] = (
     (settlement.__name__, settlement.load),
     (cases.__name__, cases.load),
     (keys.__name__, keys.load),
+    (repair.__name__, repair.load),  # after keys: the loaners it lends are keyed at activation
 )
 PORTAL_MERCHANTS = 8
 
@@ -100,7 +101,7 @@ def load(
     result.portal_users = [u.username for u in people.create_portal_users(portal)]
     if loaders:
         ids = loaded.ids(MerchantState.ACTIVE, MerchantState.CLOSING, MerchantState.CLOSED)
-        say("other apps' demo data (money, settlement, cases, keys) …")
+        say("other apps' demo data (money, settlement, cases, keys, repair) …")
         result.loaders = run_loaders(ids, days=days, strict=strict)
     if terminals > realistic:
         say(f"{terminals - realistic} more terminals in bulk (benchmark scale) …")

@@ -1,0 +1,403 @@
+"""Request and response shapes of the repair API (faults, repair orders, loaners, swaps, prevention).
+
+Field names other systems script against are fixed (`id`, `repair_order_id`, `tid`, `state`, `where`,
+`quotes`, `steps`, `qc`, `warranty_months`, `due_on`, `old_sn`, `new_sn`, `security_patch_level`);
+fields may be added, never renamed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import Field, StrictBool, StrictInt
+
+from posfleet.api.fields import MAX_FEN, MAX_ID, IsoDate, IsoDateTime, Reason, Tid, optional_text, text
+from posfleet.repair.choices import Condition, FaultCategory, Frequency, QcCheck, SwapKind, Symptom, Where
+from posfleet.repair.models import Fault, Loaner, RepairOrder
+from posfleet.repair.services.orders import qc_checks
+from posfleet.repair.transitions import available
+
+
+class FaultIn(Schema):
+    tid: Tid
+    category: FaultCategory
+    symptom: Symptom = Field(description="Belongs to the category (hardware: screen, keypad, …)")
+    started_at: IsoDateTime = Field(description="When it started; not in the future")
+    frequency: Frequency
+    trigger: str = optional_text(500, description="What triggers it")
+    customer_feedback: str = optional_text(4000)
+    description: str = optional_text(4000)
+    stop_terminal: StrictBool = Field(False, description="Stop the terminal meanwhile (a fault hold)")
+
+
+class EvidenceOut(Schema):
+    id: int
+    content_type: str
+    size: int
+    sha256: str
+    note: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+class FaultOut(Schema):
+    id: int
+    repair_order_id: int
+    tid: str
+    sn: str
+    merchant_id: int
+    category: str
+    symptom: str
+    started_at: datetime
+    frequency: str
+    trigger: str
+    customer_feedback: str
+    stop_terminal: bool
+    hold_id: int | None
+    evidence: list[EvidenceOut]
+    created_at: datetime
+
+
+def evidence_out(e: Any) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "content_type": e.content_type,
+        "size": e.size,
+        "sha256": e.sha256,
+        "note": e.note,
+        "uploaded_by": e.uploaded_by_name,
+        "uploaded_at": e.uploaded_at,
+    }
+
+
+def fault_out(f: Fault) -> dict[str, Any]:
+    return {
+        "id": f.pk,
+        "repair_order_id": f.order.pk,
+        "tid": f.tid,
+        "sn": f.sn,
+        "merchant_id": f.merchant_id,
+        "category": f.category,
+        "symptom": f.symptom,
+        "started_at": f.started_at,
+        "frequency": f.frequency,
+        "trigger": f.trigger,
+        "customer_feedback": f.customer_feedback,
+        "stop_terminal": f.stop_terminal,
+        "hold_id": f.hold_id,
+        "evidence": [evidence_out(e) for e in f.evidence.all()],
+        "created_at": f.created_at,
+    }
+
+
+class QuoteOut(Schema):
+    id: int
+    where: str
+    provider: str
+    amount_fen: int
+    days: int
+    warranty_months: int
+    state: str
+    decided_by: str
+    decided_at: datetime | None
+
+
+class PartOut(Schema):
+    part: str
+    serial: str
+
+
+class StepOut(Schema):
+    id: int
+    done: str
+    parts: list[PartOut]
+    firmware_before: str
+    firmware_after: str
+    patch_before: str
+    patch_after: str
+    test_results: str
+    by: str
+    at: datetime
+
+
+class QcOut(Schema):
+    check: str
+    passed: bool
+    round: int
+    note: str
+    by: str
+    at: datetime
+
+
+class LoanerOut(Schema):
+    id: int
+    tid: str
+    merchant_id: int
+    repair_order_id: int
+    state: str
+    lent_at: datetime
+    due_on: date
+    overdue: bool
+    returned_at: datetime | None
+    condition: str
+    charge_fen: int
+
+
+class RepairOrderOut(Schema):
+    id: int
+    fault_id: int
+    tid: str
+    sn: str
+    merchant_id: int
+    state: str
+    where: str
+    provider: str
+    diagnosis: str
+    under_warranty: bool
+    warranty_months: int
+    charged_fen: int
+    quotes: list[QuoteOut]
+    steps: list[StepOut]
+    qc: list[QcOut] = Field(description="The latest QC round's results")
+    qc_checklist: list[str]
+    actions: list[str] = Field(description="Actions open from the current state")
+    loaners: list[LoanerOut]
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None
+
+
+class RepairOrderSummary(Schema):
+    id: int
+    tid: str
+    merchant_id: int
+    state: str
+    where: str
+    created_at: datetime
+
+
+class RepairOrderPage(Schema):
+    items: list[RepairOrderSummary]
+    next_cursor: str | None
+
+
+def loaner_out(loan: Loaner, today: date | None = None) -> dict[str, Any]:
+    from django.utils import timezone
+
+    today = today or timezone.localdate()
+    return {
+        "id": loan.pk,
+        "tid": loan.terminal.tid,
+        "merchant_id": loan.merchant_id,
+        "repair_order_id": loan.order_id,
+        "state": loan.state,
+        "lent_at": loan.lent_at,
+        "due_on": loan.due_on,
+        "overdue": loan.state == "lent" and loan.due_on < today,
+        "returned_at": loan.returned_at,
+        "condition": loan.condition,
+        "charge_fen": loan.charge_fen,
+    }
+
+
+def order_out(o: RepairOrder) -> dict[str, Any]:
+    qc = list(o.qc_results.all())
+    last = max((r.round for r in qc), default=0)
+    return {
+        "id": o.pk,
+        "fault_id": o.fault_id,
+        "tid": o.fault.tid,
+        "sn": o.fault.sn,
+        "merchant_id": o.merchant_id,
+        "state": o.state,
+        "where": o.where,
+        "provider": o.provider,
+        "diagnosis": o.diagnosis,
+        "under_warranty": o.under_warranty,
+        "warranty_months": o.warranty_months,
+        "charged_fen": o.charged_fen,
+        "quotes": [
+            {
+                "id": q.pk,
+                "where": q.where,
+                "provider": q.provider,
+                "amount_fen": q.amount_fen,
+                "days": q.days,
+                "warranty_months": q.warranty_months,
+                "state": q.state,
+                "decided_by": q.decided_by_name,
+                "decided_at": q.decided_at,
+            }
+            for q in o.quotes.all()
+        ],
+        "steps": [
+            {
+                "id": s.pk,
+                "done": s.done,
+                "parts": [{"part": p.part, "serial": p.serial} for p in s.parts.all()],
+                "firmware_before": s.firmware_before,
+                "firmware_after": s.firmware_after,
+                "patch_before": s.patch_before,
+                "patch_after": s.patch_after,
+                "test_results": s.test_results,
+                "by": s.by_name,
+                "at": s.at,
+            }
+            for s in o.steps.all()
+        ],
+        "qc": [
+            {
+                "check": r.item,
+                "passed": r.passed,
+                "round": r.round,
+                "note": r.note,
+                "by": r.by_name,
+                "at": r.at,
+            }
+            for r in qc
+            if r.round == last
+        ],
+        "qc_checklist": list(qc_checks(o)),
+        "actions": available(o.state),
+        "loaners": [loaner_out(loan) for loan in o.loaners.select_related("terminal")],
+        "version": o.version,
+        "created_at": o.created_at,
+        "updated_at": o.updated_at,
+        "finished_at": o.finished_at,
+    }
+
+
+class PartIn(Schema):
+    part: str = text(100)
+    serial: str = optional_text(100)
+
+
+class QcIn(Schema):
+    check: QcCheck
+    passed: StrictBool
+    note: str = optional_text(500)
+
+
+RepairAction = Literal[
+    "diagnose",
+    "remote_fix",
+    "quote",
+    "accept_quote",
+    "decline_quote",
+    "await_parts",
+    "start",
+    "step",
+    "qc",
+    "finish",
+    "unrepairable",
+    "cancel",
+]
+PATCH_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
+
+
+class RepairActionIn(Schema):
+    """One body for every action; each action reads its own fields (see the operation's description)."""
+
+    note: str = optional_text(
+        2000, description="remote_fix, await_parts, unrepairable, cancel (required there)"
+    )
+    diagnosis: str = optional_text(4000, description="diagnose (required)")
+    where: Where | None = None
+    provider: str = optional_text(200, description="quote (required), diagnose")
+    under_warranty: StrictBool | None = Field(None, description="diagnose")
+    amount_fen: StrictInt | None = Field(None, ge=0, le=MAX_FEN, description="quote (required)")
+    days: StrictInt | None = Field(None, ge=0, le=365, description="quote (required)")
+    warranty_months: StrictInt | None = Field(None, ge=0, le=120, description="quote (required), finish")
+    quote_id: StrictInt | None = Field(None, ge=1, le=MAX_ID, description="accept_quote, decline_quote")
+    done: str = optional_text(4000, description="step (required): what was done")
+    parts: list[PartIn] = Field(default_factory=list, max_length=50, description="step")
+    firmware_before: str = optional_text(40)
+    firmware_after: str = optional_text(40)
+    patch_before: str = Field("", pattern=PATCH_PATTERN, description="YYYY-MM-DD")
+    patch_after: str = Field("", pattern=PATCH_PATTERN, description="YYYY-MM-DD")
+    test_results: str = optional_text(4000)
+    results: list[QcIn] = Field(
+        default_factory=list, max_length=20, description="qc: every check of the model's list"
+    )
+
+    def to_data(self) -> dict[str, Any]:
+        data = self.dict(exclude_none=True)
+        data["results"] = [
+            {"check": str(r["check"]), "passed": r["passed"], "note": r["note"]} for r in data["results"]
+        ]
+        if "where" in data:
+            data["where"] = str(data["where"])
+        return data
+
+
+class LoanerIn(Schema):
+    merchant_id: StrictInt = Field(ge=1, le=MAX_ID)
+    repair_order_id: StrictInt = Field(ge=1, le=MAX_ID)
+    due_on: IsoDate | None = Field(None, description="Default: in 14 days")
+    tid: Tid | None = Field(None, description="A particular loaner; default the best in the pool")
+
+
+class LoanerReturnIn(Schema):
+    condition: Condition
+    note: str = optional_text(2000)
+
+
+class LoanerPage(Schema):
+    items: list[LoanerOut]
+
+
+class SwapIn(Schema):
+    reason: Reason
+    new_sn: str | None = Field(None, min_length=1, max_length=40, pattern=r"^[^\x00\s]+$")
+    kind: SwapKind | None = None
+    repair_order_id: StrictInt | None = Field(None, ge=1, le=MAX_ID)
+
+
+class SwapOut(Schema):
+    tid: str
+    old_sn: str
+    new_sn: str
+    security_patch_level: str
+    old_device_tid: str = Field(description="The TID the old device now carries on its way back")
+    kind: str
+    repair_order_id: int | None
+    at: datetime
+
+
+class InspectionDue(Schema):
+    tid: str
+    sn: str
+    model: str
+    merchant_id: int | None
+    last_inspected_at: datetime | None
+    since: datetime
+
+
+class InspectionPage(Schema):
+    items: list[InspectionDue]
+
+
+class ModelMonthOut(Schema):
+    model: str
+    month: str
+    faults: int
+
+
+class MttrOut(Schema):
+    model: str
+    repairs: int
+    mean_hours: float
+
+
+class RepairStatsOut(Schema):
+    faults_per_model_month: list[ModelMonthOut]
+    mean_time_to_repair: list[MttrOut]
+
+
+class TerminalRepairsOut(Schema):
+    tid: str
+    orders: list[RepairOrderSummary]
+    swaps: list[SwapOut]
