@@ -26,7 +26,7 @@ from posfleet.jobs import registry
 from posfleet.jobs import services as jobs
 from posfleet.jobs.models import Job
 from posfleet.jobs.runner import Context
-from posfleet.settlement.services import SHANGHAI, RunResult, run_settlement
+from posfleet.settlement.services import INSTITUTION_TZ, RunResult, run_settlement
 
 log = logging.getLogger(__name__)
 RUN_HOUR = 18 if HUEY.utc else 2
@@ -34,7 +34,7 @@ JOB_KIND = "settlement.run"
 
 
 def _yesterday() -> date:
-    return datetime.now(SHANGHAI).date() - timedelta(days=1)
+    return datetime.now(INSTITUTION_TZ).date() - timedelta(days=1)
 
 
 def _summary(result: RunResult) -> dict[str, Any]:
