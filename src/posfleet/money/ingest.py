@@ -776,7 +776,11 @@ def ingest(actor: Actor, items: Sequence[Any], *, ref: str = "") -> list[ItemRes
         raise ValidationFailed(details={"items": [_("Send a non-empty list of items.")]})
     if len(items) > MAX_ITEMS:
         raise ValidationFailed(details={"items": [_("At most %(n)s items per call.") % {"n": MAX_ITEMS}]})
-    tids = [str(raw["tid"]) for raw in items if isinstance(raw, dict) and isinstance(raw.get("tid"), str)]
+    tids = [  # only text a database can be asked about (no NUL, valid UTF-8): the rest is refused per item
+        raw["tid"]
+        for raw in items
+        if isinstance(raw, dict) and isinstance(raw.get("tid"), str) and text_error([raw["tid"]]) is None
+    ]
     ctx = IngestContext(tids)
     ref = ref or f"api:{timezone.now():%Y%m%dT%H%M%S.%f}"
     return ingest_chunk(actor, items, ctx, ref=ref, need_ids=True)
