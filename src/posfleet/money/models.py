@@ -119,8 +119,9 @@ class Transaction(models.Model):
     ingested_at = models.DateTimeField(default=timezone.now)
     journal_id = models.BigIntegerField(null=True, blank=True)
     # A refund's or reversal's original sale (its switch id; ingest checks it exists, same merchant,
-    # and that its refunds stay within its amount). Empty for a sale.
-    original_switch_id = models.CharField(max_length=64, blank=True, default="")
+    # and that its refunds stay within its amount). Empty for a sale, also in the database (db_default):
+    # bulk writers that leave the column out (COPY, the settlement benchmark) need not know it.
+    original_switch_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
