@@ -145,3 +145,12 @@ class TestCutOff:
             run(day)
         monkeypatch.setattr(timezone, "now", lambda: opens)
         assert run(day).business_date == day
+
+
+def test_a_day_settled_while_the_table_was_empty_still_gets_its_late_items():
+    m = b.merchant()
+    day = days_ago(4)
+    assert not run(day).created  # nothing ingested at all yet: the run's mark is 0
+    tx(m, 70, at(day))
+    [batch] = run(days_ago(3)).created
+    assert batch.late and batch.business_date == day and batch.gross_fen == 70

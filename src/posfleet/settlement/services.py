@@ -247,14 +247,15 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
     high_water = _lock_out_ingest()
     runs = SettlementRun.objects.order_by()
     first_run = not runs.filter(business_date=day).exists()
-    swept = int(runs.aggregate(m=Max("max_transaction_id"))["m"] or 0)
+    last_mark = runs.aggregate(m=Max("max_transaction_id"))["m"]  # None: the first run ever
     result.existing = list(SettlementBatch.objects.filter(business_date=day))
     if first_run:  # every transaction of the day is here (ingest is locked out): all on time
         done = {b.merchant_id for b in result.existing}  # none, unless written outside a run
         groups = {(r["merchant_id"], day, 0): r for r in _aggregate(day) if r["merchant_id"] not in done}
     else:  # run again: what arrived since its runs is late
         groups = _uncovered_of_day(day)
-    groups.update(_late_items(swept, high_water, day))
+    if last_mark is not None and last_mark < high_water:  # late items need an earlier run and new rows
+        groups.update(_late_items(int(last_mark), high_water, day))
     SettlementRun.objects.create(
         business_date=day, max_transaction_id=high_water, created_at=now, actor_name=actor.name[:150]
     )
