@@ -23,7 +23,7 @@ def runs_from_batches(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("registry", "0001_initial"),
-        ("settlement", "0003_batch_max_transaction_id"),
+        ("settlement", "0004_settlement_freeze"),
     ]
 
     operations = [
