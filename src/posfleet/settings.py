@@ -171,7 +171,8 @@ LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
-TIME_ZONE = "Asia/Shanghai"
+# The institution's time zone: business days, their settlement cut-off and naive times are read in it.
+TIME_ZONE = os.environ.get("POSFLEET_TIME_ZONE", "Asia/Shanghai")
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -228,7 +229,6 @@ POSFLEET_VERIFY_RATE_PER_MINUTE = int(os.environ.get("POSFLEET_VERIFY_RATE_PER_M
 POSFLEET_METRICS_TOKEN = os.environ.get("POSFLEET_METRICS_TOKEN", "")
 POSFLEET_CJK_FONT = os.environ.get("POSFLEET_CJK_FONT", "")
 # --- notices of stops and lifts, and their channels ------------------------------------------------
-POSFLEET_HOTLINE = os.environ.get("POSFLEET_HOTLINE", "95500")
 # A maintenance window (any hold scheduled ahead) is announced this many hours before it starts.
 POSFLEET_NOTICE_LEAD_HOURS = int(os.environ.get("POSFLEET_NOTICE_LEAD_HOURS", "24"))
 # How long a merchant has to appeal a stop the institution placed.
@@ -261,6 +261,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "notices@posfleet.inva
 # Webhooks: an endpoint is disabled after this many failed deliveries in a row (at once on 410 Gone).
 POSFLEET_WEBHOOK_DISABLE_AFTER = int(os.environ.get("POSFLEET_WEBHOOK_DISABLE_AFTER", "10"))
 POSFLEET_WEBHOOK_TIMEOUT = float(os.environ.get("POSFLEET_WEBHOOK_TIMEOUT", "10"))
+# Money: a business day may be settled from this time (HH:MM, institution's time zone) of the next
+# day on; a transaction may be stamped up to this many seconds ahead of our clock (terminal clocks).
+POSFLEET_SETTLEMENT_CUTOFF = os.environ.get("POSFLEET_SETTLEMENT_CUTOFF", "00:00")
+POSFLEET_CLOCK_SKEW_SECONDS = int(os.environ.get("POSFLEET_CLOCK_SKEW_SECONDS", "300"))
 CASE_MATERIAL_MAX_BYTES = int(os.environ.get("CASE_MATERIAL_MAX_BYTES", str(10 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = CASE_MATERIAL_MAX_BYTES + 1024 * 1024
 

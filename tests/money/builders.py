@@ -32,9 +32,10 @@ def item(
     amount_fen: Any = 1_000_000,
     occurred_at: datetime | str | None = None,
     switch_id: str = "",
+    original_id: str | None = None,
 ) -> dict[str, Any]:
     at = occurred_at or timezone.now()
-    return {
+    out = {
         "id": switch_id or f"SW{next(_n):014d}",
         "tid": tid,
         "channel": channel,
@@ -42,6 +43,9 @@ def item(
         "amount_fen": amount_fen,
         "occurred_at": at.isoformat() if isinstance(at, datetime) else at,
     }
+    if original_id is not None:
+        out["original_id"] = original_id
+    return out
 
 
 def system() -> Actor:

@@ -28,6 +28,32 @@ def put(api, path, body):
 
 
 class TestIngest:
+    def test_nul_and_lone_surrogates_are_item_errors_not_500(self):
+        t = builders.terminal()
+        api = Api("finance")
+        good = item(t.tid)
+        # JSON escapes \u0000 and a lone \ud800: valid JSON, but text no database stores alike
+        body = json.dumps(
+            {"items": [good, {**item(t.tid), "id": "X\x00Y"}, {**item(t.tid), "id": "Z\ud800"}]}
+        )
+        r = api.post_raw("/transactions", body, "application/json")
+        assert r.status_code == 200, r.content
+        codes = [x["error"]["code"] if x["error"] else x["status"] for x in r.json()["results"]]
+        assert codes == ["created", "invalid_character", "invalid_encoding"]
+        assert Transaction.objects.count() == 1
+
+    def test_refund_without_sale_is_refused(self):
+        t = builders.terminal()
+        api = Api("finance")
+        r = api.post(
+            "/transactions",
+            {"items": [item(t.tid, type="refund", amount_fen=10**12, original_id="NOSALE")]},
+        )
+        assert r.status_code == 200
+        [res] = r.json()["results"]
+        assert res["status"] == "error" and res["error"]["code"] == "unknown_original"
+        assert api.get(f"/merchants/{t.merchant_id}/balance").json()["unsettled_fen"] == 0
+
     def test_exact_shape(self):
         t = builders.terminal(tid="12345678")
         api = Api("finance")

@@ -116,6 +116,16 @@ def test_random_operation_sequences_keep_the_ledger_whole():
                     with transaction.atomic():
                         if op[0] == "tx":
                             _, channel, tx_type, amount = op
+                            bp, cap = rates[channel]
+                            original = None
+                            if tx_type != "sale":  # money goes back only against a sale of at least as much
+                                original = f"H{next(_ids)}"
+                                [sale] = ingest(
+                                    actor,
+                                    [item(t.tid, channel=channel, amount_fen=amount, switch_id=original)],
+                                )
+                                assert sale.status == "created"
+                                want["unsettled"] += signed_fee_and_net("sale", amount, bp, cap)[1]
                             [r] = ingest(
                                 actor,
                                 [
@@ -125,10 +135,10 @@ def test_random_operation_sequences_keep_the_ledger_whole():
                                         type=tx_type,
                                         amount_fen=amount,
                                         switch_id=f"H{next(_ids)}",
+                                        original_id=original,
                                     )
                                 ],
                             )
-                            bp, cap = rates[channel]
                             fee, net = signed_fee_and_net(tx_type, amount, bp, cap)
                             assert (r.fee_fen, r.net_fen) == (fee, net)
                             want["unsettled"] += net

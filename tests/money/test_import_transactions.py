@@ -144,9 +144,13 @@ def test_file_rows_are_stored_exactly_as_api_items(tmp_path):
         (plain.tid, "credit", "sale", "103", "{}-W{:02d}-{}T07:07:00+08:00".format(*base.isocalendar())),
         (plain.tid, "credit", "sale", "104", base.strftime("%Y-%m-%dT07%M%S.0+08:00")),
     ]
-    lines = [HEADER.strip()]
-    lines += [f"F{n},{tid},{ch},{ty},{amount},{at}" for n, (tid, ch, ty, amount, at) in enumerate(cases)]
-    lines += [f" F0 ,{plain.tid},credit,sale,1000000,{base.isoformat()}"]  # padded id, same content
+    # the refund and the reversal give back part of the first sale (F0 in the file, A0 through the API)
+    lines = [HEADER.strip() + ",original_id"]
+    lines += [
+        f"F{n},{tid},{ch},{ty},{amount},{at},{'' if ty == 'sale' else 'F0'}"
+        for n, (tid, ch, ty, amount, at) in enumerate(cases)
+    ]
+    lines += [f" F0 ,{plain.tid},credit,sale,1000000,{base.isoformat()},"]  # padded id, same content
     path = tmp_path / "clearing.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     code, out, err = run(path)
@@ -163,6 +167,7 @@ def test_file_rows_are_stored_exactly_as_api_items(tmp_path):
                     "type": ty,
                     "amount_fen": amount,
                     "occurred_at": at,
+                    "original_id": None if ty == "sale" else "A0",
                 }
                 for n, (tid, ch, ty, amount, at) in enumerate(cases)
             ],
@@ -198,3 +203,78 @@ def test_file_rows_are_stored_exactly_as_api_items(tmp_path):
     assert flagged == {"F8", "F10", "A8", "A10"}
     fees = dict(Transaction.objects.values_list("switch_id", "fee_fen"))
     assert (fees["F6"], fees["F7"]) == (3800, 4800)
+
+
+class TestBadFiles:
+    """A damaged file never ends the import with a traceback: each bad line gets its own error."""
+
+    def file(self, tmp_path, t, middle: bytes):
+        path = tmp_path / "bad.csv"
+        path.write_bytes(
+            HEADER.encode()
+            + f"B1,{t.tid},credit,sale,100,2026-11-20T10:00:00+08:00\n".encode()
+            + middle
+            + f"B9,{t.tid},credit,sale,300,2026-11-20T10:02:00+08:00\n".encode()
+        )
+        return path
+
+    def test_invalid_utf8_is_a_bad_line(self, tmp_path):
+        t = builders.terminal()
+        bad = f"B\xff\xfe2,{t.tid},credit,sale,200,2026-11-20T10:01:00+08:00\n".encode("latin-1")
+        errors = tmp_path / "errors.csv"
+        code, out, err = run(self.file(tmp_path, t, bad), "--errors", str(errors))
+        assert code == 2
+        assert "2 created" in out and "1 rejected" in out
+        assert "line 3: " in err and "invalid_encoding" in err
+        assert "Traceback" not in err
+        assert sorted(Transaction.objects.values_list("switch_id", flat=True)) == ["B1", "B9"]
+        assert "invalid_encoding" in errors.read_text(encoding="utf-8")
+
+    def test_invalid_utf8_in_an_extra_column(self, tmp_path):
+        t = builders.terminal()
+        path = tmp_path / "extra.csv"
+        path.write_bytes(
+            HEADER.strip().encode()
+            + b",memo\n"
+            + f"E1,{t.tid},credit,sale,100,2026-11-20T10:00:00+08:00,ok\n".encode()
+            + f"E2,{t.tid},credit,sale,100,2026-11-20T10:00:00+08:00,\xc3\x28\n".encode("latin-1")
+        )
+        code, out, err = run(path)
+        assert code == 2 and "1 created" in out
+        assert "line 3: E2: invalid_encoding" in err
+
+    def test_field_over_the_csv_limit_is_a_bad_line(self, tmp_path):
+        t = builders.terminal()
+        bad = f"{'X' * 131_073},{t.tid},credit,sale,200,2026-11-20T10:01:00+08:00\n".encode()
+        code, out, err = run(self.file(tmp_path, t, bad))
+        assert code == 2
+        assert "2 created" in out and "1 rejected" in out
+        assert "line 3: " in err and "field_too_long" in err
+        assert len(err) < 2000  # the field is not echoed
+
+    def test_field_over_the_raised_limit_is_a_bad_line_and_the_reader_goes_on(self, tmp_path, monkeypatch):
+        from posfleet.money.management.commands import import_transactions
+
+        monkeypatch.setattr(import_transactions, "FIELD_LIMIT", 1000)
+        t = builders.terminal()
+        bad = f"{'X' * 5000},{t.tid},credit,sale,200,2026-11-20T10:01:00+08:00\n".encode()
+        code, out, err = run(self.file(tmp_path, t, bad))
+        assert code == 2
+        assert "2 created" in out and "1 rejected" in out
+        assert "line 3: -: malformed_row" in err
+
+    @pytest.mark.parametrize("where", ["id", "tid", "amount"])
+    def test_nul_is_refused(self, tmp_path, where):
+        t = builders.terminal()
+        sid, tid, amount = "B2", t.tid, "200"
+        if where == "id":
+            sid = "B\x002"
+        elif where == "tid":
+            tid = t.tid[:4] + "\x00" + t.tid[5:]
+        else:
+            amount = "2\x0000"
+        bad = f"{sid},{tid},credit,sale,{amount},2026-11-20T10:01:00+08:00\n".encode()
+        code, out, err = run(self.file(tmp_path, t, bad))
+        assert code == 2 and "2 created" in out
+        assert "invalid_character" in err and "line 3: " in err
+        assert Transaction.objects.count() == 2

@@ -56,18 +56,20 @@ class TestRefunds:
     def test_refund_and_reversal(self, term):
         results = run(
             [
-                item(term.tid, amount_fen=1_000_000),
-                item(term.tid, type="refund", amount_fen=200_000),
-                item(term.tid, type="reversal", amount_fen=1_000_000),
+                item(term.tid, amount_fen=1_000_000, switch_id="SALE1"),
+                item(term.tid, amount_fen=1_000_000, switch_id="SALE2"),
+                item(term.tid, type="refund", amount_fen=200_000, original_id="SALE1"),
+                item(term.tid, type="reversal", amount_fen=1_000_000, original_id="SALE2"),
             ]
         )
         assert [(r.fee_fen, r.net_fen) for r in results] == [
             (6000, 994_000),
+            (6000, 994_000),
             (0, -200_000),
             (-6000, -994_000),
         ]
-        assert ledger.balances(term.merchant_id).unsettled_fen == -200_000
-        assert not Posting.objects.filter(account__code="fee_income").exists()  # 6000 − 6000: nothing booked
+        assert ledger.balances(term.merchant_id).unsettled_fen == 994_000 - 200_000
+        assert Posting.objects.filter(account__code="fee_income").get().amount_fen == -6000  # 12000 − 6000
 
 
 class TestIdempotence:

@@ -13,17 +13,17 @@ from posfleet.money.fees import signed_fee_and_net
 from posfleet.money.ledger import FEE_INCOME, SCHEME_CLEARING, UNSETTLED, Entry, post
 from posfleet.money.models import Transaction
 from posfleet.settlement.models import SettlementProfile
-from posfleet.settlement.services import SHANGHAI
+from posfleet.settlement.services import INSTITUTION_TZ
 
 _seq = itertools.count(1)
 
 
 def at(day: date, hour: int = 10, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=SHANGHAI)
+    return datetime.combine(day, time(hour, minute), tzinfo=INSTITUTION_TZ)
 
 
 def days_ago(n: int) -> date:
-    return datetime.now(SHANGHAI).date() - timedelta(days=n)
+    return datetime.now(INSTITUTION_TZ).date() - timedelta(days=n)
 
 
 def tx(

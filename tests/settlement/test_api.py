@@ -54,6 +54,28 @@ class TestRun:
             == []
         )
 
+    def test_today_is_refused_until_it_has_ended(self):
+        api, otp = elevated()
+        r = api.post("/settlements/run", {"business_date": days_ago(0).isoformat()}, **otp)
+        assert r.status_code == 422, r.content
+        error = r.json()["error"]
+        assert error["code"] == "day_not_ended" and "business_date" in error["details"]
+
+    def test_late_item_is_flagged_in_the_run(self):
+        m = b.merchant()
+        day = days_ago(3)
+        tx(m, 1_000, at(day))
+        api, otp = elevated()
+        assert api.post("/settlements/run", {"business_date": day.isoformat()}, **otp).status_code == 200
+        tx(m, 2_000, at(day, 18))
+        body = api.get(f"/merchants/{m.pk}/outstanding").json()
+        assert [r["code"] for r in body["reasons"]] == ["late_transactions", "settled_not_paid"]
+        nxt = (day + timedelta(days=1)).isoformat()
+        body = api.post("/settlements/run", {"business_date": nxt}).json()
+        assert not body["already_settled"]
+        [late] = [x for x in body["results"] if x["late"]]
+        assert (late["business_date"], late["run_date"], late["gross_fen"]) == (day.isoformat(), nxt, 2_000)
+
     def test_step_up_required(self):
         api = Api("finance")
         r = api.post("/settlements/run", {"business_date": days_ago(1).isoformat()})

@@ -56,6 +56,7 @@ def test_ingest_settle_dispute_pay_keeps_ledger_balanced():
             "type": "refund",
             "amount_fen": 50_000,
             "occurred_at": at(day, 13).isoformat(),
+            "original_id": "E2E-1",
         },
     ]
     system = Actor.system()

@@ -116,17 +116,24 @@ class TestRunSettlement:
         assert balances(m.pk).amount_due_fen == 5_000
         assert balances(m.pk).unsettled_fen == 0
 
-    def test_late_transaction_stays_unsettled(self):
+    def test_rerun_of_a_settled_day_settles_its_late_items(self):
+        """Running a settled day again is not `already_settled` while a late item of it waits."""
         m = b.merchant()
         day = days_ago(2)
         tx(m, 100, at(day))
-        run(day)
+        [_first] = run(day).created
         late = tx(m, 200, at(day, 11))
-        assert not run(day).created
-        assert settled.unsettled(Transaction.objects.filter(pk=late.pk)).exists()
+        result = run(day)
+        assert not result.already_settled
+        [second] = result.created
+        assert (second.late, second.business_date, second.run_date) == (True, day, day)
+        assert (second.transaction_count, second.gross_fen) == (1, 200)
         assert (
-            settled.with_settlement(Transaction.objects.filter(pk=late.pk)).get().settlement_batch_id is None
+            settled.with_settlement(Transaction.objects.filter(pk=late.pk)).get().settlement_batch_id
+            == second.pk
         )
+        assert not settled.unsettled(Transaction.objects.all()).exists()
+        assert run(day).already_settled
 
     def test_batch_covers_its_merchants_day_up_to_the_high_water_mark(self):
         from posfleet.settlement.outstanding import is_cleared
@@ -135,18 +142,24 @@ class TestRunSettlement:
         day = days_ago(2)
         tx(m, 100_000, at(day))
         [first] = run(day).created
-        late = tx(m, 200_000, at(day, 11))  # m's day was settled: stays out
-        newcomer = tx(other, 300_000, at(day, 12))  # other had no batch for the day yet
-        [second] = run(day).created
-        assert (second.merchant_id, second.transaction_count, second.gross_fen) == (other.pk, 1, 300_000)
-        assert first.max_transaction_id < late.pk <= second.max_transaction_id
-        assert newcomer.pk <= second.max_transaction_id
-        assert list(settled.unsettled(Transaction.objects.all()).values_list("pk", flat=True)) == [late.pk]
-        assert [t.pk for t in settled.of_batch(first)] == [first.max_transaction_id]
+        late = tx(m, 200_000, at(day, 11))  # m's day was settled: a late item
+        newcomer = tx(other, 300_000, at(day, 12))  # other had no batch for the day yet: late too
         reasons = {r["code"]: r for r in is_cleared(m.pk).reasons}
-        assert reasons["unsettled_transactions"]["count"] == 1
-        assert reasons["unsettled_transactions"]["amount_fen"] == late.net_fen
-        assert "unsettled_transactions" not in {r["code"] for r in is_cleared(other.pk).reasons}
+        assert reasons["late_transactions"]["count"] == 1
+        assert reasons["late_transactions"]["amount_fen"] == late.net_fen
+        assert "unsettled_transactions" not in reasons
+        second, third = sorted(run(day).created, key=lambda x: x.merchant_id)
+        assert (second.merchant_id, second.transaction_count, second.gross_fen) == (m.pk, 1, 200_000)
+        assert (third.merchant_id, third.transaction_count, third.gross_fen) == (other.pk, 1, 300_000)
+        assert second.late and third.late
+        assert first.max_transaction_id < late.pk <= second.max_transaction_id
+        assert newcomer.pk <= third.max_transaction_id
+        assert not settled.unsettled(Transaction.objects.all()).exists()
+        assert [t.pk for t in settled.of_batch(first)] == [first.max_transaction_id]
+        assert [t.pk for t in settled.of_batch(second)] == [late.pk]
+        assert is_cleared(other.pk).reasons == [
+            r for r in is_cleared(other.pk).reasons if r["code"] == "settled_not_paid"
+        ]
 
     def test_needs_permission_and_step_up(self):
         with pytest.raises(PermissionDenied):

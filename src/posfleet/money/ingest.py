@@ -1,6 +1,7 @@
 """Ingesting transactions from the switch: API batches and clearing files share this code.
 
-Per item: validate, find the merchant from the TID's current binding, price it with the plan in force
+Per item: validate (the rules are in `validation`: per-row checks, and the set-based refund check
+over a chunk), find the merchant from the TID's current binding, price it with the plan in force
 at `occurred_at`, insert it unless its switch id is known (same content: `duplicate`; other content:
 `duplicate_conflict`). An item with an error writes nothing. A transaction from a terminal that could
 not transact then (the hold rule) is recorded, since money moved, but `flagged`, audited and told.
@@ -17,7 +18,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import structlog
@@ -37,6 +38,18 @@ from posfleet.money.choices import CHANNELS, TX_TYPES
 from posfleet.money.fees import signed_fee_and_net
 from posfleet.money.models import Journal, Transaction, business_date_of
 from posfleet.money.plans import PlanIndex
+from posfleet.money.validation import (
+    BACK_TYPES,
+    ID_MAX,
+    clean_row,
+    clock_skew,
+    item_error,
+    original_error,
+    refund_errors,
+    shown,
+    text_error,
+    time_error,
+)
 from posfleet.notices.services import send_notice
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal
@@ -45,11 +58,10 @@ log = structlog.get_logger("posfleet.money.ingest")
 
 MAX_ITEMS = 10_000
 MAX_AMOUNT_FEN = 10**13  # 1,000 亿 CNY: anything above is a data error, not a payment
-FUTURE_TOLERANCE = timedelta(days=1)
 # Holds that ended longer ago are not preloaded: a transaction older than this asks `may_transact`.
 HOLD_LOOKBACK = timedelta(days=45)
 _AMOUNT_RE = re.compile(r"^[0-9]{1,16}$")
-_ID_MAX = 64
+_ID_MAX = ID_MAX
 _CHANNEL_SET = frozenset(CHANNELS)
 _TYPE_SET = frozenset(TX_TYPES)
 
@@ -94,6 +106,7 @@ class Parsed:
     flag_reasons: list[dict[str, Any]] = field(default_factory=list)
     at_db: Any = None  # occurred_at / business_date as the database takes them, when the clearing-file
     day_db: Any = None  # path already has them (None: `_insert` adapts occurred_at itself)
+    original_id: str = ""  # a refund's or reversal's original sale (its switch id)
 
     def same_content(
         self, tid: str, channel: str, type_: str, amount_fen: int, occurred_at: datetime
@@ -116,6 +129,7 @@ class TerminalInfo:
     merchant_id: int | None
     state: str
     merchant_state: str | None
+    registered_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +140,7 @@ class FastTid:
     merchant_id: int
     rates: tuple[str, dict[str, tuple[int, int | None]]] | None  # None: plan history, ask per row
     clean: bool  # active terminal of an active merchant with no hold since `IngestContext.since`
+    earliest: datetime  # the earliest time a transaction of it may carry (registration less clock skew)
 
 
 class IngestContext:
@@ -139,9 +154,9 @@ class IngestContext:
         if tids is not None:
             qs = qs.filter(tid__in=list(set(tids)))
         self.terminals: dict[str, TerminalInfo] = {
-            tid: TerminalInfo(pk, mid, state, mstate)
-            for tid, pk, mid, state, mstate in qs.values_list(
-                "tid", "pk", "merchant_id", "state", "merchant__state"
+            tid: TerminalInfo(pk, mid, state, mstate, created)
+            for tid, pk, mid, state, mstate, created in qs.values_list(
+                "tid", "pk", "merchant_id", "state", "merchant__state", "created_at"
             )
         }
         merchant_ids = {t.merchant_id for t in self.terminals.values() if t.merchant_id is not None}
@@ -165,8 +180,9 @@ class IngestContext:
             ended = min((t for t in (released, link_released) if t is not None), default=None)
             self.terminal_holds[terminal_id].append((starts, ends, ended))
         self.plans = PlanIndex(merchant_ids)
-        self.latest = self.now + FUTURE_TOLERANCE
+        self.latest = self.now + clock_skew()
         self.fast: dict[str, FastTid | None] = {}
+        self.fast_offset = _fixed_offset(self.now)
 
     def fast_tid(self, tid: str) -> FastTid | None:
         """The per-TID facts of the clearing-file path (cached); None for an unknown or unbound TID."""
@@ -185,7 +201,8 @@ class IngestContext:
                 and not self.terminal_holds.get(info.terminal_id)
                 and not self.merchant_holds.get(mid)
             )
-            out = FastTid(info, mid, rates, clean)
+            registered = info.registered_at or self.now
+            out = FastTid(info, mid, rates, clean, max(registered - clock_skew(), EARLIEST_FAST))
         self.fast[tid] = out
         return out
 
@@ -213,9 +230,23 @@ class IngestContext:
         return [r.as_dict() for r in answer.reasons]
 
 
-def _error(code: str, details: dict[str, list[str]]) -> dict[str, Any]:
-    first = next(iter(details.values()))[0]
-    return {"code": code, "message": first, "details": details}
+_error = item_error
+EARLIEST_FAST = datetime(2000, 1, 1, tzinfo=UTC)
+
+
+def _fixed_offset(now: datetime) -> tuple[str, timedelta] | None:
+    """("+08:00", 8 h) when the institution's time zone keeps one whole-hour UTC offset all year (no
+    daylight saving): then a time written with that offset gives its business day and UTC text
+    without conversion (the clearing file's fast path). None: every time goes the slow way."""
+    zone = timezone.get_current_timezone()
+    offsets = {(now + timedelta(days=d)).astimezone(zone).utcoffset() for d in (-365, -182, 0, 182)}
+    if len(offsets) != 1:
+        return None
+    offset = offsets.pop()
+    if offset is None or offset % timedelta(hours=1):
+        return None
+    hours = int(offset / timedelta(hours=1))
+    return f"{'+' if hours >= 0 else '-'}{abs(hours):02d}:00", offset
 
 
 def _duplicate_conflict(switch_id: str) -> dict[str, Any]:
@@ -267,13 +298,16 @@ def parse_item(index: int, raw: Any, ctx: IngestContext) -> Parsed | dict[str, A
         codes.append(code)
         details.setdefault(name, []).append(message)
 
+    problem = text_error(raw.values())
+    if problem is not None:  # NUL, not UTF-8, overlong: say so, and echo none of it
+        return problem
     switch_id = raw.get("id")
     if not isinstance(switch_id, str) or not switch_id.strip() or len(switch_id) > _ID_MAX:
         bad("invalid_id", "id", _("A switch id of 1 to 64 characters is required."))
     tid = raw.get("tid")
     info = ctx.terminals.get(tid) if isinstance(tid, str) else None
     if info is None:
-        bad("unknown_terminal", "tid", _("Unknown TID %(tid)s.") % {"tid": str(tid)[:20]})
+        bad("unknown_terminal", "tid", _("Unknown TID %(tid)s.") % {"tid": shown(tid, 20)})
     elif info.merchant_id is None:
         bad("unbound_terminal", "tid", _("TID %(tid)s is not bound to a merchant.") % {"tid": tid})
     channel = raw.get("channel")
@@ -292,8 +326,15 @@ def parse_item(index: int, raw: Any, ctx: IngestContext) -> Parsed | dict[str, A
     occurred_at = _parse_time(raw.get("occurred_at"))
     if occurred_at is None:
         bad("invalid_time", "occurred_at", _("Use an ISO 8601 time such as 2026-11-20T10:00:00+08:00."))
-    elif occurred_at > ctx.latest:
-        bad("invalid_time", "occurred_at", _("The time is in the future."))
+    else:
+        window = time_error(occurred_at, info.registered_at if info is not None else None, ctx.latest)
+        if window is not None:
+            bad(window["code"], "occurred_at", window["message"])
+    original = raw.get("original_id")
+    if isinstance(tx_type, str) and tx_type in _TYPE_SET:
+        link = original_error(tx_type, original)
+        if link is not None:
+            bad(link["code"], "original_id", link["message"])
     if codes:
         return _error(codes[0], details)
     assert isinstance(switch_id, str) and isinstance(channel, str) and isinstance(tx_type, str)
@@ -301,6 +342,9 @@ def parse_item(index: int, raw: Any, ctx: IngestContext) -> Parsed | dict[str, A
         info is not None and info.merchant_id is not None and amount is not None and occurred_at is not None
     )
     p = Parsed(index, switch_id.strip(), str(tid), channel, tx_type, amount, occurred_at, info.merchant_id)
+    if tx_type in BACK_TYPES:
+        assert isinstance(original, str)
+        p.original_id = original.strip()
     return _price(ctx, p, info)
 
 
@@ -332,6 +376,7 @@ _COLUMNS = (
     "flag_reasons",
     "ingested_at",
     "journal_id",
+    "original_switch_id",
 )
 
 
@@ -367,6 +412,7 @@ def _insert(rows: Sequence[Parsed], journal_id: int, now: datetime) -> int:
             reasons_field.get_db_prep_save(p.flag_reasons, connection) if p.flag_reasons else no_reasons,
             now_db,
             journal_id,
+            p.original_id,
         )
         for p in rows
     ]
@@ -438,6 +484,13 @@ def ingest_chunk(
                 result.error = _duplicate_conflict(out.switch_id)
             continue
         parsed[out.switch_id] = out
+    refused = refund_errors(list(parsed.values()))
+    for p in [p for p in parsed.values() if p.index in refused]:
+        results[p.index].error = refused[p.index]
+        del parsed[p.switch_id]
+    for i, first in repeats:
+        if first in refused:
+            results[i].status, results[i].error = "error", refused[first]
     fresh = list(parsed.values())
     if fresh:
         created, known, ids = _store(actor, fresh, ref=ref, need_ids=need_ids)
@@ -491,22 +544,20 @@ class RowsOutcome:
     errors: list[tuple[int, str, dict[str, Any]]] = field(default_factory=list)
 
 
-_EIGHT_HOURS = timedelta(hours=8)
-
-
-def _utc_text(raw_at: str, at: datetime, hours: dict[str, str]) -> str:
-    """`str(at - 8 h)[:19]` for a +08:00 time without a fraction, from a cache of hours.
+def _utc_text(raw_at: str, at: datetime, hours: dict[str, str], offset: timedelta) -> str:
+    """`str(at - offset)[:19]` (e.g. offset 8 h for +08:00) for a time without a fraction, written with
+    the institution's fixed offset, from a cache of hours.
 
     The offset is a whole number of hours, so minutes and seconds (":MM:SS" at positions 13–18)
     carry over and only the hour needs converting: the subtraction and its formatting, a twentieth
     of a row's cost in a clearing file, run once per hour in the file instead of once per row. The
     cache is keyed by the first 13 characters as written, filled from the real conversion."""
     if raw_at[13] != ":" or raw_at[16] != ":":  # another ISO form: convert it whole
-        return str(at - _EIGHT_HOURS)[:19]
+        return str(at - offset)[:19]
     key = raw_at[:13]
     hour = hours.get(key)
     if hour is None:
-        full = str(at - _EIGHT_HOURS)[:19]
+        full = str(at - offset)[:19]
         hours[key] = full[:13]
         return full
     return hour + raw_at[13:19]
@@ -526,10 +577,14 @@ def ingest_rows(
     i_id, i_tid, i_ch, i_ty, i_am, i_at = (
         header.index(c) for c in ("id", "tid", "channel", "type", "amount_fen", "occurred_at")
     )
+    i_orig = header.index("original_id") if "original_id" in header else None
     out = RowsOutcome()
     parsed: dict[str, Parsed] = {}
+    repeats: list[tuple[int, str]] = []  # (row index, switch id) of a second row of the same content
     fast_get = ctx.fast.get
     latest, since = ctx.latest, ctx.since
+    # the fast path takes times written with the institution's fixed offset (+08:00 for Shanghai)
+    suffix, offset = ctx.fast_offset or ("never", timedelta(0))
     sqlite = connection.vendor == "sqlite"
     days: dict[date, Any] = {}  # business day -> as the database takes it
     hours: dict[str, str] = {}  # "YYYY-MM-DDTHH" at +08:00 -> "YYYY-MM-DD HH" in UTC (see _utc_text)
@@ -543,6 +598,7 @@ def ingest_rows(
             row[i_am],
             row[i_at],
         )
+        original = row[i_orig] if i_orig is not None else ""
         p: Parsed | None = None
         f = fast_get(tid) if tid in ctx.fast else ctx.fast_tid(tid)
         if (
@@ -554,28 +610,39 @@ def ingest_rows(
             and raw_amount.isdigit()
             and raw_amount.isascii()
             and len(raw_at) == 25
-            and raw_at.endswith("+08:00")
+            and raw_at.endswith(suffix)
             and sid == sid.strip()
+            and (
+                not original
+                if tx_type == "sale"
+                else 0 < len(original) <= _ID_MAX and original == original.strip()
+            )
+            and clean_row(row)
         ):
             try:
                 at = from_iso(raw_at)
                 at_db: Any = at
                 if sqlite:  # UTC text, as Django's adapter writes it; the time has no fraction here
-                    at_db = _utc_text(raw_at, at, hours)
+                    at_db = _utc_text(raw_at, at, hours, offset)
             except (ValueError, OverflowError):
                 at = None
             amount = int(raw_amount)
-            if at is not None and not at.microsecond and 0 < amount <= MAX_AMOUNT_FEN and at <= latest:
+            if (
+                at is not None
+                and not at.microsecond
+                and 0 < amount <= MAX_AMOUNT_FEN
+                and f.earliest <= at <= latest
+            ):
                 rates = f.rates or ctx.plans.rates_at(f.merchant_id, at)
                 if rates is not None:
                     code, by_channel = rates
                     bp, cap = by_channel[channel]
                     fee, net = signed_fee_and_net(tx_type, amount, bp, cap)
-                    day = at.date()  # the offset is +08:00: this is the business day
+                    day = at.date()  # written in the institution's fixed offset: the business day
                     day_db = days.get(day) or days.setdefault(day, str(day) if sqlite else day)
                     p = Parsed(
                         index, sid, tid, channel, tx_type, amount, at, f.merchant_id, fee, net, code, bp,
-                        [], at_db, day_db,
+                        [], at_db, day_db, original,
                     )  # fmt: skip
                     if not f.clean or at < since:
                         p.flag_reasons = ctx.eligibility(p, f.info)
@@ -588,11 +655,21 @@ def ingest_rows(
         earlier = parsed.get(p.switch_id)
         if earlier is not None:  # the same id twice in one chunk
             if earlier.same_content(p.tid, p.channel, p.type, p.amount_fen, p.occurred_at):
-                out.duplicate += 1
+                repeats.append((index, p.switch_id))
             else:
                 out.errors.append((index, sid, _duplicate_conflict(p.switch_id)))
             continue
         parsed[p.switch_id] = p
+    refused = refund_errors(list(parsed.values()))
+    for p in [p for p in parsed.values() if p.index in refused]:
+        out.errors.append((p.index, p.switch_id, refused[p.index]))
+        del parsed[p.switch_id]
+    for index, switch_id in repeats:
+        if switch_id in parsed:
+            out.duplicate += 1
+        else:  # its first row was refused: so is this one
+            first = next(e for e in out.errors if e[1] == switch_id)
+            out.errors.append((index, switch_id, first[2]))
     if parsed:
         created, known, ids = _store(actor, list(parsed.values()), ref=ref, need_ids=False)
         out.created = len(created)
@@ -699,7 +776,11 @@ def ingest(actor: Actor, items: Sequence[Any], *, ref: str = "") -> list[ItemRes
         raise ValidationFailed(details={"items": [_("Send a non-empty list of items.")]})
     if len(items) > MAX_ITEMS:
         raise ValidationFailed(details={"items": [_("At most %(n)s items per call.") % {"n": MAX_ITEMS}]})
-    tids = [str(raw["tid"]) for raw in items if isinstance(raw, dict) and isinstance(raw.get("tid"), str)]
+    tids = [  # only text a database can be asked about (no NUL, valid UTF-8): the rest is refused per item
+        raw["tid"]
+        for raw in items
+        if isinstance(raw, dict) and isinstance(raw.get("tid"), str) and text_error([raw["tid"]]) is None
+    ]
     ctx = IngestContext(tids)
     ref = ref or f"api:{timezone.now():%Y%m%dT%H%M%S.%f}"
     return ingest_chunk(actor, items, ctx, ref=ref, need_ids=True)

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -19,7 +20,8 @@ from django.utils.translation import gettext_lazy as _
 from posfleet.money.choices import CHANNELS, Channel, TxType
 from posfleet.registry.models import Merchant
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+# The institution's time zone (settings.TIME_ZONE, POSFLEET_TIME_ZONE): business days and their cut-off.
+INSTITUTION_TZ = ZoneInfo(settings.TIME_ZONE)
 
 
 class RatePlan(models.Model):
@@ -110,12 +112,16 @@ class Transaction(models.Model):
     rate_bp = models.PositiveIntegerField(default=0)
     flagged = models.BooleanField(default=False)
     flag_reasons = models.JSONField(default=list, blank=True)
-    # The business day (Asia/Shanghai) of occurred_at, fixed at ingest: settlement groups by it, and a
+    # The business day (institution's time zone) of occurred_at, fixed at ingest: settlement groups by it, and a
     # transaction is settled when its merchant's batch for this day covers its id (no per-row stamp,
     # see posfleet.settlement.settled).
     business_date = models.DateField()
     ingested_at = models.DateTimeField(default=timezone.now)
     journal_id = models.BigIntegerField(null=True, blank=True)
+    # A refund's or reversal's original sale (its switch id; ingest checks it exists, same merchant,
+    # and that its refunds stay within its amount). Empty for a sale, also in the database (db_default):
+    # bulk writers that leave the column out (COPY, the settlement benchmark) need not know it.
+    original_switch_id = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
@@ -135,6 +141,11 @@ class Transaction(models.Model):
             models.Index(
                 fields=["merchant", "business_date", "type", "amount_fen", "fee_fen", "net_fen"],
                 name="tx_merchant_day_idx",
+            ),
+            # The refunds of a sale, summed when another refund of it comes in; only refund and reversal
+            # rows are in it, so a sale costs ingest nothing here.
+            models.Index(
+                fields=["original_switch_id"], name="tx_original_idx", condition=~Q(original_switch_id="")
             ),
         ]
         constraints = [
@@ -161,8 +172,8 @@ def for_days(first: date, last: date) -> QuerySet[Transaction]:
 
 
 def business_date_of(moment: datetime) -> date:
-    """The business day (Asia/Shanghai, the settlement calendar) of an aware time."""
-    return moment.astimezone(SHANGHAI).date()
+    """The business day (the institution's time zone, the settlement calendar) of an aware time."""
+    return moment.astimezone(INSTITUTION_TZ).date()
 
 
 class Account(models.Model):

@@ -19,7 +19,12 @@ PLAN_CODE = r"^[A-Z0-9][A-Z0-9_-]{1,39}$"  # plans.PLAN_CODE_RE
 
 class IngestIn(Schema):
     items: list[Any] = Field(
-        min_length=1, max_length=10_000, description="Transactions; each is checked on its own (see results)"
+        min_length=1,
+        max_length=10_000,
+        description=(
+            "Transactions {id, tid, channel, type, amount_fen, occurred_at, original_id}; a refund or "
+            "reversal names its original sale's id in original_id. Each is checked on its own (see results)"
+        ),
     )
 
 

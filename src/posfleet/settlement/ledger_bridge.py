@@ -12,6 +12,7 @@ handful of queries, not thousands:
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from posfleet.core.actor import Actor
 from posfleet.money.ledger import (
@@ -26,7 +27,7 @@ from posfleet.money.ledger import (
 from posfleet.settlement.models import SettlementBatch
 
 
-def settle_batches(actor: Actor, batches: Sequence[SettlementBatch]) -> None:
+def settle_batches(actor: Actor, batches: Sequence[SettlementBatch], run_day: date) -> None:
     entries: list[Entry] = []
     for b in batches:
         if b.net_fen > 0:
@@ -40,8 +41,7 @@ def settle_batches(actor: Actor, batches: Sequence[SettlementBatch]) -> None:
                 Entry.credit(b.merchant_id, UNSETTLED, -b.net_fen),
             ]
     if entries:
-        day = batches[0].business_date
-        post(actor, entries, ref=f"settlement:{day}", memo=f"settlement of {day}", kind="settlement")
+        post(actor, entries, ref=f"settlement:{run_day}", memo=f"settlement of {run_day}", kind="settlement")
 
 
 def pay_batches(actor: Actor, batches: Sequence[SettlementBatch]) -> None:

@@ -51,16 +51,41 @@ class BatchState(models.TextChoices):
     HELD = "held", _("Held (delayed settlement)")
 
 
+class SettlementRun(models.Model):
+    """One call of `run_settlement`: the business day it was for and its high-water mark.
+
+    The first run of a day fixes which of the day's transactions were on time (id up to its mark); one
+    that arrives later is a late item, settled by the next run whatever its day (`services`). The
+    largest mark of all runs is where the next run's search for late items starts.
+    """
+
+    business_date = models.DateField()
+    max_transaction_id = models.BigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+    actor_name = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("settlement run")
+        indexes = [models.Index(fields=["business_date", "max_transaction_id"], name="run_day_mark_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.business_date} <= {self.max_transaction_id}"
+
+
 class SettlementBatch(models.Model):
-    """One merchant's settlement of one business day (Asia/Shanghai).
+    """One merchant's settlement of one business day (the institution's time zone), or of the late
+    items of that day.
 
     net = gross - refunds - fees; payout = net - held (amounts of open disputes kept back). A delayed
     merchant's batch is `held`: nothing is paid until the flag is lifted.
 
-    `max_transaction_id` is the high-water mark of the run that made the batch: the largest transaction
-    id in the table when the run had locked out ingest. The batch covers exactly the merchant's
-    transactions of `business_date` with an id up to it; one ingested later has a larger id and stays
-    unsettled.
+    A batch covers the merchant's transactions of `business_date` with an id in
+    (`after_transaction_id`, `max_transaction_id`]. The day's first run makes the on-time batch (after
+    0, up to the run's high-water mark: the largest id in the table once the run had locked out
+    ingest). A transaction that arrives after its day was settled has a larger id: the next run
+    settles it in a `late` batch of the same day (its `run_date` is that run's day, which sets the
+    payout date). The ranges of a merchant's day never overlap.
     """
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="settlement_batches")
@@ -81,12 +106,27 @@ class SettlementBatch(models.Model):
     max_transaction_id = models.BigIntegerField(
         default=0, help_text=_("Covers the merchant's transactions of the day with an id up to this")
     )
+    after_transaction_id = models.BigIntegerField(
+        default=0, help_text=_("Covers the merchant's transactions of the day with an id above this")
+    )
+    late = models.BooleanField(
+        default=False, help_text=_("Transactions that arrived after their business day was settled")
+    )
+    run_date = models.DateField(null=True, blank=True, help_text=_("Business day of the run that made it"))
 
     class Meta:
-        ordering = ["-business_date", "merchant_id"]
+        ordering = ["-business_date", "merchant_id", "max_transaction_id"]
         verbose_name = _("settlement batch")
         constraints = [
-            models.UniqueConstraint(fields=["merchant", "business_date"], name="batch_merchant_day_uniq")
+            models.UniqueConstraint(
+                fields=["merchant", "business_date"],
+                condition=Q(late=False),
+                name="batch_merchant_day_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["merchant", "business_date", "max_transaction_id"],
+                name="batch_merchant_day_mark_uniq",
+            ),
         ]
         indexes = [
             models.Index(fields=["business_date"], name="batch_day_idx"),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Min, Q, Sum
+from django.db.models import Count, Exists, Min, OuterRef, Q, Sum
 from django.utils.translation import gettext as _
 
 from posfleet.core import amounts
@@ -25,6 +25,7 @@ from posfleet.settlement.models import (
     Dispute,
     DisputeHold,
     SettlementBatch,
+    SettlementRun,
 )
 
 
@@ -56,7 +57,14 @@ def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
         disputes = disputes.filter(transaction__tid__in=tids)
         batches = settled.batches_with_transactions(batches, tid__in=tids)
 
-    agg = tx.order_by().aggregate(n=Count("id"), amount=Sum("net_fen"))
+    # late: the day was settled before they arrived; the next settlement run takes them
+    day_settled = Exists(SettlementRun.objects.filter(business_date=OuterRef("business_date")))
+    agg = tx.order_by().aggregate(
+        n=Count("id", filter=~Q(day_settled)),
+        amount=Sum("net_fen", filter=~Q(day_settled)),
+        late_n=Count("id", filter=Q(day_settled)),
+        late_amount=Sum("net_fen", filter=Q(day_settled)),
+    )
     if agg["n"]:
         reasons.append(
             {
@@ -64,6 +72,19 @@ def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
                 "message": _("%(n)d transactions are not settled yet.") % {"n": agg["n"]},
                 "count": agg["n"],
                 "amount_fen": int(agg["amount"] or 0),
+            }
+        )
+    if agg["late_n"]:
+        reasons.append(
+            {
+                "code": "late_transactions",
+                "message": _(
+                    "%(n)d transactions arrived after their business day was settled; the next "
+                    "settlement run settles them as late items."
+                )
+                % {"n": agg["late_n"]},
+                "count": agg["late_n"],
+                "amount_fen": int(agg["late_amount"] or 0),
             }
         )
     agg = disputes.order_by().aggregate(n=Count("id"), amount=Sum("amount_fen"))

@@ -75,7 +75,9 @@ def tx_out(tx: Transaction) -> dict[str, Any]:
 
 # --- settlement runs and batches ----------------------------------------------------------------------
 class RunIn(Schema):
-    business_date: IsoDate = Field(description="The day to settle (Asia/Shanghai), today or earlier")
+    business_date: IsoDate = Field(
+        description="The day to settle (institution's time zone); it must have ended (past the cut-off)"
+    )
 
 
 class BatchOut(Schema):
@@ -96,6 +98,8 @@ class BatchOut(Schema):
     card: str = Field(description="Masked settlement card")
     state: str
     paid_at: str | None
+    late: bool = Field(description="Late items: transactions that arrived after their day was settled")
+    run_date: str = Field(description="Business day of the run that made the batch (sets the payout date)")
 
 
 class RunOut(Schema):

@@ -1,10 +1,12 @@
-"""Daily settlement: one batch per merchant per business day, in SQL, idempotent.
+"""Daily settlement: one batch per merchant per business day, in SQL; late items in the next run.
 
-`run_settlement(actor, D)` aggregates the merchants' unsettled transactions of business day D in one
-GROUP BY, holds back open disputes, writes one batch per merchant (never touching the transactions:
-a transaction is settled when its batch's `max_transaction_id` covers its id) and moves the net from
-`unsettled` to `settled_unpaid`; it pays the batches due. Ingest is locked out while the mark is read,
-so "id <= mark" means "counted". docs/money.md has the locking argument and the T+1 / D0 rules.
+`run_settlement(actor, D)` may run once D has ended (the cut-off, in the institution's time zone). It
+aggregates the merchants' unsettled transactions of D in one GROUP BY, and the late items — ingested
+after their own day was settled — of every day in one more; holds back open disputes, writes one batch
+per merchant and day (a late one for late items; never touching the transactions: a transaction is
+settled when a batch's id range covers its id) and moves the net from `unsettled` to
+`settled_unpaid`; it pays the batches due. Ingest is locked out while the mark is read, so
+"id <= mark" means "counted". docs/money.md has the locking argument and the T+1 / D0 rules.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +26,8 @@ from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, PermissionDenied, ValidationFailed
-from posfleet.money.models import SHANGHAI, Transaction, business_date_of
+from posfleet.money.models import INSTITUTION_TZ, Transaction
+from posfleet.money.models import business_date_of as business_date_of  # re-exported for callers
 from posfleet.registry.models import Merchant
 from posfleet.settlement import freezes, ledger_bridge
 from posfleet.settlement.models import (
@@ -33,17 +38,29 @@ from posfleet.settlement.models import (
     SettlementBatch,
     SettlementMode,
     SettlementProfile,
+    SettlementRun,
 )
 
 
 def day_range(business_date: date) -> tuple[datetime, datetime]:
     """[start, end) of a business day in Asia/Shanghai, as aware datetimes."""
-    start = datetime.combine(business_date, time.min, tzinfo=SHANGHAI)
+    start = datetime.combine(business_date, time.min, tzinfo=INSTITUTION_TZ)
     return start, start + timedelta(days=1)
 
 
+def cutoff() -> time:
+    """The time of the next day from which a business day may be settled (POSFLEET_SETTLEMENT_CUTOFF)."""
+    return time.fromisoformat(settings.POSFLEET_SETTLEMENT_CUTOFF)
+
+
+def settles_from(business_date: date) -> datetime:
+    """When `business_date` may be settled: it has ended, and the cut-off of the next day has come."""
+    return datetime.combine(business_date + timedelta(days=1), cutoff(), tzinfo=INSTITUTION_TZ)
+
+
 def parse_business_date(raw: Any) -> date:
-    """A business date from `YYYY-MM-DD` (or a date); 422 otherwise, and never in the future."""
+    """A business date from `YYYY-MM-DD` (or a date) that has ended (past its cut-off); 422 otherwise:
+    today's transactions still arrive, so today (or a later day) cannot be settled."""
     if isinstance(raw, date) and not isinstance(raw, datetime):
         value = raw
     else:
@@ -54,10 +71,14 @@ def parse_business_date(raw: Any) -> date:
                 _("The business date must look like 2026-11-20."),
                 details={"business_date": [_("Use YYYY-MM-DD.")]},
             ) from None
-    if value > business_date_of(timezone.now()):
+    opens = settles_from(value)
+    if timezone.now() < opens:
+        when = opens.strftime("%Y-%m-%d %H:%M")
         raise ValidationFailed(
-            _("A business day in the future cannot be settled."),
-            details={"business_date": [_("Must not be in the future.")]},
+            _("Business day %(day)s has not ended: it can be settled from %(at)s (%(tz)s).")
+            % {"day": value, "at": when, "tz": settings.TIME_ZONE},
+            details={"business_date": [_("Only a day that has ended can be settled.")]},
+            code="day_not_ended",
         )
     return value
 
@@ -95,6 +116,8 @@ def batch_dict(batch: SettlementBatch) -> dict[str, Any]:
         "card": batch.card_masked,
         "state": batch.state,
         "paid_at": batch.paid_at.isoformat() if batch.paid_at else None,
+        "late": batch.late,
+        "run_date": (batch.run_date or batch.business_date).isoformat(),
     }
 
 
@@ -136,6 +159,61 @@ def _aggregate(business_date: date) -> list[dict[str, Any]]:
     return [totals[mid] for mid in sorted(totals)]
 
 
+def _fold(rows: list[tuple[Any, ...]]) -> dict[tuple[int, date, int], dict[str, Any]]:
+    """(merchant, day, after, type, count, amount, fee, net) rows folded per (merchant, day, after)."""
+    totals: dict[tuple[int, date, int], dict[str, Any]] = {}
+    for mid, day, after, tx_type, count, amount, fee, net in rows:
+        if not isinstance(day, date):
+            day = date.fromisoformat(str(day))
+        t = totals.setdefault(
+            (mid, day, int(after or 0)),
+            {"merchant_id": mid, "count": 0, "gross": 0, "refund": 0, "fee": 0, "net": 0},
+        )
+        t["count"] += int(count)
+        t["gross" if tx_type == "sale" else "refund"] += int(amount or 0)
+        t["fee"] += int(fee or 0)
+        t["net"] += int(net or 0)
+    return totals
+
+
+def _uncovered_of_day(business_date: date) -> dict[tuple[int, date, int], dict[str, Any]]:
+    """A day run again: per merchant, its transactions of the day above its last batch's mark (every
+    transaction below it is covered: each run covers all of a run day's transactions up to its mark)."""
+    qn = connection.ops.quote_name
+    tx, batch = qn(Transaction._meta.db_table), qn(SettlementBatch._meta.db_table)
+    sql = (
+        "SELECT t.merchant_id, t.business_date, COALESCE(b.mark, 0), t.type, COUNT(*), SUM(t.amount_fen), "
+        f"SUM(t.fee_fen), SUM(t.net_fen) FROM {tx} t LEFT JOIN (SELECT merchant_id, "
+        f"MAX(max_transaction_id) AS mark FROM {batch} WHERE business_date = %s GROUP BY merchant_id) b "
+        f"ON b.merchant_id = t.merchant_id WHERE t.merchant_id IN (SELECT id FROM {qn(Merchant._meta.db_table)}) "
+        "AND t.business_date = %s AND t.id > COALESCE(b.mark, 0) "
+        "GROUP BY t.merchant_id, t.business_date, b.mark, t.type"
+    )
+    day = connection.ops.adapt_datefield_value(business_date)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [day, day])
+        return _fold(cursor.fetchall())
+
+
+def _late_items(
+    swept: int, high_water: int, business_date: date
+) -> dict[tuple[int, date, int], dict[str, Any]]:
+    """Late items of other days: transactions ingested since the last run (id in (swept, high_water],
+    a primary-key range) whose day had been settled before. Every earlier run took those up to its own
+    mark, so none is missed and none is counted twice."""
+    qn = connection.ops.quote_name
+    tx, run = qn(Transaction._meta.db_table), qn(SettlementRun._meta.db_table)
+    sql = (
+        f"SELECT t.merchant_id, t.business_date, {int(swept)}, t.type, COUNT(*), SUM(t.amount_fen), SUM(t.fee_fen), "
+        f"SUM(t.net_fen) FROM {tx} t WHERE t.id > %s AND t.id <= %s AND t.business_date <> %s "
+        f"AND t.business_date IN (SELECT business_date FROM {run}) "
+        "GROUP BY t.merchant_id, t.business_date, t.type"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [swept, high_water, connection.ops.adapt_datefield_value(business_date)])
+        return _fold(cursor.fetchall())
+
+
 def _hold_disputes(
     merchant_id: int, available: int, disputes: list[Dispute]
 ) -> tuple[int, list[tuple[Dispute, int]]]:
@@ -167,13 +245,24 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
     result = RunResult(business_date=day)
 
     high_water = _lock_out_ingest()
-    rows = _aggregate(day)
-    existing = {b.merchant_id: b for b in SettlementBatch.objects.filter(business_date=day)}
-    result.existing = list(existing.values())
-    new_rows = [r for r in rows if r["merchant_id"] not in existing]
+    runs = SettlementRun.objects.order_by()
+    first_run = not runs.filter(business_date=day).exists()
+    last_mark = runs.aggregate(m=Max("max_transaction_id"))["m"]  # None: the first run ever
+    result.existing = list(SettlementBatch.objects.filter(business_date=day))
+    if first_run:  # every transaction of the day is here (ingest is locked out): all on time
+        done = {b.merchant_id for b in result.existing}  # none, unless written outside a run
+        groups = {(r["merchant_id"], day, 0): r for r in _aggregate(day) if r["merchant_id"] not in done}
+    else:  # run again: what arrived since its runs is late
+        groups = _uncovered_of_day(day)
+    if last_mark is not None and last_mark < high_water:  # late items need an earlier run and new rows
+        groups.update(_late_items(int(last_mark), high_water, day))
+    SettlementRun.objects.create(
+        business_date=day, max_transaction_id=high_water, created_at=now, actor_name=actor.name[:150]
+    )
 
-    if new_rows:
-        merchant_ids = [r["merchant_id"] for r in new_rows]
+    if groups:
+        keys = sorted(groups, key=lambda k: (k[0], k[1], k[2]))
+        merchant_ids = sorted({k[0] for k in keys})
         profiles = {
             p.merchant_id: p
             for p in SettlementProfile.objects.filter(merchant_id__in=merchant_ids).only(
@@ -193,8 +282,9 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
 
         batches: list[SettlementBatch] = []
         dispute_holds: list[tuple[SettlementBatch, list[tuple[Dispute, int]]]] = []
-        for r in new_rows:
-            mid = r["merchant_id"]
+        for key in keys:
+            mid, business_day, after = key
+            r = groups[key]
             profile = profiles.get(mid)
             mode = profile.mode if profile else SettlementMode.T1
             delayed = bool(profile and profile.delayed) or mid in frozen
@@ -202,8 +292,12 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
             held, touched = _hold_disputes(mid, max(net, 0), open_disputes.get(mid, []))
             batch = SettlementBatch(
                 merchant_id=mid,
-                business_date=day,
+                business_date=business_day,
+                run_date=day,
+                late=not first_run or business_day != day,
+                after_transaction_id=after,
                 mode=mode,
+                # payouts follow the run's day: a late item is paid with the run that settled it
                 payout_date=day if mode == SettlementMode.D0 else day + timedelta(days=1),
                 transaction_count=r["count"],
                 gross_fen=int(r["gross"] or 0),
@@ -229,12 +323,14 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
                 code="settlement_running",
             ) from None
         if any(b.pk is None for b in batches):  # backends without RETURNING
-            by_mid = {
-                b.merchant_id: b
-                for b in SettlementBatch.objects.filter(business_date=day, merchant_id__in=merchant_ids)
+            by_key = {
+                (b.merchant_id, b.business_date): b
+                for b in SettlementBatch.objects.filter(
+                    max_transaction_id=high_water, merchant_id__in=merchant_ids
+                )
             }
-            batches = [by_mid[b.merchant_id] for b in batches]
-            dispute_holds = [(by_mid[b.merchant_id], ds) for b, ds in dispute_holds]
+            batches = [by_key[(b.merchant_id, b.business_date)] for b in batches]
+            dispute_holds = [(by_key[(b.merchant_id, b.business_date)], ds) for b, ds in dispute_holds]
 
         holds = []
         for batch, parts in dispute_holds:
@@ -246,7 +342,7 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
         Dispute.objects.bulk_update(
             [d for _b, parts in dispute_holds for d, _part in parts], ["held_fen", "held_batch", "version"]
         )
-        ledger_bridge.settle_batches(actor, batches)
+        ledger_bridge.settle_batches(actor, batches, day)
         result.created = batches
 
     result.paid = pay_due(actor, day, now=now)
@@ -255,7 +351,14 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
         if b.pk in paid_ids:
             b.state, b.paid_at = BatchState.PAID, now
     changes = [
-        Change("settlement_batch", str(b.pk), "settlement.batch", None, batch_dict(b), f"business day {day}")
+        Change(
+            "settlement_batch",
+            str(b.pk),
+            "settlement.batch",
+            None,
+            batch_dict(b),
+            f"late items of {b.business_date}, run of {day}" if b.late else f"business day {day}",
+        )
         for b in result.created
     ]
     changes += [

@@ -1,8 +1,9 @@
 """Is a transaction settled? The one rule, as query expressions every consumer uses.
 
-A transaction is settled when its merchant has a batch for its business date whose high-water mark
-(`SettlementBatch.max_transaction_id`) is at least the transaction's id; that batch is its batch and
-the batch's `created_at` is when it was settled. Settling a day therefore writes one row per merchant
+A transaction is settled when its merchant has a batch for its business date whose id range
+(`after_transaction_id`, `max_transaction_id`] holds the transaction's id; that batch (the day's
+on-time batch, or a late one for what arrived after the day was settled) is its batch and the
+batch's `created_at` is when it was settled. Settling a day therefore writes one row per merchant
 and never rewrites the day's transactions (see `services` for why the mark is safe under concurrent
 ingest). The API and the console still show `settlement_batch_id` and `settled_at` on a transaction:
 `with_settlement()` computes them.
@@ -24,6 +25,7 @@ def covering_batch(tx_ref: str = "") -> QuerySet[SettlementBatch]:
         merchant_id=OuterRef(f"{tx_ref}merchant_id"),
         business_date=OuterRef(f"{tx_ref}business_date"),
         max_transaction_id__gte=OuterRef(f"{tx_ref}id"),
+        after_transaction_id__lt=OuterRef(f"{tx_ref}id"),
     )
 
 
@@ -51,6 +53,7 @@ def of_batch(batch: SettlementBatch) -> QuerySet[Transaction]:
         merchant_id=batch.merchant_id,
         business_date=batch.business_date,
         id__lte=batch.max_transaction_id,
+        id__gt=batch.after_transaction_id,
     )
 
 
@@ -64,6 +67,7 @@ def batches_with_transactions(
                 merchant_id=OuterRef("merchant_id"),
                 business_date=OuterRef("business_date"),
                 id__lte=OuterRef("max_transaction_id"),
+                id__gt=OuterRef("after_transaction_id"),
                 **tx_filter,
             )
         )

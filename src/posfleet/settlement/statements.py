@@ -23,7 +23,7 @@ from posfleet.money.models import Posting, Transaction
 from posfleet.registry.services import get_merchant
 from posfleet.settlement.models import Dispute, SettlementBatch
 from posfleet.settlement.outstanding import yuan
-from posfleet.settlement.services import SHANGHAI, day_range
+from posfleet.settlement.services import INSTITUTION_TZ, day_range
 
 COLUMNS = (
     "date",
@@ -112,7 +112,7 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
                 1,
                 _row(
                     date=batch.business_date.isoformat(),
-                    kind="settlement",
+                    kind="late_settlement" if batch.late else "settlement",
                     reference=f"batch:{batch.pk}",
                     count=batch.transaction_count,
                     gross_fen=batch.gross_fen,
@@ -122,13 +122,14 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
                     net_fen=batch.net_fen,
                     payout_fen=batch.payout_fen,
                     state=batch.state,
-                    memo=f"{batch.mode} payout {batch.payout_date.isoformat()}",
+                    memo=(f"late, run of {batch.run_date} " if batch.late else "")
+                    + f"{batch.mode} payout {batch.payout_date.isoformat()}",
                 ),
             )
         )
     for batch in SettlementBatch.objects.filter(merchant_id=merchant_id, paid_at__gte=start, paid_at__lt=end):
         assert batch.paid_at is not None
-        paid_on = batch.paid_at.astimezone(SHANGHAI).date()
+        paid_on = batch.paid_at.astimezone(INSTITUTION_TZ).date()
         dated.append(
             (
                 paid_on,
@@ -148,7 +149,7 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
     ):
         on = (
             (dispute.resolved_at if dispute.resolved_at and dispute.resolved_at < end else dispute.opened_at)
-            .astimezone(SHANGHAI)
+            .astimezone(INSTITUTION_TZ)
             .date()
         )
         dated.append(

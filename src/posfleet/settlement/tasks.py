@@ -1,4 +1,5 @@
-"""The daily settlement job: at 02:00 Asia/Shanghai, settle yesterday (the business day just closed).
+"""The daily settlement job: at 02:00 in the institution's time zone (Asia/Shanghai by default; later
+if the settlement cut-off is later), settle yesterday (the business day just closed).
 
 The run is a job (`settlement.run`, one per business day: its key is the day), so the console's jobs
 page shows it and a worker killed half-way leaves it to the sweep. It commits its batches and its
@@ -6,15 +7,16 @@ page shows it and a worker killed half-way leaves it to the sweep. It commits it
 the day again; after it, the job is done and is never run again. `run_settlement` is idempotent
 besides (one batch per merchant per day), and the run also pays the T+1 batches that fell due. Huey
 evaluates crontabs in UTC unless configured otherwise, so 02:00 in Shanghai (UTC+8, no daylight
-saving) is 18:00 UTC of the day before.
+saving) is 18:00 UTC of the day before (the hour is worked out from the zone's offset at start-up).
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from huey import crontab
@@ -26,15 +28,28 @@ from posfleet.jobs import registry
 from posfleet.jobs import services as jobs
 from posfleet.jobs.models import Job
 from posfleet.jobs.runner import Context
-from posfleet.settlement.services import SHANGHAI, RunResult, run_settlement
+from posfleet.settlement.services import INSTITUTION_TZ, RunResult, run_settlement
 
 log = logging.getLogger(__name__)
-RUN_HOUR = 18 if HUEY.utc else 2
+
+
+def _run_hour() -> int:
+    """02:00 in the institution's time zone, or the first whole hour after a later settlement
+    cut-off, as the hour Huey's crontab reads (UTC unless configured otherwise)."""
+    cut = time.fromisoformat(settings.POSFLEET_SETTLEMENT_CUTOFF)
+    local = max(2, cut.hour + (1 if cut.minute else 0))
+    if not HUEY.utc:
+        return local % 24
+    offset = datetime.now(INSTITUTION_TZ).utcoffset() or timedelta(0)
+    return int(local - offset / timedelta(hours=1)) % 24
+
+
+RUN_HOUR = _run_hour()
 JOB_KIND = "settlement.run"
 
 
 def _yesterday() -> date:
-    return datetime.now(SHANGHAI).date() - timedelta(days=1)
+    return datetime.now(INSTITUTION_TZ).date() - timedelta(days=1)
 
 
 def _summary(result: RunResult) -> dict[str, Any]:

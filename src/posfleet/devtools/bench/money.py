@@ -39,9 +39,17 @@ BENCH_TERMINALS = 5_000
 CHANNEL_MIX = ("credit",) * 3 + ("debit",) * 3 + ("wechat",) * 5 + ("alipay",) * 4 + ("unionpay_qr",)
 
 
+REGISTERED_BEFORE = timedelta(days=60)  # the file covers 30 days; its terminals are older than that
+
+
 def active_tids(limit: int = 50_000) -> list[str]:
+    """Active TIDs registered before the file's first day (ingest refuses a time before registration)."""
     return list(
-        Terminal.objects.filter(state=TerminalState.ACTIVE, merchant__state=MerchantState.ACTIVE)
+        Terminal.objects.filter(
+            state=TerminalState.ACTIVE,
+            merchant__state=MerchantState.ACTIVE,
+            created_at__lte=timezone.now() - REGISTERED_BEFORE,
+        )
         .order_by("id")
         .values_list("tid", flat=True)[:limit]
     )
@@ -81,6 +89,7 @@ def ensure_fleet(min_terminals: int = 1000) -> list[str]:
                     security_patch_level="2026-06-01",
                     merchant_id=ids[n % len(ids)],
                     state=TerminalState.ACTIVE,
+                    created_at=timezone.now() - REGISTERED_BEFORE,
                 )
                 for n in range(BENCH_TERMINALS)
             ],
@@ -91,7 +100,10 @@ def ensure_fleet(min_terminals: int = 1000) -> list[str]:
 
 
 def write_clearing_file(path: Path, rows: int, tids: list[str], *, seed: int = 7, prefix: str = "BW") -> Path:
-    """A deterministic clearing file: sales mostly, ~3% refunds, ~1% reversals, over the last 30 days."""
+    """A deterministic clearing file: sales mostly, ~3% refunds, ~1% reversals, over the last 30 days.
+
+    A refund or reversal gives back (part of) one of the last thousand sales not given back yet, on
+    its terminal and channel, as a switch would send it (with the sale's id as original_id)."""
     rng = random.Random(seed)
     path.parent.mkdir(parents=True, exist_ok=True)
     end = timezone.now().replace(microsecond=0) - timedelta(minutes=5)
@@ -100,22 +112,24 @@ def write_clearing_file(path: Path, rows: int, tids: list[str], *, seed: int = 7
     tz = timezone.get_fixed_timezone(480)
     with path.open("w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["id", "tid", "channel", "type", "amount_fen", "occurred_at"])
+        w.writerow(["id", "tid", "channel", "type", "amount_fen", "occurred_at", "original_id"])
+        sales: list[tuple[str, str, str, int]] = []  # recent sales not given back: id, tid, channel, amount
         for n in range(rows):
             roll = rng.random()
             tx_type = "refund" if roll < 0.03 else "reversal" if roll < 0.04 else "sale"
             amount = int(rng.lognormvariate(8.5, 1.2)) + 1
             at = (start + timedelta(seconds=span * n // max(rows, 1))).astimezone(tz)
-            w.writerow(
-                [
-                    f"{prefix}{n:010d}",
-                    rng.choice(tids),
-                    rng.choice(CHANNEL_MIX),
-                    tx_type,
-                    amount,
-                    at.isoformat(),
-                ]
-            )
+            sid = f"{prefix}{n:010d}"
+            if tx_type != "sale" and sales:
+                original, tid, channel, sold = sales.pop(rng.randrange(len(sales)))
+                amount = sold if tx_type == "reversal" else rng.randint(1, sold)
+                w.writerow([sid, tid, channel, tx_type, amount, at.isoformat(), original])
+                continue
+            tid, channel = rng.choice(tids), rng.choice(CHANNEL_MIX)
+            w.writerow([sid, tid, channel, "sale", amount, at.isoformat(), ""])
+            sales.append((sid, tid, channel, amount))
+            if len(sales) > 1000:
+                sales.pop(0)
     return path
 
 

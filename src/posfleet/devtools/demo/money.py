@@ -72,6 +72,7 @@ def _items_for_terminal(tid: str, seed: int, days: int, now: datetime) -> list[d
                         "type": back_type,
                         "amount_fen": amount,
                         "occurred_at": later.isoformat(),
+                        "original_id": item["id"],
                     }
                 )
         items.extend(sales)
@@ -88,6 +89,10 @@ def load(merchant_ids: Iterable[int], days: int = 30) -> dict[str, int]:
         )
         .order_by("id")
         .values_list("tid", "id")
+    )
+    # the demo fleet was registered before the history it is given (ingest refuses earlier times)
+    Terminal.objects.filter(merchant_id__in=ids, created_at__gt=now - timedelta(days=days + 30)).update(
+        created_at=now - timedelta(days=days + 30)
     )
     ctx = IngestContext()
     items: list[dict[str, Any]] = []
