@@ -153,6 +153,9 @@ def available(state: str) -> list[Transition]:
 
 
 # --- merchants --------------------------------------------------------------------------------------
+MerchantGuard = Callable[[Merchant, dict[str, Any]], Any]
+
+
 @dataclass(frozen=True)
 class MerchantTransition:
     action: str
@@ -161,6 +164,7 @@ class MerchantTransition:
     permission: str
     sensitive: bool = False
     label: Any = ""
+    guards: tuple[MerchantGuard, ...] = ()
 
 
 MERCHANT_TABLE: tuple[MerchantTransition, ...] = (
@@ -197,3 +201,22 @@ _MERCHANT_INDEX = {(t.source.value, t.action): t for t in MERCHANT_TABLE}
 
 def find_merchant(state: str, action: str) -> MerchantTransition | None:
     return _MERCHANT_INDEX.get((state, action))
+
+
+# Guards other apps add to a merchant action. The cases app registers the closure rule here: a merchant
+# enters `closing` only under an approved closure case and becomes `closed` only when that case completes,
+# so the bare actions (console, API, CLI) refuse with the checklist's reasons. A guard returns None, one
+# message, or a list of messages (the first one says what is refused, the rest why).
+EXTRA_MERCHANT_GUARDS: dict[str, list[MerchantGuard]] = {}
+
+
+def register_merchant_guard(action: str, guard: MerchantGuard) -> None:
+    if action not in MERCHANT_ACTIONS:
+        raise ValueError(f"unknown merchant action {action}")
+    bucket = EXTRA_MERCHANT_GUARDS.setdefault(action, [])
+    if guard not in bucket:
+        bucket.append(guard)
+
+
+def merchant_guards_for(move: MerchantTransition) -> tuple[MerchantGuard, ...]:
+    return move.guards + tuple(EXTRA_MERCHANT_GUARDS.get(move.action, ()))
