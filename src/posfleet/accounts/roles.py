@@ -32,7 +32,8 @@ PERMISSIONS: dict[str, Any] = {
     "manage_dispute": _("Open and resolve disputes"),
     "post_charge": _("Post fees, penalties, deposits and refunds"),
     # cases
-    "file_case": _("File cases for merchants"),
+    "file_case": _("File cases for merchants and record their answers on their behalf"),
+    "read_case_documents": _("Read case materials (ID and licence copies), letters and evidence archives"),
     "review_case": _("Approve, reject or ask for materials"),
     "work_case": _("Carry out approved cases and complete them"),
     "inspect_return": _("Receive and inspect returned equipment"),
@@ -41,15 +42,36 @@ PERMISSIONS: dict[str, Any] = {
     "destroy_keys": _("Request and confirm key destruction (dual control)"),
 }
 
+# Key custody is bound to the custodian role: only its members use it (a superuser too needs the role).
+CUSTODY = ("destroy_keys",)
+
+# Who holds what, and why: docs/roles.md. tests/accounts/test_roles.py walks every role over every
+# API operation and console page against this map.
 ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
-    "admin": (_("Administrator"), tuple(PERMISSIONS)),
+    # Not a key custodian (separation of duties): dual control needs two people holding that role.
+    "admin": (_("Administrator"), tuple(c for c in PERMISSIONS if c not in CUSTODY)),
     "agent": (
         _("Service agent"),
-        ("view_fleet", "manage_merchant", "hold_merchant_suspension", "file_case", "view_money"),
+        (
+            "view_fleet",
+            "manage_merchant",
+            "hold_merchant_suspension",
+            "file_case",
+            "read_case_documents",
+            "view_money",
+        ),
     ),
     "reviewer": (
         _("Reviewer"),
-        ("view_fleet", "view_audit", "hold_merchant_suspension", "review_case", "work_case", "view_money"),
+        (
+            "view_fleet",
+            "view_audit",
+            "hold_merchant_suspension",
+            "review_case",
+            "work_case",
+            "read_case_documents",
+            "view_money",
+        ),
     ),
     "risk": (
         _("Risk officer"),
@@ -59,6 +81,7 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "hold_risk_freeze",
             "hold_compliance",
             "deactivate_terminal",
+            "read_case_documents",
             "view_money",
             "manage_dispute",
         ),
@@ -90,15 +113,26 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "manage_dispute",
             "post_charge",
             "settle_case",
-            "work_case",
+            "read_case_documents",
         ),
     ),
-    "custodian": (_("Key custodian"), ("view_fleet", "activate_terminal", "destroy_keys")),
+    "custodian": (_("Key custodian"), ("view_fleet", "destroy_keys")),
 }
 
 
 def perm(codename: str) -> str:
     return f"accounts.{codename}"
+
+
+def has_role(user: Any, role: str) -> bool:
+    """Whether `user` is a member of the role's group (a superuser is not, unless given it)."""
+    if user is None or not getattr(user, "pk", None) or not user.is_active:
+        return False
+    return bool(user.groups.filter(name=role).exists())
+
+
+def capabilities_of(role: str) -> frozenset[str]:
+    return frozenset(ROLES[role][1])
 
 
 def primary_role(user: Any) -> str:

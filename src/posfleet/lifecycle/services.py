@@ -95,6 +95,8 @@ def _check(
 ) -> transitions.Transition:
     """The move `action` takes from the terminal's state, if the version, the table, the actor's
     permission and step-up, and every guard allow it."""
+    if not any(actor.has_perm(perm(p)) for p in transitions.permissions_for(action)):
+        raise PermissionDenied()  # before anything about the terminal: a stranger learns nothing
     if expected_version is not None and expected_version != terminal.version:
         raise StaleVersion(details={"current_version": terminal.version})
     move = transitions.find(terminal.state, action)
@@ -146,6 +148,8 @@ def apply_merchant(
     if action not in transitions.MERCHANT_ACTIONS:
         raise ValidationFailed(_("Unknown action %(action)s.") % {"action": action})
     text = require_reason(reason)
+    if not any(actor.has_perm(perm(p)) for p in transitions.merchant_permissions_for(action)):
+        raise PermissionDenied()
     merchant = Merchant.objects.select_for_update(no_key=True).filter(pk=merchant_id).first()
     if merchant is None:
         raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})

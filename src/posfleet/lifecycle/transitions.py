@@ -144,6 +144,11 @@ def action_label(action: str) -> str:
     return action
 
 
+def permissions_for(action: str) -> tuple[str, ...]:
+    """The permissions any move named `action` asks for (checked before the state is looked at)."""
+    return tuple(dict.fromkeys(t.permission for t in TABLE if t.action == action))
+
+
 def find(state: str, action: str) -> Transition | None:
     return _INDEX.get((state, action))
 
@@ -197,6 +202,10 @@ MERCHANT_TABLE: tuple[MerchantTransition, ...] = (
 )
 MERCHANT_ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in MERCHANT_TABLE))
 _MERCHANT_INDEX = {(t.source.value, t.action): t for t in MERCHANT_TABLE}
+
+
+def merchant_permissions_for(action: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.permission for t in MERCHANT_TABLE if t.action == action))
 
 
 def find_merchant(state: str, action: str) -> MerchantTransition | None:
