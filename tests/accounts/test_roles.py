@@ -145,7 +145,7 @@ OPERATIONS: dict[str, Rule] = {
     "posfleet_cases_api_stop": cap("work_case"),
     "posfleet_cases_api_statement": cap("work_case", "settle_case"),
     "posfleet_cases_api_start_export": cap("work_case", "file_case", merchant=True),
-    "posfleet_cases_api_get_export": cap(*CASE_STAFF, merchant=True),
+    "posfleet_cases_api_get_export": cap("read_case_documents", merchant=True),  # the transaction history
     "posfleet_cases_api_returns": cap("inspect_return"),
     "posfleet_cases_api_refund": cap("settle_case"),
     "posfleet_cases_api_payments": cap("settle_case"),
@@ -405,5 +405,144 @@ def test_every_operation_answers_each_role_as_the_matrix_says(role: str) -> None
             wrong.append(
                 f"{method} {path} ({op_id}): expected {'allowed' if want else 'denied'}, got "
                 f"{response.status_code} {response.content[:200]!r}"
+            )
+    assert not wrong, f"role {role}:\n" + "\n".join(wrong)
+
+
+# --- console pages ------------------------------------------------------------------------------------
+# Every console route is either a page (GET, walked below) or an action (POST only; it calls the same
+# service the API operation above calls, so the API walk covers its permission). URL name → Rule.
+CONSOLE_PAGES: dict[str, Rule] = {
+    "console:dashboard": ANY_STAFF,
+    "console:terminals": cap("view_fleet"),
+    "console:terminal": cap("view_fleet"),
+    "console:merchants": cap("view_fleet"),
+    "console:merchant": cap("view_fleet"),
+    "console:audit": cap("view_audit"),
+    "console:jobs": ANY_STAFF,  # each sees the jobs they started or their roles own
+    "console:tokens": ANY_STAFF,  # one's own API tokens
+    "console:totp": ANY_STAFF,  # one's own authenticator
+    "money:overview": cap("view_money"),
+    "money:rate_plans": cap("view_money"),
+    "money:merchant": cap("view_money"),
+    "settlement:run": cap("view_money"),
+    "settlement:merchant": cap("view_money"),
+    "settlement:statement": cap("view_money"),
+    "settlement:disputes": cap("view_money"),
+    "settlement:dispute": cap("view_money"),
+    "cases:queue": cap(*CASE_STAFF),
+    "cases:new": cap("file_case"),
+    "cases:new_applicant": cap("file_case"),
+    "cases:detail": cap(*CASE_STAFF),
+    "cases:export_status": cap(*CASE_STAFF),
+    "cases:export_csv": cap("read_case_documents"),
+    "cases:archive": cap("read_case_documents"),
+    "cases:notice_pdf": cap("read_case_documents"),
+    "cases:material": cap("read_case_documents"),
+    "keys:index": cap("view_fleet"),  # key metadata (state, KCV, records), as GET /terminals/{tid}/keys
+}
+CONSOLE_ACTIONS = {
+    "console:login",
+    "console:logout",
+    "console:step_up",
+    "console:bulk_start",
+    "console:bulk_confirm",
+    "console:terminal_apply",
+    "console:terminal_hold",
+    "console:hold_release",
+    "console:merchant_hold",
+    "console:merchant_apply",
+    "console:audit_verify",
+    "console:job_retry",
+    "console:token_revoke",
+    "settlement:document",  # a dispute document; walked by the dispute tests (view_money)
+    "cases:decide",
+    "cases:comment",
+    "cases:material_add",
+    "cases:resubmit",
+    "cases:allocate",
+    "cases:ship",
+    "cases:deliver",
+    "cases:activate",
+    "cases:take",
+    "cases:stop",
+    "cases:returns",
+    "cases:statement",
+    "cases:export",
+    "cases:settle",
+    "cases:payment",
+    "cases:complete",
+    "keys:destroy",
+    "keys:cancel",
+    "keys:rekey",
+}
+CONSOLE_PREFIXES = ("console/",)
+
+
+def console_routes() -> list[tuple[str, str, list[str]]]:
+    """(name, route, parameter names) of every route under /console/."""
+    from django.urls import URLResolver, get_resolver
+
+    found: list[tuple[str, str, list[str]]] = []
+
+    def walk(patterns: Any, prefix: str, ns: str) -> None:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, prefix + str(p.pattern), ns + (f"{p.namespace}:" if p.namespace else ""))
+            elif (prefix + str(p.pattern)).startswith(CONSOLE_PREFIXES):
+                found.append((ns + (p.name or ""), prefix + str(p.pattern), list(p.pattern.converters)))
+
+    walk(get_resolver().url_patterns, "", "")
+    return found
+
+
+def test_every_console_route_is_a_listed_page_or_action() -> None:
+    names = {name for name, _route, _params in console_routes()}
+    missing = sorted(names - set(CONSOLE_PAGES) - CONSOLE_ACTIONS)
+    assert not missing, (
+        f"Console routes not in the role matrix: {missing}. Add each to CONSOLE_PAGES (a page, with the "
+        "capability its view or service checks) or CONSOLE_ACTIONS (POST only, calling a walked service) "
+        "in tests/accounts/test_roles.py, and to docs/roles.md."
+    )
+    assert not (set(CONSOLE_PAGES) | CONSOLE_ACTIONS) - names, "the table names routes that are gone"
+
+
+def _page_denied(role: str, response: Any) -> bool:
+    if response.status_code in (403, 404):
+        return True
+    return response.status_code == 302 and "/console/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("role", WALKED)
+def test_every_console_page_answers_each_role_as_the_matrix_says(role: str) -> None:
+    from django.urls import reverse
+
+    w = _world()
+    w["document_id"] = 0
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    if role == "merchant":
+        client.force_login(w["owner"])
+    elif role != "anonymous":
+        client.force_login(b.user(role=role))
+    wrong = []
+    for name, _route, params in console_routes():
+        if name not in CONSOLE_PAGES:
+            continue
+        kwargs = {p: w[p] for p in params}
+        url = reverse(name, kwargs=kwargs)
+        with transaction.atomic():
+            response = client.get(url)
+            transaction.set_rollback(True)
+        assert response.status_code < 500, (name, role)
+        want = CONSOLE_PAGES[name]
+        allowed = (
+            role != "anonymous"
+            and role != "merchant"
+            and (want.staff or any(c in ROLES[role][1] for c in want.caps))
+        )
+        CHECKS.append(1)
+        if allowed == _page_denied(role, response) or (allowed and response.status_code == 405):
+            wrong.append(
+                f"{name} {url}: expected {'allowed' if allowed else 'denied'}, got {response.status_code}"
             )
     assert not wrong, f"role {role}:\n" + "\n".join(wrong)
