@@ -131,6 +131,11 @@ def has_role(user: Any, role: str) -> bool:
     return bool(user.groups.filter(name=role).exists())
 
 
+def is_custodian(user: Any) -> bool:
+    """Holds key custody: the capability and membership of the custodian role (never by superuser)."""
+    return bool(user is not None and user.has_perm(perm("destroy_keys")) and has_role(user, "custodian"))
+
+
 def capabilities_of(role: str) -> frozenset[str]:
     return frozenset(ROLES[role][1])
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from posfleet.accounts.roles import has_role, perm
+from posfleet.accounts.roles import is_custodian, perm
 from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
@@ -93,9 +93,7 @@ def refurbish_guard(terminal: Terminal, params: dict[str, Any]) -> Any:
 
 def _custodian(actor: Actor) -> None:
     """A person in the custodian role (dual control is two different custodians; nobody else counts)."""
-    if actor.kind != "user" or not (
-        actor.has_perm(perm("destroy_keys")) and has_role(actor.user, "custodian")
-    ):
+    if actor.kind != "user" or not is_custodian(actor.user):
         raise PermissionDenied(_("Only key custodians may do this."))
     require_step_up(actor)
 
