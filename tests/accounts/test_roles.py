@@ -546,3 +546,50 @@ def test_every_console_page_answers_each_role_as_the_matrix_says(role: str) -> N
                 f"{name} {url}: expected {'allowed' if allowed else 'denied'}, got {response.status_code}"
             )
     assert not wrong, f"role {role}:\n" + "\n".join(wrong)
+
+
+# --- the matrix in the docs is the matrix in the code -------------------------------------------------
+def _documented_matrix() -> dict[str, set[str]]:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "roles.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| `")]
+    header = next(line for line in text.splitlines() if line.startswith("| capability |"))
+    roles = [c.strip() for c in header.strip("|").split("|")[1:]]
+    held: dict[str, set[str]] = {role: set() for role in roles}
+    for line in rows:
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        capability = cells[0].strip("`")
+        for role, cell in zip(roles, cells[1:], strict=True):
+            if cell == "✓":
+                held[role].add(capability)
+    return held
+
+
+def test_docs_roles_md_is_the_role_matrix_in_code() -> None:
+    """A capability given to a role in code and not in docs/roles.md (or the reverse) fails here: the
+    document, with its reasons, is the expected table the walk above checks the code against."""
+    documented = _documented_matrix()
+    assert set(documented) == set(ROLES)
+    for role, (_label, caps) in ROLES.items():
+        assert set(caps) == documented[role], (
+            f"{role}: code grants {sorted(set(caps) - documented[role])} beyond docs/roles.md, "
+            f"and lacks {sorted(documented[role] - set(caps))}"
+        )
+
+
+@pytest.mark.parametrize(
+    ("role", "capability"),
+    [
+        ("finance", "work_case"),  # finance stopped a case's terminals and completed cases
+        ("custodian", "activate_terminal"),  # custodians activated terminals
+        ("admin", "destroy_keys"),  # the administrator counted as a key custodian
+        ("technician", "read_case_documents"),  # technician, warehouse and custodians downloaded papers
+        ("warehouse", "read_case_documents"),
+        ("custodian", "read_case_documents"),
+        ("risk", "file_case"),  # risk and finance answered disputes as the merchant
+        ("finance", "file_case"),
+    ],
+)
+def test_holes_found_stay_closed(role: str, capability: str) -> None:
+    assert capability not in ROLES[role][1]
