@@ -213,7 +213,11 @@ def test_the_administrator_is_not_a_key_custodian():
     superuser = b.user(role="admin")
     superuser.is_superuser = True
     superuser.save(update_fields=["is_superuser"])
-    for admin in (b.actor("admin"), b.actor(u=superuser)):
+    from django.contrib.auth.models import Permission
+
+    granted = b.user(role="technician")  # a direct grant is not the role
+    granted.user_permissions.add(Permission.objects.get(codename="destroy_keys"))
+    for admin in (b.actor("admin"), b.actor(u=superuser), b.actor(u=granted)):
         with pytest.raises(PermissionDenied), transaction.atomic():
             services.request_destruction(admin, t.tid, "decommissioned")
     _request(custodian(), t.tid)

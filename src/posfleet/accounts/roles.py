@@ -128,24 +128,39 @@ def has_role(user: Any, role: str) -> bool:
     """Whether `user` is a member of the role's group (a superuser is not, unless given it)."""
     if user is None or not getattr(user, "pk", None) or not user.is_active:
         return False
-    return bool(user.groups.filter(name=role).exists())
+    return role in role_names(user)
 
 
 def is_custodian(user: Any) -> bool:
-    """Holds key custody: the capability and membership of the custodian role (never by superuser)."""
-    return bool(user is not None and user.has_perm(perm("destroy_keys")) and has_role(user, "custodian"))
+    """Holds key custody through a role group (the custodian role): never by a direct grant, and a
+    superuser only as a member of the custodian role. Reads Django's cached group permissions."""
+    if user is None or not getattr(user, "pk", None) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return has_role(user, "custodian")
+    return perm("destroy_keys") in user.get_group_permissions()
 
 
 def capabilities_of(role: str) -> frozenset[str]:
     return frozenset(ROLES[role][1])
 
 
+def role_names(user: Any) -> frozenset[str]:
+    """The user's role groups, read once per user object (a request's user, an actor's user)."""
+    if user is None or not getattr(user, "pk", None):
+        return frozenset()
+    cached = getattr(user, "_posfleet_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._posfleet_roles = cached
+    return frozenset(cached)
+
+
 def primary_role(user: Any) -> str:
     """The role recorded on audit events: the user's first role group, or 'superuser'."""
     if user is None:
         return ""
-    names = sorted(g.name for g in user.groups.all()) if user.pk else []
-    for name in names:
+    for name in sorted(role_names(user)):
         if name in ROLES:
             return name
     return "superuser" if getattr(user, "is_superuser", False) else ""
