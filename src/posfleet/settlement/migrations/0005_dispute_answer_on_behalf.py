@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("settlement", "0003_batch_max_transaction_id"),
+        ("settlement", "0004_settlement_freeze"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
