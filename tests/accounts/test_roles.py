@@ -419,6 +419,7 @@ CONSOLE_PAGES: dict[str, Rule] = {
     "console:merchants": cap("view_fleet"),
     "console:merchant": cap("view_fleet"),
     "console:audit": cap("view_audit"),
+    "console:alerts": cap("view_fleet"),  # refused attempts of stopped terminals; risk acknowledges
     "console:jobs": ANY_STAFF,  # each sees the jobs they started or their roles own
     "console:tokens": ANY_STAFF,  # one's own API tokens
     "console:totp": ANY_STAFF,  # one's own authenticator
@@ -453,6 +454,7 @@ CONSOLE_ACTIONS = {
     "console:merchant_hold",
     "console:merchant_apply",
     "console:audit_verify",
+    "console:alert_acknowledge",  # refusals.acknowledge: hold_risk_freeze
     "console:job_retry",
     "console:token_revoke",
     "settlement:document",  # a dispute document; walked by the dispute tests (view_money)
