@@ -95,3 +95,52 @@ class TestAddMaterial:
         _add(case, "application_form", cb.pdf(), actor=cb.portal_actor(case.merchant))
         case.refresh_from_db()
         assert case.state == "submitted"
+
+
+@pytest.mark.django_db
+class TestWhoReadsCaseDocuments:
+    """ID and licence copies, letters and archives: the merchant itself and the staff who work with
+    them (read_case_documents); technicians, warehouse and key custodians see the case, not its papers."""
+
+    def _approved_with_materials(self):
+        m = builders.merchant()
+        case = cb.approved("suspension", m, [builders.terminal(merchant_obj=m).tid])
+        return m, case
+
+    def test_technician_warehouse_and_custodian_cannot_download(self):
+        _m, case = self._approved_with_materials()
+        material = case.materials.first()
+        for role in ("technician", "warehouse", "custodian"):
+            actor = builders.actor(role)
+            assert services.get_case(actor, case.pk) == case  # they still see the case itself
+            with pytest.raises(PermissionDenied):
+                services.read_material(actor, material.pk)
+            with pytest.raises(PermissionDenied):
+                services.case_archive(actor, case.pk)
+            with pytest.raises(PermissionDenied):
+                services.letter_pdf(actor, case.pk)
+        for role in ("agent", "reviewer", "risk", "finance"):
+            assert services.read_material(builders.actor(role), material.pk)[1]
+        assert services.letter_pdf(builders.actor("reviewer"), case.pk)[1].startswith(b"%PDF")
+
+    def test_the_merchants_archive_leaves_internal_comments_out(self):
+        import io
+        import json
+        import zipfile
+
+        m, case = self._approved_with_materials()
+        with transaction.atomic():
+            services.add_comment(
+                builders.actor("reviewer"), case.pk, "INTERNAL: check the licence", visible_to_merchant=False
+            )
+            services.add_comment(builders.actor("reviewer"), case.pk, "Your suspension is approved.")
+        _name, data = services.case_archive(cb.portal_actor(m), case.pk)
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            text = "".join(zf.read(n).decode() for n in zf.namelist() if n.endswith(".json"))
+            comments = json.loads(zf.read("comments.json"))
+        assert "INTERNAL" not in text
+        assert [c["body"] for c in comments][-1] == "Your suspension is approved."
+        assert all(c["visible_to_merchant"] for c in comments)
+        _name, staff_copy = services.case_archive(builders.actor("reviewer"), case.pk)
+        with zipfile.ZipFile(io.BytesIO(staff_copy)) as zf:
+            assert "INTERNAL" in zf.read("comments.json").decode()

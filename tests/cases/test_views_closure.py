@@ -110,6 +110,10 @@ def test_closure_through_the_console(client, closing_merchant, django_capture_on
     assert settlement.penalty_fen == m.contract.early_termination_penalty_fen
     assert settlement.refund_fen == 100000 - settlement.penalty_fen - settlement.damage_fen
 
+    # finance settles the money; completing the case is the reviewer's (work_case), not finance's
+    assert client.post(f"/console/cases/{case.pk}/complete/").status_code in (302, 403)
+    assert Case.objects.get(pk=case.pk).state != "completed"
+    as_role(client, "reviewer", stepped_up=True)
     page = client.get(f"/console/cases/{case.pk}/")
     failing = [c for c in page.context["checklist"] if not c["ok"] and c["item"] != "account_closed"]
     assert failing == []

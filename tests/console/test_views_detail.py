@@ -5,6 +5,7 @@ from posfleet.lifecycle.models import Hold
 from posfleet.registry.choices import TerminalState
 from posfleet.registry.models import Accessory, Terminal
 from tests import builders
+from tests.cases import builders as cb
 
 pytestmark = pytest.mark.django_db
 
@@ -192,6 +193,14 @@ class TestMerchants:
         )
         assert r.status_code == 302
         assert Hold.objects.filter(merchant=m, on_merchant=True).count() == 1
+        r = en_client.post(
+            f"/console/merchants/{m.pk}/apply/", {"action": "start_closing", "reason": "asked"}
+        )
+        m.refresh_from_db()
+        assert m.state == "active"  # no approved closure case: refused
+        closure = cb.file(kind="closure", merchant_id=m.pk, terminals=[])
+        cb.upload_required(closure)
+        cb.decide(closure)
         r = en_client.post(
             f"/console/merchants/{m.pk}/apply/", {"action": "start_closing", "reason": "asked"}
         )

@@ -21,7 +21,7 @@ def jobs(kind):
     technician = builders.user(role="technician")
     done = jb.enqueue(name, perm="accounts.run_settlement")
     runner.run(done.pk)
-    stuck = jb.enqueue(name, perm="accounts.work_case")
+    stuck = jb.enqueue(name, perm="accounts.settle_case")  # finance's part of a case
     runner.claim(stuck.pk)
     jb.expire(stuck)
     failed = jb.enqueue(name, perm="accounts.hold_maintenance", actor=Actor.for_user(technician, "console"))

@@ -69,7 +69,7 @@ def test_destroy_active_terminal_is_409(client):
 def test_key_material_never_in_any_api_response(client):
     t = b.terminal(TerminalState.ALLOCATED)
     with transaction.atomic():
-        apply(b.actor("custodian"), t.tid, "activate", reason="live")
+        apply(b.actor("technician"), t.tid, "activate", reason="live")
     key = TerminalKey.objects.get(terminal=t)
     wrapped = bytes(key.wrapped_key)
     auth = _token("admin")

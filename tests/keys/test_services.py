@@ -27,7 +27,7 @@ def _activate(actor, tid):
 def test_activation_generates_a_wrapped_key_with_kcv_and_audit():
     t = b.terminal(TerminalState.ALLOCATED)
     assert services.keys_destroyed(t.tid)  # never keyed
-    _activate(custodian(), t.tid)
+    _activate(b.actor("technician"), t.tid)
     key = TerminalKey.objects.get(terminal=t)
     assert key.state == KeyState.LIVE
     assert wrapping.kcv(wrapping.unwrap(bytes(key.wrapped_key))) == key.kcv
@@ -39,7 +39,7 @@ def test_activation_generates_a_wrapped_key_with_kcv_and_audit():
 def test_failed_activation_leaves_no_key():
     t = b.terminal(TerminalState.ALLOCATED, patch="2000-01-01")  # below the model's patch level
     with pytest.raises(InvalidTransition):
-        _activate(custodian(), t.tid)
+        _activate(b.actor("technician"), t.tid)
     assert not TerminalKey.objects.filter(terminal=t).exists()
 
 
@@ -199,8 +199,29 @@ def test_key_rolls_back_with_the_activation():
         pass
 
     with pytest.raises(Boom), transaction.atomic():
-        apply(custodian(), t.tid, "activate", reason="go live")
+        apply(b.actor("technician"), t.tid, "activate", reason="go live")
         assert TerminalKey.objects.filter(terminal=t).exists()
         raise Boom
     assert not TerminalKey.objects.filter(terminal=t).exists()
     assert services.keys_destroyed(t.tid)
+
+
+def test_the_administrator_is_not_a_key_custodian():
+    """Dual control is two different people in the custodian role; an administrator (or a superuser)
+    without the role counts as neither."""
+    t, _key = keyed_terminal()
+    superuser = b.user(role="admin")
+    superuser.is_superuser = True
+    superuser.save(update_fields=["is_superuser"])
+    from django.contrib.auth.models import Permission
+
+    granted = b.user(role="technician")  # a direct grant is not the role
+    granted.user_permissions.add(Permission.objects.get(codename="destroy_keys"))
+    for admin in (b.actor("admin"), b.actor(u=superuser), b.actor(u=granted)):
+        with pytest.raises(PermissionDenied), transaction.atomic():
+            services.request_destruction(admin, t.tid, "decommissioned")
+    _request(custodian(), t.tid)
+    for admin in (b.actor("admin"), b.actor(u=superuser)):
+        with pytest.raises(PermissionDenied), transaction.atomic():
+            services.confirm_destruction(admin, t.tid, "decommissioned")
+    assert not services.keys_destroyed(t.tid)

@@ -19,6 +19,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from posfleet.cases.choices import CaseKind, CaseState
+from posfleet.cases.models import Case
 from posfleet.core.errors import DomainError
 from posfleet.lifecycle import holds, services, transitions
 from posfleet.lifecycle.eligibility import may_transact
@@ -37,6 +39,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.hold_ids = []
         self.actor = builders.actor("admin")
         self.merchant = builders.merchant(MerchantState.ACTIVE)
+        # The merchant closes only under its approved closure case (cases.guards): one is in progress.
+        self.closure = Case.objects.create(
+            merchant=self.merchant,
+            kind=CaseKind.CLOSURE,
+            reason="business_change",
+            channel="phone",
+            state=CaseState.IN_PROGRESS,
+        )
         self.terminal = builders.terminal(TerminalState.IN_STOCK)
         self.neighbour = builders.terminal()  # shares bulk holds with the terminal
         self.bulk_ids = []
@@ -55,7 +65,8 @@ class LifecycleMachine(RuleBasedStateMachine):
     def merchant_move(self, action):
         try:
             with transaction.atomic():
-                services.apply_merchant(self.actor, self.merchant.pk, action, reason="hyp")
+                params = {"case": self.closure} if action == "close" else {}
+                services.apply_merchant(self.actor, self.merchant.pk, action, reason="hyp", **params)
         except DomainError:
             pass
 

@@ -15,6 +15,7 @@ from posfleet.lifecycle import services, transitions
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Terminal
 from tests import builders
+from tests.cases import builders as cb
 
 ALL_PAIRS = [(s, a) for s in TerminalState.values for a in transitions.ACTIONS]
 
@@ -118,7 +119,13 @@ class TestApplyMerchant:
             with pytest.raises(InvalidTransition), transaction.atomic():
                 services.apply_merchant(builders.actor(), m.pk, action, reason="x")
         else:
+            params = {}
+            if action in ("start_closing", "close"):  # only under an approved closure case (cases.guards)
+                case = cb.file(kind="closure", merchant_id=m.pk, terminals=[])
+                cb.upload_required(case)
+                case = cb.decide(case)
+                params = {"case": case} if action == "close" else {}
             with transaction.atomic():
-                services.apply_merchant(builders.actor(), m.pk, action, reason="x")
+                services.apply_merchant(builders.actor(), m.pk, action, reason="x", **params)
             m.refresh_from_db()
             assert m.state == move.target

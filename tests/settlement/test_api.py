@@ -168,7 +168,7 @@ class TestDisputes:
         m = b.merchant()
         with transaction.atomic():
             d = open_dispute(Actor.system(), DisputeInput(tx(m, 100, at(days_ago(1))).pk, "chargeback", "x"))
-        api = Api("finance")
+        api = Api("agent")  # records evidence on the merchant's behalf
         r = api.client.post(
             f"/api/v1/disputes/{d.pk}/documents", {"file": _upload("x.pdf", b"hello")}, headers=api.headers()
         )

@@ -243,3 +243,52 @@ class TestHeldAcrossDays:
         assert b2.held_fen == 0 and b2.payout_fen == b2.net_fen
         run(day + timedelta(days=2))
         assert balances(m.pk).settled_unpaid_fen == 0
+
+
+class TestAnswerOnTheMerchantsBehalf:
+    """Staff may record a merchant's answer only on its behalf, naming the channel; those who resolve
+    disputes do not answer them, and whoever recorded the answer may not resolve it."""
+
+    def test_risk_and_finance_cannot_answer_as_the_merchant(self):
+        m = b.merchant()
+        d = open_(tx(m, 10_000, at(days_ago(1))))
+        for role in ("risk", "finance"):
+            with pytest.raises(PermissionDenied), transaction.atomic():
+                disputes.answer(b.actor(role), d.pk, "receipt attached", channel="phone")
+            f = SimpleUploadedFile("r.pdf", PDF, content_type="application/pdf")
+            with pytest.raises(PermissionDenied), transaction.atomic():
+                disputes.add_document(b.actor(role), d.pk, f)
+        d.refresh_from_db()
+        assert d.state == DisputeState.OPEN
+
+    def test_an_agent_records_it_with_the_channel_and_it_shows_so(self):
+        m = b.merchant()
+        d = open_(tx(m, 10_000, at(days_ago(1))))
+        agent = b.actor("agent")
+        with pytest.raises(ValidationFailed) as info, transaction.atomic():
+            disputes.answer(agent, d.pk, "the owner phoned: receipt is signed")
+        assert "channel" in info.value.details
+        with transaction.atomic():
+            disputes.answer(agent, d.pk, "the owner phoned: receipt is signed", channel="phone")
+        d.refresh_from_db()
+        assert d.answered_on_behalf and d.answer_channel == "phone" and d.answered_by_id == agent.user.pk
+        with transaction.atomic():
+            disputes.answer(portal_actor(m), d.pk, "and here is my own word", channel="phone")
+        d.refresh_from_db()
+        assert not d.answered_on_behalf  # the merchant's own answer is not "on its behalf"
+
+    def test_whoever_recorded_the_answer_may_not_resolve(self):
+        m = b.merchant()
+        d = open_(tx(m, 10_000, at(days_ago(1))))
+        both = b.user(role="agent")
+        both.groups.add(*b.user(role="risk").groups.all())
+        actor = b.actor(u=both)
+        with transaction.atomic():
+            disputes.answer(actor, d.pk, "recorded from a call", channel="phone")
+        with pytest.raises(PermissionDenied) as info, transaction.atomic():
+            disputes.resolve(actor, d.pk, "won", "receipt ok")
+        assert info.value.code == "separation_of_duties"
+        with transaction.atomic():
+            disputes.resolve(b.actor("risk"), d.pk, "won", "receipt ok")
+        d.refresh_from_db()
+        assert d.state == DisputeState.WON

@@ -102,8 +102,10 @@ def test_disputes_queue_and_dispute_page(django_assert_max_num_queries):
     url = f"/console/settlement/disputes/{ds[0].pk}/"
     assert c.get(url).status_code == 200
     f = SimpleUploadedFile("r.pdf", b"%PDF-1.4 test")
-    r = c.post(url, {"action": "answer", "answer": "receipt", "files": [f]})
+    agent = client_for("agent")  # records the merchant's answer on its behalf; finance resolves
+    r = agent.post(url, {"action": "answer", "answer": "receipt", "channel": "phone", "files": [f]})
     assert r.status_code == 302
+    assert "on-behalf" in c.get(url).content.decode()
     doc = ds[0].documents.get()
     assert c.get(f"/console/settlement/documents/{doc.pk}/").status_code == 200
     r = c.post(url, {"action": "resolve", "outcome": "won", "reason": "receipt ok"})

@@ -32,7 +32,8 @@ PERMISSIONS: dict[str, Any] = {
     "manage_dispute": _("Open and resolve disputes"),
     "post_charge": _("Post fees, penalties, deposits and refunds"),
     # cases
-    "file_case": _("File cases for merchants"),
+    "file_case": _("File cases for merchants and record their answers on their behalf"),
+    "read_case_documents": _("Read case materials (ID and licence copies), letters and evidence archives"),
     "review_case": _("Approve, reject or ask for materials"),
     "work_case": _("Carry out approved cases and complete them"),
     "inspect_return": _("Receive and inspect returned equipment"),
@@ -51,8 +52,14 @@ PERMISSIONS: dict[str, Any] = {
     "swap_terminal": _("Swap a merchant's terminal for a device from stock"),
 }
 
+# Key custody is bound to the custodian role: only its members use it (a superuser too needs the role).
+CUSTODY = ("destroy_keys",)
+
+# Who holds what, and why: docs/roles.md. tests/accounts/test_roles.py walks every role over every
+# API operation and console page against this map.
 ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
-    "admin": (_("Administrator"), tuple(PERMISSIONS)),
+    # Not a key custodian (separation of duties): dual control needs two people holding that role.
+    "admin": (_("Administrator"), tuple(c for c in PERMISSIONS if c not in CUSTODY)),
     "agent": (
         _("Service agent"),
         (
@@ -60,6 +67,7 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "manage_merchant",
             "hold_merchant_suspension",
             "file_case",
+            "read_case_documents",
             "view_money",
             "work_call_task",
             "report_fault",
@@ -67,7 +75,15 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
     ),
     "reviewer": (
         _("Reviewer"),
-        ("view_fleet", "view_audit", "hold_merchant_suspension", "review_case", "work_case", "view_money"),
+        (
+            "view_fleet",
+            "view_audit",
+            "hold_merchant_suspension",
+            "review_case",
+            "work_case",
+            "read_case_documents",
+            "view_money",
+        ),
     ),
     "risk": (
         _("Risk officer"),
@@ -77,6 +93,7 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "hold_risk_freeze",
             "hold_compliance",
             "deactivate_terminal",
+            "read_case_documents",
             "view_money",
             "manage_dispute",
             "review_fraud_report",
@@ -120,10 +137,10 @@ ROLES: dict[str, tuple[Any, tuple[str, ...]]] = {
             "manage_dispute",
             "post_charge",
             "settle_case",
-            "work_case",
+            "read_case_documents",
         ),
     ),
-    "custodian": (_("Key custodian"), ("view_fleet", "activate_terminal", "destroy_keys")),
+    "custodian": (_("Key custodian"), ("view_fleet", "destroy_keys")),
 }
 
 
@@ -131,12 +148,43 @@ def perm(codename: str) -> str:
     return f"accounts.{codename}"
 
 
+def has_role(user: Any, role: str) -> bool:
+    """Whether `user` is a member of the role's group (a superuser is not, unless given it)."""
+    if user is None or not getattr(user, "pk", None) or not user.is_active:
+        return False
+    return role in role_names(user)
+
+
+def is_custodian(user: Any) -> bool:
+    """Holds key custody through a role group (the custodian role): never by a direct grant, and a
+    superuser only as a member of the custodian role. Reads Django's cached group permissions."""
+    if user is None or not getattr(user, "pk", None) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return has_role(user, "custodian")
+    return perm("destroy_keys") in user.get_group_permissions()
+
+
+def capabilities_of(role: str) -> frozenset[str]:
+    return frozenset(ROLES[role][1])
+
+
+def role_names(user: Any) -> frozenset[str]:
+    """The user's role groups, read once per user object (a request's user, an actor's user)."""
+    if user is None or not getattr(user, "pk", None):
+        return frozenset()
+    cached = getattr(user, "_posfleet_roles", None)
+    if cached is None:
+        cached = frozenset(user.groups.values_list("name", flat=True))
+        user._posfleet_roles = cached
+    return frozenset(cached)
+
+
 def primary_role(user: Any) -> str:
     """The role recorded on audit events: the user's first role group, or 'superuser'."""
     if user is None:
         return ""
-    names = sorted(g.name for g in user.groups.all()) if user.pk else []
-    for name in names:
+    for name in sorted(role_names(user)):
         if name in ROLES:
             return name
     return "superuser" if getattr(user, "is_superuser", False) else ""

@@ -13,7 +13,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from posfleet.accounts.roles import perm
+from posfleet.accounts.roles import is_custodian, perm
 from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
@@ -92,7 +92,8 @@ def refurbish_guard(terminal: Terminal, params: dict[str, Any]) -> Any:
 
 
 def _custodian(actor: Actor) -> None:
-    if actor.kind != "user" or not actor.has_perm(perm("destroy_keys")):
+    """A person in the custodian role (dual control is two different custodians; nobody else counts)."""
+    if actor.kind != "user" or not is_custodian(actor.user):
         raise PermissionDenied(_("Only key custodians may do this."))
     require_step_up(actor)
 

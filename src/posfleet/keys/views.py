@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from posfleet.accounts.roles import is_custodian
 from posfleet.console.views_util import console_actor, domain_errors, staff_view
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.keys import services
@@ -52,7 +53,7 @@ def index(request: HttpRequest) -> HttpResponse:
         "current": current,
         "pending": services.pending_requests(),
         "records": services.recent_records(),
-        "is_custodian": request.user.has_perm("accounts.destroy_keys"),
+        "is_custodian": is_custodian(request.user),
         "me": request.user.pk,
     }
     return render(request, "keys/index.html", context)

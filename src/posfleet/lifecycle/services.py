@@ -95,6 +95,8 @@ def _check(
 ) -> transitions.Transition:
     """The move `action` takes from the terminal's state, if the version, the table, the actor's
     permission and step-up, and every guard allow it."""
+    if not any(actor.has_perm(perm(p)) for p in transitions.permissions_for(action)):
+        raise PermissionDenied()  # before anything about the terminal: a stranger learns nothing
     if expected_version is not None and expected_version != terminal.version:
         raise StaleVersion(details={"current_version": terminal.version})
     move = transitions.find(terminal.state, action)
@@ -134,12 +136,20 @@ def apply_many(actor: Actor, tids: Iterable[str], action: str, *, reason: str) -
 
 
 def apply_merchant(
-    actor: Actor, merchant_id: int, action: str, *, reason: str, expected_version: int | None = None
+    actor: Actor,
+    merchant_id: int,
+    action: str,
+    *,
+    reason: str,
+    expected_version: int | None = None,
+    **params: Any,
 ) -> Merchant:
-    """The merchant lifecycle's one writer, built like `apply()`."""
+    """The merchant lifecycle's one writer, built like `apply()`; guards see `params` (e.g. the case)."""
     if action not in transitions.MERCHANT_ACTIONS:
         raise ValidationFailed(_("Unknown action %(action)s.") % {"action": action})
     text = require_reason(reason)
+    if not any(actor.has_perm(perm(p)) for p in transitions.merchant_permissions_for(action)):
+        raise PermissionDenied()
     merchant = Merchant.objects.select_for_update(no_key=True).filter(pk=merchant_id).first()
     if merchant is None:
         raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
@@ -156,6 +166,9 @@ def apply_merchant(
         raise PermissionDenied()
     if move.sensitive:
         require_step_up(actor)
+    refusals = _merchant_refusals(move, merchant, params)
+    if refusals:
+        raise InvalidTransition(refusals[0], details={"guards": refusals}, code="guard_failed")
     now = timezone.now()
     before = {"state": merchant.state, "version": merchant.version}
     updated = Merchant.objects.filter(pk=merchant.pk, version=merchant.version).update(
@@ -167,3 +180,15 @@ def apply_merchant(
     after = {"state": merchant.state, "version": merchant.version}
     record(actor, Change("merchant", str(merchant.pk), f"merchant.{action}", before, after, text), at=now)
     return merchant
+
+
+def _merchant_refusals(
+    move: transitions.MerchantTransition, merchant: Merchant, params: dict[str, Any]
+) -> list[str]:
+    refusals: list[str] = []
+    for guard in transitions.merchant_guards_for(move):
+        answer = guard(merchant, params)
+        if answer is None:
+            continue
+        refusals += [str(m) for m in answer] if isinstance(answer, list | tuple) else [str(answer)]
+    return refusals

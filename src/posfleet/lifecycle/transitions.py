@@ -144,6 +144,11 @@ def action_label(action: str) -> str:
     return action
 
 
+def permissions_for(action: str) -> tuple[str, ...]:
+    """The permissions any move named `action` asks for (checked before the state is looked at)."""
+    return tuple(dict.fromkeys(t.permission for t in TABLE if t.action == action))
+
+
 def find(state: str, action: str) -> Transition | None:
     return _INDEX.get((state, action))
 
@@ -153,6 +158,9 @@ def available(state: str) -> list[Transition]:
 
 
 # --- merchants --------------------------------------------------------------------------------------
+MerchantGuard = Callable[[Merchant, dict[str, Any]], Any]
+
+
 @dataclass(frozen=True)
 class MerchantTransition:
     action: str
@@ -161,6 +169,7 @@ class MerchantTransition:
     permission: str
     sensitive: bool = False
     label: Any = ""
+    guards: tuple[MerchantGuard, ...] = ()
 
 
 MERCHANT_TABLE: tuple[MerchantTransition, ...] = (
@@ -195,5 +204,28 @@ MERCHANT_ACTIONS: tuple[str, ...] = tuple(dict.fromkeys(t.action for t in MERCHA
 _MERCHANT_INDEX = {(t.source.value, t.action): t for t in MERCHANT_TABLE}
 
 
+def merchant_permissions_for(action: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(t.permission for t in MERCHANT_TABLE if t.action == action))
+
+
 def find_merchant(state: str, action: str) -> MerchantTransition | None:
     return _MERCHANT_INDEX.get((state, action))
+
+
+# Guards other apps add to a merchant action. The cases app registers the closure rule here: a merchant
+# enters `closing` only under an approved closure case and becomes `closed` only when that case completes,
+# so the bare actions (console, API, CLI) refuse with the checklist's reasons. A guard returns None, one
+# message, or a list of messages (the first one says what is refused, the rest why).
+EXTRA_MERCHANT_GUARDS: dict[str, list[MerchantGuard]] = {}
+
+
+def register_merchant_guard(action: str, guard: MerchantGuard) -> None:
+    if action not in MERCHANT_ACTIONS:
+        raise ValueError(f"unknown merchant action {action}")
+    bucket = EXTRA_MERCHANT_GUARDS.setdefault(action, [])
+    if guard not in bucket:
+        bucket.append(guard)
+
+
+def merchant_guards_for(move: MerchantTransition) -> tuple[MerchantGuard, ...]:
+    return move.guards + tuple(EXTRA_MERCHANT_GUARDS.get(move.action, ()))

@@ -221,7 +221,12 @@ def get_notice(actor: Actor, notice_id: int) -> Notice:
 
 
 def notice_pdf(actor: Actor, notice_id: int) -> tuple[Notice, bytes]:
+    """A letter's PDF: its own merchant, or staff who read case documents (letters name the merchant,
+    its cards and amounts), not everyone who sees the fleet."""
     notice = get_notice(actor, notice_id)
+    own = merchant_id_of(actor.user) if actor.user is not None else None
+    if own is None and not actor.has_perm(perm("read_case_documents")):
+        raise PermissionDenied()
     if not notice.pdf_path:
         raise NotFound(_("This notice has no PDF."))
     data = storage.read_letter(notice)

@@ -225,7 +225,7 @@ def add_document(request: HttpRequest, dispute_id: ObjectId, file: File[Uploaded
 def answer_dispute(request: HttpRequest, dispute_id: ObjectId, payload: s.AnswerIn) -> Any:
     actor, d = _visible(request, dispute_id)
     with transaction.atomic():
-        d = disputes.answer(actor, d.pk, payload.answer)
+        d = disputes.answer(actor, d.pk, payload.answer, channel=payload.channel or "")
     return s.dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))
 
 

@@ -28,6 +28,7 @@ from posfleet.money.models import Transaction
 from posfleet.settlement import ledger_bridge
 from posfleet.settlement.models import (
     OPEN_DISPUTE_STATES,
+    AnswerChannel,
     BatchState,
     Dispute,
     DisputeDocument,
@@ -128,17 +129,19 @@ def open_dispute(actor: Actor, data: DisputeInput) -> Dispute:
     return d
 
 
-def _may_answer(actor: Actor, d: Dispute) -> None:
-    """The merchant itself (portal login of that merchant) or staff who file for merchants or manage disputes."""
+def _may_answer(actor: Actor, d: Dispute) -> bool:
+    """The merchant itself (portal login of that merchant): False. Staff who take merchants' requests
+    (`file_case`) record it on the merchant's behalf: True. Those who resolve disputes do not answer them."""
     if actor.kind == "system":
-        return
+        return False
     own = merchant_id_of(actor.user) if actor.user is not None else None
     if own is not None:
         if own != d.merchant_id:
             raise NotFound(_("No dispute %(id)s.") % {"id": d.pk})
-        return
-    if not (actor.has_perm(perm("file_case")) or actor.has_perm(perm("manage_dispute"))):
+        return False
+    if not actor.has_perm(perm("file_case")):
         raise PermissionDenied()
+    return True
 
 
 def documents_dir() -> Path:
@@ -196,10 +199,20 @@ def document_path(doc: DisputeDocument) -> Path:
     return documents_dir() / doc.path
 
 
-def answer(actor: Actor, dispute_id: int, text: str, files: list[Any] | None = None) -> Dispute:
-    """The merchant's answer (text and optional documents): open → answered (may be repeated)."""
+def answer(
+    actor: Actor, dispute_id: int, text: str, files: list[Any] | None = None, *, channel: str = ""
+) -> Dispute:
+    """The merchant's answer (text and optional documents): open → answered (may be repeated).
+
+    Staff record it only on the merchant's behalf, naming the `channel` it came through; the answer
+    then shows so, and the person who recorded it may not resolve the dispute."""
     d = get_dispute(dispute_id, lock=True)
-    _may_answer(actor, d)
+    on_behalf = _may_answer(actor, d)
+    if on_behalf and channel not in AnswerChannel.values:
+        raise ValidationFailed(
+            _("Say how the merchant gave this answer."),
+            details={"channel": [_("One of: %(c)s.") % {"c": ", ".join(AnswerChannel.values)}]},
+        )
     if not d.is_open:
         raise InvalidTransition(_("The dispute is already resolved."))
     if not (text or "").strip() and not files and not d.documents.exists():
@@ -210,11 +223,14 @@ def answer(actor: Actor, dispute_id: int, text: str, files: list[Any] | None = N
         _store_document(actor, d, f, checked)
     before = snapshot(d)
     d.answer = (text or "").strip() or d.answer
+    d.answered_by = actor.user if actor.kind == "user" else None
+    d.answer_channel = channel if on_behalf else ""
     d.state = DisputeState.ANSWERED
     d.answered_at = timezone.now()
     d.version += 1
     d.save()
-    record(actor, Change("dispute", str(d.pk), "dispute.answer", before, snapshot(d), d.answer[:500]))
+    after = snapshot(d) | ({"on_behalf_of_merchant": True, "channel": channel} if on_behalf else {})
+    record(actor, Change("dispute", str(d.pk), "dispute.answer", before, after, d.answer[:500]))
     return d
 
 
@@ -229,6 +245,11 @@ def resolve(actor: Actor, dispute_id: int, outcome: str, reason: str) -> Dispute
     if errors:
         raise ValidationFailed(details=errors)
     d = get_dispute(dispute_id, lock=True)
+    if d.answered_on_behalf and actor.user_id is not None and d.answered_by_id == actor.user_id:
+        raise PermissionDenied(
+            _("You recorded the merchant's answer; another person must resolve this dispute."),
+            code="separation_of_duties",
+        )
     if not d.is_open:
         raise InvalidTransition(_("The dispute is already resolved."))
     before = snapshot(d)

@@ -156,6 +156,16 @@ class DisputeState(models.TextChoices):
 OPEN_DISPUTE_STATES = (DisputeState.OPEN, DisputeState.ANSWERED)
 
 
+class AnswerChannel(models.TextChoices):
+    """How a merchant gave the answer that staff recorded on its behalf (empty: the merchant itself)."""
+
+    PHONE = "phone", _("Phone")
+    EMAIL = "email", _("E-mail")
+    MAIL = "mail", _("Mail")
+    FAX = "fax", _("Fax")
+    BRANCH = "branch", _("At a branch")
+
+
 class Dispute(models.Model):
     """A retrieval request (调单) or chargeback (拒付) on one transaction.
 
@@ -173,6 +183,12 @@ class Dispute(models.Model):
     due = models.DateField(help_text=_("The merchant must answer by this date"))
     answer = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Staff may record the merchant's answer only on its behalf, naming the channel; whoever did
+    # may not resolve the dispute (separation of duties).
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answer_channel = models.CharField(max_length=10, choices=AnswerChannel.choices, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolution_reason = models.TextField(blank=True)
     held_fen = models.BigIntegerField(default=0)
@@ -196,6 +212,10 @@ class Dispute(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_DISPUTE_STATES
+
+    @property
+    def answered_on_behalf(self) -> bool:
+        return bool(self.answer_channel)
 
 
 class DisputeHold(models.Model):

@@ -164,6 +164,11 @@ class AnswerIn(Schema):
     answer: str = Field(
         "", max_length=NOTE_MAX, pattern=ANY_TEXT, description="Required unless a document is attached"
     )
+    channel: Literal["phone", "email", "mail", "fax", "branch"] | None = Field(
+        None,
+        description="Staff record an answer only on the merchant's behalf: how the merchant gave it "
+        "(required for staff, 422 without it; ignored for the merchant's own token)",
+    )
 
 
 class DocumentOut(Schema):
@@ -189,6 +194,8 @@ class DisputeOut(Schema):
     due: str
     answer: str
     answered_at: str | None
+    answered_on_behalf: bool = Field(description="Recorded by staff on the merchant's behalf")
+    answer_channel: str = Field(description="How the merchant gave an answer staff recorded; empty otherwise")
     resolved_at: str | None
     resolution_reason: str
     held_fen: int
@@ -219,6 +226,8 @@ def dispute_out(d: Dispute, documents: list[DisputeDocument] | None = None) -> d
         "due": d.due.isoformat(),
         "answer": d.answer,
         "answered_at": d.answered_at.isoformat() if d.answered_at else None,
+        "answered_on_behalf": d.answered_on_behalf,
+        "answer_channel": d.answer_channel,
         "resolved_at": d.resolved_at.isoformat() if d.resolved_at else None,
         "resolution_reason": d.resolution_reason,
         "held_fen": d.held_fen,

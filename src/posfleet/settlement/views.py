@@ -36,6 +36,7 @@ from posfleet.registry.services import get_merchant
 from posfleet.settlement import disputes, outstanding, profiles, services, settled, statements
 from posfleet.settlement.models import (
     OPEN_DISPUTE_STATES,
+    AnswerChannel,
     Dispute,
     DisputeDocument,
     DisputeState,
@@ -239,7 +240,11 @@ def dispute_page(request: HttpRequest, dispute_id: int) -> HttpResponse:
                     messages.success(request, _("Dispute resolved."))
                 elif action == "answer":
                     disputes.answer(
-                        actor, d.pk, request.POST.get("answer", ""), request.FILES.getlist("files")
+                        actor,
+                        d.pk,
+                        request.POST.get("answer", ""),
+                        request.FILES.getlist("files"),
+                        channel=request.POST.get("channel", ""),
                     )
                     messages.success(request, _("Answer recorded."))
                 else:
@@ -253,8 +258,13 @@ def dispute_page(request: HttpRequest, dispute_id: int) -> HttpResponse:
 
 
 def _dispute_context(d: Dispute) -> dict[str, Any]:
-    d = Dispute.objects.select_related("transaction", "merchant", "held_batch").get(pk=d.pk)
-    return {"title": _("Dispute %(id)s") % {"id": d.pk}, "d": d, "documents": list(d.documents.all())}
+    d = Dispute.objects.select_related("transaction", "merchant", "held_batch", "answered_by").get(pk=d.pk)
+    return {
+        "title": _("Dispute %(id)s") % {"id": d.pk},
+        "d": d,
+        "documents": list(d.documents.all()),
+        "answer_channels": AnswerChannel.choices,
+    }
 
 
 @staff_view(perm="view_money")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from posfleet.audit.models import AuditEvent
 from posfleet.cases.models import Case
-from posfleet.cases.services.common import get_case
+from posfleet.cases.services.common import get_case, portal_merchant_id, require_documents
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound
 from posfleet.notices import services as notice_services
@@ -103,8 +103,11 @@ def _case_json(case: Case) -> dict[str, Any]:
     }
 
 
-def archive(case: Case) -> bytes:
-    """One zip with all communications of the case (the caller has checked who may read it)."""
+def archive(case: Case, *, for_merchant: bool = False) -> bytes:
+    """One zip with all communications of the case (the caller has checked who may read it).
+
+    The merchant's own copy leaves out what is internal: comments not visible to the merchant and
+    the staff side of the timeline (who, before → after)."""
     buffer = io.BytesIO()
 
     def dump(value: Any) -> str:
@@ -112,7 +115,10 @@ def archive(case: Case) -> bytes:
 
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("case.json", dump(_case_json(case)))
-        zf.writestr("timeline.json", dump(timeline(case)))
+        zf.writestr("timeline.json", dump(timeline(case, for_merchant=for_merchant)))
+        comments = case.comments.order_by("id")
+        if for_merchant:
+            comments = comments.filter(visible_to_merchant=True)
         zf.writestr(
             "comments.json",
             dump(
@@ -124,7 +130,7 @@ def archive(case: Case) -> bytes:
                         "visible_to_merchant": c.visible_to_merchant,
                         "body": c.body,
                     }
-                    for c in case.comments.order_by("id")
+                    for c in comments
                 ]
             ),
         )
@@ -174,12 +180,15 @@ def archive(case: Case) -> bytes:
 def case_archive(actor: Actor, case_id: int) -> tuple[str, bytes]:
     """(file name, zip bytes) of a case the actor may see."""
     case = get_case(actor, case_id)
-    return f"case-{case.pk}-archive.zip", archive(case)
+    require_documents(actor, case)
+    own = portal_merchant_id(actor) is not None
+    return f"case-{case.pk}-archive.zip", archive(case, for_merchant=own)
 
 
 def letter_pdf(actor: Actor, case_id: int) -> tuple[Any, bytes]:
     """The case's confirmation letter as PDF (the latest letter issued under the case)."""
     case = get_case(actor, case_id)
+    require_documents(actor, case)
     notice_id = case.letter_notice_id
     if notice_id is None:
         latest = (

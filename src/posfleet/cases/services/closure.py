@@ -462,7 +462,7 @@ def complete(actor: Actor, case_id: int, *, expected_version: int | None = None)
         if merchant.settlement_card_enc or merchant.settlement_card_last4:
             unbind_settlement_card(helper, merchant, reason)
         if merchant.state == MerchantState.CLOSING:
-            apply_merchant(helper, merchant.pk, "close", reason=reason)
+            apply_merchant(helper, merchant.pk, "close", reason=reason, case=case)
     update_case(actor, case, "complete", _("checklist complete"), state=CaseState.COMPLETED, completed_at=now)
     settlement = CaseSettlement.objects.filter(case=case).first()
     if settlement is not None:

@@ -74,6 +74,13 @@ def get_case(actor: Actor, case_id: int, *, for_update: bool = False) -> Case:
     return case
 
 
+def require_documents(actor: Actor, case: Case) -> None:
+    """Materials (ID and licence copies), letters and archives: the case's own merchant, or staff who
+    read case documents; seeing a case (view_fleet) is not enough."""
+    if portal_merchant_id(actor) is None:
+        require(actor, "read_case_documents")
+
+
 def check_version(case: Case, expected_version: int | None) -> None:
     if expected_version is not None and expected_version != case.version:
         raise StaleVersion(details={"current_version": case.version})

@@ -28,7 +28,7 @@ from posfleet.accounts.roles import perm
 from posfleet.audit.services import Change, record
 from posfleet.cases.choices import ExportState
 from posfleet.cases.models import Case, CaseExport, files_dir
-from posfleet.cases.services.common import get_case, portal_merchant_id, require
+from posfleet.cases.services.common import get_case, portal_merchant_id, require, require_documents
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, NotFound
 from posfleet.jobs import files, registry, runner
@@ -230,8 +230,10 @@ def build_case_export(export_id: int) -> None:
 
 
 def export_file(actor: Actor, case_id: int) -> tuple[CaseExport, bytes]:
-    """The finished CSV (409 while it is being built, 404 if never requested)."""
+    """The finished CSV (409 while it is being built, 404 if never requested): the merchant's whole
+    transaction history, so a case document (read_case_documents or the merchant itself)."""
     case = get_case(actor, case_id)
+    require_documents(actor, case)
     export = CaseExport.objects.filter(case=case).first()
     if export is None:
         raise NotFound(_("No export was requested for this case."))

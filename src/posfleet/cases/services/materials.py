@@ -15,7 +15,13 @@ from django.utils.translation import gettext as _
 from posfleet.audit.services import Change, record
 from posfleet.cases.choices import FINAL_STATES, CaseState, MaterialType
 from posfleet.cases.models import Material, files_dir
-from posfleet.cases.services.common import get_case, portal_merchant_id, require, update_case
+from posfleet.cases.services.common import (
+    get_case,
+    portal_merchant_id,
+    require,
+    require_documents,
+    update_case,
+)
 from posfleet.core import uploads
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, NotFound, ValidationFailed
@@ -78,7 +84,8 @@ def get_material(actor: Actor, material_id: int) -> Material:
     material = Material.objects.select_related("case").filter(pk=material_id).first()
     if material is None:
         raise NotFound(_("No such material."))
-    get_case(actor, material.case_id)  # raises NotFound if the case is not the actor's to see
+    case = get_case(actor, material.case_id)  # raises NotFound if the case is not the actor's to see
+    require_documents(actor, case)
     return material
 
 

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from posfleet.accounts.roles import is_custodian
 from posfleet.cases import services as case_services
 from posfleet.cases.choices import FINAL_STATES, REVIEWABLE_STATES, CaseKind, CaseState, Reason
 from posfleet.cases.forms import (
@@ -85,7 +86,8 @@ def detail_context(request: HttpRequest, case: Case, **forms: Any) -> dict[str, 
         "can_work": case.state in WORKING_STATES and user.has_perm("accounts.work_case"),
         "can_inspect": case.state in WORKING_STATES and user.has_perm("accounts.inspect_return"),
         "can_settle": case.state in WORKING_STATES and user.has_perm("accounts.settle_case"),
-        "is_custodian": user.has_perm("accounts.destroy_keys"),
+        "is_custodian": is_custodian(user),
+        "can_read_documents": user.has_perm("accounts.read_case_documents"),
         "payable_batches": (
             closing.due_batches(case.merchant_id)
             if case.is_stop

@@ -220,3 +220,52 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
     except DomainError as exc:
         log.warning("demo case application_new_merchant skipped: %s", exc)
     return made
+
+
+def close_through_case(merchant_id: int, *, complete: bool, actor: Callable[[str], Actor]) -> Case:
+    """A closing (or closed) demo merchant gets there the only way there is: an approved closure case
+    and its stop; for a closed one, every checklist item and then the completion. Each step commits on
+    its own, and the export job runs here as a worker would run it. `actor(username)` gives the staff."""
+    from posfleet.keys.services import confirm_destruction, keys_destroyed, request_destruction
+
+    agent, reviewer = actor("agent"), actor("reviewer")
+    with transaction.atomic():
+        case = services.file_case(
+            agent,
+            services.CaseInput(
+                kind="closure",
+                merchant_id=merchant_id,
+                reason="business_change",
+                note="商户申请注销（停止经营）",
+                follow_up_note="结清款项、退回设备后退还押金",
+                channel=CaseChannel.BRANCH,
+            ),
+        )
+        _upload(agent, case)
+        services.decide(reviewer, case.pk, "approve", "同意注销，请按清单办理。")
+        services.stop_terminals(reviewer, case.pk)
+    if not complete:
+        return case
+    with transaction.atomic():
+        services.issue_final_statement(reviewer, case.pk)
+        export = services.start_export(reviewer, case.pk)
+    services.build_export(export.pk)
+    with transaction.atomic():
+        received = set(case.returns.values_list("item", flat=True))
+        items = [
+            {"item": item, "condition": "good"}
+            for item in services.expected_returns(case)
+            if item not in received
+        ]
+        if items:
+            services.record_returns(actor("warehouse"), case.pk, items)
+        first, second = actor("custodian1"), actor("custodian2")
+        for tid in case.scope.values_list("terminal__tid", flat=True):
+            if not keys_destroyed(tid):
+                request_destruction(first, tid, "decommissioned")
+                confirm_destruction(second, tid, "decommissioned")
+        finance = actor("finance")
+        settlement = services.settle(finance, case.pk, proof="押金退还凭证（演示）")
+        if settlement.shortfall_fen:  # the early-termination penalty, paid at the counter
+            services.record_payment(finance, case.pk, settlement.shortfall_fen, ref=f"demo:{case.pk}:paid")
+        return services.complete(reviewer, case.pk)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
+from posfleet.devtools.demo.cases import close_through_case
 from posfleet.devtools.demo.names import Names
 from posfleet.lifecycle import holds
 from posfleet.lifecycle.models import Hold
@@ -180,27 +181,15 @@ class Loader:
             self.fleet.merchants.append(m)
 
     def finish_merchants(self) -> None:
-        """Closing and closed merchants move last: their terminals were stopped and returned first."""
+        """Closing and closed merchants move last, through a closure case (the only way there is):
+        their terminals were stopped and returned first."""
         for m in self.fleet.merchants:
             target = self.target[m.pk]
             if target in (MerchantState.CLOSING, MerchantState.CLOSED):
-                done = self._step(
-                    f"merchant {m.pk} start_closing",
-                    apply_merchant,
-                    self.actor("admin"),
-                    m.pk,
-                    "start_closing",
-                    reason="商户申请注销（停止经营）",
-                )
-                if done is not None and target == MerchantState.CLOSED:
-                    self._step(
-                        f"merchant {m.pk} close",
-                        apply_merchant,
-                        self.actor("admin"),
-                        m.pk,
-                        "close",
-                        reason="清算完毕、设备已退回、押金已退还",
-                    )
+                try:
+                    close_through_case(m.pk, complete=target == MerchantState.CLOSED, actor=self.actor)
+                except Exception as exc:  # a refusal is remembered, not fatal
+                    self.fleet.problems.append(f"merchant {m.pk} closure: {exc.__class__.__name__}: {exc}")
             m.refresh_from_db()
 
     # --- terminals -------------------------------------------------------------------------------
