@@ -15,7 +15,7 @@ from posfleet.jobs.sweep import sweep
 from posfleet.lifecycle import bulk, holds
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold, HoldTerminal
-from posfleet.notices.deliveries import DELIVER_JOB
+from posfleet.notices.channel import DELIVER_JOB
 from tests import builders
 from tests.api.builders import Api, totp_code
 from tests.jobs import builders as jb

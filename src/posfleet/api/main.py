@@ -23,6 +23,7 @@ from posfleet.keys import api as keys_api
 from posfleet.lifecycle import api as lifecycle_api
 from posfleet.money import api as money_api
 from posfleet.notices import api as notices_api
+from posfleet.notices import api_channels as notices_channels_api
 from posfleet.registry import api as registry_api
 from posfleet.repair import api as repair_api
 from posfleet.settlement import api as settlement_api
@@ -37,6 +38,7 @@ api.add_router("", money_api.router)
 api.add_router("", settlement_api.router)
 api.add_router("", keys_api.router)
 api.add_router("", notices_api.router)
+api.add_router("", notices_channels_api.router)
 api.add_router("", cases_api.router)
 api.add_router("", jobs_api.router)
 api.add_router("", repair_api.router)

@@ -18,10 +18,12 @@ The audit events name the person who asked, through the channel they used; the j
 
 from __future__ import annotations
 
+import csv
 import functools
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -34,7 +36,7 @@ from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import record_bulk
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, StaleVersion
-from posfleet.jobs import registry
+from posfleet.jobs import files, registry
 from posfleet.jobs import services as jobs
 from posfleet.jobs.models import Job
 from posfleet.jobs.runner import Context
@@ -43,6 +45,7 @@ from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.lifecycle.services import require_reason
 from posfleet.notices import stops
 from posfleet.notices.choices import DEFAULT_CATEGORY, NoticeEvent
+from posfleet.notices.models import Notice
 from posfleet.registry.models import Terminal
 
 PLACE_JOB = "lifecycle.bulk_hold"
@@ -226,9 +229,7 @@ def _place(job: Job, ctx: Context) -> dict[str, Any]:
         "notices": len(told),
     }
     if p.get("report"):  # a retirement: the per-item report, rebuilt whole if a worker died writing it
-        from posfleet.lifecycle import retirement
-
-        result["report"] = retirement.write_report(str(p["report"]), hold_id)
+        result["report"] = write_report(str(p["report"]), hold_id)
     return result
 
 
@@ -293,3 +294,25 @@ def _release(job: Job, ctx: Context) -> dict[str, Any]:
         if last:
             break
     return {"hold_id": hold_id, "released": done}
+
+
+def write_report(name: str, hold_id: int) -> str:
+    """The per-item report of a bulk placement (a retirement asks for one): a row per terminal under
+    the hold, with the notice that told its merchant. Written whole under a temporary name, then renamed."""
+    directory = Path(settings.VAR_DIR) / "files" / "reports"
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"{name}-hold-{hold_id}.csv"
+    tmp = files.partial(final)
+    notices = {n.merchant_id: n.pk for n in Notice.objects.filter(hold_id=hold_id).only("id", "merchant_id")}
+    rows = (
+        HoldTerminal.objects.filter(hold_id=hold_id)
+        .order_by("terminal_id")
+        .values_list("terminal__tid", "terminal__merchant_id")
+    )
+    with tmp.open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["tid", "merchant_id", "notice_id", "outcome"])
+        for tid, merchant_id in rows.iterator():
+            out.writerow([tid, merchant_id, notices.get(merchant_id, ""), "stop scheduled, told"])
+    files.promote(tmp, final)
+    return final.name

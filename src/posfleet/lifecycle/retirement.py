@@ -8,13 +8,10 @@ step writes the per-item report (TID, merchant, notice) under VAR_DIR/files/repo
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -23,13 +20,10 @@ from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
-from posfleet.jobs import files
 from posfleet.jobs import services as jobs
 from posfleet.jobs.models import Job
 from posfleet.lifecycle import bulk
-from posfleet.lifecycle.models import HoldTerminal
 from posfleet.notices.choices import ReasonCategory, template_for
-from posfleet.notices.models import Notice
 from posfleet.registry.choices import TerminalState
 from posfleet.registry.models import Terminal, TerminalModel
 
@@ -136,24 +130,3 @@ def start(actor: Actor, model_name: str, *, stop_on: datetime, offer: str, reaso
         object_id=model.name,
         total=len(ids),
     )
-
-
-def write_report(name: str, hold_id: int) -> str:
-    """The per-item report of a retirement: one row per terminal under its hold, with its notice."""
-    directory = Path(settings.VAR_DIR) / "files" / "reports"
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"{name}-hold-{hold_id}.csv"
-    tmp = files.partial(final)
-    notices = {n.merchant_id: n.pk for n in Notice.objects.filter(hold_id=hold_id).only("id", "merchant_id")}
-    rows = (
-        HoldTerminal.objects.filter(hold_id=hold_id)
-        .order_by("terminal_id")
-        .values_list("terminal__tid", "terminal__merchant_id")
-    )
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
-        out = csv.writer(fh)
-        out.writerow(["tid", "merchant_id", "notice_id", "outcome"])
-        for tid, merchant_id in rows.iterator():
-            out.writerow([tid, merchant_id, notices.get(merchant_id, ""), "stop scheduled, told"])
-    files.promote(tmp, final)
-    return final.name

@@ -87,6 +87,3 @@ def notice_pdf(request: HttpRequest, notice_id: ObjectId) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="notice-{notice.pk}.pdf"'
     response["X-Content-SHA256"] = notice.pdf_sha256
     return response
-
-
-from posfleet.notices import api_channels  # noqa: E402, F401  (its endpoints join this router)

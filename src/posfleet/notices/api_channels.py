@@ -6,16 +6,17 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
-from ninja import Schema, Status
+from ninja import Router, Schema, Status
 from pydantic import Field, StrictInt
 
 from posfleet.api.auth import actor_of
 from posfleet.api.errors import BODY_ERRORS, ERRORS
 from posfleet.api.fields import MAX_ID, IsoDateTime, ObjectId, optional_text, text
 from posfleet.notices import calls, fraud, webhooks
-from posfleet.notices.api import router
 from posfleet.notices.choices import CallOutcome, CallState, FraudChannel
 from posfleet.notices.models import CallTask, FraudReport, WebhookEndpoint
+
+router = Router(tags=["notices"])
 
 
 # --- fraud reports ----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ number never gets the same notice twice. Only clear transient errors are tried a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -22,29 +21,17 @@ from django.utils.translation import gettext_lazy as _
 
 from posfleet.core import crypto
 from posfleet.jobs import registry
-from posfleet.jobs import services as jobs
 from posfleet.jobs.models import Job
 from posfleet.jobs.runner import Context
+from posfleet.notices import mail, sms, webhooks
+from posfleet.notices.channel import DELIVER_JOB, Outcome, enqueue
 from posfleet.notices.choices import CALLED, DELIVERY_DONE, Channel, DeliveryState
 from posfleet.notices.models import Delivery, Notice, NoticeKind, WebhookEndpoint
 
 log = structlog.get_logger("posfleet.notices")
-DELIVER_JOB = "notices.deliver"
 # Attempts per channel before a transient error counts as a failure; webhooks wait longer and longer.
 MAX_ATTEMPTS: dict[str, int] = {Channel.SMS: 4, Channel.EMAIL: 5, Channel.WEBHOOK: 8}
 WEBHOOK_BACKOFF = (60, 300, 1800, 7200, 18000, 36000, 36000)  # seconds: 1 min … 10 h
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What a channel answered. `transient`: nothing was sent and trying later may work. `gone`: the
-    recipient says it will never accept (HTTP 410)."""
-
-    ok: bool
-    provider_id: str = ""
-    error: str = ""
-    transient: bool = False
-    gone: bool = False
 
 
 def _webhook_event(notice: Notice) -> str:
@@ -94,20 +81,10 @@ def plan(notice: Notice) -> list[Delivery]:
 
 
 def _enqueue(delivery: Delivery, attempt: int, when: Any = None) -> Job:
-    return jobs.enqueue(
-        DELIVER_JOB,
-        {"delivery_id": delivery.pk},
-        key=f"{DELIVER_JOB}:{delivery.pk}:{attempt}",
-        perm="accounts.view_fleet",
-        object_type="notice",
-        object_id=str(delivery.notice_id),
-        run_after=when,
-    )
+    return enqueue(delivery, str(attempt), when)
 
 
 def _channel(channel: str) -> Any:
-    from posfleet.notices import mail, sms, webhooks
-
     return {Channel.SMS: sms, Channel.EMAIL: mail, Channel.WEBHOOK: webhooks}[Channel(channel)]
 
 
@@ -161,8 +138,6 @@ def attempt(delivery_id: int) -> dict[str, Any]:
             return {"delivery_id": d.pk, "state": d.state}
         _finish(d, outcome, timezone.now())
         if d.channel == Channel.WEBHOOK and d.endpoint is not None:
-            from posfleet.notices import webhooks
-
             webhooks.count(d.endpoint, outcome)
     return {"delivery_id": d.pk, "state": d.state, "attempts": d.attempts}
 
@@ -178,22 +153,6 @@ def _finish(d: Delivery, outcome: Outcome, now: Any, ok_state: str = DeliverySta
     else:
         d.state, d.error = DeliveryState.FAILED, outcome.error[:500]
     d.save(update_fields=["state", "provider_id", "error", "sent_at", "updated_at", "next_attempt_at"])
-
-
-def replay(delivery: Delivery) -> Delivery:
-    """Send a delivery again (console): a failed or sent webhook is queued for a fresh attempt."""
-    delivery.state, delivery.error, delivery.next_attempt_at = DeliveryState.QUEUED, "", None
-    delivery.updated_at = timezone.now()
-    delivery.save(update_fields=["state", "error", "next_attempt_at", "updated_at"])
-    jobs.enqueue(
-        DELIVER_JOB,
-        {"delivery_id": delivery.pk},
-        key=f"{DELIVER_JOB}:{delivery.pk}:replay:{delivery.updated_at.timestamp()}",
-        perm="accounts.view_fleet",
-        object_type="notice",
-        object_id=str(delivery.notice_id),
-    )
-    return delivery
 
 
 @registry.register(DELIVER_JOB, label=_("Notice delivery"), max_attempts=5)

@@ -16,8 +16,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from posfleet.core.templatetags.times import local_text
+from posfleet.notices.channel import Outcome
 from posfleet.notices.choices import ReasonCategory
-from posfleet.notices.deliveries import Outcome
 from posfleet.notices.models import Delivery, Notice
 
 

@@ -25,8 +25,8 @@ from django.utils import timezone, translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from posfleet.notices.channel import Outcome
 from posfleet.notices.choices import ReasonCategory
-from posfleet.notices.deliveries import Outcome
 from posfleet.notices.models import Delivery, Notice
 
 # What an SMS must never contain: a link of any form, an invitation to reply.

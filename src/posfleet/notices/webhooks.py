@@ -29,8 +29,8 @@ from posfleet.audit.services import Change, record
 from posfleet.core import crypto
 from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
-from posfleet.notices.choices import Channel
-from posfleet.notices.deliveries import Outcome
+from posfleet.notices.channel import Outcome, enqueue
+from posfleet.notices.choices import Channel, DeliveryState
 from posfleet.notices.models import Delivery, Notice, NoticeKind, WebhookEndpoint
 from posfleet.registry.models import Merchant
 
@@ -195,8 +195,6 @@ def set_active(actor: Actor, endpoint_id: int, active: bool) -> WebhookEndpoint:
 
 def replay(actor: Actor, delivery_id: int) -> Delivery:
     """Send a webhook delivery again (console): it keeps its webhook-id."""
-    from posfleet.notices import deliveries
-
     if not actor.has_perm(perm("manage_webhooks")):
         raise PermissionDenied()
     d = (
@@ -210,7 +208,10 @@ def replay(actor: Actor, delivery_id: int) -> Delivery:
     if d.endpoint is not None and not d.endpoint.active:
         raise ValidationFailed(_("The endpoint is disabled; enable it first."), code="endpoint_disabled")
     before = {"state": d.state, "attempts": d.attempts}
-    deliveries.replay(d)
+    d.state, d.error, d.next_attempt_at = DeliveryState.QUEUED, "", None
+    d.updated_at = timezone.now()
+    d.save(update_fields=["state", "error", "next_attempt_at", "updated_at"])
+    enqueue(d, f"replay:{d.updated_at.timestamp()}")
     record(
         actor, Change("notice", str(d.notice_id), "webhook.replay", before, {"delivery_id": d.pk}, "replay")
     )

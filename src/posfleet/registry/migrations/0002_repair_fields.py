@@ -13,7 +13,10 @@ class Migration(migrations.Migration):
             model_name="terminal",
             name="is_loaner",
             field=models.BooleanField(
-                db_default=False, default=False, help_text="Lent while a terminal is in repair", verbose_name="loaner"
+                db_default=False,
+                default=False,
+                help_text="Lent while a terminal is in repair",
+                verbose_name="loaner",
             ),
         ),
         migrations.AddField(
