@@ -92,8 +92,8 @@ class Parsed:
     plan_code: str = ""
     rate_bp: int = 0
     flag_reasons: list[dict[str, Any]] = field(default_factory=list)
-    at_db: Any = None  # occurred_at / business_date as the database takes them, when the clearing-file
-    day_db: Any = None  # path already has them (None: `_insert` adapts occurred_at itself)
+    at_db: Any = None  # occurred_at / business_date as text the database takes, when the clearing-file
+    day_db: Any = None  # path already has them (None: `ingest_write` adapts occurred_at itself)
 
     def same_content(
         self, tid: str, channel: str, type_: str, amount_fen: int, occurred_at: datetime
@@ -501,6 +501,8 @@ def ingest_rows(
                 at_db: Any = at
                 if sqlite:  # UTC text, as Django's adapter writes it; the time has no fraction here
                     at_db = _utc_text(raw_at, at, hours)
+                elif raw_at[10] == "T" and raw_at[4] == raw_at[7] == "-" and raw_at[13] == raw_at[16] == ":":
+                    at_db = raw_at  # plain ISO text (not a week date, no odd separator): COPY takes it
             except (ValueError, OverflowError):
                 at = None
             amount = int(raw_amount)
@@ -511,7 +513,7 @@ def ingest_rows(
                     bp, cap = by_channel[channel]
                     fee, net = signed_fee_and_net(tx_type, amount, bp, cap)
                     day = at.date()  # the offset is +08:00: this is the business day
-                    day_db = days.get(day) or days.setdefault(day, str(day) if sqlite else day)
+                    day_db = days.get(day) or days.setdefault(day, str(day))
                     p = Parsed(
                         index, sid, tid, channel, tx_type, amount, at, f.merchant_id, fee, net, code, bp,
                         [], at_db, day_db,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,34 @@ def _stage_ddl() -> str:
     return f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ({cols}) ON COMMIT DELETE ROWS"
 
 
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format (backslash, tab, newline and carriage return escaped)."""
+    return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
+
+
+def copy_lines(rows: Sequence[Parsed]) -> str:
+    """The rows as COPY text, one line each: an f-string per row is a fifth of the cost of the
+    driver's `write_row` (which adapts every value through its type registry)."""
+    esc = _copy_text
+    lines = []
+    for p in rows:
+        at = p.at_db if p.at_db.__class__ is str else p.occurred_at.isoformat()
+        day = p.day_db if p.day_db.__class__ is str else business_date_of(p.occurred_at).isoformat()
+        if p.flag_reasons:
+            flagged, reasons = "t", esc(json.dumps(p.flag_reasons, ensure_ascii=False))
+        else:
+            flagged, reasons = "f", "[]"
+        lines.append(
+            f"{esc(p.switch_id)}\t{esc(p.tid)}\t{p.merchant_id}\t{p.channel}\t{p.type}\t{p.amount_fen}\t"
+            f"{at}\t{day}\t{p.fee_fen}\t{p.net_fen}\t{esc(p.plan_code)}\t{p.rate_bp}\t{flagged}\t{reasons}\n"
+        )
+    return "".join(lines)
+
+
 def _write_postgresql(rows: Sequence[Parsed], journal_id: int, now: datetime) -> int:
     table = Transaction._meta.db_table
     cols = ", ".join(ROW_COLUMNS)
@@ -73,26 +102,7 @@ def _write_postgresql(rows: Sequence[Parsed], journal_id: int, now: datetime) ->
         cursor.execute(f"TRUNCATE {STAGE}")  # a chunk earlier in the same transaction left rows
         raw = cursor.cursor  # the driver's cursor: COPY is psycopg's, not the DB-API's
         with raw.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
-            put = copy.write_row
-            for p in rows:
-                put(
-                    (
-                        p.switch_id,
-                        p.tid,
-                        p.merchant_id,
-                        p.channel,
-                        p.type,
-                        p.amount_fen,
-                        p.occurred_at,
-                        p.day_db if p.day_db is not None else business_date_of(p.occurred_at),
-                        p.fee_fen,
-                        p.net_fen,
-                        p.plan_code,
-                        p.rate_bp,
-                        bool(p.flag_reasons),
-                        json.dumps(p.flag_reasons, ensure_ascii=False) if p.flag_reasons else "[]",
-                    )
-                )
+            copy.write(copy_lines(rows))
         # Rows arrive in the caller's order (merchant, then TID): the heap and the indexes fill in
         # that order; no ORDER BY, which would sort the chunk again.
         cursor.execute(
@@ -124,7 +134,7 @@ def _write_executemany(rows: Sequence[Parsed], journal_id: int, now: datetime) -
             p.type,
             p.amount_fen,
             adapt(p.occurred_at) if p.at_db is None else p.at_db,
-            adapt_day(business_date_of(p.occurred_at)) if p.day_db is None else p.day_db,
+            p.day_db if p.day_db is not None else adapt_day(business_date_of(p.occurred_at)),
             p.fee_fen,
             p.net_fen,
             p.plan_code,
