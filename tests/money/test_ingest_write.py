@@ -55,5 +55,9 @@ def test_a_known_id_is_not_stored_twice_and_is_reported():
         [again, conflict, fresh] = ingest(
             fin(), [first, item(t.tid, switch_id=first["id"], amount_fen=5), item(t.tid)]
         )
-    assert (again.status, conflict.error["code"], fresh.status) == ("duplicate", "duplicate_conflict", "created")
+    assert (again.status, conflict.error["code"], fresh.status) == (
+        "duplicate",
+        "duplicate_conflict",
+        "created",
+    )
     assert Transaction.objects.filter(tid=t.tid).count() == 2

@@ -32,7 +32,7 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import PermissionDenied, ValidationFailed
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold, HoldTerminal, in_force_at
-from posfleet.money import ingest_write, ledger
+from posfleet.money import ingest_write, ledger, rollup
 from posfleet.money.choices import CHANNELS, TX_TYPES
 from posfleet.money.fees import signed_fee_and_net
 from posfleet.money.models import Journal, Transaction
@@ -414,6 +414,7 @@ def _store(
         known = [p for p in fresh if ids[p.switch_id][2] != journal.pk]
     if created:
         _book(actor, journal, created)
+        rollup.add(created)
         _alert(actor, [p for p in created if p.flag_reasons])
     else:
         Journal.objects.filter(pk=journal.pk).delete()

@@ -217,3 +217,25 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.amount_fen}"
+
+
+class DayTotal(models.Model):
+    """The transactions of one business day and one bucket of merchants (merchant_id % BUCKETS), summed.
+
+    The money and dashboard charts read 30 days × 16 buckets of these instead of summing millions of
+    transactions. Ingest adds each chunk's new rows in its own transaction (`rollup.add`); buckets
+    spread concurrent ingests over 16 rows a day instead of one; `rollup.rebuild` recomputes days from
+    the transactions (bulk loads, repairs)."""
+
+    business_date = models.DateField()
+    bucket = models.SmallIntegerField()
+    count = models.BigIntegerField(default=0)
+    sales_fen = models.BigIntegerField(default=0)
+    back_fen = models.BigIntegerField(default=0, help_text=_("Refunds and reversals"))
+    fee_fen = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["business_date", "bucket"]
+        constraints = [
+            models.UniqueConstraint(fields=["business_date", "bucket"], name="daytotal_day_bucket")
+        ]

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from posfleet.money.models import Transaction, for_days
+from posfleet.money.models import DayTotal, Transaction
 
 
 @dataclass
@@ -24,21 +24,28 @@ def daily_totals(days: int = 30, *, merchant_id: int | None = None, today: date 
     """One row per business day (Asia/Shanghai) for the last `days` days, empty days included."""
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
-    if merchant_id is not None:
-        qs = Transaction.objects.filter(merchant_id=merchant_id, business_date__range=(first, today))
-    else:
-        qs = for_days(first, today)
-    rows = (
-        qs.annotate(day=F("business_date"))
-        .values("day")
-        .annotate(
-            n=Count("id"),
-            sales=Sum("amount_fen", filter=Q(type="sale")),
-            back=Sum("amount_fen", filter=~Q(type="sale")),
-            fees=Sum("fee_fen"),
+    rows: Any
+    if merchant_id is not None:  # one merchant's range of tx_merchant_day_idx (covering)
+        rows = (
+            Transaction.objects.filter(merchant_id=merchant_id, business_date__range=(first, today))
+            .annotate(day=F("business_date"))
+            .values("day")
+            .annotate(
+                n=Count("id"),
+                sales=Sum("amount_fen", filter=Q(type="sale")),
+                back=Sum("amount_fen", filter=~Q(type="sale")),
+                fees=Sum("fee_fen"),
+            )
+            .order_by("day")
         )
-        .order_by("day")
-    )
+    else:  # everyone's: the daily rollups, at most days × rollup.BUCKETS rows
+        rows = (
+            DayTotal.objects.filter(business_date__range=(first, today))
+            .annotate(day=F("business_date"))
+            .values("day")
+            .annotate(n=Sum("count"), sales=Sum("sales_fen"), back=Sum("back_fen"), fees=Sum("fee_fen"))
+            .order_by("day")
+        )
     by_day = {r["day"]: r for r in rows}
     out = []
     for i in range(days):

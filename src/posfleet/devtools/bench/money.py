@@ -227,7 +227,9 @@ def run(report: Report | None = None, *, rows: int | None = None) -> dict[str, A
             return
         line = f"{name}: {value} {unit}" + (f" (target {target})" if target is not None else "")
         if extra.get("baseline_value"):
-            line += f"; {extra['baseline']}: {extra['baseline_value']} ({value / extra['baseline_value']:.1%})"
+            line += (
+                f"; {extra['baseline']}: {extra['baseline_value']} ({value / extra['baseline_value']:.1%})"
+            )
         print(line)
 
     out: dict[str, Any] = {"database": connection.vendor, "rows": rows}
