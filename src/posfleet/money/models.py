@@ -125,7 +125,8 @@ class Transaction(models.Model):
         # PostgreSQL would add a second `varchar_pattern_ops` (_like) index for each of these columns.
         indexes = [
             models.Index(fields=["tid"], name="tx_tid_idx"),
-            models.Index(fields=["flagged"], name="tx_flagged_idx", condition=Q(flagged=True)),
+            # the flagged rows (few) by id: "the last flagged" reads the end of this index, never the table
+            models.Index(fields=["id"], name="tx_flagged_id_idx", condition=Q(flagged=True)),
             # One index for the merchant's rows and for settlement: it serves the foreign key and every
             # per-merchant query, and settlement's GROUP BY (each merchant's range for day D, by type)
             # reads only it, since it covers every summed column. Day-wide queries reach it through
@@ -233,6 +234,7 @@ class DayTotal(models.Model):
     sales_fen = models.BigIntegerField(default=0)
     back_fen = models.BigIntegerField(default=0, help_text=_("Refunds and reversals"))
     fee_fen = models.BigIntegerField(default=0)
+    flagged = models.BigIntegerField(default=0, help_text=_("Transactions recorded flagged"))
 
     class Meta:
         ordering = ["business_date", "bucket"]

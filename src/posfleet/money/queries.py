@@ -18,6 +18,7 @@ class Day:
     count: int
     volume_fen: int  # sales minus refunds and reversals
     fee_fen: int
+    flagged: int = 0
 
 
 def daily_totals(days: int = 30, *, merchant_id: int | None = None, today: date | None = None) -> list[Day]:
@@ -35,6 +36,7 @@ def daily_totals(days: int = 30, *, merchant_id: int | None = None, today: date 
                 sales=Sum("amount_fen", filter=Q(type="sale")),
                 back=Sum("amount_fen", filter=~Q(type="sale")),
                 fees=Sum("fee_fen"),
+                flagged=Count("id", filter=Q(flagged=True)),
             )
             .order_by("day")
         )
@@ -43,7 +45,13 @@ def daily_totals(days: int = 30, *, merchant_id: int | None = None, today: date 
             DayTotal.objects.filter(business_date__range=(first, today))
             .annotate(day=F("business_date"))
             .values("day")
-            .annotate(n=Sum("count"), sales=Sum("sales_fen"), back=Sum("back_fen"), fees=Sum("fee_fen"))
+            .annotate(
+                n=Sum("count"),
+                sales=Sum("sales_fen"),
+                back=Sum("back_fen"),
+                fees=Sum("fee_fen"),
+                flagged=Sum("flagged"),
+            )
             .order_by("day")
         )
     by_day = {r["day"]: r for r in rows}
@@ -51,7 +59,8 @@ def daily_totals(days: int = 30, *, merchant_id: int | None = None, today: date 
     for i in range(days):
         d = first + timedelta(days=i)
         r: dict[str, Any] = by_day.get(d) or {}
-        out.append(Day(d, r.get("n") or 0, (r.get("sales") or 0) - (r.get("back") or 0), r.get("fees") or 0))
+        volume = (r.get("sales") or 0) - (r.get("back") or 0)
+        out.append(Day(d, r.get("n") or 0, volume, r.get("fees") or 0, r.get("flagged") or 0))
     return out
 
 

@@ -26,7 +26,7 @@ _TABLE = DayTotal._meta.db_table
 
 def add(rows: Iterable[Parsed]) -> None:
     """Count new transactions (ingest's parsed rows: merchant_id, type, amount, fee, occurred_at)."""
-    sums: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    sums: dict[tuple[str, int], list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
     for p in rows:
         day = p.day_db if p.day_db.__class__ is str else business_date_of(p.occurred_at).isoformat()
         s = sums[(day, p.merchant_id % BUCKETS)]
@@ -36,6 +36,8 @@ def add(rows: Iterable[Parsed]) -> None:
         else:
             s[2] += p.amount_fen
         s[3] += p.fee_fen
+        if p.flag_reasons:
+            s[4] += 1
     if not sums:
         return
     params: list[list[Any]] = [
@@ -43,10 +45,11 @@ def add(rows: Iterable[Parsed]) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(
-            f"INSERT INTO {_TABLE} (business_date, bucket, count, sales_fen, back_fen, fee_fen) "
-            "VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (business_date, bucket) DO UPDATE SET "
+            f"INSERT INTO {_TABLE} (business_date, bucket, count, sales_fen, back_fen, fee_fen, flagged) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (business_date, bucket) DO UPDATE SET "
             f"count = {_TABLE}.count + excluded.count, sales_fen = {_TABLE}.sales_fen + excluded.sales_fen, "
-            f"back_fen = {_TABLE}.back_fen + excluded.back_fen, fee_fen = {_TABLE}.fee_fen + excluded.fee_fen",
+            f"back_fen = {_TABLE}.back_fen + excluded.back_fen, fee_fen = {_TABLE}.fee_fen + excluded.fee_fen, "
+            f"flagged = {_TABLE}.flagged + excluded.flagged",
             params,
         )
 
@@ -57,10 +60,11 @@ def rebuild(first: date, last: date) -> None:
     tx = Transaction._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {_TABLE} (business_date, bucket, count, sales_fen, back_fen, fee_fen) "
+            f"INSERT INTO {_TABLE} (business_date, bucket, count, sales_fen, back_fen, fee_fen, flagged) "
             f"SELECT business_date, merchant_id %% {BUCKETS}, COUNT(*), "
             "SUM(CASE WHEN type = 'sale' THEN amount_fen ELSE 0 END), "
-            "SUM(CASE WHEN type = 'sale' THEN 0 ELSE amount_fen END), SUM(fee_fen) "
+            "SUM(CASE WHEN type = 'sale' THEN 0 ELSE amount_fen END), SUM(fee_fen), "
+            "SUM(CASE WHEN flagged THEN 1 ELSE 0 END) "
             f"FROM {tx} WHERE business_date BETWEEN %s AND %s GROUP BY business_date, merchant_id %% {BUCKETS}",
             [first, last],
         )

@@ -4,10 +4,11 @@ from django.db import migrations, models
 
 # The existing transactions summed once; ingest keeps the rollups from here on.
 BACKFILL = (
-    "INSERT INTO money_daytotal (business_date, bucket, count, sales_fen, back_fen, fee_fen) "
+    "INSERT INTO money_daytotal (business_date, bucket, count, sales_fen, back_fen, fee_fen, flagged) "
     "SELECT business_date, merchant_id % 16, COUNT(*), "
     "SUM(CASE WHEN type = 'sale' THEN amount_fen ELSE 0 END), "
-    "SUM(CASE WHEN type = 'sale' THEN 0 ELSE amount_fen END), SUM(fee_fen) "
+    "SUM(CASE WHEN type = 'sale' THEN 0 ELSE amount_fen END), SUM(fee_fen), "
+    "SUM(CASE WHEN flagged THEN 1 ELSE 0 END) "
     "FROM money_transaction GROUP BY business_date, merchant_id % 16"
 )
 
@@ -33,6 +34,7 @@ class Migration(migrations.Migration):
                 ("sales_fen", models.BigIntegerField(default=0)),
                 ("back_fen", models.BigIntegerField(default=0, help_text="Refunds and reversals")),
                 ("fee_fen", models.BigIntegerField(default=0)),
+                ("flagged", models.BigIntegerField(default=0, help_text="Transactions recorded flagged")),
             ],
             options={
                 "ordering": ["business_date", "bucket"],
@@ -42,4 +44,14 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
+        migrations.RemoveIndex(
+            model_name="transaction",
+            name="tx_flagged_idx",
+        ),
+        migrations.AddIndex(
+            model_name="transaction",
+            index=models.Index(
+                condition=models.Q(("flagged", True)), fields=["id"], name="tx_flagged_id_idx"
+            ),
+        ),
     ]
