@@ -156,7 +156,7 @@ def run(report: Report | None = None, *, rounds: int | None = None) -> dict[str,
             )
         else:
             print(
-                f"{name}: p95 {figure['p95_ms']:.1f} ms (p50 {figure['p50_ms']:.1f}; floor {floor_p95:.1f}), {queries} queries, {status}"
+                f"{name}: p95 {p95_ms:.1f} ms (p50 {p50_ms:.1f}; floor {floor_p95:.1f}), {queries} queries, {status}"
             )
     return out
 
