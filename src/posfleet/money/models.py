@@ -133,8 +133,11 @@ class Transaction(models.Model):
             # `merchant_id IN (all merchants)` (one range per merchant, see `for_days`). Ingest pays
             # for every index on every row, so there is no second one on (business_date, merchant) and
             # none on occurred_at.
+            # The id is the last column so that a merchant's counts and "which rows does the day's batch
+            # cover" (id <= its mark) are answered from the index alone on PostgreSQL too (SQLite keeps
+            # the rowid in every index entry anyway).
             models.Index(
-                fields=["merchant", "business_date", "type", "amount_fen", "fee_fen", "net_fen"],
+                fields=["merchant", "business_date", "type", "amount_fen", "fee_fen", "net_fen", "id"],
                 name="tx_merchant_day_idx",
             ),
         ]

@@ -36,7 +36,6 @@ def daily_totals(days: int = 30, *, merchant_id: int | None = None, today: date 
                 sales=Sum("amount_fen", filter=Q(type="sale")),
                 back=Sum("amount_fen", filter=~Q(type="sale")),
                 fees=Sum("fee_fen"),
-                flagged=Count("id", filter=Q(flagged=True)),
             )
             .order_by("day")
         )

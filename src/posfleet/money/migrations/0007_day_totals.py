@@ -54,4 +54,15 @@ class Migration(migrations.Migration):
                 condition=models.Q(("flagged", True)), fields=["id"], name="tx_flagged_id_idx"
             ),
         ),
+        migrations.RemoveIndex(
+            model_name="transaction",
+            name="tx_merchant_day_idx",
+        ),
+        migrations.AddIndex(
+            model_name="transaction",
+            index=models.Index(
+                fields=["merchant", "business_date", "type", "amount_fen", "fee_fen", "net_fen", "id"],
+                name="tx_merchant_day_idx",
+            ),
+        ),
     ]
