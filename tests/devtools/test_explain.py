@@ -81,3 +81,22 @@ def test_terminal_list_by_tid_prefix_is_a_range():
 def test_audit_by_object_uses_its_index():
     qs = AuditEvent.objects.filter(object_type="terminal", object_id="10000001").order_by("-seq")[:50]
     assert "audit_object_idx" in plan(qs)
+
+
+def test_merchant_search_uses_the_trigram_index():
+    from posfleet.registry.models import Merchant
+
+    assert "merchant_name_trgm" in plan(Merchant.objects.filter(name__icontains="便利店"))
+
+
+def test_dashboard_estimates_state_counts_from_statistics_on_a_large_fleet(monkeypatch):
+    from posfleet.console import views_dashboard
+    from tests import builders
+
+    for _i in range(3):
+        builders.terminal()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE registry_terminal")
+    monkeypatch.setattr(views_dashboard, "ESTIMATE_ABOVE", 0)
+    counts, estimated = views_dashboard.state_counts()
+    assert estimated and sum(counts.values()) == Terminal.objects.count()

@@ -3,6 +3,7 @@
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
 
 from posfleet.devtools.bench import console
@@ -29,9 +30,9 @@ PINNED = {
     "cases queue": 7,
     "audit list by object": 4,
     "dashboard": 5,
-    "money page (30-day charts)": 7,
+    "money page (30-day charts)": 6,
     "settlement page": 5,
-    "biggest merchant's month statement CSV": 12,
+    "biggest merchant's month statement CSV": 13,
     "API terminals, state active": 2,
     "API terminals, TID prefix": 2,
     "API merchants, name": 2,
@@ -54,4 +55,6 @@ def test_every_scale_page_answers_with_its_pinned_query_count():
     for name, url in console.pages():
         _times, queries, status = console._timed(client, url, 1, **(auth if url.startswith("/api/") else {}))
         seen[name] = (queries, status)
-    assert seen == {name: (n, 200) for name, n in PINNED.items()}
+    # on PostgreSQL the dashboard first asks the planner's statistics whether the fleet is large
+    extra = {"dashboard": 1} if connection.vendor == "postgresql" else {}
+    assert seen == {name: (n + extra.get(name, 0), 200) for name, n in PINNED.items()}
