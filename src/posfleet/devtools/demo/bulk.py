@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -76,42 +77,39 @@ def _now() -> str:
     return "now()" if connection.vendor == "postgresql" else "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
 
-def _merchants(cursor: object, count: int) -> None:
+def _merchants(cursor: Any, count: int) -> None:
     names = " ".join(f"WHEN {i} THEN '{n}'" for i, n in enumerate(NAMES))
-    cat = "||"
-    name = f"'规模商户' {cat} (CASE s.i % {len(NAMES)} {names} END) {cat} ' ' {cat} {_pad('s.i', 6)}"
+    name = f"'规模商户' || (CASE s.i % {len(NAMES)} {names} END) || ' ' || {_pad('s.i', 6)}"
     sql = (
         f"INSERT INTO {Merchant._meta.db_table} (kind, name, contact_name, phone, email, licence_no, "
         "legal_representative, address, settlement_card_enc, settlement_card_last4, state, version, "
         f"created_at, updated_at) SELECT 'individual', {name}, '联系人', "
-        f"'138' {cat} {_pad('s.i', 8)}, '', 'SC' {cat} {_pad('s.i', 10)}, '', "
-        f"'上海市规模路 ' {cat} (s.i % 9999) {cat} ' 号', '', '', 'active', 1, {_now()}, {_now()} "
+        f"'138' || {_pad('s.i', 8)}, '', 'SC' || {_pad('s.i', 10)}, '', "
+        f"'上海市规模路 ' || (s.i % 9999) || ' 号', '', '', 'active', 1, {_now()}, {_now()} "
         f"FROM {_series(0, count - 1)}"
     )
-    cursor.execute(sql)  # type: ignore[attr-defined]
-    cursor.execute(  # type: ignore[attr-defined]
-        "CREATE TEMPORARY TABLE scale_merchant (k BIGINT PRIMARY KEY, mid BIGINT NOT NULL)"
-    )
+    cursor.execute(sql)
+    cursor.execute("CREATE TEMPORARY TABLE scale_merchant (k BIGINT PRIMARY KEY, mid BIGINT NOT NULL)")
     key = "CAST(substr(licence_no, 3) AS BIGINT)"
-    cursor.execute(  # type: ignore[attr-defined]
+    cursor.execute(
         f"INSERT INTO scale_merchant (k, mid) SELECT {key}, id FROM {Merchant._meta.db_table} "
         "WHERE licence_no LIKE 'SC%%' AND length(licence_no) = 12"
     )
     standard = RatePlan.objects.get(code="STANDARD").pk
-    cursor.execute(  # type: ignore[attr-defined]
+    cursor.execute(
         f"INSERT INTO {MerchantPlan._meta.db_table} (merchant_id, plan_id, effective_from, created_by, "
         f"created_at) SELECT mid, {standard}, {_now()}, 'demo', {_now()} FROM scale_merchant"
     )
 
 
-def _terminals(cursor: object, count: int, merchants: int) -> None:
+def _terminals(cursor: Any, count: int, merchants: int) -> None:
     models = list(
         TerminalModel.objects.filter(permitted=True)
         .order_by("id")
         .values_list("id", "min_security_patch_level")
     )
-    cursor.execute("CREATE TEMPORARY TABLE scale_model (k BIGINT PRIMARY KEY, id BIGINT, patch VARCHAR(10))")  # type: ignore[attr-defined]
-    cursor.executemany(  # type: ignore[attr-defined]
+    cursor.execute("CREATE TEMPORARY TABLE scale_model (k BIGINT PRIMARY KEY, id BIGINT, patch VARCHAR(10))")
+    cursor.executemany(
         "INSERT INTO scale_model (k, id, patch) VALUES (%s, %s, %s)",
         [(k, pk, max(patch, "2026-06-01")) for k, (pk, patch) in enumerate(models)],
     )
@@ -124,10 +122,10 @@ def _terminals(cursor: object, count: int, merchants: int) -> None:
         f"FROM {_series(0, count - 1)} JOIN scale_model md ON md.k = s.i % {len(models)} "
         f"JOIN scale_merchant m ON m.k = s.i % {merchants}"
     )
-    cursor.execute(sql)  # type: ignore[attr-defined]
+    cursor.execute(sql)
 
 
-def _transactions(cursor: object, count: int, terminals: int, merchants: int, last_day: date) -> None:
+def _transactions(cursor: Any, count: int, terminals: int, merchants: int, last_day: date) -> None:
     plan = RatePlan.objects.get(code="STANDARD")
     per_day = count // DAYS
     groups = terminals // 100
@@ -158,7 +156,7 @@ def _transactions(cursor: object, count: int, terminals: int, merchants: int, la
         lo, hi = d * per_day, (d + 1) * per_day - 1
         secs = f"{start_epoch} + ((s.i - {lo}) * 86399) / {per_day}"
         at = f"to_timestamp({secs})" if pg else f"strftime('%Y-%m-%d %H:%M:%S', {secs}, 'unixepoch')"
-        cursor.execute(  # type: ignore[attr-defined]
+        cursor.execute(
             f"INSERT INTO {Transaction._meta.db_table} ({columns}) "
             f"SELECT 'SD' || {_pad('s.i', 10)}, {_pad(f'({n}) + {FIRST_TID}', 8)}, m.mid, {channel}, {typ}, "
             f"{amount}, {at}, '{day.isoformat()}', {fee_v}, {net_v}, '{plan.code}', {bp}, "
