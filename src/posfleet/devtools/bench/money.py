@@ -223,7 +223,9 @@ def run(report: Report | None = None, *, rows: int | None = None) -> dict[str, A
         name: str, value: Any, unit: str = "", target: Any = None, ok: bool | None = None, **extra: Any
     ) -> None:
         if report is not None:
-            report(name, value, unit=unit, target=target, ok=ok, **extra)
+            # the bench's Report takes the baseline too; a plain callable gets the documented five
+            more = extra if hasattr(report, "figure") else {}
+            report(name, value, unit=unit, target=target, ok=ok, **more)
             return
         line = f"{name}: {value} {unit}" + (f" (target {target})" if target is not None else "")
         if extra.get("baseline_value"):
