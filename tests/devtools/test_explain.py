@@ -86,7 +86,7 @@ def test_audit_by_object_uses_its_index():
 def test_merchant_search_uses_the_trigram_index():
     from posfleet.registry.models import Merchant
 
-    assert "merchant_name_trgm" in plan(Merchant.objects.filter(name__icontains="便利店"))
+    assert "merchant_name_trgm" in plan(Merchant.objects.filter(name__icontains="便利店").order_by())
 
 
 def test_dashboard_estimates_state_counts_from_statistics_on_a_large_fleet(monkeypatch):

@@ -5,7 +5,7 @@ already right; it only stores them, and stores none twice (`ON CONFLICT (switch_
 the caller compares the count with what it sent and looks up the known ones to report them per line.
 
 - PostgreSQL: the rows go by `COPY` into a session-local staging table (no index, no constraint,
-  emptied at commit), then one `INSERT … SELECT … ON CONFLICT DO NOTHING` moves them into the table.
+  dropped at commit), then one `INSERT … SELECT … ON CONFLICT DO NOTHING` moves them into the table.
   Per-row `INSERT`s (even pipelined) cost PostgreSQL a parse, plan and executor start each; COPY is one
   statement for the chunk, and the set-based insert maintains the indexes in one pass.
 - SQLite: one `executemany` over rows prepared as plain tuples (SQLite runs in-process; its prepared
@@ -63,7 +63,8 @@ def _stage_ddl() -> str:
     """The staging table: the written columns with the table's own types, nothing else."""
     by_column = {f.column: f for f in Transaction._meta.concrete_fields}
     cols = ", ".join(f"{c} {by_column[c].db_type(connection)}" for c in ROW_COLUMNS)
-    return f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ({cols}) ON COMMIT DELETE ROWS"
+    # dropped at commit: a pooled or long-lived connection keeps no table of its own between ingests
+    return f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ({cols}) ON COMMIT DROP"
 
 
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
