@@ -258,3 +258,4 @@ class TestActions:
         r = client.get(f"/portal/statement.csv?from={today - timedelta(days=7)}&to={today}")
         assert r.status_code == 200
         assert r["Content-Type"].startswith("text/csv")
+        assert r.streaming and b"".join(r.streaming_content).startswith(b"date,kind")

@@ -89,3 +89,17 @@ class TestWhoMayReadAStatement:
             statement_for(other, m.pk, day, day)
         with pytest.raises(ValidationFailed):
             statement_for(b.actor("finance"), m.pk, day, None)
+
+
+def test_the_stream_checks_everything_before_the_first_line_and_gives_the_same_text():
+    from posfleet.core.errors import NotFound
+    from posfleet.settlement.statements import statement_stream
+
+    m = b.merchant()
+    staff = b.actor("finance")
+    name, lines = statement_stream(staff, m.pk, days_ago(2), days_ago(0))
+    assert name.endswith(".csv") and "".join(lines) == statement_csv(m.pk, days_ago(2), days_ago(0))
+    with pytest.raises(ValidationFailed):
+        statement_stream(staff, m.pk, days_ago(0), None)
+    with pytest.raises(NotFound):
+        statement_stream(staff, 999_999, days_ago(2), days_ago(0))

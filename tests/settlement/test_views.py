@@ -67,7 +67,8 @@ def test_merchant_page_and_statement(django_assert_max_num_queries):
         f"/console/settlement/merchants/{m.pk}/statement.csv",
         {"from": days_ago(3).isoformat(), "to": days_ago(0).isoformat()},
     )
-    assert r.status_code == 200 and r.content.startswith(b"date,kind")
+    assert r.status_code == 200 and r.streaming  # sent line by line, never built whole
+    assert b"".join(r.streaming_content).startswith(b"date,kind")
     assert c.get("/console/settlement/merchants/999999/").status_code == 404
 
 

@@ -1,7 +1,8 @@
 """The dashboard: the morning's numbers (console/morning.py), how many terminals are in each state
 and how many holds of each kind are in force.
 
-Two GROUP BY queries (the state one is served by the (state, id) index); the bars are inline SVG drawn
+Two GROUP BY queries (the state one is served by the (state, id) index; beyond ESTIMATE_ABOVE
+terminals on PostgreSQL, the planner's statistics instead); the bars are inline SVG drawn
 from the numbers here, so the page needs no chart library and works without JavaScript.
 """
 
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -22,6 +24,7 @@ from posfleet.registry.choices import TerminalState
 from posfleet.registry.models import Terminal
 
 BAR_WIDTH = 420  # px for the longest bar
+ESTIMATE_ABOVE = 200_000  # terminals: beyond this the dashboard shows PostgreSQL's estimates
 
 
 def bars(rows: list[tuple[str, Any, int, str]]) -> dict[str, Any]:
@@ -43,9 +46,31 @@ def bars(rows: list[tuple[str, Any, int, str]]) -> dict[str, Any]:
     return {"rows": out, "height": len(out) * 30, "total": sum(n for _k, _l, n, _u in rows)}
 
 
+def state_counts() -> tuple[dict[str, int], bool]:
+    """Terminals per state, and whether the numbers are estimates.
+
+    Exact on a fleet of up to ESTIMATE_ABOVE terminals. Above that, on PostgreSQL, the planner's
+    statistics (ANALYZE's sample of the state column times the table's row estimate, refreshed by
+    autovacuum): an exact count reads every entry of the state index, ~0.3 s at a million terminals,
+    on every dashboard view. SQLite keeps the exact count."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT c.reltuples, s.most_common_vals::text::text[], s.most_common_freqs "
+                "FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = c.relname AND s.attname = 'state' "
+                "AND s.schemaname = current_schema() WHERE c.oid = %s::regclass",
+                [Terminal._meta.db_table],
+            )
+            row = cursor.fetchone()
+        if row and row[0] > ESTIMATE_ABOVE and row[1]:
+            total, values, freqs = row
+            return {v: round(f * total) for v, f in zip(values, freqs, strict=True)}, True
+    return dict(Terminal.objects.order_by().values_list("state").annotate(n=Count("id"))), False
+
+
 @staff_view(perm="view_fleet")
 def dashboard(request: HttpRequest) -> HttpResponse:
-    by_state = dict(Terminal.objects.order_by().values_list("state").annotate(n=Count("id")))
+    by_state, estimated = state_counts()
     state_rows = [
         (s.value, s.label, by_state.get(s.value, 0), list_url(state=s.value)) for s in TerminalState
     ]
@@ -71,6 +96,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "console/dashboard.html",
         {
             "states": bars(state_rows),
+            "states_estimated": estimated,
             "holds": bars(hold_rows),
             "merchant_holds": merchant_holds,
             "open_alerts": DeviceAlert.objects.filter(acknowledged_at__isnull=True).count(),

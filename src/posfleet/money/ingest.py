@@ -5,8 +5,9 @@ over a chunk), find the merchant from the TID's current binding, price it with t
 at `occurred_at`, insert it unless its switch id is known (same content: `duplicate`; other content:
 `duplicate_conflict`). An item with an error writes nothing. A transaction from a terminal that could
 not transact then (the hold rule) is recorded, since money moved, but `flagged`, audited and told.
-Speed: `IngestContext` preloads terminals, hold windows and plans once; a chunk is one `executemany`
-and one journal; `ingest_rows` is the clearing file's fast path, handing odd rows to `parse_item`.
+Speed: `IngestContext` preloads terminals, hold windows and plans once; a chunk is one set-based write
+(`ingest_write`: COPY + INSERT … SELECT on PostgreSQL, one `executemany` on SQLite) and one
+journal; `ingest_rows` is the clearing file's fast path, handing odd rows to `parse_item`.
 """
 
 from __future__ import annotations
@@ -30,13 +31,12 @@ from posfleet.accounts.roles import perm
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.errors import PermissionDenied, ValidationFailed
-from posfleet.core.sql import db_datetime
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold, HoldTerminal, in_force_at
-from posfleet.money import ledger
+from posfleet.money import ingest_write, ledger, rollup
 from posfleet.money.choices import CHANNELS, TX_TYPES
 from posfleet.money.fees import signed_fee_and_net
-from posfleet.money.models import Journal, Transaction, business_date_of
+from posfleet.money.models import Journal, Transaction
 from posfleet.money.plans import PlanIndex
 from posfleet.money.validation import (
     BACK_TYPES,
@@ -104,8 +104,8 @@ class Parsed:
     plan_code: str = ""
     rate_bp: int = 0
     flag_reasons: list[dict[str, Any]] = field(default_factory=list)
-    at_db: Any = None  # occurred_at / business_date as the database takes them, when the clearing-file
-    day_db: Any = None  # path already has them (None: `_insert` adapts occurred_at itself)
+    at_db: Any = None  # occurred_at / business_date as text the database takes, when the clearing-file
+    day_db: Any = None  # path already has them (None: `ingest_write` adapts occurred_at itself)
     original_id: str = ""  # a refund's or reversal's original sale (its switch id)
 
     def same_content(
@@ -359,69 +359,6 @@ def _price(ctx: IngestContext, p: Parsed, info: TerminalInfo) -> Parsed | dict[s
     return p
 
 
-_COLUMNS = (
-    "switch_id",
-    "tid",
-    "merchant_id",
-    "channel",
-    "type",
-    "amount_fen",
-    "occurred_at",
-    "business_date",
-    "fee_fen",
-    "net_fen",
-    "rate_plan_code",
-    "rate_bp",
-    "flagged",
-    "flag_reasons",
-    "ingested_at",
-    "journal_id",
-    "original_switch_id",
-)
-
-
-def _insert(rows: Sequence[Parsed], journal_id: int, now: datetime) -> int:
-    """INSERT the rows (ON CONFLICT DO NOTHING); returns how many were inserted."""
-    if not rows:
-        return 0
-    adapt = functools.partial(db_datetime, connection)
-    adapt_day: Any = connection.ops.adapt_datefield_value
-    reasons_field = Transaction._meta.get_field("flag_reasons")
-    no_reasons = reasons_field.get_db_prep_save([], connection)
-    now_db = adapt(now)
-    table = Transaction._meta.db_table
-    sql = (
-        f"INSERT INTO {table} ({', '.join(_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_COLUMNS))}) "
-        "ON CONFLICT (switch_id) DO NOTHING"
-    )
-    params = [
-        (
-            p.switch_id,
-            p.tid,
-            p.merchant_id,
-            p.channel,
-            p.type,
-            p.amount_fen,
-            adapt(p.occurred_at) if p.at_db is None else p.at_db,
-            adapt_day(business_date_of(p.occurred_at)) if p.day_db is None else p.day_db,
-            p.fee_fen,
-            p.net_fen,
-            p.plan_code,
-            p.rate_bp,
-            bool(p.flag_reasons),
-            reasons_field.get_db_prep_save(p.flag_reasons, connection) if p.flag_reasons else no_reasons,
-            now_db,
-            journal_id,
-            p.original_id,
-        )
-        for p in rows
-    ]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, params)
-        count = cursor.rowcount
-    return int(count) if count is not None and count >= 0 else -1
-
-
 _INSERT_ORDER = operator.attrgetter("merchant_id", "tid")
 
 
@@ -518,7 +455,7 @@ def _store(
     journal = ledger.new_journal(actor, kind="ingest", ref=ref, memo=f"{len(fresh)} transactions", at=now)
     # In merchant (then TID) order, consecutive rows land next to each other in tx_merchant_day_idx
     # and tx_tid_idx: ~8 % less CPU per row on SQLite (400k-row A/B). Ids follow this order.
-    inserted = _insert(sorted(fresh, key=_INSERT_ORDER), journal.pk, now)
+    inserted = ingest_write.write(sorted(fresh, key=_INSERT_ORDER), journal.pk, now)
     created = list(fresh)
     known: list[Parsed] = []
     ids: dict[str, tuple[Any, ...]] = {}
@@ -528,6 +465,7 @@ def _store(
         known = [p for p in fresh if ids[p.switch_id][2] != journal.pk]
     if created:
         _book(actor, journal, created)
+        rollup.add(created)
         _alert(actor, [p for p in created if p.flag_reasons])
     else:
         Journal.objects.filter(pk=journal.pk).delete()
@@ -624,6 +562,8 @@ def ingest_rows(
                 at_db: Any = at
                 if sqlite:  # UTC text, as Django's adapter writes it; the time has no fraction here
                     at_db = _utc_text(raw_at, at, hours, offset)
+                elif raw_at[10] == "T" and raw_at[4] == raw_at[7] == "-" and raw_at[13] == raw_at[16] == ":":
+                    at_db = raw_at  # plain ISO text (not a week date, no odd separator): COPY takes it
             except (ValueError, OverflowError):
                 at = None
             amount = int(raw_amount)
@@ -639,7 +579,7 @@ def ingest_rows(
                     bp, cap = by_channel[channel]
                     fee, net = signed_fee_and_net(tx_type, amount, bp, cap)
                     day = at.date()  # written in the institution's fixed offset: the business day
-                    day_db = days.get(day) or days.setdefault(day, str(day) if sqlite else day)
+                    day_db = days.get(day) or days.setdefault(day, str(day))
                     p = Parsed(
                         index, sid, tid, channel, tx_type, amount, at, f.merchant_id, fee, net, code, bp,
                         [], at_db, day_db, original,

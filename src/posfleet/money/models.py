@@ -131,15 +131,19 @@ class Transaction(models.Model):
         # PostgreSQL would add a second `varchar_pattern_ops` (_like) index for each of these columns.
         indexes = [
             models.Index(fields=["tid"], name="tx_tid_idx"),
-            models.Index(fields=["flagged"], name="tx_flagged_idx", condition=Q(flagged=True)),
+            # the flagged rows (few) by id: "the last flagged" reads the end of this index, never the table
+            models.Index(fields=["id"], name="tx_flagged_id_idx", condition=Q(flagged=True)),
             # One index for the merchant's rows and for settlement: it serves the foreign key and every
             # per-merchant query, and settlement's GROUP BY (each merchant's range for day D, by type)
             # reads only it, since it covers every summed column. Day-wide queries reach it through
             # `merchant_id IN (all merchants)` (one range per merchant, see `for_days`). Ingest pays
             # for every index on every row, so there is no second one on (business_date, merchant) and
             # none on occurred_at.
+            # The id is the last column so that a merchant's counts and "which rows does the day's batch
+            # cover" (id <= its mark) are answered from the index alone on PostgreSQL too (SQLite keeps
+            # the rowid in every index entry anyway).
             models.Index(
-                fields=["merchant", "business_date", "type", "amount_fen", "fee_fen", "net_fen"],
+                fields=["merchant", "business_date", "type", "amount_fen", "fee_fen", "net_fen", "id"],
                 name="tx_merchant_day_idx",
             ),
             # The refunds of a sale, summed when another refund of it comes in; only refund and reversal
@@ -228,3 +232,26 @@ class Posting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.amount_fen}"
+
+
+class DayTotal(models.Model):
+    """The transactions of one business day and one bucket of merchants (merchant_id % BUCKETS), summed.
+
+    The money and dashboard charts read 30 days × 16 buckets of these instead of summing millions of
+    transactions. Ingest adds each chunk's new rows in its own transaction (`rollup.add`); buckets
+    spread concurrent ingests over 16 rows a day instead of one; `rollup.rebuild` recomputes days from
+    the transactions (bulk loads, repairs)."""
+
+    business_date = models.DateField()
+    bucket = models.SmallIntegerField()
+    count = models.BigIntegerField(default=0)
+    sales_fen = models.BigIntegerField(default=0)
+    back_fen = models.BigIntegerField(default=0, help_text=_("Refunds and reversals"))
+    fee_fen = models.BigIntegerField(default=0)
+    flagged = models.BigIntegerField(default=0, help_text=_("Transactions recorded flagged"))
+
+    class Meta:
+        ordering = ["business_date", "bucket"]
+        constraints = [
+            models.UniqueConstraint(fields=["business_date", "bucket"], name="daytotal_day_bucket")
+        ]

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
-from posfleet.money.models import Transaction, for_days
+from posfleet.money.models import DayTotal, Transaction
 
 
 @dataclass
@@ -18,33 +18,48 @@ class Day:
     count: int
     volume_fen: int  # sales minus refunds and reversals
     fee_fen: int
+    flagged: int = 0
 
 
 def daily_totals(days: int = 30, *, merchant_id: int | None = None, today: date | None = None) -> list[Day]:
     """One row per business day (Asia/Shanghai) for the last `days` days, empty days included."""
     today = today or timezone.localdate()
     first = today - timedelta(days=days - 1)
-    if merchant_id is not None:
-        qs = Transaction.objects.filter(merchant_id=merchant_id, business_date__range=(first, today))
-    else:
-        qs = for_days(first, today)
-    rows = (
-        qs.annotate(day=F("business_date"))
-        .values("day")
-        .annotate(
-            n=Count("id"),
-            sales=Sum("amount_fen", filter=Q(type="sale")),
-            back=Sum("amount_fen", filter=~Q(type="sale")),
-            fees=Sum("fee_fen"),
+    rows: Any
+    if merchant_id is not None:  # one merchant's range of tx_merchant_day_idx (covering)
+        rows = (
+            Transaction.objects.filter(merchant_id=merchant_id, business_date__range=(first, today))
+            .annotate(day=F("business_date"))
+            .values("day")
+            .annotate(
+                n=Count("id"),
+                sales=Sum("amount_fen", filter=Q(type="sale")),
+                back=Sum("amount_fen", filter=~Q(type="sale")),
+                fees=Sum("fee_fen"),
+            )
+            .order_by("day")
         )
-        .order_by("day")
-    )
+    else:  # everyone's: the daily rollups, at most days × rollup.BUCKETS rows
+        rows = (
+            DayTotal.objects.filter(business_date__range=(first, today))
+            .annotate(day=F("business_date"))
+            .values("day")
+            .annotate(
+                n=Sum("count"),
+                sales=Sum("sales_fen"),
+                back=Sum("back_fen"),
+                fees=Sum("fee_fen"),
+                flagged=Sum("flagged"),
+            )
+            .order_by("day")
+        )
     by_day = {r["day"]: r for r in rows}
     out = []
     for i in range(days):
         d = first + timedelta(days=i)
         r: dict[str, Any] = by_day.get(d) or {}
-        out.append(Day(d, r.get("n") or 0, (r.get("sales") or 0) - (r.get("back") or 0), r.get("fees") or 0))
+        volume = (r.get("sales") or 0) - (r.get("back") or 0)
+        out.append(Day(d, r.get("n") or 0, volume, r.get("fees") or 0, r.get("flagged") or 0))
     return out
 
 

@@ -12,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.db.models import Count, Q, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,7 +22,7 @@ from posfleet.console.views_util import console_actor, domain_error_response, in
 from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.money import plans, queries
 from posfleet.money.choices import Channel
-from posfleet.money.models import Account, MerchantPlan, PlanNotice, RatePlan, Transaction, for_days
+from posfleet.money.models import Account, MerchantPlan, PlanNotice, RatePlan, Transaction
 
 
 @staff_view(perm="view_money")
@@ -31,17 +30,14 @@ def overview(request: HttpRequest) -> HttpResponse:
     days = queries.daily_totals(30)
     flagged = list(Transaction.objects.filter(flagged=True).order_by("-id")[:20])
     institution = dict(Account.objects.filter(merchant__isnull=True).values_list("code", "balance_fen"))
-    totals = for_days(days[0].day, days[-1].day).aggregate(
-        n=Count("id"), fees=Sum("fee_fen"), flagged=Count("id", filter=Q(flagged=True))
-    )
     context = {
         "days": days,
         "volume_bars": queries.bars(days, "volume_fen"),
         "fee_bars": queries.bars(days, "fee_fen"),
         "volume_total": sum(d.volume_fen for d in days),
-        "fee_total": totals["fees"] or 0,
-        "count_total": totals["n"] or 0,
-        "flagged_total": totals["flagged"] or 0,
+        "fee_total": sum(d.fee_fen for d in days),
+        "count_total": sum(d.count for d in days),
+        "flagged_total": sum(d.flagged for d in days),  # totals: from the daily rollups
         "flagged": flagged,
         "institution": sorted(institution.items()),
         "chart_width": 40 + 22 * len(days) + 10,

@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -34,7 +34,7 @@ from posfleet.registry.models import Merchant, Terminal
 from posfleet.settlement.disputes import disputes_for
 from posfleet.settlement.freezes import held_money
 from posfleet.settlement.models import DisputeState
-from posfleet.settlement.statements import statement_for as build_statement
+from posfleet.settlement.statements import statement_stream as build_statement
 
 TERMINALS_SHOWN = 100
 
@@ -163,7 +163,7 @@ def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 
 
 @merchant_view
-def statement_csv(request: HttpRequest) -> HttpResponse:
+def statement_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
     """My reconciliation statement for a date range (at most a year), as CSV."""
     try:
         date_from = date.fromisoformat(request.GET.get("from", ""))
@@ -172,7 +172,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Give both dates as YYYY-MM-DD."))
         return HttpResponseRedirect(reverse("portal:notices"))
     try:
-        filename, body = build_statement(
+        filename, lines = build_statement(
             portal_actor(request),
             request.merchant_id,  # type: ignore[attr-defined]
             date_from,
@@ -182,7 +182,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse:
         reasons = [str(m) for msgs in (exc.details or {}).values() for m in msgs]
         messages.error(request, " ".join(reasons) or str(exc.message))
         return HttpResponseRedirect(reverse("portal:notices"))
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

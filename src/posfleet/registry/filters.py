@@ -3,7 +3,7 @@ console's, turned into querysets in one place.
 
 The two search boxes differ on purpose. The API's `q` is a lookup for scripts that stays on the
 indexes at a million rows: a TID prefix or an exact SN; a merchant's name, or a phone or licence number
-prefix. The console's is a search for people: an exact TID or SN, a merchant's or model's name, a
+prefix. The console's is a search for people: a TID prefix or an exact SN, a merchant's or model's name, a
 merchant's id or contact.
 """
 
@@ -84,13 +84,15 @@ def terminal_lookup_q(text: str) -> Q:
 
 
 def terminal_search_q(text: str) -> Q:
-    """The console's search: TID or SN exactly, or a merchant or model whose name contains the text.
+    """The console's search: a TID prefix, an SN exactly, or a merchant or model whose name contains the text.
     Names are resolved first against the small tables, so the terminal query only uses indexed
     equality and IN conditions."""
-    cond = Q(tid=text.upper()) | Q(sn=text) | Q(sn=text.upper())
-    merchant_ids = list(
+    cond = tid_prefix_q(text.upper()) | Q(sn=text) | Q(sn=text.upper())
+    # Unordered, so that PostgreSQL takes the matches from the name's trigram index (an ORDER BY id
+    # made it walk the primary key through every merchant when few match); sorted here.
+    merchant_ids = sorted(
         Merchant.objects.filter(name__icontains=text)
-        .order_by("id")
+        .order_by()
         .values_list("id", flat=True)[:NAME_MATCH_LIMIT]
     )
     if text.isdigit():

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -180,34 +181,62 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
     return rows
 
 
-def statement_for(
+def _checked(
     actor: Actor, merchant_id: int, date_from: date | None, date_to: date | None
-) -> tuple[str, str]:
-    """(file name, CSV) of a merchant's reconciliation statement, for whoever may read it: staff with
-    view_money, or the merchant's own portal login (another merchant's reads as not found). The console,
-    the portal and the API all download statements through here."""
+) -> tuple[date, date]:
+    """Who may read it (staff with view_money, or the merchant's own portal login; another merchant's
+    reads as not found) and a valid period, checked before anything is read or sent."""
     require_money_reader(actor, merchant_id)
     if date_from is None or date_to is None:
         raise ValidationFailed(
             _("Give both dates of the period."), details={"from": [_("from and to are required.")]}
         )
-    body = statement_csv(merchant_id, date_from, date_to)
-    return f"statement-{merchant_id}-{date_from}-{date_to}.csv", body
+    get_merchant(merchant_id)
+    _check_period(date_from, date_to)
+    return date_from, date_to
 
 
-def statement_csv(merchant_id: int, date_from: date, date_to: date) -> str:
-    rows = statement_rows(merchant_id, date_from, date_to)
+def statement_for(
+    actor: Actor, merchant_id: int, date_from: date | None, date_to: date | None
+) -> tuple[str, str]:
+    """(file name, CSV) of a merchant's reconciliation statement, for whoever may read it. The API
+    answers with the whole text; the console and the portal stream it (`statement_stream`)."""
+    date_from, date_to = _checked(actor, merchant_id, date_from, date_to)
+    return _filename(merchant_id, date_from, date_to), statement_csv(merchant_id, date_from, date_to)
+
+
+def statement_stream(
+    actor: Actor, merchant_id: int, date_from: date | None, date_to: date | None
+) -> tuple[str, Iterator[str]]:
+    """(file name, CSV lines): every check is done before the first line, so a refusal is an error
+    page, never a broken download; the lines are produced as they are sent (a line per day and per
+    settlement, payout or dispute: the memory does not grow with the merchant's transactions)."""
+    date_from, date_to = _checked(actor, merchant_id, date_from, date_to)
+    return _filename(merchant_id, date_from, date_to), statement_lines(merchant_id, date_from, date_to)
+
+
+def _filename(merchant_id: int, date_from: date, date_to: date) -> str:
+    return f"statement-{merchant_id}-{date_from}-{date_to}.csv"
+
+
+def statement_lines(merchant_id: int, date_from: date, date_to: date) -> Iterator[str]:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=[*COLUMNS, "amount_yuan"], lineterminator="\n")
     writer.writeheader()
-    for r in rows:
+    for r in statement_rows(merchant_id, date_from, date_to):
         amount = (
             r["balance_fen"]
             if r["kind"] in ("opening_balance", "closing_balance")
             else (r["payout_fen"] if r["kind"] == "payout" else r["net_fen"])
         )
         writer.writerow({**r, "amount_yuan": yuan(int(amount)) if amount != "" else ""})
-    return out.getvalue()
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+
+
+def statement_csv(merchant_id: int, date_from: date, date_to: date) -> str:
+    return "".join(statement_lines(merchant_id, date_from, date_to))
 
 
 def period_days(date_from: date, date_to: date) -> list[date]:

@@ -15,6 +15,7 @@ def test_bench_small_run_reports_zero_fee_differences(settings, tmp_path):
     out = bench.run(report, rows=2000)
     assert out["created"] == 2000 and out["rejected"] == 0
     assert out["reimport_created"] == 0
+    assert out["bare_rows"] == 2000 and out["bare_rows_per_s"] > 0  # the baseline wrote the same rows
     assert out["fees_checked"] == 2000 and out["fee_differences"] == 0
     assert Transaction.objects.count() == 2000
     assert ("money.fee differences", 0, True) in figures

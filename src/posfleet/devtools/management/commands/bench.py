@@ -21,17 +21,19 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from posfleet.devtools.bench import console as console_bench
 from posfleet.devtools.bench import data, http, measures
 from posfleet.devtools.bench import money as money_bench
 from posfleet.devtools.bench import settlement as settlement_bench
 from posfleet.devtools.bench.report import Report
 
-SECTIONS = ("core", "http", "money", "settlement")
+SECTIONS = ("core", "http", "money", "settlement", "console")
 DEFAULT_SECTIONS = ("core", "money", "settlement")  # core includes http
 # core and http are measured here; these sections bring their own run(report)
 SECTION_RUNS: dict[str, Callable[[Report], object]] = {
     "money": money_bench.run,
     "settlement": settlement_bench.run,
+    "console": console_bench.run,
 }
 
 
@@ -88,7 +90,8 @@ class Command(BaseCommand):
         parser.add_argument(
             "--sections",
             default=",".join(DEFAULT_SECTIONS),
-            help="Comma-separated: core,money,settlement; http alone is the (d) figure (core includes it).",
+            help="Comma-separated: core,money,settlement,console; http alone is the (d) figure (core includes "
+            "it); console measures the lists and pages on the scale data (demo --scale).",
         )
         parser.add_argument(
             "--database-url", default="", help="Bench database (default: scratch SQLite under var/bench/)."

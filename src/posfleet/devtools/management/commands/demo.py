@@ -4,6 +4,7 @@ posfleet demo                      load (refuses when merchants already exist)
 posfleet demo --if-empty           load only on an empty database (scripts/start)
 posfleet demo --print-logins       print the logins (staff and portal) and exit
 posfleet demo --terminals 1000000  benchmark scale (the realistic 320, the rest in bulk)
+posfleet demo --scale 1            production scale in SQL: 200k merchants, 1M terminals, 10M transactions
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from posfleet.devtools import demo
-from posfleet.devtools.demo import people
+from posfleet.devtools.demo import bulk, people
 from posfleet.registry.models import Merchant
 
 
@@ -35,6 +36,13 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026, help="Random seed (same seed, same data).")
         parser.add_argument("--days", type=int, default=30, help="Days of transactions for the money demo.")
         parser.add_argument("--no-plugins", action="store_true", help="Skip the other apps' demo loaders.")
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=0.0,
+            help="After the realistic demo, generate F x (200,000 merchants, 1,000,000 terminals, "
+            "10,000,000 transactions over 30 days) in set-based SQL (devtools.demo.bulk).",
+        )
         parser.add_argument("--strict", action="store_true", help="Fail when an app's demo loader fails.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -67,6 +75,13 @@ class Command(BaseCommand):
             f"({result.bulk_terminals} in bulk), {result.holds} holds, "
             f"{len(result.portal_users)} portal users in {time.monotonic() - started:.1f} s"
         )
+        if options["scale"] > 0:
+            built = bulk.build(options["scale"], say=lambda msg: self.stdout.write(f"demo: scale: {msg}"))
+            assert built.seconds is not None
+            self.stdout.write(
+                f"demo: scale {options['scale']:g}: {built.merchants:,} merchants, {built.terminals:,} terminals, "
+                f"{built.transactions:,} transactions in {sum(built.seconds.values()):.1f} s"
+            )
         for module, outcome in result.loaders.items():
             style = self.style.WARNING if outcome.startswith("failed") else self.style.SUCCESS
             self.stdout.write(style(f"demo: {module}: {outcome}"))
