@@ -37,6 +37,7 @@ from posfleet.money import ingest_write, ledger, rollup
 from posfleet.money.choices import CHANNELS, TX_TYPES
 from posfleet.money.fees import signed_fee_and_net
 from posfleet.money.models import Journal, Transaction
+from posfleet.money.parsed import Parsed
 from posfleet.money.plans import PlanIndex
 from posfleet.money.validation import (
     BACK_TYPES,
@@ -87,37 +88,6 @@ class ItemResult:
             "transaction_id": self.transaction_id,
             "flagged": self.flagged,
         }
-
-
-@dataclass(slots=True)
-class Parsed:
-    index: int
-    switch_id: str
-    tid: str
-    channel: str
-    type: str
-    amount_fen: int
-    occurred_at: datetime
-    merchant_id: int = 0
-    fee_fen: int = 0
-    net_fen: int = 0
-    plan_code: str = ""
-    rate_bp: int = 0
-    flag_reasons: list[dict[str, Any]] = field(default_factory=list)
-    at_db: Any = None  # occurred_at / business_date as text the database takes, when the clearing-file
-    day_db: Any = None  # path already has them (None: `ingest_write` adapts occurred_at itself)
-    original_id: str = ""  # a refund's or reversal's original sale (its switch id)
-
-    def same_content(
-        self, tid: str, channel: str, type_: str, amount_fen: int, occurred_at: datetime
-    ) -> bool:
-        return (tid, channel, type_, amount_fen, occurred_at) == (
-            self.tid,
-            self.channel,
-            self.type,
-            self.amount_fen,
-            self.occurred_at,
-        )
 
 
 Window = tuple[datetime, datetime | None, datetime | None]  # a hold's start, end and release

@@ -19,15 +19,13 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection
 
 from posfleet.core.sql import db_datetime
 from posfleet.money.models import Transaction, business_date_of
-
-if TYPE_CHECKING:
-    from posfleet.money.ingest import Parsed
+from posfleet.money.parsed import Parsed
 
 STAGE = "money_transaction_stage"
 # What is written per row, in this order; ingested_at and journal_id are the chunk's.

@@ -11,14 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import connection
 
 from posfleet.money.models import DayTotal, Transaction, business_date_of
-
-if TYPE_CHECKING:
-    from posfleet.money.ingest import Parsed
+from posfleet.money.parsed import Parsed
 
 BUCKETS = 16
 _TABLE = DayTotal._meta.db_table
