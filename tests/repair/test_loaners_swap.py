@@ -165,7 +165,8 @@ class TestPrevention:
         short.save()
         old = builders.terminal(model=short)
         Terminal.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=40))
-        builders.terminal(model=short)  # new
+        new = builders.terminal(model=short)  # registered today (builders backdate registration)
+        Terminal.objects.filter(pk=new.pk).update(created_at=timezone.now())
         long_model = builders.terminal_model("Q2")
         long_t = builders.terminal(model=long_model)
         Terminal.objects.filter(pk=long_t.pk).update(created_at=timezone.now() - timedelta(days=40))

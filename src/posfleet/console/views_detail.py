@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from posfleet.accounts.roles import perm
-from posfleet.console import queries
+from posfleet.console import hold_forms, queries
 from posfleet.console.forms import HoldForm, ReasonForm, TransitionForm
 from posfleet.console.views_terminals import hold_kinds_for
 from posfleet.console.views_util import (
@@ -45,7 +45,6 @@ from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.lifecycle.refusals import refusals_since_stop
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant
-from posfleet.settlement import freezes as settlement_freezes
 
 REASON_LABELS = {
     "unknown_terminal": gettext_lazy("Unknown terminal"),
@@ -183,43 +182,9 @@ def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
     form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
     if not form.is_valid():
         return _error(request, tid, ValidationFailed(details=form.errors.get_json_data()), hold_form=form)
-    data = form.cleaned_data
-    remember_form(
-        request,
-        f"{url}:hold",
-        {
-            k: request.POST.get(k, "")
-            for k in (
-                "kind",
-                "reason",
-                "starts_at",
-                "ends_at",
-                "hold_settlement",
-                "reason_category",
-                "merchant_message",
-            )
-        },
+    return hold_forms.place(
+        request, form, url, lambda exc: _error(request, tid, exc, hold_form=form), tid=tid
     )
-    try:
-        with transaction.atomic():
-            actor = console_actor(request)
-            hold = hold_services.place_hold(
-                actor,
-                kind=data["kind"],
-                reason=data["reason"],
-                tid=tid,
-                starts_at=data.get("starts_at"),
-                ends_at=data.get("ends_at"),
-                reason_category=data.get("reason_category") or None,
-                merchant_message=data.get("merchant_message") or "",
-            )
-            if data.get("hold_settlement"):
-                settlement_freezes.hold_settlement(actor, hold)
-    except DomainError as exc:
-        return _error(request, tid, exc, hold_form=form)
-    recall_form(request, f"{url}:hold")
-    messages.success(request, _("Hold placed."))
-    return HttpResponseRedirect(url)
 
 
 @require_POST

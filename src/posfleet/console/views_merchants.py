@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.accounts.roles import perm
-from posfleet.console import queries
+from posfleet.console import hold_forms, queries
 from posfleet.console.forms import HoldForm, MerchantForm, ReasonForm
 from posfleet.console.views_terminals import hold_kinds_for
 from posfleet.console.views_util import (
@@ -30,7 +30,6 @@ from posfleet.console.views_util import (
     step_up_redirect,
 )
 from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
-from posfleet.lifecycle import holds as hold_services
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import Hold
@@ -39,7 +38,6 @@ from posfleet.registry import services as registry
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.filters import filter_merchants
 from posfleet.registry.models import Contract, Merchant
-from posfleet.settlement import freezes as settlement_freezes
 
 TERMINALS_SHOWN = 50
 
@@ -193,43 +191,13 @@ def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
             ValidationFailed(details=_plain(form.errors.get_json_data())),
             hold_form=form,
         )
-    remember_form(
+    return hold_forms.place(
         request,
-        f"{url}:hold",
-        {
-            k: request.POST.get(k, "")
-            for k in (
-                "kind",
-                "reason",
-                "starts_at",
-                "ends_at",
-                "hold_settlement",
-                "reason_category",
-                "merchant_message",
-            )
-        },
+        form,
+        url,
+        lambda exc: _error(request, merchant_id, exc, hold_form=form),
+        merchant_id=merchant_id,
     )
-    data = form.cleaned_data
-    try:
-        with transaction.atomic():
-            actor = console_actor(request)
-            hold = hold_services.place_hold(
-                actor,
-                kind=data["kind"],
-                reason=data["reason"],
-                merchant_id=merchant_id,
-                starts_at=data.get("starts_at"),
-                ends_at=data.get("ends_at"),
-                reason_category=data.get("reason_category") or None,
-                merchant_message=data.get("merchant_message") or "",
-            )
-            if data.get("hold_settlement"):
-                settlement_freezes.hold_settlement(actor, hold)
-    except DomainError as exc:
-        return _error(request, merchant_id, exc, hold_form=form)
-    recall_form(request, f"{url}:hold")
-    messages.success(request, _("Hold placed."))
-    return HttpResponseRedirect(url)
 
 
 @require_POST

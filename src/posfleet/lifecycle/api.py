@@ -176,21 +176,7 @@ def _hold_response(hold_id: int, response: HttpResponse, told: Hold | None = Non
 @idempotent
 def hold_terminal(request: HttpRequest, tid: PathTid, payload: s.HoldIn, response: HttpResponse) -> Any:
     """Put a hold on one terminal. risk_freeze and compliance holds need step-up."""
-    actor = actor_of(request)
-    with transaction.atomic():
-        hold = holds.place_hold(
-            actor,
-            kind=payload.kind,
-            reason=payload.reason,
-            tid=tid,
-            starts_at=payload.starts_at,
-            ends_at=payload.ends_at,
-            reason_category=payload.reason_category,
-            merchant_message=payload.merchant_message,
-        )
-        if payload.hold_settlement:
-            settlement_freezes.hold_settlement(actor, hold)
-    return Status(201, _hold_response(hold.pk, response, hold))
+    return _place(request, payload, response, tid=tid)
 
 
 @router.post("/merchants/{merchant_id}/holds", response={201: s.HoldOut, **BODY_ERRORS})
@@ -199,20 +185,22 @@ def hold_merchant(
     request: HttpRequest, merchant_id: ObjectId, payload: s.HoldIn, response: HttpResponse
 ) -> Any:
     """Put a hold on a merchant: all its terminals are refused while it is in force."""
-    actor = actor_of(request)
+    return _place(request, payload, response, merchant_id=merchant_id)
+
+
+def _place(request: HttpRequest, payload: s.HoldIn, response: HttpResponse, **target: Any) -> Any:
     with transaction.atomic():
-        hold = holds.place_hold(
-            actor,
+        hold = settlement_freezes.place_hold(
+            actor_of(request),
+            settlement=payload.hold_settlement,
             kind=payload.kind,
             reason=payload.reason,
-            merchant_id=merchant_id,
             starts_at=payload.starts_at,
             ends_at=payload.ends_at,
             reason_category=payload.reason_category,
             merchant_message=payload.merchant_message,
+            **target,
         )
-        if payload.hold_settlement:
-            settlement_freezes.hold_settlement(actor, hold)
     return Status(201, _hold_response(hold.pk, response, hold))
 
 

@@ -8,7 +8,7 @@ fields may be added, never renamed.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any
 
 from ninja import Schema
 from pydantic import Field, StrictBool, StrictInt
@@ -17,7 +17,7 @@ from posfleet.api.fields import MAX_FEN, MAX_ID, IsoDate, IsoDateTime, Reason, T
 from posfleet.repair.choices import Condition, FaultCategory, Frequency, QcCheck, SwapKind, Symptom, Where
 from posfleet.repair.models import Fault, Loaner, RepairOrder
 from posfleet.repair.services.orders import qc_checks
-from posfleet.repair.transitions import available
+from posfleet.repair.transitions import Action, available
 
 
 class FaultIn(Schema):
@@ -281,20 +281,7 @@ class QcIn(Schema):
     note: str = optional_text(500)
 
 
-RepairAction = Literal[
-    "diagnose",
-    "remote_fix",
-    "quote",
-    "accept_quote",
-    "decline_quote",
-    "await_parts",
-    "start",
-    "step",
-    "qc",
-    "finish",
-    "unrepairable",
-    "cancel",
-]
+RepairAction = Action
 PATCH_PATTERN = r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$"
 
 

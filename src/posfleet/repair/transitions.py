@@ -8,7 +8,7 @@ repairing), so a failed check can never reach `finish`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal, get_args
 
 from django.utils.translation import gettext_lazy as _
 
@@ -55,7 +55,7 @@ TABLE: tuple[Transition, ...] = (
 )
 
 # What callers name (the API's {action}); `qc` stands for qc_pass / qc_fail.
-ACTIONS: tuple[str, ...] = (
+Action = Literal[
     "diagnose",
     "remote_fix",
     "quote",
@@ -68,7 +68,8 @@ ACTIONS: tuple[str, ...] = (
     "finish",
     "unrepairable",
     "cancel",
-)
+]
+ACTIONS: tuple[str, ...] = get_args(Action)
 _INDEX: dict[tuple[str, str], Transition] = {(t.source.value, t.action): t for t in TABLE}
 
 

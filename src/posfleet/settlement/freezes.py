@@ -26,10 +26,20 @@ from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.amounts import yuan
 from posfleet.core.errors import PermissionDenied, ValidationFailed
+from posfleet.lifecycle import holds
 from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.notices.tell import tell_merchant
 from posfleet.registry.models import Merchant
 from posfleet.settlement.models import BatchState, SettlementBatch, SettlementFreeze, SettlementProfile
+
+
+def place_hold(actor: Actor, *, settlement: bool = False, **fields: Any) -> Hold:
+    """A hold (`lifecycle.holds.place_hold`), and with `settlement` the merchant's settlement held by it
+    too: the one call the console's and the API's hold forms make."""
+    hold = holds.place_hold(actor, **fields)
+    if settlement:
+        hold_settlement(actor, hold)
+    return hold
 
 
 def hold_settlement(actor: Actor, hold: Hold) -> SettlementFreeze:

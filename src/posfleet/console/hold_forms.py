@@ -1,0 +1,48 @@
+"""Placing a hold from a console form: the terminal's page and the merchant's page post the same form."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext as _
+
+from posfleet.console.forms import HoldForm
+from posfleet.console.views_util import console_actor, recall_form, remember_form
+from posfleet.core.errors import DomainError
+from posfleet.settlement import freezes as settlement_freezes
+
+FIELDS = ("kind", "reason", "starts_at", "ends_at", "hold_settlement", "reason_category", "merchant_message")
+
+
+def place(
+    request: HttpRequest,
+    form: HoldForm,
+    url: str,
+    refused: Callable[[DomainError], HttpResponse],
+    **target: Any,
+) -> HttpResponse:
+    """Place the valid `form`'s hold on `target` (tid= or merchant_id=); back to `url`, or `refused`."""
+    remember_form(request, f"{url}:hold", {k: request.POST.get(k, "") for k in FIELDS})
+    data = form.cleaned_data
+    try:
+        with transaction.atomic():
+            settlement_freezes.place_hold(
+                console_actor(request),
+                settlement=bool(data.get("hold_settlement")),
+                kind=data["kind"],
+                reason=data["reason"],
+                starts_at=data.get("starts_at"),
+                ends_at=data.get("ends_at"),
+                reason_category=data.get("reason_category") or None,
+                merchant_message=data.get("merchant_message") or "",
+                **target,
+            )
+    except DomainError as exc:
+        return refused(exc)
+    recall_form(request, f"{url}:hold")
+    messages.success(request, _("Hold placed."))
+    return HttpResponseRedirect(url)
