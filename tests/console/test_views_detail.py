@@ -245,7 +245,8 @@ class TestDashboard:
         builders.terminal(tid="DSH00001")
         builders.terminal(TerminalState.IN_STOCK, tid="DSH00002")
         place_hold(builders.actor("admin"), kind="fault", reason="x", tid="DSH00001")
-        with django_assert_max_num_queries(8):
+        # session, user, portal check, states, holds, device alerts, fraud reports open, + 2 of the layout
+        with django_assert_max_num_queries(9):
             r = en_client.get("/console/")
         assert r.status_code == 200
         states = {row["key"]: row["count"] for row in r.context["states"]["rows"]}

@@ -31,7 +31,7 @@ def test_ingest_keeps_the_rollups_and_rebuild_agrees():
     ok, stopped = builders.terminal(), builders.terminal(TerminalState.DEACTIVATED)
     items = [item(ok.tid, occurred_at=now - timedelta(days=i)) for i in range(3)]
     items += [
-        item(ok.tid, type="refund", amount_fen=300, occurred_at=now),
+        item(ok.tid, type="refund", amount_fen=300, occurred_at=now, original_id=items[0]["id"]),
         item(stopped.tid, occurred_at=now),
     ]
     with transaction.atomic():

@@ -97,16 +97,16 @@ def capped_count(qs: QuerySet[Any], cap: int = COUNT_CAP) -> tuple[int, bool]:
 
 
 def terminal_page(
-    f: TerminalFilters,
+    matching: QuerySet[Terminal],
     *,
-    hold: str = "",
     after: int | None = None,
     before: int | None = None,
     size: int | None = None,
 ) -> Page:
-    """One page of the terminal list: the registry's filters, and `hold` (lifecycle's hold filter)."""
+    """One page of the terminal list out of `matching` (`matching_terminals`: built once, so its
+    look-ups run once for the page and its total)."""
     size = size or PAGE_SIZE
-    qs = matching_terminals(f, hold=hold).select_related("model", "merchant")
+    qs = matching.select_related("model", "merchant")
     rows, next_after, prev_before = keyset(qs, key="id", after=after, before=before, size=size)
     return Page(rows, next_after, prev_before, holds_in_force_for(rows))
 

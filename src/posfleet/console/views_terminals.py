@@ -92,13 +92,14 @@ def terminal_list(request: HttpRequest) -> HttpResponse:
     form = TerminalFilterForm(request.GET or None)
     filters, hold = _filters(form) if request.GET else (TerminalFilters(), "")
     cleaned = form.cleaned_data if request.GET and form.is_valid() else {}
-    page = queries.terminal_page(filters, hold=hold, after=cleaned.get("after"), before=cleaned.get("before"))
+    matching = queries.matching_terminals(filters, hold=hold)
+    page = queries.terminal_page(matching, after=cleaned.get("after"), before=cleaned.get("before"))
     merchant = Merchant.objects.filter(pk=filters.merchant_id).first() if filters.merchant_id else None
     base_query = _query_without_cursor(request)
     if page.next_after is None and page.prev_before is None:
         total, more = len(page.rows), False  # one page: it is the total, no count needed
     else:
-        total, more = queries.capped_count(queries.matching_terminals(filters, hold=hold))
+        total, more = queries.capped_count(matching)
     context = {
         "form": form,
         "page": page,
