@@ -371,7 +371,10 @@ def _json(w: dict[str, Any], op: str) -> Any:
             "frequency": "always",
         },
         "posfleet_repair_api_repair_action": {"diagnosis": "walk", "where": "in_house"},
-        "posfleet_repair_api_lend_loaner": {"merchant_id": w["merchant_id"], "repair_order_id": w["order_id"]},
+        "posfleet_repair_api_lend_loaner": {
+            "merchant_id": w["merchant_id"],
+            "repair_order_id": w["order_id"],
+        },
         "posfleet_repair_api_return_loaner": {"condition": "good"},
     }
     return bodies.get(op, {"reason": "walk"})

@@ -159,7 +159,9 @@ def test_only_managers_of_webhooks_register_or_list_them_and_a_merchant_sees_its
     for role in ("technician", "agent", "risk"):
         api = Api(role)
         assert api.get("/webhook-endpoints").status_code == 403, role
-        r = api.post("/webhook-endpoints", {"merchant_id": m.pk, "url": "https://y.example/h", "events": ["*"]})
+        r = api.post(
+            "/webhook-endpoints", {"merchant_id": m.pk, "url": "https://y.example/h", "events": ["*"]}
+        )
         assert r.status_code == 403, role
     merchant = Api("agent")
     MerchantUser.objects.create(user=merchant.user, merchant=m)

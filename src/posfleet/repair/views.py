@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from posfleet.console.views_dashboard import BAR_WIDTH, bars
-from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, forbidden, staff_view
+from posfleet.console.views_util import (
+    console_actor,
+    domain_error_response,
+    domain_errors,
+    forbidden,
+    staff_view,
+)
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.registry.models import Terminal
 from posfleet.repair import forms, transitions
