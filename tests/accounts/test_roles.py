@@ -28,9 +28,12 @@ from posfleet.cases import services as case_services
 from posfleet.core.actor import Actor
 from posfleet.lifecycle.holds import place_hold
 from posfleet.money.models import RatePlan
+from posfleet.notices.models import CallTask, Delivery, Notice
+from posfleet.repair.services import faults
 from posfleet.settlement.disputes import DisputeInput, open_dispute
 from tests import builders as b
 from tests.cases import builders as cb
+from tests.repair import builders as rb
 from tests.settlement.builders import at, days_ago, tx
 
 pytestmark = pytest.mark.django_db
@@ -58,6 +61,7 @@ def cap(*caps: str, merchant: bool = False, hides: bool = False) -> Rule:
 PUBLIC = Rule(public=True)
 ANY_STAFF = Rule(staff=True)
 CASE_STAFF = ("view_fleet", "file_case", "review_case", "work_case", "inspect_return", "settle_case")
+REPAIR_READ = ("view_fleet", "work_repair", "report_fault", "lend_loaner", "swap_terminal")
 
 # operationId → what its service checks. A new operation goes here (see docs/roles.md, "Adding an operation").
 OPERATIONS: dict[str, Rule] = {
@@ -128,6 +132,29 @@ OPERATIONS: dict[str, Rule] = {
     "posfleet_notices_api_list_notices": cap("view_fleet", merchant=True),
     "posfleet_notices_api_get_notice": cap("view_fleet", merchant=True),
     "posfleet_notices_api_notice_pdf": cap("read_case_documents", merchant=True),
+    # a merchant's own login or token files fraud reports and registers webhooks for itself only
+    "posfleet_notices_api_channels_file_fraud_report": cap("file_case", "review_fraud_report", merchant=True),
+    "posfleet_notices_api_channels_list_fraud_reports": cap("review_fraud_report"),
+    "posfleet_notices_api_channels_list_call_tasks": cap("work_call_task"),
+    "posfleet_notices_api_channels_call_outcome": cap("work_call_task"),
+    "posfleet_notices_api_channels_create_endpoint": cap("manage_webhooks", merchant=True),
+    "posfleet_notices_api_channels_list_endpoints": cap("manage_webhooks", merchant=True),
+    "posfleet_lifecycle_api_retirement_dry_run": cap("retire_model"),
+    "posfleet_lifecycle_api_retirement_start": cap("retire_model"),
+    # repair: reads need view_fleet or a repair capability; a merchant sees and reports its own only
+    "posfleet_repair_api_report_fault": cap("report_fault", "work_repair", merchant=True),
+    "posfleet_repair_api_get_fault": cap(*REPAIR_READ, merchant=True),
+    "posfleet_repair_api_add_evidence": cap("report_fault", "work_repair", merchant=True),
+    "posfleet_repair_api_list_orders": cap(*REPAIR_READ, merchant=True),
+    "posfleet_repair_api_get_repair_order": cap(*REPAIR_READ, merchant=True),
+    "posfleet_repair_api_repair_action": cap("work_repair"),  # the walk diagnoses the world's order
+    "posfleet_repair_api_lend_loaner": cap("lend_loaner"),
+    "posfleet_repair_api_list_loaners": cap("view_fleet", merchant=True),
+    "posfleet_repair_api_return_loaner": cap("lend_loaner"),
+    "posfleet_repair_api_swap_terminal": cap("swap_terminal"),
+    "posfleet_repair_api_terminal_repairs": cap(*REPAIR_READ, merchant=True),
+    "posfleet_repair_api_inspections_due": cap("view_fleet"),
+    "posfleet_repair_api_repair_stats": cap("view_fleet"),
     # cases
     "posfleet_cases_api_file_case": cap("file_case", merchant=True),
     "posfleet_cases_api_list_cases": cap(*CASE_STAFF, merchant=True),
@@ -227,6 +254,15 @@ def _world() -> dict[str, Any]:
     with transaction.atomic():
         dispute = open_dispute(system, DisputeInput(sale.pk, "chargeback", "walk"))
     case.refresh_from_db()
+    fault = rb.fault(active, stop=False)
+    with transaction.atomic():
+        evidence = faults.add_evidence(b.actor("technician"), fault.pk, rb.photo())
+    rb.loaner()
+    letter = Notice.objects.get(pk=case.letter_notice_id)
+    call = Delivery.objects.create(notice=letter, channel="call", recipient="13800138000")
+    task = CallTask.objects.create(
+        notice=letter, delivery=call, merchant=m, phone="13800138000", script="walk"
+    )
     return {
         "merchant": m,
         "owner": owner,
@@ -242,6 +278,12 @@ def _world() -> dict[str, Any]:
         "tx_id": sale.pk,
         "switch_id": sale.switch_id,
         "code": RatePlan.objects.order_by("id").first().code,
+        "fault_id": fault.pk,
+        "order_id": fault.order.pk,
+        "evidence_id": evidence.pk,
+        "task_id": task.pk,
+        "name": active.model.name,
+        "action": "diagnose",
     }
 
 
@@ -309,6 +351,31 @@ def _json(w: dict[str, Any], op: str) -> Any:
         "posfleet_cases_api_payments": {"amount_fen": 100},
         "posfleet_cases_api_comment": {"body": "walk"},
         "posfleet_keys_api_destroy": {"reason": "walk"},
+        "posfleet_notices_api_channels_file_fraud_report": {
+            "caller_number": "95000000",
+            "channel": "phone",
+            "claimed": "walk",
+        },
+        "posfleet_notices_api_channels_call_outcome": {"outcome": "reached"},
+        "posfleet_notices_api_channels_create_endpoint": {"url": "https://walk.example/h", "events": ["*"]},
+        "posfleet_lifecycle_api_retirement_start": {
+            "stop_on": (timezone.now() + timezone.timedelta(days=60)).isoformat(),
+            "offer": "walk",
+            "reason": "walk",
+        },
+        "posfleet_repair_api_report_fault": {
+            "tid": w["tid"],
+            "category": "hardware",
+            "symptom": "screen",
+            "started_at": (timezone.now() - timezone.timedelta(hours=1)).isoformat(),
+            "frequency": "always",
+        },
+        "posfleet_repair_api_repair_action": {"diagnosis": "walk", "where": "in_house"},
+        "posfleet_repair_api_lend_loaner": {
+            "merchant_id": w["merchant_id"],
+            "repair_order_id": w["order_id"],
+        },
+        "posfleet_repair_api_return_loaner": {"condition": "good"},
     }
     return bodies.get(op, {"reason": "walk"})
 
@@ -338,6 +405,11 @@ def _call(
         "job_id",
         "dispute_id",
         "tx_id",
+        "fault_id",
+        "order_id",
+        "task_id",
+        "name",
+        "action",
     ):
         names[key] = w[key]
     url = path.format(**names)
@@ -347,7 +419,11 @@ def _call(
     if op_id == "posfleet_registry_api_import_terminals":
         csv = "tid,sn,model,firmware_version,security_patch_level\n"
         return client.post(url, csv, content_type="text/csv", headers=headers)
-    if op_id in ("posfleet_settlement_api_add_document", "posfleet_cases_api_add_material"):
+    if op_id in (
+        "posfleet_settlement_api_add_document",
+        "posfleet_cases_api_add_material",
+        "posfleet_repair_api_add_evidence",
+    ):
         data = {"file": SimpleUploadedFile("walk.pdf", PDF, content_type="application/pdf")}
         if op_id == "posfleet_cases_api_add_material":
             data["type"] = "application_form"
@@ -441,6 +517,23 @@ CONSOLE_PAGES: dict[str, Rule] = {
     "cases:notice_pdf": cap("read_case_documents"),
     "cases:material": cap("read_case_documents"),
     "keys:index": cap("view_fleet"),  # key metadata (state, KCV, records), as GET /terminals/{tid}/keys
+    "console:morning": cap("view_fleet"),  # the dashboard's cards, each filtered by the user's roles
+    "console:bulk_holds": cap("view_fleet"),
+    "console:pick_merchants": cap("view_fleet"),  # the merchant picker of forms
+    "console:pick_terminals": cap("view_fleet"),
+    "notices_console:notices": cap("view_fleet"),
+    "notices_console:notice": cap("view_fleet"),
+    "notices_console:calls": cap("work_call_task"),
+    "notices_console:fraud": ANY_STAFF,  # the form to file a report; the queue only for review_fraud_report
+    "repair:index": cap("view_fleet"),
+    "repair:report": cap("report_fault", "work_repair"),
+    "repair:order": cap("view_fleet"),
+    "repair:loaners": cap("view_fleet"),
+    "repair:inspections": cap("view_fleet"),
+    "repair:stats": cap("view_fleet"),
+    "repair:figures": cap("view_fleet"),
+    "repair:terminal": cap("view_fleet"),
+    "repair:evidence": cap("view_fleet"),  # a fault's photo or log, as GET /faults/{fault_id}
 }
 CONSOLE_ACTIONS = {
     "console:login",
@@ -477,6 +570,15 @@ CONSOLE_ACTIONS = {
     "keys:destroy",
     "keys:cancel",
     "keys:rekey",
+    "cases:pay_batches",  # closing.pay_closing_merchant: run_settlement
+    "notices_console:replay",  # webhooks.replay: manage_webhooks
+    "notices_console:call_outcome",  # calls.record_outcome: work_call_task
+    "notices_console:fraud_file",  # fraud.file_report: file_case or review_fraud_report
+    "notices_console:fraud_review",  # fraud.review: review_fraud_report
+    "repair:act",  # orders.apply: the move's capability
+    "repair:lend",  # loaners.lend: lend_loaner
+    "repair:loaner_return",  # loaners.return_loaner: lend_loaner
+    "repair:swap",  # swap.swap: swap_terminal with step-up
 }
 CONSOLE_PREFIXES = ("console/",)
 

@@ -142,3 +142,29 @@ def test_a_merchant_registers_only_its_own_endpoint():
     r = api.post("/webhook-endpoints", {"url": "https://x.example/h", "events": ["notice.lift"]})
     assert r.status_code == 201 and r.json()["merchant_id"] == m.pk
     assert json.dumps(r.json()).count("whsec_") == 1
+
+
+@pytest.mark.django_db
+def test_only_managers_of_webhooks_register_or_list_them_and_a_merchant_sees_its_own():
+    from posfleet.accounts.models import MerchantUser
+
+    m, other = builders.merchant(), builders.merchant()
+    admin = Api("admin")
+    for merchant in (m, other):
+        r = admin.post(
+            "/webhook-endpoints", {"merchant_id": merchant.pk, "url": "https://x.example/h", "events": ["*"]}
+        )
+        assert r.status_code == 201
+    assert len(admin.get("/webhook-endpoints").json()["items"]) == 2
+    for role in ("technician", "agent", "risk"):
+        api = Api(role)
+        assert api.get("/webhook-endpoints").status_code == 403, role
+        r = api.post(
+            "/webhook-endpoints", {"merchant_id": m.pk, "url": "https://y.example/h", "events": ["*"]}
+        )
+        assert r.status_code == 403, role
+    merchant = Api("agent")
+    MerchantUser.objects.create(user=merchant.user, merchant=m)
+    merchant.user.groups.clear()
+    assert [e["merchant_id"] for e in merchant.get("/webhook-endpoints").json()["items"]] == [m.pk]
+    assert WebhookEndpoint.objects.count() == 2

@@ -196,3 +196,51 @@ def test_prevention_reads(client):
         stats["faults_per_model_month"][0]["faults"] == 1 and stats["mean_time_to_repair"][0]["repairs"] == 1
     )
     assert tech.get("/repair-orders").json()["items"]
+
+
+def test_a_merchant_reads_only_its_own_faults_orders_and_repair_history(client):
+    order = order_in("diagnosing")
+    own = Api(client, merchant_user(order.merchant))
+    stranger = Api(client, merchant_user(b.merchant()))
+    for path in (
+        f"/faults/{order.fault_id}",
+        f"/repair-orders/{order.pk}",
+        f"/terminals/{order.terminal.tid}/repairs",
+    ):
+        assert own.get(path).status_code == 200, path
+        r = stranger.get(path)
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
+    assert stranger.get("/repair-orders").json()["items"] == []
+    r = stranger.upload(
+        f"/faults/{order.fault_id}/evidence",
+        {"file": SimpleUploadedFile("s.png", PNG, content_type="image/png")},
+    )
+    assert r.status_code == 404
+    r = stranger.post("/faults", fault_body(order.terminal.tid))  # another's TID is "no such terminal"
+    assert r.status_code == 422 and "tid" in r.json()["error"]["details"]
+    assert RepairOrder.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "path", "body"),
+    [
+        ("agent", "/repair-orders/{id}/actions/diagnose", {"diagnosis": "x", "where": "in_house"}),
+        ("warehouse", "/repair-orders/{id}/actions/diagnose", {"diagnosis": "x", "where": "in_house"}),
+        ("finance", "/faults", None),
+        ("technician", "/loaners", None),
+        ("warehouse", "/terminals/{tid}/swap", {"reason": "x"}),
+    ],
+)
+def test_staff_without_the_repair_capability_are_refused(client, role, path, body):
+    order = order_in("diagnosing")
+    loaner()
+    if body is None:
+        body = (
+            fault_body(order.terminal.tid)
+            if path == "/faults"
+            else {"merchant_id": order.merchant_id, "repair_order_id": order.pk}
+        )
+    api = staff(client, role, elevated=True)
+    r = api.post(path.format(id=order.pk, tid=order.terminal.tid), body)
+    assert r.status_code == 403, r.content
+    assert RepairOrder.objects.get(pk=order.pk).version == order.version

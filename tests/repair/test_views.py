@@ -47,6 +47,12 @@ class TestConsole:
         ):
             assert client.get(url).status_code == 200, url
 
+    def test_the_report_form_is_only_for_those_who_report_faults(self, client, login):
+        login("finance")
+        assert client.get("/console/repair/report/").status_code == 403
+        login("agent")
+        assert client.get("/console/repair/report/").status_code == 200
+
     def test_queue_query_count_is_pinned(self, client, login, django_assert_max_num_queries):
         login("technician")
         for _ in range(5):

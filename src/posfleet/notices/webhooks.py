@@ -87,11 +87,13 @@ def create_endpoint(
 
 
 def endpoints(actor: Actor) -> list[WebhookEndpoint]:
+    """A merchant's user sees its own endpoints; staff only with the right to manage them (an endpoint's
+    URL is a merchant's integration, not fleet data)."""
     own = _own(actor)
     qs = WebhookEndpoint.objects.order_by("id")
     if own is not None:
         return list(qs.filter(merchant_id=own))
-    if not actor.has_perm(perm("view_fleet")):
+    if not actor.has_perm(perm("manage_webhooks")):
         raise PermissionDenied()
     return list(qs)
 

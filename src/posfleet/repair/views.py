@@ -17,7 +17,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from posfleet.console.views_dashboard import BAR_WIDTH, bars
-from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
+from posfleet.console.views_util import (
+    console_actor,
+    domain_error_response,
+    domain_errors,
+    forbidden,
+    staff_view,
+)
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.registry.models import Terminal
 from posfleet.repair import forms, transitions
@@ -62,6 +68,8 @@ def index(request: HttpRequest) -> HttpResponse:
 
 @staff_view
 def report(request: HttpRequest) -> HttpResponse:
+    if not any(request.user.has_perm(f"accounts.{c}") for c in ("report_fault", "work_repair")):
+        return forbidden(request, _("You do not have permission to see this page."))
     context = fault_form_context() | {
         "form": request.POST or {"tid": forms.clean(request.GET.get("tid"))[:8]}
     }
