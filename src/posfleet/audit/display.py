@@ -20,7 +20,33 @@ from posfleet.core import amounts, labels
 _ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d")
 _OBJECT_REF = re.compile(r"^([a-z_]+):(\S+)$")
 # Reasons the system writes as a word rather than a sentence.
-labels.register({"created": gettext_lazy("Created"), "terminals": gettext_lazy("Several terminals")})
+labels.register(
+    {
+        "created": gettext_lazy("Created"),
+        "terminals": gettext_lazy("Several terminals"),
+        "activation": gettext_lazy("At activation"),
+        "export": gettext_lazy("Data export"),
+        "start": gettext_lazy("Repair started"),
+        "finish": gettext_lazy("Repair finished"),
+    }
+)
+# Who a system actor is (the command or worker that acted), in words; a person's username stays as is.
+SYSTEM_ACTORS = {
+    "system": gettext_lazy("System"),
+    "demo": gettext_lazy("Demo data"),
+    "bench": gettext_lazy("Benchmark"),
+    "createtoken": gettext_lazy("Token command"),
+    "import_terminals": gettext_lazy("Terminal import"),
+    "import_transactions": gettext_lazy("Transaction import"),
+    "totp": gettext_lazy("Authenticator command"),
+    "cases export": gettext_lazy("Case data export"),
+    "cases reminder": gettext_lazy("Case reminders"),
+    "cases scheduler": gettext_lazy("Case scheduler"),
+    "jobs": gettext_lazy("Job runner"),
+    "refusal scan": gettext_lazy("Refusal scan"),
+    "settlement": gettext_lazy("Settlement run"),
+    "webhooks": gettext_lazy("Webhook delivery"),
+}
 HIDDEN = frozenset({"version", "request_id"})  # bookkeeping, not a change anyone made
 
 FIELDS = {
@@ -120,6 +146,40 @@ FIELDS = {
     "role": gettext_lazy("Role"),
     "username": gettext_lazy("User"),
     "label": gettext_lazy("Label"),
+    "applied_fen": gettext_lazy("Applied"),
+    "bound": gettext_lazy("Bound"),
+    "completed_at": gettext_lazy("Completed at"),
+    "due_on": gettext_lazy("Due on"),
+    "export_id": gettext_lazy("Export no."),
+    "failed": gettext_lazy("Failed checks"),
+    "fault_hold_released": gettext_lazy("Fault stop lifted"),
+    "fault_id": gettext_lazy("Fault no."),
+    "late": gettext_lazy("Late"),
+    "loaner_id": gettext_lazy("Loaner no."),
+    "note": gettext_lazy("Note"),
+    "paid_fen": gettext_lazy("Paid"),
+    "part": gettext_lazy("Part"),
+    "parts": gettext_lazy("Parts"),
+    "proof": gettext_lazy("Proof"),
+    "provider": gettext_lazy("Provider"),
+    "reason_category": gettext_lazy("Reason category"),
+    "repair_order_id": gettext_lazy("Repair order no."),
+    "round": gettext_lazy("Round"),
+    "rows": gettext_lazy("Rows"),
+    "run_date": gettext_lazy("Run date"),
+    "serial": gettext_lazy("Serial number"),
+    "settlement": gettext_lazy("Settlement"),
+    "settlement_card_last4": gettext_lazy("Settlement card (last 4 digits)"),
+    "shortfall_fen": gettext_lazy("Shortfall"),
+    "statement_issued_at": gettext_lazy("Statement issued at"),
+    "statement_notice_id": gettext_lazy("Statement notice no."),
+    "step_id": gettext_lazy("Step no."),
+    "stop_terminal": gettext_lazy("Terminal stopped meanwhile"),
+    "symptom": gettext_lazy("Symptom"),
+    "under_warranty": gettext_lazy("Under warranty"),
+    "unpaid_fen": gettext_lazy("Unpaid"),
+    "warranty_months": gettext_lazy("Warranty after repair (months)"),
+    "where": gettext_lazy("Where"),
 }
 
 labels.register_fields(FIELDS)
@@ -235,6 +295,20 @@ ACTIONS = {
     "totp.enrol": gettext_lazy("Authenticator enrolled"),
     "totp.remove": gettext_lazy("Authenticator removed"),
     "transaction.flagged": gettext_lazy("Transaction flagged"),
+    "ledger.payment_received": gettext_lazy("Payment received"),
+    "loaner.lend": gettext_lazy("Lent as a loaner"),
+    "notice.deactivation_issued": gettext_lazy("Deactivation notice sent"),
+    "notice.lift_issued": gettext_lazy("Lift notice sent"),
+    "notice.statement_issued": gettext_lazy("Statement notice sent"),
+    "notice.stop_issued": gettext_lazy("Stop notice sent"),
+    "repair.diagnose": gettext_lazy("Fault diagnosed"),
+    "repair.finish": gettext_lazy("Repair finished"),
+    "repair.loaner_lent": gettext_lazy("Loaner lent"),
+    "repair.qc": gettext_lazy("Quality checked"),
+    "repair.remote_fix": gettext_lazy("Fixed remotely"),
+    "repair.report": gettext_lazy("Fault reported"),
+    "repair.start": gettext_lazy("Repair started"),
+    "repair.step": gettext_lazy("Repair step recorded"),
 }
 
 
@@ -252,6 +326,12 @@ def choice_label(value: str) -> str:
 def action_label(action: str) -> str:
     label = ACTIONS.get(action)
     return str(label) if label is not None else action
+
+
+def actor_label(kind: str, name: str) -> str:
+    """A system actor by what it is; a person by their username."""
+    found = SYSTEM_ACTORS.get(name) if kind == "system" else None
+    return str(found) if found is not None else name
 
 
 def object_label(object_type: str, object_id: str = "") -> str:

@@ -25,6 +25,7 @@ from posfleet.cases.choices import (
     Reason,
 )
 from posfleet.core import labels
+from posfleet.audit import display as audit_display
 from posfleet.registry.choices import MerchantKind
 from posfleet.registry.models import TerminalModel
 from posfleet.registry.services import MerchantInput
@@ -363,7 +364,8 @@ def labelled_timeline(entries: Iterable[dict[str, Any]]) -> list[dict[str, Any]]
         {
             **e,
             "label": TIMELINE_LABELS.get(str(e.get("action", "")), e.get("action", "")),
-            "text": _CODE_LABELS.get(str(e.get("text", "")), e.get("text", "")),
+            "text": _CODE_LABELS.get(str(e.get("text", "")), labels.label(e.get("text", ""))),
+            "actor": audit_display.actor_label("system", str(e.get("actor", ""))) if e.get("actor") else "",
         }
         for e in entries
     ]

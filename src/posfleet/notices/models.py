@@ -84,6 +84,17 @@ class Notice(models.Model):
         return crypto.decrypt(self.code_enc) if self.code_enc else ""
 
     @property
+    def materials(self) -> list[str]:
+        """What to have ready, in the reader's language (the notice keeps them as sent)."""
+        from posfleet.notices.choices import MATERIALS
+
+        facts = self.facts or {}
+        category = facts.get("reason_category") or ""
+        if category in MATERIALS and facts.get("materials"):
+            return [str(m) for m in MATERIALS[category]]
+        return list(facts.get("materials") or [])
+
+    @property
     def has_pdf(self) -> bool:
         return bool(self.pdf_path)
 

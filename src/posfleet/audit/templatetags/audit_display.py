@@ -1,4 +1,4 @@
-"""`{% load audit_display %}`: `{{ e.action|action_label }}`, `{{ e|event_object }}`,
+"""`{% load audit_display %}`: `{{ e.action|action_label }}`, `{{ e|event_object }}`, `{{ e|event_actor }}`,
 `{% for c in e|event_changes %}…{% endfor %}`, `{{ e.role|role_label }}`."""
 
 from __future__ import annotations
@@ -15,6 +15,17 @@ register = template.Library()
 @register.filter
 def action_label(action: str) -> str:
     return display.action_label(action)
+
+
+@register.filter
+def event_actor(event: Any) -> str:
+    return display.actor_label(event.actor_type, event.actor_name)
+
+
+@register.filter
+def actor_name(name: str) -> str:
+    """A stored actor name with no kind beside it (a step's or a file's author)."""
+    return display.actor_label("system", name)
 
 
 @register.filter
