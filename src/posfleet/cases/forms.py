@@ -13,6 +13,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from posfleet.audit import display as audit_display
 from posfleet.cases.choices import (
     REASONS,
     Carrier,
@@ -25,7 +26,6 @@ from posfleet.cases.choices import (
     Reason,
 )
 from posfleet.core import labels
-from posfleet.audit import display as audit_display
 from posfleet.registry.choices import MerchantKind
 from posfleet.registry.models import TerminalModel
 from posfleet.registry.services import MerchantInput
