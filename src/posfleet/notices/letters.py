@@ -29,12 +29,10 @@ def setting(name: str, default: str) -> str:
     return str(getattr(settings, name, "") or os.environ.get(name, "") or default)
 
 
-DEFAULT_HOTLINE = "95000"  # demo deployment's number; set POSFLEET_HOTLINE
-
-
 def hotline() -> str:
-    """The official customer-service number people are told to call when in doubt."""
-    return setting("POSFLEET_HOTLINE", DEFAULT_HOTLINE)
+    """The official customer-service number people are told to call when in doubt (its default is the
+    setting's own)."""
+    return str(settings.POSFLEET_HOTLINE)
 
 
 def institution_name() -> str:
