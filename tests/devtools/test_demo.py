@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
@@ -153,3 +158,17 @@ def test_names_are_deterministic_and_cards_valid() -> None:
     assert [a.person() for _ in range(5)] == [b.person() for _ in range(5)]
     cards = [a.card() for _ in range(200)]
     assert all(luhn_ok(c) and _luhn_ok(c) and len(c) == 19 for c in cards)
+
+
+def test_an_unmigrated_database_is_named_not_a_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "posfleet", "demo", "--no-plugins"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert "run `posfleet migrate` first" in done.stderr
+    assert "Traceback" not in done.stderr

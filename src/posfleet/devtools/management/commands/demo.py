@@ -14,6 +14,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
+from django.db.migrations.executor import MigrationExecutor
 
 from posfleet.devtools import demo
 from posfleet.devtools.demo import bulk, people
@@ -52,6 +54,8 @@ class Command(BaseCommand):
             return
         if settings.PRODUCTION:
             raise CommandError("Refusing to load demo data with documented passwords in production.")
+        if _unapplied_migrations():
+            raise CommandError("The database is not migrated yet: run `posfleet migrate` first.")
         if Merchant.objects.exists():
             if options["if_empty"]:
                 self.stdout.write("demo: the database already has merchants; nothing loaded.")
@@ -87,3 +91,9 @@ class Command(BaseCommand):
             self.stdout.write(style(f"demo: {module}: {outcome}"))
         for problem in result.problems:
             self.stderr.write(self.style.WARNING(f"demo: refused: {problem}"))
+
+
+def _unapplied_migrations() -> bool:
+    """Whether the database lacks migrations (a traceback about a missing table helps nobody)."""
+    executor = MigrationExecutor(connections[DEFAULT_DB_ALIAS])
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
