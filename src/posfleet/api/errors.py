@@ -10,6 +10,7 @@ into this shape by `api.middleware.JsonErrorsMiddleware`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import BadRequest, RequestDataTooBig, SuspiciousOperation
@@ -58,6 +59,40 @@ def error_body(code: str, message: Any, details: Any = None) -> dict[str, Any]:
     }
 
 
+# Exceptions answered with a fixed status, code and message.
+_UNREADABLE = (400, "malformed_request", _("The request body cannot be read."))
+_FIXED: dict[type[Exception], tuple[int, str, Any]] = {
+    AuthenticationError: (401, "unauthenticated", "A valid bearer token is required."),
+    # The database refused a value the schema let through (a NUL byte in text on PostgreSQL, an
+    # integer beyond 64 bits): bad input, never a 500. The transaction around the write rolled back.
+    DataError: (422, "invalid_value", _("A value in the request cannot be stored or searched.")),
+    OverflowError: (422, "invalid_value", _("A number in the request is too large.")),
+    RequestDataTooBig: (
+        413,
+        "request_too_large",
+        _("The request body is too large; send large CSV files as multipart/form-data (part file)."),
+    ),
+    MultiPartParserError: (
+        400,
+        "malformed_request",
+        _("The multipart/form-data body cannot be read (is its boundary missing?)."),
+    ),
+    # Too many fields or files, a body cut short: Django refused to read the request.
+    SuspiciousOperation: _UNREADABLE,
+    BadRequest: _UNREADABLE,
+    UnreadablePostError: _UNREADABLE,
+    Http404: (404, "not_found", _("No such object.")),
+    DjangoPermissionDenied: (403, "permission_denied", _("You do not have permission to do this.")),
+}
+
+
+def _fixed_answer(api: NinjaAPI, status: int, code: str, message: Any) -> Callable[..., HttpResponse]:
+    def answer(request: HttpRequest, exc: Exception) -> HttpResponse:
+        return api.create_response(request, error_body(code, message), status=status)
+
+    return answer
+
+
 def install(api: NinjaAPI) -> None:
     @api.exception_handler(DomainError)
     def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
@@ -71,75 +106,13 @@ def install(api: NinjaAPI) -> None:
             status=422,
         )
 
-    @api.exception_handler(AuthenticationError)
-    def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return api.create_response(
-            request, error_body("unauthenticated", "A valid bearer token is required."), status=401
-        )
-
-    @api.exception_handler(DataError)
-    def _data(request: HttpRequest, exc: DataError) -> HttpResponse:
-        # The database refused a value the schema let through (a NUL byte in text on PostgreSQL, an
-        # integer beyond 64 bits): bad input, never a 500. The transaction around the write rolled back.
-        return api.create_response(
-            request,
-            error_body("invalid_value", _("A value in the request cannot be stored or searched.")),
-            status=422,
-        )
-
-    @api.exception_handler(RequestDataTooBig)
-    def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-        return api.create_response(
-            request,
-            error_body(
-                "request_too_large",
-                _("The request body is too large; send large CSV files as multipart/form-data (part file)."),
-            ),
-            status=413,
-        )
-
-    @api.exception_handler(OverflowError)
-    def _overflow(request: HttpRequest, exc: OverflowError) -> HttpResponse:
-        return api.create_response(
-            request, error_body("invalid_value", _("A number in the request is too large.")), status=422
-        )
-
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
         code = {404: "not_found", 405: "method_not_allowed", 400: "bad_request"}.get(exc.status_code, "error")
         return api.create_response(request, error_body(code, exc.message), status=exc.status_code)
 
-    @api.exception_handler(MultiPartParserError)
-    def _multipart(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
-        return api.create_response(
-            request,
-            error_body(
-                "malformed_request",
-                _("The multipart/form-data body cannot be read (is its boundary missing?)."),
-            ),
-            status=400,
-        )
-
-    @api.exception_handler(SuspiciousOperation)
-    @api.exception_handler(BadRequest)
-    @api.exception_handler(UnreadablePostError)
-    def _bad_request(request: HttpRequest, exc: Exception) -> HttpResponse:
-        # Too many fields or files, a body cut short: Django refused to read the request.
-        return api.create_response(
-            request, error_body("malformed_request", _("The request body cannot be read.")), status=400
-        )
-
-    @api.exception_handler(Http404)
-    def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return api.create_response(request, error_body("not_found", _("No such object.")), status=404)
-
-    @api.exception_handler(DjangoPermissionDenied)
-    def _forbidden(request: HttpRequest, exc: DjangoPermissionDenied) -> HttpResponse:
-        return api.create_response(
-            request,
-            error_body("permission_denied", _("You do not have permission to do this.")),
-            status=403,
-        )
+    for exc_type, (status, code, message) in _FIXED.items():
+        api.exception_handler(exc_type)(_fixed_answer(api, status, code, message))
 
     @api.exception_handler(Exception)
     def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from posfleet.audit.models import AuditEvent
+from posfleet.core.filters import filter_given
 
 
 def filter_events(
@@ -20,16 +21,12 @@ def filter_events(
     actor_name: str = "",
     channel: str = "",
 ) -> QuerySet[AuditEvent]:
-    if object_type:
-        qs = qs.filter(object_type=object_type)
-    if object_id:
-        qs = qs.filter(object_id=object_id)
-    if action:
-        qs = qs.filter(action=action)
-    if action_prefix:
-        qs = qs.filter(action__startswith=action_prefix)
-    if actor_name:
-        qs = qs.filter(actor_name=actor_name)
-    if channel:
-        qs = qs.filter(channel=channel)
-    return qs
+    return filter_given(
+        qs,
+        object_type=object_type,
+        object_id=object_id,
+        action=action,
+        action__startswith=action_prefix,
+        actor_name=actor_name,
+        channel=channel,
+    )

@@ -24,7 +24,7 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from django.conf import settings
 from django.db import transaction
@@ -57,38 +57,20 @@ def inline_max() -> int:
     return int(settings.BULK_INLINE_MAX)
 
 
-def place(
-    actor: Actor,
-    *,
-    kind: str,
-    reason: str,
-    terminals: Sequence[Terminal],
-    starts_at: datetime | None = None,
-    ends_at: datetime | None = None,
-    reason_category: str | None = None,
-    merchant_message: str = "",
-) -> Hold | Job:
+def place(actor: Actor, *, terminals: Sequence[Terminal], **terms: Unpack[holds.BulkTerms]) -> Hold | Job:
     """One hold on all `terminals`: placed now (a Hold) up to BULK_INLINE_MAX of them, else by a job.
     Either way each merchant concerned gets one notice."""
     ids = list(dict.fromkeys(t.id for t in terminals))
     if len(ids) <= inline_max():
-        return holds.place_bulk(
-            actor,
-            kind=kind,
-            reason=reason,
-            terminals=terminals,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            reason_category=reason_category,
-            merchant_message=merchant_message,
-        )
+        return holds.place_bulk(actor, terminals=terminals, **terms)
+    kind = terms["kind"]
     holds._check_kind(actor, kind)
-    text = require_reason(reason)
-    category = stops.check_category(reason_category, DEFAULT_CATEGORY[kind])
-    message = stops.check_message(merchant_message)
+    text = require_reason(terms["reason"])
+    category = stops.check_category(terms.get("reason_category"), DEFAULT_CATEGORY[kind])
+    message = stops.check_message(terms.get("merchant_message", ""))
     require_step_up(actor)
     now = timezone.now()
-    start, end = holds._window(starts_at, ends_at, now)
+    start, end = holds._window(terms.get("starts_at"), terms.get("ends_at"), now)
     payload = {
         "kind": kind,
         "reason": text,

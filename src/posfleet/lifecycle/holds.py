@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from django.db import transaction
 from django.utils import timezone
@@ -126,6 +126,17 @@ def place_hold(
     record(actor, Change(object_type, object_id, "hold.place", None, after, text), at=now)
     _after_commit(hold.pk, "place")
     return _tell(actor, hold, NoticeEvent.HOLD_PLACED, category=reason_category, message=merchant_message)
+
+
+class BulkTerms(TypedDict):
+    """What `place_bulk` takes besides the terminals, for `bulk.place` to hand on as it is."""
+
+    kind: str
+    reason: str
+    starts_at: NotRequired[datetime | None]
+    ends_at: NotRequired[datetime | None]
+    reason_category: NotRequired[str | None]
+    merchant_message: NotRequired[str]
 
 
 # The links come from the terminal table itself, driven by the list of ids (SQLite walks a JSON

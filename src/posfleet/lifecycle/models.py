@@ -10,7 +10,7 @@ only records that the worker has written the hold's end into the audit log; the 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -19,6 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from posfleet.registry.models import Merchant, Terminal
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 
 class HoldKind(models.TextChoices):
@@ -97,6 +100,18 @@ def _not_ended_by(at: datetime) -> Q:
     return Q(ends_at__isnull=True) | Q(ends_at__gt=at)
 
 
+def _person() -> models.ForeignKey[User | None, User | None]:
+    """Who placed or released a hold: kept for the record, never searched by, so not indexed."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
+
+
 class Hold(models.Model):
     # Indexes are paid on every hold written: the terminal is indexed by hold_terminal_idx below, the
     # people who placed and released a hold are never searched by. (A bulk hold is one row; its
@@ -113,26 +128,12 @@ class Hold(models.Model):
     )
     kind = models.CharField(max_length=20, choices=HoldKind.choices)
     reason = models.TextField()
-    placed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
+    placed_by = _person()
     placed_at = models.DateTimeField(default=timezone.now)
     starts_at = models.DateTimeField(default=timezone.now)
     ends_at = models.DateTimeField(null=True, blank=True)
     released_at = models.DateTimeField(null=True, blank=True)
-    released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        db_index=False,
-    )
+    released_by = _person()
     release_reason = models.TextField(blank=True)
     closed = models.BooleanField(default=False)
     version = models.PositiveIntegerField(default=1)

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
+from posfleet.core.transitions import Transition as BaseTransition
 from posfleet.registry.choices import MerchantState
 from posfleet.registry.choices import TerminalState as S
 from posfleet.registry.models import Merchant, Terminal
@@ -50,15 +51,10 @@ def merchant_active(terminal: Terminal, params: dict[str, Any]) -> Any:
     return None
 
 
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    source: S
-    target: S
-    permission: str
+@dataclass(frozen=True, kw_only=True)
+class Transition(BaseTransition[S]):
     guards: tuple[Guard, ...] = ()
     sensitive: bool = False
-    label: Any = ""
     binds: bool = False  # the move sets the merchant binding from params["merchant"]
     unbinds: bool = False  # the move clears the merchant binding
     extra: dict[str, Any] = field(default_factory=dict)
@@ -69,7 +65,7 @@ ALLOCATE = Transition(
     S.IN_STOCK,
     S.ALLOCATED,
     "allocate_terminal",
-    (merchant_given_and_open, model_permitted),
+    guards=(merchant_given_and_open, model_permitted),
     label=_("Allocate"),
     binds=True,
 )
@@ -88,7 +84,7 @@ TABLE: tuple[Transition, ...] = (
         S.ALLOCATED,
         S.ACTIVE,
         "activate_terminal",
-        (merchant_active, model_permitted, patch_level_sufficient),
+        guards=(merchant_active, model_permitted, patch_level_sufficient),
         label=_("Activate"),
     ),
     Transition(
@@ -106,7 +102,7 @@ TABLE: tuple[Transition, ...] = (
         S.RETURNED,
         S.IN_STOCK,
         "receive_return",
-        (model_permitted,),
+        guards=(model_permitted,),
         label=_("Refurbish to stock"),
         unbinds=True,
     ),
@@ -161,14 +157,9 @@ def available(state: str) -> list[Transition]:
 MerchantGuard = Callable[[Merchant, dict[str, Any]], Any]
 
 
-@dataclass(frozen=True)
-class MerchantTransition:
-    action: str
-    source: MerchantState
-    target: MerchantState
-    permission: str
+@dataclass(frozen=True, kw_only=True)
+class MerchantTransition(BaseTransition[MerchantState]):
     sensitive: bool = False
-    label: Any = ""
     guards: tuple[MerchantGuard, ...] = ()
 
 

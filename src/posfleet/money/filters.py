@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from posfleet.core.errors import ValidationFailed
+from posfleet.core.filters import filter_given
 from posfleet.money.choices import CHANNELS, TX_TYPES
 from posfleet.money.models import Transaction
 
@@ -31,21 +32,17 @@ def filter_transactions(
         raise ValidationFailed(details={"channel": [_("Use one of: %(c)s.") % {"c": ", ".join(CHANNELS)}]})
     if type and type not in TX_TYPES:
         raise ValidationFailed(details={"type": [_("Use one of: %(t)s.") % {"t": ", ".join(TX_TYPES)}]})
-    if merchant_id is not None:
-        qs = qs.filter(merchant_id=merchant_id)
     if tid:
         qs = qs.filter(tid=tid.strip())
-    if channel:
-        qs = qs.filter(channel=channel)
-    if type:
-        qs = qs.filter(type=type)
-    if date_from:
-        qs = qs.filter(business_date__gte=date_from)
-    if date_to:
-        qs = qs.filter(business_date__lte=date_to)
-    if flagged is not None:
-        qs = qs.filter(flagged=flagged)
-    return qs
+    return filter_given(
+        qs,
+        merchant_id=merchant_id,
+        channel=channel,
+        type=type,
+        business_date__gte=date_from,
+        business_date__lte=date_to,
+        flagged=flagged,
+    )
 
 
 def day(field: str, raw: str | None, message: Any = None) -> date | None:

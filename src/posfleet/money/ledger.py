@@ -366,62 +366,58 @@ def _at_most(merchant_id: int, amount_fen: int, *, held: bool = False, due: bool
         )
 
 
-def receive_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str) -> Journal:
+@dataclass(frozen=True)
+class _Movement:
+    debit: str  # an account code; the merchant's own account when the code is a merchant's
+    credit: str
+    memo: str
+    up_to_held: bool = False  # never more than the deposit held
+    up_to_due: bool = False  # never more than the amount due
+
+
+_MOVEMENTS = {
+    "deposit_received": _Movement(BANK, DEPOSIT_HELD, "deposit received"),
+    "deposit_applied": _Movement(
+        DEPOSIT_HELD, AMOUNT_DUE, "deposit applied to amount due", up_to_held=True, up_to_due=True
+    ),
+    "deposit_refunded": _Movement(DEPOSIT_HELD, BANK, "deposit refunded", up_to_held=True),
+    "payment_received": _Movement(BANK, AMOUNT_DUE, "payment received", up_to_due=True),
+}
+
+
+def _move(actor: Actor, kind: str, merchant_id: int, amount_fen: int, *, ref: str, note: str = "") -> Journal:
+    """The deposit and payment movements: the same checks, then one debit and one credit."""
+    move = _MOVEMENTS[kind]
     _require_charge(actor)
     amount_fen = _positive(amount_fen)
     _merchant_exists(merchant_id)
-    return post(
-        actor,
-        [Entry.debit(None, BANK, amount_fen), Entry.credit(merchant_id, DEPOSIT_HELD, amount_fen)],
-        ref=ref,
-        memo="deposit received",
-        kind="deposit_received",
-    )
+    if move.up_to_held or move.up_to_due:
+        _at_most(merchant_id, amount_fen, held=move.up_to_held, due=move.up_to_due)
+
+    def owner(code: str) -> int | None:
+        return merchant_id if code in MERCHANT_CODES else None
+
+    entries = [
+        Entry.debit(owner(move.debit), move.debit, amount_fen),
+        Entry.credit(owner(move.credit), move.credit, amount_fen),
+    ]
+    return post(actor, entries, ref=ref, memo=f"{move.memo} {note}".strip(), kind=kind)
+
+
+def receive_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str) -> Journal:
+    return _move(actor, "deposit_received", merchant_id, amount_fen, ref=ref)
 
 
 def apply_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str) -> Journal:
     """Pay part of the amount due from the deposit held (never more than either)."""
-    _require_charge(actor)
-    amount_fen = _positive(amount_fen)
-    _merchant_exists(merchant_id)
-    _at_most(merchant_id, amount_fen, held=True, due=True)
-    return post(
-        actor,
-        [
-            Entry.debit(merchant_id, DEPOSIT_HELD, amount_fen),
-            Entry.credit(merchant_id, AMOUNT_DUE, amount_fen),
-        ],
-        ref=ref,
-        memo="deposit applied to amount due",
-        kind="deposit_applied",
-    )
+    return _move(actor, "deposit_applied", merchant_id, amount_fen, ref=ref)
 
 
 def refund_deposit(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str, proof: str = "") -> Journal:
     """Pay (part of) the deposit held back to the merchant; `proof` (receipt no., contract) goes in the memo."""
-    _require_charge(actor)
-    amount_fen = _positive(amount_fen)
-    _merchant_exists(merchant_id)
-    _at_most(merchant_id, amount_fen, held=True)
-    return post(
-        actor,
-        [Entry.debit(merchant_id, DEPOSIT_HELD, amount_fen), Entry.credit(None, BANK, amount_fen)],
-        ref=ref,
-        memo=f"deposit refunded {proof}".strip(),
-        kind="deposit_refunded",
-    )
+    return _move(actor, "deposit_refunded", merchant_id, amount_fen, ref=ref, note=proof)
 
 
 def record_payment(actor: Actor, merchant_id: int, amount_fen: int, *, ref: str) -> Journal:
     """The merchant paid (part of) its amount due."""
-    _require_charge(actor)
-    amount_fen = _positive(amount_fen)
-    _merchant_exists(merchant_id)
-    _at_most(merchant_id, amount_fen, due=True)
-    return post(
-        actor,
-        [Entry.debit(None, BANK, amount_fen), Entry.credit(merchant_id, AMOUNT_DUE, amount_fen)],
-        ref=ref,
-        memo="payment received",
-        kind="payment_received",
-    )
+    return _move(actor, "payment_received", merchant_id, amount_fen, ref=ref)

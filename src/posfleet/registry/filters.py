@@ -15,6 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from posfleet.core.errors import ValidationFailed
+from posfleet.core.filters import filter_given
 from posfleet.registry.models import Merchant, Terminal, TerminalModel
 
 NAME_MATCH_LIMIT = 500  # merchants/models a console search may expand to
@@ -110,14 +111,7 @@ def terminal_search_q(text: str) -> Q:
 
 
 def filter_terminals(qs: QuerySet[Terminal], f: TerminalFilters) -> QuerySet[Terminal]:
-    if f.state:
-        qs = qs.filter(state=f.state)
-    if f.merchant_id is not None:
-        qs = qs.filter(merchant_id=f.merchant_id)
-    if f.model_id is not None:
-        qs = qs.filter(model_id=f.model_id)
-    if f.model:
-        qs = qs.filter(model__name=f.model)
+    qs = filter_given(qs, state=f.state, merchant_id=f.merchant_id, model_id=f.model_id, model__name=f.model)
     if f.lookup.strip():
         qs = qs.filter(terminal_lookup_q(f.lookup.strip()))
     if f.search.strip():

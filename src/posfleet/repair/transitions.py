@@ -7,26 +7,16 @@ repairing), so a failed check can never reach `finish`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Literal, get_args
 
 from django.utils.translation import gettext_lazy as _
 
+from posfleet.core.transitions import Transition
 from posfleet.repair.choices import RepairState as S
-
-
-@dataclass(frozen=True)
-class Transition:
-    action: str
-    source: S
-    target: S
-    permission: str
-    label: Any = ""
-
 
 _OPEN_BEFORE_QC = (S.DIAGNOSING, S.AWAITING_QUOTE, S.QUOTE_ACCEPTED, S.AWAITING_PARTS, S.REPAIRING, S.QC)
 
-TABLE: tuple[Transition, ...] = (
+TABLE: tuple[Transition[S], ...] = (
     Transition("diagnose", S.REPORTED, S.DIAGNOSING, "work_repair", _("Diagnose")),
     Transition("diagnose", S.DIAGNOSING, S.DIAGNOSING, "work_repair", _("Diagnose")),
     Transition("remote_fix", S.DIAGNOSING, S.REMOTE_FIX, "work_repair", _("Fixed remotely")),
@@ -70,10 +60,10 @@ Action = Literal[
     "cancel",
 ]
 ACTIONS: tuple[str, ...] = get_args(Action)
-_INDEX: dict[tuple[str, str], Transition] = {(t.source.value, t.action): t for t in TABLE}
+_INDEX: dict[tuple[str, str], Transition[S]] = {(t.source.value, t.action): t for t in TABLE}
 
 
-def find(state: str, action: str) -> Transition | None:
+def find(state: str, action: str) -> Transition[S] | None:
     return _INDEX.get((state, action))
 
 
