@@ -67,10 +67,10 @@ class TestConsole:
         r = client.post(
             "/console/repair/report/",
             {"tid": t.tid, "category": "hardware", "symptom": "screen", "started_at": started(), "frequency": "always",
-             "file": SimpleUploadedFile("crack.png", PNG)},
+             "file": [SimpleUploadedFile("crack.png", PNG), SimpleUploadedFile("back.png", PNG)]},
         )  # fmt: skip
         order = RepairOrder.objects.get()
-        assert r.status_code == 302 and order.fault.evidence.count() == 1
+        assert r.status_code == 302 and order.fault.evidence.count() == 2  # every file the form took
         r = client.post(
             f"/console/repair/{order.pk}/act/",
             {"action": "diagnose", "diagnosis": "cracked", "where": "manufacturer"},

@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from posfleet.core.actor import Actor
+from posfleet.repair.models import Fault
+from posfleet.repair.services import faults
 from posfleet.repair.services.faults import FaultInput
 
 
@@ -41,6 +44,15 @@ def fault_input(post: QueryDict) -> FaultInput:
         description=clean(post.get("description")),
         stop_terminal=post.get("stop_terminal") in ("on", "1", "true"),
     )
+
+
+def file_fault(actor: Actor, request: HttpRequest) -> Fault:
+    """Report the fault of the posted form with every uploaded file as evidence (staff and portal alike)."""
+    fault = faults.report_fault(actor, fault_input(request.POST))
+    note = clean(request.POST.get("file_note"))
+    for upload in request.FILES.getlist("file"):
+        faults.add_evidence(actor, fault.pk, upload, note)
+    return fault
 
 
 def _number(value: str) -> int | None:

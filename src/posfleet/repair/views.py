@@ -78,10 +78,7 @@ def report(request: HttpRequest) -> HttpResponse:
     actor = console_actor(request)
     try:
         with transaction.atomic():
-            fault = faults.report_fault(actor, forms.fault_input(request.POST))
-            upload = request.FILES.get("file")
-            if upload is not None:
-                faults.add_evidence(actor, fault.pk, upload, forms.clean(request.POST.get("file_note")))
+            fault = forms.file_fault(actor, request)
     except DomainError as exc:
         return domain_error_response(request, exc, "repair/report.html", context)
     messages.success(request, _("Fault reported: repair order #%(id)s.") % {"id": fault.order.pk})

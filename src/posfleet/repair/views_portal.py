@@ -56,9 +56,7 @@ def report(request: HttpRequest) -> HttpResponse:
     actor = portal_actor(request)
     try:
         with transaction.atomic():
-            fault = faults.report_fault(actor, forms.fault_input(request.POST))
-            for upload in request.FILES.getlist("file"):
-                faults.add_evidence(actor, fault.pk, upload, forms.clean(request.POST.get("file_note")))
+            fault = forms.file_fault(actor, request)
     except DomainError as exc:
         return show_error(request, exc, "portal_repair/report.html", context)
     messages.success(
