@@ -23,6 +23,7 @@ from posfleet.cases import schemas as s
 from posfleet.cases import services
 from posfleet.cases.choices import CaseKind, CaseState, MaterialType
 from posfleet.core.actor import Actor
+from posfleet.core.downloads import CSV, download
 from posfleet.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["cases"])
@@ -225,10 +226,7 @@ def start_export(request: HttpRequest, case_id: ObjectId, rebuild: QueryBool = F
 )
 def get_export(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
     export, data = services.export_file(actor_of(request), case_id)
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="case-{case_id}-transactions.csv"'
-    response["X-Content-SHA256"] = export.sha256
-    return response
+    return download(data, CSV, export.filename, sha256=export.sha256)
 
 
 @router.post("/cases/{case_id}/returns", response=DETAIL_FROM_BODY)
@@ -290,9 +288,7 @@ def comment(request: HttpRequest, case_id: ObjectId, payload: s.CommentIn) -> St
 )
 def letter(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
     notice, data = services.letter_pdf(actor_of(request), case_id)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="case-{case_id}-letter-{notice.pk}.pdf"'
-    return response
+    return download(data, "application/pdf", f"case-{case_id}-letter-{notice.pk}.pdf", inline=True)
 
 
 @router.get(
@@ -302,9 +298,7 @@ def letter(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
 )
 def archive(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
     name, data = services.case_archive(actor_of(request), case_id)
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return download(data, "application/zip", name)
 
 
 @router.get(
@@ -318,8 +312,7 @@ def material_file(request: HttpRequest, case_id: ObjectId, material_id: ObjectId
     material, data = services.read_material(actor_of(request), material_id)
     if material.case_id != case_id:
         raise NotFound()
-    response = HttpResponse(data, content_type=material.content_type)
-    response["Content-Disposition"] = f'attachment; filename="material-{material.pk}{material.path.suffix}"'
+    filename = f"material-{material.pk}{material.path.suffix}"
+    response = download(data, material.content_type, filename, sha256=material.sha256)
     response["X-Content-Type-Options"] = "nosniff"
-    response["X-Content-SHA256"] = material.sha256
     return response

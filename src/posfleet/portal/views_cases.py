@@ -48,9 +48,9 @@ from posfleet.cases.forms import (
     material_rows,
 )
 from posfleet.cases.models import Application, Case
+from posfleet.core.downloads import CSV, download
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.notices.models import Notice
-from posfleet.portal.views import pdf_response
 from posfleet.portal.views_util import merchant_view, portal_actor
 from posfleet.registry import prices
 from posfleet.registry.models import Merchant, Terminal
@@ -290,7 +290,7 @@ def case_letter(request: HttpRequest, case_id: int) -> HttpResponse:
         notice, pdf = case_services.letter_pdf(portal_actor(request), case_id)
     except NotFound:
         raise Http404 from None
-    return pdf_response(pdf, f"case-{case_id}-letter-{notice.pk}.pdf")
+    return download(pdf, "application/pdf", f"case-{case_id}-letter-{notice.pk}.pdf")
 
 
 @merchant_view
@@ -303,10 +303,7 @@ def case_export(request: HttpRequest, case_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return HttpResponseRedirect(reverse("portal:case", args=[case_id]))
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="case-{case_id}-transactions.csv"'
-    response["X-Content-SHA256"] = export.sha256
-    return response
+    return download(data, CSV, export.filename, sha256=export.sha256)
 
 
 def _act(request: HttpRequest, case_id: int, call: Any, success: str) -> HttpResponse:
