@@ -26,6 +26,7 @@ from posfleet.console.views_terminals import hold_kinds_for
 from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
+    domain_errors,
     int_or_none,
     recall_form,
     remember_form,
@@ -132,12 +133,9 @@ def _error(request: HttpRequest, tid: str, exc: DomainError, **forms: Any) -> Ht
 
 
 @staff_view(perm="view_fleet")
+@domain_errors
 def terminal_detail(request: HttpRequest, tid: str) -> HttpResponse:
-    try:
-        ctx = terminal_context(request, tid)
-    except NotFound as exc:
-        return domain_error_response(request, exc)
-    return render(request, "console/terminals/detail.html", ctx)
+    return render(request, "console/terminals/detail.html", terminal_context(request, tid))
 
 
 @require_POST

@@ -23,6 +23,7 @@ from posfleet.console.views_terminals import hold_kinds_for
 from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
+    domain_errors,
     int_or_none,
     recall_form,
     remember_form,
@@ -48,21 +49,8 @@ def _merchant_list_context(request: HttpRequest, form: MerchantForm | None = Non
     qs = filter_merchants(
         Merchant.objects.all(), state=state if state in MerchantState.values else "", search=q
     )
-    rows, next_after, prev_before = queries.keyset(
-        qs,
-        key="id",
-        after=int_or_none(request.GET.get("after")),
-        before=int_or_none(request.GET.get("before")),
-        size=50,
-    )
-    params = request.GET.copy()
-    for k in ("after", "before"):
-        params.pop(k, None)
     return {
-        "rows": rows,
-        "next_after": next_after,
-        "prev_before": prev_before,
-        "base_query": params.urlencode(),
+        **queries.list_page(request.GET, qs, key="id", size=50),
         "q": q,
         "state": state,
         "states": MerchantState.choices,
@@ -171,12 +159,9 @@ def _error(request: HttpRequest, merchant_id: int, exc: DomainError, **forms: An
 
 
 @staff_view(perm="view_fleet")
+@domain_errors
 def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    try:
-        ctx = merchant_context(request, merchant_id)
-    except NotFound as exc:
-        return domain_error_response(request, exc)
-    return render(request, "console/merchants/detail.html", ctx)
+    return render(request, "console/merchants/detail.html", merchant_context(request, merchant_id))
 
 
 @require_POST
