@@ -39,7 +39,6 @@ from posfleet.cases.forms import (
     CaseRequestForm,
     CommentForm,
     MaterialForm,
-    ReasonForm,
     ResubmitForm,
     attach_errors,
     hold_choices,
@@ -329,8 +328,7 @@ def _error_text(exc: DomainError) -> str:
 @require_POST
 def case_comment(request: HttpRequest, case_id: int) -> HttpResponse:
     """A message to the institution about my request (kept with the case as evidence)."""
-    form = CommentForm({"kind": "comment", "text": request.POST.get("text", "")})
-    text = form.data["text"]
+    text = request.POST.get("text", "")
     return _act(
         request,
         case_id,
@@ -343,8 +341,7 @@ def case_comment(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def case_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
     """Withdraw my request before it is decided."""
-    form = ReasonForm(request.POST)
-    reason = form.data.get("reason", "")
+    reason = request.POST.get("reason", "")
     return _act(
         request,
         case_id,
