@@ -41,6 +41,7 @@ from posfleet.registry.models import Merchant
 from posfleet.registry.services import get_merchant
 from posfleet.settlement import disputes, outstanding, profiles, services, settled, statements
 from posfleet.settlement.models import (
+    BATCH_AMOUNTS,
     OPEN_DISPUTE_STATES,
     AnswerChannel,
     Dispute,
@@ -120,18 +121,7 @@ def _run_context(day: date, result: services.RunResult | None) -> dict[str, Any]
     else:
         for b in batches:
             b.merchant_name = b.merchant.name  # type: ignore[attr-defined]
-    totals = {
-        k: sum(getattr(b, k) for b in batches)
-        for k in (
-            "transaction_count",
-            "gross_fen",
-            "refund_fen",
-            "fee_fen",
-            "held_fen",
-            "net_fen",
-            "payout_fen",
-        )
-    }
+    totals = {k: sum(getattr(b, k) for b in batches) for k in ("transaction_count", *BATCH_AMOUNTS)}
     recent = (
         SettlementBatch.objects.values("business_date")
         .annotate(
