@@ -29,13 +29,13 @@ from posfleet.console.views_util import (
     domain_errors,
     int_or_none,
     recall_form,
+    refuse_on_page,
     remember_form,
     safe_next,
     staff_view,
-    step_up_redirect,
 )
 from posfleet.core import labels
-from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
+from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.jobs.models import Job
 from posfleet.lifecycle import bulk as bulk_holds
 from posfleet.lifecycle import holds as hold_services
@@ -121,14 +121,12 @@ def _now() -> Any:
 
 
 def _error(request: HttpRequest, tid: str, exc: DomainError, **forms: Any) -> HttpResponse:
-    if isinstance(exc, StepUpRequired):  # before building the page, which would consume the kept form
-        return step_up_redirect(request, detail_url(tid))
-    try:
-        ctx = terminal_context(request, tid, **forms)
-    except NotFound as missing:
-        return domain_error_response(request, missing)
-    return domain_error_response(
-        request, exc, "console/terminals/detail.html", ctx, step_up_next=detail_url(tid)
+    return refuse_on_page(
+        request,
+        exc,
+        detail_url(tid),
+        "console/terminals/detail.html",
+        lambda: terminal_context(request, tid, **forms),
     )
 
 

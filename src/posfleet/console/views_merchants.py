@@ -26,11 +26,11 @@ from posfleet.console.views_util import (
     domain_errors,
     int_or_none,
     recall_form,
+    refuse_on_page,
     remember_form,
     staff_view,
-    step_up_redirect,
 )
-from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
+from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import Hold
@@ -143,18 +143,12 @@ def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> di
 
 
 def _error(request: HttpRequest, merchant_id: int, exc: DomainError, **forms: Any) -> HttpResponse:
-    if isinstance(exc, StepUpRequired):  # before building the page, which would consume the kept form
-        return step_up_redirect(request, reverse("console:merchant", args=[merchant_id]))
-    try:
-        ctx = merchant_context(request, merchant_id, **forms)
-    except NotFound as missing:
-        return domain_error_response(request, missing)
-    return domain_error_response(
+    return refuse_on_page(
         request,
         exc,
+        reverse("console:merchant", args=[merchant_id]),
         "console/merchants/detail.html",
-        ctx,
-        step_up_next=reverse("console:merchant", args=[merchant_id]),
+        lambda: merchant_context(request, merchant_id, **forms),
     )
 
 
