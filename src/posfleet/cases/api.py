@@ -6,6 +6,7 @@ every rule lives in the services. Shapes other systems script against are kept e
 `cases.schemas`); extra fields are added freely.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,6 +24,7 @@ from posfleet.cases import schemas as s
 from posfleet.cases import services
 from posfleet.cases.choices import CaseKind, CaseState, MaterialType
 from posfleet.core.actor import Actor
+from posfleet.core.downloads import CSV, download
 from posfleet.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["cases"])
@@ -33,6 +35,14 @@ DETAIL_FROM_BODY = {200: s.CaseDetailOut, **BODY_ERRORS}
 def _reply(actor: Actor, case_id: int) -> dict[str, Any]:
     case = services.get_case(actor, case_id)
     return s.case_detail(actor, case)
+
+
+def _act(request: HttpRequest, case_id: int, call: Callable[[Actor], object]) -> dict[str, Any]:
+    """Carry out `call` as the request's actor in one transaction; answer with the case as it is now."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        call(actor)
+    return _reply(actor, case_id)
 
 
 @router.post("/cases", response={201: s.CaseFiledOut, **BODY_ERRORS})
@@ -97,19 +107,23 @@ def add_material(
 @router.post("/cases/{case_id}/decision", response=DETAIL_FROM_BODY)
 @idempotent
 def decide(request: HttpRequest, case_id: ObjectId, payload: s.DecisionIn) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.decide(actor, case_id, payload.decision, payload.reason, expected_version=if_match(request))
-    return _reply(actor, case_id)
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.decide(
+            actor, case_id, payload.decision, payload.reason, expected_version=if_match(request)
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/resubmit", response=DETAIL_FROM_BODY)
 @idempotent
 def resubmit(request: HttpRequest, case_id: ObjectId, payload: s.ResubmitIn) -> Any:
     """A rejected application, corrected, back to review."""
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.resubmit(
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.resubmit(
             actor,
             case_id,
             note=payload.note,
@@ -117,65 +131,70 @@ def resubmit(request: HttpRequest, case_id: ObjectId, payload: s.ResubmitIn) -> 
             terminal_model=payload.terminal_model,
             applicant=payload.applicant.to_input() if payload.applicant is not None else None,
             expected_version=if_match(request),
-        )
-    return _reply(actor, case_id)
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/allocate", response=DETAIL_FROM_BODY)
 @idempotent
 def allocate(request: HttpRequest, case_id: ObjectId, payload: s.CaseAllocateIn | None = None) -> Any:
     """Warehouse: a terminal from stock for an approved application (409 `no_stock` when none)."""
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.allocate(
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.allocate(
             actor, case_id, tid=payload.tid if payload else None, expected_version=if_match(request)
-        )
-    return _reply(actor, case_id)
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/ship", response=DETAIL_FROM_BODY)
 @idempotent
 def ship(request: HttpRequest, case_id: ObjectId, payload: s.ShipIn) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.ship(
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.ship(
             actor,
             case_id,
             carrier=payload.carrier,
             tracking_no=payload.tracking_no,
             shipped_on=payload.shipped_on,
             expected_version=if_match(request),
-        )
-    return _reply(actor, case_id)
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/deliver", response=DETAIL_FROM_BODY)
 @idempotent
 def deliver(request: HttpRequest, case_id: ObjectId, payload: s.DeliverIn) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.deliver(
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.deliver(
             actor, case_id, delivered_on=payload.delivered_on, expected_version=if_match(request)
-        )
-    return _reply(actor, case_id)
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/activate", response=DETAIL)
 @idempotent
 def activate(request: HttpRequest, case_id: ObjectId) -> Any:
     """Technician: the delivered terminal installed and activated (409 `not_delivered` before)."""
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.activate(actor, case_id, expected_version=if_match(request))
-    return _reply(actor, case_id)
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.activate(actor, case_id, expected_version=if_match(request)),
+    )
 
 
 @router.post("/cases/{case_id}/cancel", response=DETAIL_FROM_BODY)
 def cancel(request: HttpRequest, case_id: ObjectId, payload: s.CancelIn) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.cancel(actor, case_id, payload.reason, expected_version=if_match(request))
-    return _reply(actor, case_id)
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.cancel(actor, case_id, payload.reason, expected_version=if_match(request)),
+    )
 
 
 @router.post("/cases/{case_id}/assign", response=DETAIL_FROM_BODY)
@@ -193,20 +212,22 @@ def assign(request: HttpRequest, case_id: ObjectId, payload: s.AssignIn) -> Any:
 
 @router.post("/cases/{case_id}/stop", response=DETAIL_FROM_BODY)
 def stop(request: HttpRequest, case_id: ObjectId, payload: s.StopIn | None = None) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.stop_terminals(
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.stop_terminals(
             actor, case_id, at=payload.at if payload else None, expected_version=if_match(request)
-        )
-    return _reply(actor, case_id)
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/statement", response=DETAIL)
 def statement(request: HttpRequest, case_id: ObjectId) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.issue_final_statement(actor, case_id)
-    return _reply(actor, case_id)
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.issue_final_statement(actor, case_id),
+    )
 
 
 @router.post("/cases/{case_id}/export", response={202: s.ExportOut, **ERRORS})
@@ -225,49 +246,50 @@ def start_export(request: HttpRequest, case_id: ObjectId, rebuild: QueryBool = F
 )
 def get_export(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
     export, data = services.export_file(actor_of(request), case_id)
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="case-{case_id}-transactions.csv"'
-    response["X-Content-SHA256"] = export.sha256
-    return response
+    return download(data, CSV, export.filename, sha256=export.sha256)
 
 
 @router.post("/cases/{case_id}/returns", response=DETAIL_FROM_BODY)
 @idempotent
 def returns(request: HttpRequest, case_id: ObjectId, payload: s.ReturnsIn) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.record_returns(
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.record_returns(
             actor, case_id, [services.ReturnInput(i.item, i.condition) for i in payload.items]
-        )
-    return _reply(actor, case_id)
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/refund", response=DETAIL_FROM_BODY)
 @idempotent
 def refund(request: HttpRequest, case_id: ObjectId, payload: s.RefundIn | None = None) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.settle(
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.settle(
             actor, case_id, proof=payload.proof if payload else "", expected_version=if_match(request)
-        )
-    return _reply(actor, case_id)
+        ),
+    )
 
 
 @router.post("/cases/{case_id}/payments", response=DETAIL_FROM_BODY)
 @idempotent
 def payments(request: HttpRequest, case_id: ObjectId, payload: s.PaymentIn) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.record_payment(actor, case_id, payload.amount_fen, ref=payload.ref)
-    return _reply(actor, case_id)
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.record_payment(actor, case_id, payload.amount_fen, ref=payload.ref),
+    )
 
 
 @router.post("/cases/{case_id}/complete", response=DETAIL)
 def complete(request: HttpRequest, case_id: ObjectId) -> Any:
-    actor = actor_of(request)
-    with transaction.atomic():
-        services.complete(actor, case_id, expected_version=if_match(request))
-    return _reply(actor, case_id)
+    return _act(
+        request,
+        case_id,
+        lambda actor: services.complete(actor, case_id, expected_version=if_match(request)),
+    )
 
 
 @router.post("/cases/{case_id}/comments", response={201: s.CommentAddedOut, **BODY_ERRORS})
@@ -290,9 +312,7 @@ def comment(request: HttpRequest, case_id: ObjectId, payload: s.CommentIn) -> St
 )
 def letter(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
     notice, data = services.letter_pdf(actor_of(request), case_id)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="case-{case_id}-letter-{notice.pk}.pdf"'
-    return response
+    return download(data, "application/pdf", f"case-{case_id}-letter-{notice.pk}.pdf", inline=True)
 
 
 @router.get(
@@ -302,9 +322,7 @@ def letter(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
 )
 def archive(request: HttpRequest, case_id: ObjectId) -> HttpResponse:
     name, data = services.case_archive(actor_of(request), case_id)
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return download(data, "application/zip", name)
 
 
 @router.get(
@@ -318,8 +336,7 @@ def material_file(request: HttpRequest, case_id: ObjectId, material_id: ObjectId
     material, data = services.read_material(actor_of(request), material_id)
     if material.case_id != case_id:
         raise NotFound()
-    response = HttpResponse(data, content_type=material.content_type)
-    response["Content-Disposition"] = f'attachment; filename="material-{material.pk}{material.path.suffix}"'
+    filename = f"material-{material.pk}{material.path.suffix}"
+    response = download(data, material.content_type, filename, sha256=material.sha256)
     response["X-Content-Type-Options"] = "nosniff"
-    response["X-Content-SHA256"] = material.sha256
     return response

@@ -282,6 +282,10 @@ class CaseExport(models.Model):
         return files_dir("exports") / self.stored_name if self.stored_name else None
 
     @property
+    def filename(self) -> str:
+        return f"case-{self.case_id}-transactions.csv"
+
+    @property
     def percent(self) -> int:
         """How far the build is: its running job's progress (the job's heartbeat records it); a built
         export is whole, whatever the last progress written was."""

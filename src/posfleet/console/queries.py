@@ -13,9 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
 from posfleet.audit.models import AuditEvent
+from posfleet.console.views_util import int_or_none
 from posfleet.lifecycle.filters import filter_held
 from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.registry.filters import TerminalFilters, filter_terminals
@@ -53,6 +55,30 @@ def keyset(
     next_after = getattr(rows[-1], key) if rows and has_more else None
     prev_before = getattr(rows[0], key) if rows and after is not None else None
     return rows, next_after, prev_before
+
+
+def list_page(
+    params: QueryDict, qs: QuerySet[Any], *, key: str, size: int, descending: bool = False
+) -> dict[str, Any]:
+    """A console list's page at the request's `after`/`before` cursor, as the pager of its template
+    reads it: the rows, the next and previous cursors and the query string without the cursor."""
+    rows, next_after, prev_before = keyset(
+        qs,
+        key=key,
+        after=int_or_none(params.get("after")),
+        before=int_or_none(params.get("before")),
+        size=size,
+        descending=descending,
+    )
+    rest = params.copy()
+    for k in ("after", "before"):
+        rest.pop(k, None)
+    return {
+        "rows": rows,
+        "next_after": next_after,
+        "prev_before": prev_before,
+        "base_query": rest.urlencode(),
+    }
 
 
 def holds_in_force_for(terminals: list[Terminal]) -> dict[int, list[Hold]]:

@@ -15,7 +15,7 @@ from posfleet.audit import display, filters
 from posfleet.audit import services as audit
 from posfleet.audit.models import AuditEvent, Channel
 from posfleet.console import queries
-from posfleet.console.views_util import int_or_none, staff_view
+from posfleet.console.views_util import staff_view
 
 FILTERS = ("object_type", "object_id", "action", "actor_name", "channel")
 
@@ -31,25 +31,11 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         actor_name=values["actor_name"],
         channel=values["channel"],
     )
-    rows, next_after, prev_before = queries.keyset(
-        qs,
-        key="seq",
-        after=int_or_none(request.GET.get("after")),
-        before=int_or_none(request.GET.get("before")),
-        size=50,
-        descending=True,
-    )
-    params = request.GET.copy()
-    for k in ("after", "before"):
-        params.pop(k, None)
     return render(
         request,
         "console/audit.html",
         {
-            "rows": rows,
-            "next_after": next_after,
-            "prev_before": prev_before,
-            "base_query": params.urlencode(),
+            **queries.list_page(request.GET, qs, key="seq", size=50, descending=True),
             "values": values,
             "channels": Channel.choices,
             "object_types": display.object_choices(),

@@ -26,15 +26,16 @@ from posfleet.console.views_terminals import hold_kinds_for
 from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
+    domain_errors,
     int_or_none,
     recall_form,
+    refuse_on_page,
     remember_form,
     safe_next,
     staff_view,
-    step_up_redirect,
 )
 from posfleet.core import labels
-from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
+from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.jobs.models import Job
 from posfleet.lifecycle import bulk as bulk_holds
 from posfleet.lifecycle import holds as hold_services
@@ -120,24 +121,19 @@ def _now() -> Any:
 
 
 def _error(request: HttpRequest, tid: str, exc: DomainError, **forms: Any) -> HttpResponse:
-    if isinstance(exc, StepUpRequired):  # before building the page, which would consume the kept form
-        return step_up_redirect(request, detail_url(tid))
-    try:
-        ctx = terminal_context(request, tid, **forms)
-    except NotFound as missing:
-        return domain_error_response(request, missing)
-    return domain_error_response(
-        request, exc, "console/terminals/detail.html", ctx, step_up_next=detail_url(tid)
+    return refuse_on_page(
+        request,
+        exc,
+        detail_url(tid),
+        "console/terminals/detail.html",
+        lambda: terminal_context(request, tid, **forms),
     )
 
 
 @staff_view(perm="view_fleet")
+@domain_errors
 def terminal_detail(request: HttpRequest, tid: str) -> HttpResponse:
-    try:
-        ctx = terminal_context(request, tid)
-    except NotFound as exc:
-        return domain_error_response(request, exc)
-    return render(request, "console/terminals/detail.html", ctx)
+    return render(request, "console/terminals/detail.html", terminal_context(request, tid))
 
 
 @require_POST

@@ -19,7 +19,6 @@ from posfleet.console import queries
 from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
-    int_or_none,
     safe_next,
     staff_view,
 )
@@ -41,23 +40,14 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "kind": kind if kind in dict(kinds) else "",
     }
     qs = filters.filter_jobs(services.visible(actor), **values)
-    rows, next_after, prev_before = queries.keyset(
-        qs,
-        key="id",
-        after=int_or_none(request.GET.get("after")),
-        before=int_or_none(request.GET.get("before")),
-        size=PAGE,
-        descending=True,
-    )
-    params = request.GET.copy()
-    for k in ("after", "before"):
-        params.pop(k, None)
+    page = queries.list_page(request.GET, qs, key="id", size=PAGE, descending=True)
     now = timezone.now()
     user = request.user
     return render(
         request,
         "console/jobs.html",
         {
+            **page,
             "rows": [
                 {
                     "job": job,
@@ -66,14 +56,11 @@ def job_list(request: HttpRequest) -> HttpResponse:
                     "can_retry": (job.state == JobState.FAILED or job.lease_expired(now))
                     and (user.has_perm(job.perm) or job.created_by_id == user.pk),
                 }
-                for job in rows
+                for job in page["rows"]
             ],
             "states": JobState.choices,
             "kinds": kinds,
             "values": values,
-            "next_after": next_after,
-            "prev_before": prev_before,
-            "base_query": params.urlencode(),
         },
     )
 

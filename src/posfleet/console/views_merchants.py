@@ -23,13 +23,14 @@ from posfleet.console.views_terminals import hold_kinds_for
 from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
+    domain_errors,
     int_or_none,
     recall_form,
+    refuse_on_page,
     remember_form,
     staff_view,
-    step_up_redirect,
 )
-from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
+from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import Hold
@@ -48,21 +49,8 @@ def _merchant_list_context(request: HttpRequest, form: MerchantForm | None = Non
     qs = filter_merchants(
         Merchant.objects.all(), state=state if state in MerchantState.values else "", search=q
     )
-    rows, next_after, prev_before = queries.keyset(
-        qs,
-        key="id",
-        after=int_or_none(request.GET.get("after")),
-        before=int_or_none(request.GET.get("before")),
-        size=50,
-    )
-    params = request.GET.copy()
-    for k in ("after", "before"):
-        params.pop(k, None)
     return {
-        "rows": rows,
-        "next_after": next_after,
-        "prev_before": prev_before,
-        "base_query": params.urlencode(),
+        **queries.list_page(request.GET, qs, key="id", size=50),
         "q": q,
         "state": state,
         "states": MerchantState.choices,
@@ -155,28 +143,19 @@ def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> di
 
 
 def _error(request: HttpRequest, merchant_id: int, exc: DomainError, **forms: Any) -> HttpResponse:
-    if isinstance(exc, StepUpRequired):  # before building the page, which would consume the kept form
-        return step_up_redirect(request, reverse("console:merchant", args=[merchant_id]))
-    try:
-        ctx = merchant_context(request, merchant_id, **forms)
-    except NotFound as missing:
-        return domain_error_response(request, missing)
-    return domain_error_response(
+    return refuse_on_page(
         request,
         exc,
+        reverse("console:merchant", args=[merchant_id]),
         "console/merchants/detail.html",
-        ctx,
-        step_up_next=reverse("console:merchant", args=[merchant_id]),
+        lambda: merchant_context(request, merchant_id, **forms),
     )
 
 
 @staff_view(perm="view_fleet")
+@domain_errors
 def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    try:
-        ctx = merchant_context(request, merchant_id)
-    except NotFound as exc:
-        return domain_error_response(request, exc)
-    return render(request, "console/merchants/detail.html", ctx)
+    return render(request, "console/merchants/detail.html", merchant_context(request, merchant_id))
 
 
 @require_POST

@@ -26,7 +26,7 @@ from posfleet.accounts.models import MerchantUser
 from posfleet.accounts.stepup import session_stepped_up_at
 from posfleet.core import labels
 from posfleet.core.actor import Actor
-from posfleet.core.errors import DomainError, StepUpRequired
+from posfleet.core.errors import DomainError, NotFound, StepUpRequired
 
 LOGIN_URL = "console:login"
 
@@ -151,6 +151,20 @@ def domain_error_response(
         ctx.setdefault("title", _("Cannot do this"))
         ctx.setdefault("message", "")
     return render(request, template, ctx, status=exc.status)
+
+
+def refuse_on_page(
+    request: HttpRequest, exc: DomainError, url: str, template: str, context: Callable[[], dict[str, Any]]
+) -> HttpResponse:
+    """A refused POST shown on the detail page at `url` it came from, with the page's forms as typed.
+    A step-up goes first (building the page would consume the kept form); a page gone is its own error."""
+    if isinstance(exc, StepUpRequired):
+        return step_up_redirect(request, url)
+    try:
+        ctx = context()
+    except NotFound as missing:
+        return domain_error_response(request, missing)
+    return domain_error_response(request, exc, template, ctx, step_up_next=url)
 
 
 def domain_errors(view: View | None = None, *, template: str | None = None) -> Any:

@@ -147,21 +147,31 @@ def request_destruction(actor: Actor, tid: str, reason: str) -> DestructionReque
     return req
 
 
-def _pending_or_conflict(terminal: Terminal, tid: str) -> DestructionRequest:
+def _pending_decision(actor: Actor, tid: str, reason: str) -> tuple[str, Terminal, DestructionRequest]:
+    """What a custodian deciding the pending request of `tid` needs: (their reason, the terminal,
+    the request), both locked."""
+    _custodian(actor)
+    text = require_reason(reason)
+    terminal = get_terminal(tid, for_update=True)
     req = pending_request(terminal, for_update=True)
     if req is None:
         raise Conflict(
             _("No destruction request for %(tid)s is pending.") % {"tid": tid}, code="no_pending_request"
         )
-    return req
+    return text, terminal, req
+
+
+def _decide(req: DestructionRequest, state: str, actor: Actor, text: str, at: datetime) -> None:
+    req.state = state
+    req.decided_by = actor.user
+    req.decided_at = at
+    req.decision_reason = text
+    req.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
 
 
 def confirm_destruction(actor: Actor, tid: str, reason: str) -> DestructionRecord:
     """Second custodian (a different person): erase the wrapped key and keep a destruction record."""
-    _custodian(actor)
-    text = require_reason(reason)
-    terminal = get_terminal(tid, for_update=True)
-    req = _pending_or_conflict(terminal, tid)
+    text, terminal, req = _pending_decision(actor, tid, reason)
     if req.requested_by_id == actor.user_id:
         raise Conflict(
             _("A second, different key custodian must confirm the destruction you requested (dual control)."),
@@ -177,11 +187,7 @@ def confirm_destruction(actor: Actor, tid: str, reason: str) -> DestructionRecor
     key.state = KeyState.DESTROYED
     key.destroyed_at = now
     key.save(update_fields=["wrapped_key", "state", "destroyed_at"])
-    req.state = RequestState.DESTROYED
-    req.decided_by = actor.user
-    req.decided_at = now
-    req.decision_reason = text
-    req.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
+    _decide(req, RequestState.DESTROYED, actor, text, now)
     rec = DestructionRecord.objects.create(
         terminal=terminal,
         key=key,
@@ -220,15 +226,8 @@ def confirm_destruction(actor: Actor, tid: str, reason: str) -> DestructionRecor
 
 def cancel_destruction(actor: Actor, tid: str, reason: str) -> DestructionRequest:
     """Withdraw a pending request (either custodian)."""
-    _custodian(actor)
-    text = require_reason(reason)
-    terminal = get_terminal(tid, for_update=True)
-    req = _pending_or_conflict(terminal, tid)
-    req.state = RequestState.CANCELLED
-    req.decided_by = actor.user
-    req.decided_at = timezone.now()
-    req.decision_reason = text
-    req.save(update_fields=["state", "decided_by", "decided_at", "decision_reason"])
+    text, _terminal, req = _pending_decision(actor, tid, reason)
+    _decide(req, RequestState.CANCELLED, actor, text, timezone.now())
     record(
         actor,
         Change(

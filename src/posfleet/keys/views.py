@@ -6,6 +6,8 @@ missing step-up sends the custodian to the step-up page (console:step_up) and ba
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -21,6 +23,8 @@ from posfleet.console.views_util import console_actor, domain_errors, staff_view
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.keys import services
 from posfleet.keys.models import TerminalKey
+
+T = TypeVar("T")
 
 
 def _clean(value: str | None) -> str:
@@ -63,29 +67,35 @@ def _form(request: HttpRequest) -> tuple[str, str]:
     return _clean(request.POST.get("tid")).strip().upper()[:8], _clean(request.POST.get("reason"))
 
 
+def _act(request: HttpRequest, tid: str, call: Callable[[], T], said: Callable[[T], str]) -> HttpResponse:
+    """Carry out `call` in one transaction and go back to the page saying what it did, or why not; a
+    missing step-up goes on to domain_errors, which sends the custodian to verify and back."""
+    try:
+        with transaction.atomic():
+            result = call()
+    except DomainError as exc:
+        if exc.code == "step_up_required":
+            raise
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, said(result))
+    return _back(tid)
+
+
 @require_POST
 @staff_view(perm="destroy_keys")
 @domain_errors
 def destroy(request: HttpRequest) -> HttpResponse:
     tid, reason = _form(request)
-    try:
-        with transaction.atomic():
-            outcome = services.destroy(console_actor(request), tid, reason)
-    except DomainError as exc:
-        if exc.code == "step_up_required":
-            raise
-        messages.error(request, str(exc.message))
-        return _back(tid)
-    if outcome.record is None:
-        messages.success(
-            request,
-            _("Destruction of %(tid)s's key requested; a second custodian must confirm.") % {"tid": tid},
-        )
-    else:
-        messages.success(
-            request, _("The key of %(tid)s (KCV %(kcv)s) is destroyed.") % {"tid": tid, "kcv": outcome.kcv}
-        )
-    return _back(tid)
+
+    def said(outcome: services.DestroyOutcome) -> str:
+        if outcome.record is None:
+            return _("Destruction of %(tid)s's key requested; a second custodian must confirm.") % {
+                "tid": tid
+            }
+        return _("The key of %(tid)s (KCV %(kcv)s) is destroyed.") % {"tid": tid, "kcv": outcome.kcv}
+
+    return _act(request, tid, lambda: services.destroy(console_actor(request), tid, reason), said)
 
 
 @require_POST
@@ -93,16 +103,12 @@ def destroy(request: HttpRequest) -> HttpResponse:
 @domain_errors
 def cancel(request: HttpRequest) -> HttpResponse:
     tid, reason = _form(request)
-    try:
-        with transaction.atomic():
-            services.cancel_destruction(console_actor(request), tid, reason)
-    except DomainError as exc:
-        if exc.code == "step_up_required":
-            raise
-        messages.error(request, str(exc.message))
-        return _back(tid)
-    messages.success(request, _("The destruction request for %(tid)s is withdrawn.") % {"tid": tid})
-    return _back(tid)
+    return _act(
+        request,
+        tid,
+        lambda: services.cancel_destruction(console_actor(request), tid, reason),
+        lambda _req: _("The destruction request for %(tid)s is withdrawn.") % {"tid": tid},
+    )
 
 
 @require_POST
@@ -110,13 +116,9 @@ def cancel(request: HttpRequest) -> HttpResponse:
 @domain_errors
 def rekey(request: HttpRequest) -> HttpResponse:
     tid, reason = _form(request)
-    try:
-        with transaction.atomic():
-            key = services.rekey(console_actor(request), tid, reason)
-    except DomainError as exc:
-        if exc.code == "step_up_required":
-            raise
-        messages.error(request, str(exc.message))
-        return _back(tid)
-    messages.success(request, _("%(tid)s has a new key (KCV %(kcv)s).") % {"tid": tid, "kcv": key.kcv})
-    return _back(tid)
+    return _act(
+        request,
+        tid,
+        lambda: services.rekey(console_actor(request), tid, reason),
+        lambda key: _("%(tid)s has a new key (KCV %(kcv)s).") % {"tid": tid, "kcv": key.kcv},
+    )

@@ -11,6 +11,7 @@ from posfleet.api.auth import actor_of
 from posfleet.api.common import file_response
 from posfleet.api.errors import ERRORS, ErrorOut
 from posfleet.api.fields import ANY_TEXT, IdFilter, ObjectId
+from posfleet.core.downloads import download
 from posfleet.notices import ratelimit, services
 from posfleet.notices import schemas as s
 from posfleet.notices.models import Notice
@@ -83,7 +84,4 @@ def get_notice(request: HttpRequest, notice_id: ObjectId) -> dict[str, Any]:
 )
 def notice_pdf(request: HttpRequest, notice_id: ObjectId) -> HttpResponse:
     notice, data = services.notice_pdf(actor_of(request), notice_id)
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="notice-{notice.pk}.pdf"'
-    response["X-Content-SHA256"] = notice.pdf_sha256
-    return response
+    return download(data, "application/pdf", f"notice-{notice.pk}.pdf", sha256=notice.pdf_sha256)

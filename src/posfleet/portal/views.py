@@ -24,6 +24,7 @@ from posfleet.accounts.models import merchant_id_of
 from posfleet.cases.choices import OPEN_STATES, CaseKind, ExportState
 from posfleet.cases.models import Case, CaseExport
 from posfleet.cases.services.appeals import APPEALABLE_KINDS
+from posfleet.core.downloads import CSV, download, stream_download
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold, HoldTerminal
@@ -153,13 +154,7 @@ def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
         notice, pdf = notice_services.notice_pdf(portal_actor(request), notice_id)
     except NotFound:
         raise Http404 from None
-    return pdf_response(pdf, f"letter-{notice.pk}.pdf")
-
-
-def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(pdf, "application/pdf", f"letter-{notice.pk}.pdf")
 
 
 @merchant_view
@@ -182,9 +177,7 @@ def statement_csv(request: HttpRequest) -> HttpResponse | StreamingHttpResponse:
         reasons = [str(m) for msgs in (exc.details or {}).values() for m in msgs]
         messages.error(request, " ".join(reasons) or str(exc.message))
         return HttpResponseRedirect(reverse("portal:notices"))
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return stream_download(lines, CSV, filename)
 
 
 @merchant_view

@@ -39,7 +39,6 @@ from posfleet.cases.forms import (
     CaseRequestForm,
     CommentForm,
     MaterialForm,
-    ReasonForm,
     ResubmitForm,
     attach_errors,
     hold_choices,
@@ -48,9 +47,9 @@ from posfleet.cases.forms import (
     material_rows,
 )
 from posfleet.cases.models import Application, Case
+from posfleet.core.downloads import CSV, download
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.notices.models import Notice
-from posfleet.portal.views import pdf_response
 from posfleet.portal.views_util import merchant_view, portal_actor
 from posfleet.registry import prices
 from posfleet.registry.models import Merchant, Terminal
@@ -290,7 +289,7 @@ def case_letter(request: HttpRequest, case_id: int) -> HttpResponse:
         notice, pdf = case_services.letter_pdf(portal_actor(request), case_id)
     except NotFound:
         raise Http404 from None
-    return pdf_response(pdf, f"case-{case_id}-letter-{notice.pk}.pdf")
+    return download(pdf, "application/pdf", f"case-{case_id}-letter-{notice.pk}.pdf")
 
 
 @merchant_view
@@ -303,10 +302,7 @@ def case_export(request: HttpRequest, case_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return HttpResponseRedirect(reverse("portal:case", args=[case_id]))
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="case-{case_id}-transactions.csv"'
-    response["X-Content-SHA256"] = export.sha256
-    return response
+    return download(data, CSV, export.filename, sha256=export.sha256)
 
 
 def _act(request: HttpRequest, case_id: int, call: Any, success: str) -> HttpResponse:
@@ -332,8 +328,7 @@ def _error_text(exc: DomainError) -> str:
 @require_POST
 def case_comment(request: HttpRequest, case_id: int) -> HttpResponse:
     """A message to the institution about my request (kept with the case as evidence)."""
-    form = CommentForm({"kind": "comment", "text": request.POST.get("text", "")})
-    text = form.data["text"]
+    text = request.POST.get("text", "")
     return _act(
         request,
         case_id,
@@ -346,8 +341,7 @@ def case_comment(request: HttpRequest, case_id: int) -> HttpResponse:
 @require_POST
 def case_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
     """Withdraw my request before it is decided."""
-    form = ReasonForm(request.POST)
-    reason = form.data.get("reason", "")
+    reason = request.POST.get("reason", "")
     return _act(
         request,
         case_id,

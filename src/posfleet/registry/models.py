@@ -6,12 +6,25 @@ reference data. Settlement card numbers are stored encrypted with their last fou
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from posfleet.core import crypto
 from posfleet.registry.choices import AccessoryKind, MerchantKind, MerchantState, TerminalState
+
+# What a merchant's contract copies from its template when signed (later template edits leave it be).
+CONTRACT_TERMS = (
+    "min_term_months",
+    "deposit_fen",
+    "monthly_fee_fen",
+    "suspension_fee_fen",
+    "reactivation_fee_fen",
+    "early_termination_penalty_fen",
+    "damage_prices",
+)
 
 
 class ContractTemplate(models.Model):
@@ -31,6 +44,9 @@ class ContractTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def terms(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in CONTRACT_TERMS}
 
 
 class Merchant(models.Model):

@@ -151,17 +151,7 @@ def create_merchant(actor: Actor, data: MerchantInput) -> Merchant:
     if data.settlement_card:
         merchant.set_settlement_card(data.settlement_card)
     merchant.save()
-    Contract.objects.create(
-        merchant=merchant,
-        template=template,
-        min_term_months=template.min_term_months,
-        deposit_fen=template.deposit_fen,
-        monthly_fee_fen=template.monthly_fee_fen,
-        suspension_fee_fen=template.suspension_fee_fen,
-        reactivation_fee_fen=template.reactivation_fee_fen,
-        early_termination_penalty_fen=template.early_termination_penalty_fen,
-        damage_prices=template.damage_prices,
-    )
+    Contract.objects.create(merchant=merchant, template=template, **template.terms())
     after = {
         "kind": merchant.kind,
         "name": merchant.name,

@@ -14,7 +14,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Status
 from ninja.files import UploadedFile
@@ -24,6 +24,7 @@ from posfleet.api.common import DEFAULT_LIMIT, Cursor, Limit, file_response, key
 from posfleet.api.errors import BODY_ERRORS, ERRORS
 from posfleet.api.fields import Day, IdFilter, ObjectId, QueryFlag, Search
 from posfleet.core.actor import Actor
+from posfleet.core.downloads import CSV, download
 from posfleet.core.errors import NotFound
 from posfleet.money.access import money_scope, require_money_reader
 from posfleet.money.api import router as money_router
@@ -145,9 +146,7 @@ def merchant_statement(
 ) -> Any:
     """Reconciliation statement as CSV for `from`..`to` (inclusive business dates)."""
     filename, body = statements.statement_for(actor_of(request), merchant_id, date_from, date_to)
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return download(body, CSV, filename)
 
 
 @router.get("/merchants/{merchant_id}/settlement-profile", response={200: s.ProfileOut, **ERRORS})

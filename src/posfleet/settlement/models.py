@@ -73,6 +73,10 @@ class SettlementRun(models.Model):
         return f"{self.business_date} <= {self.max_transaction_id}"
 
 
+# A batch's amounts, in fen: what its statement row shows and the batch list totals.
+BATCH_AMOUNTS = ("gross_fen", "refund_fen", "fee_fen", "held_fen", "net_fen", "payout_fen")
+
+
 class SettlementBatch(models.Model):
     """One merchant's settlement of one business day (the institution's time zone), or of the late
     items of that day.

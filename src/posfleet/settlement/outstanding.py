@@ -46,6 +46,17 @@ class Cleared:
         return {"cleared": self.cleared, "reasons": self.reasons}
 
 
+def _reason(
+    code: str, message: str, amount_fen: int | None, *, count: int | None = None, **extra: Any
+) -> dict[str, Any]:
+    """One reason the money is not cleared; a sum over no rows (None) is 0 fen."""
+    reason: dict[str, Any] = {"code": code, "message": message, **extra}
+    if count is not None:
+        reason["count"] = count
+    reason["amount_fen"] = int(amount_fen or 0)
+    return reason
+
+
 def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
     reasons: list[dict[str, Any]] = []
     tx = settled.unsettled(Transaction.objects.filter(merchant_id=merchant_id))
@@ -66,37 +77,18 @@ def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
         late_amount=Sum("net_fen", filter=Q(day_settled)),
     )
     if agg["n"]:
-        reasons.append(
-            {
-                "code": "unsettled_transactions",
-                "message": _("%(n)d transactions are not settled yet.") % {"n": agg["n"]},
-                "count": agg["n"],
-                "amount_fen": int(agg["amount"] or 0),
-            }
-        )
+        message = _("%(n)d transactions are not settled yet.") % {"n": agg["n"]}
+        reasons.append(_reason("unsettled_transactions", message, agg["amount"], count=agg["n"]))
     if agg["late_n"]:
-        reasons.append(
-            {
-                "code": "late_transactions",
-                "message": _(
-                    "%(n)d transactions arrived after their business day was settled; the next "
-                    "settlement run settles them as late items."
-                )
-                % {"n": agg["late_n"]},
-                "count": agg["late_n"],
-                "amount_fen": int(agg["late_amount"] or 0),
-            }
-        )
+        message = _(
+            "%(n)d transactions arrived after their business day was settled; the next "
+            "settlement run settles them as late items."
+        ) % {"n": agg["late_n"]}
+        reasons.append(_reason("late_transactions", message, agg["late_amount"], count=agg["late_n"]))
     agg = disputes.order_by().aggregate(n=Count("id"), amount=Sum("amount_fen"))
     if agg["n"]:
-        reasons.append(
-            {
-                "code": "open_disputes",
-                "message": _("%(n)d disputes are still open.") % {"n": agg["n"]},
-                "count": agg["n"],
-                "amount_fen": int(agg["amount"] or 0),
-            }
-        )
+        message = _("%(n)d disputes are still open.") % {"n": agg["n"]}
+        reasons.append(_reason("open_disputes", message, agg["amount"], count=agg["n"]))
     pending = batches.order_by().aggregate(
         held_n=Count("id", filter=Q(state=BatchState.HELD)),
         held_amount=Sum("net_fen", filter=Q(state=BatchState.HELD)),
@@ -106,40 +98,29 @@ def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
         unpaid_payout=Min("payout_date", filter=Q(state=BatchState.SETTLED)),
     )
     if pending["held_n"]:
-        reasons.append(
-            {
-                "code": "held_batches",
-                "message": _("%(n)d settlement batches are held (delayed settlement).")
-                % {"n": pending["held_n"]},
-                "count": pending["held_n"],
-                "amount_fen": int(pending["held_amount"] or 0),
-            }
-        )
+        message = _("%(n)d settlement batches are held (delayed settlement).") % {"n": pending["held_n"]}
+        reasons.append(_reason("held_batches", message, pending["held_amount"], count=pending["held_n"]))
     if pending["unpaid_n"]:
+        payout_date = pending["unpaid_payout"].isoformat()
+        message = _(
+            "%(n)d settlement batches are settled but not paid out yet; the payout run of %(date)s pays them."
+        ) % {"n": pending["unpaid_n"], "date": payout_date}
         reasons.append(
-            {
-                "code": "settled_not_paid",
-                "message": _(
-                    "%(n)d settlement batches are settled but not paid out yet; the payout run of "
-                    "%(date)s pays them."
-                )
-                % {"n": pending["unpaid_n"], "date": pending["unpaid_payout"].isoformat()},
-                "payout_date": pending["unpaid_payout"].isoformat(),
-                "count": pending["unpaid_n"],
-                "amount_fen": int(pending["unpaid_amount"] or 0),
-            }
+            _reason(
+                "settled_not_paid",
+                message,
+                pending["unpaid_amount"],
+                payout_date=payout_date,
+                count=pending["unpaid_n"],
+            )
         )
     if tids is None:
         bal = balances(merchant_id)
         if bal.amount_due_fen > 0:
-            reasons.append(
-                {
-                    "code": "amount_due",
-                    "message": _("The merchant owes %(yuan)s CNY (fees, penalties, charges).")
-                    % {"yuan": yuan(bal.amount_due_fen)},
-                    "amount_fen": bal.amount_due_fen,
-                }
-            )
+            message = _("The merchant owes %(yuan)s CNY (fees, penalties, charges).") % {
+                "yuan": yuan(bal.amount_due_fen)
+            }
+            reasons.append(_reason("amount_due", message, bal.amount_due_fen))
         explained = int(pending["held_amount"] or 0) + int(pending["unpaid_net"] or 0)
         explained += int(
             DisputeHold.objects.filter(
@@ -153,11 +134,6 @@ def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
         )
         if bal.settled_unpaid_fen > explained:
             rest = bal.settled_unpaid_fen - explained
-            reasons.append(
-                {
-                    "code": "settled_unpaid_balance",
-                    "message": _("%(yuan)s CNY is settled but not paid out.") % {"yuan": yuan(rest)},
-                    "amount_fen": rest,
-                }
-            )
+            message = _("%(yuan)s CNY is settled but not paid out.") % {"yuan": yuan(rest)}
+            reasons.append(_reason("settled_unpaid_balance", message, rest))
     return Cleared(cleared=not reasons, reasons=reasons)

@@ -22,25 +22,11 @@ from posfleet.money.access import require_money_reader
 from posfleet.money.ledger import AMOUNT_DUE, SETTLED_UNPAID, UNSETTLED
 from posfleet.money.models import Posting, Transaction
 from posfleet.registry.services import get_merchant
-from posfleet.settlement.models import Dispute, SettlementBatch
+from posfleet.settlement.models import BATCH_AMOUNTS, Dispute, SettlementBatch
 from posfleet.settlement.outstanding import yuan
 from posfleet.settlement.services import INSTITUTION_TZ, day_range
 
-COLUMNS = (
-    "date",
-    "kind",
-    "reference",
-    "count",
-    "gross_fen",
-    "refund_fen",
-    "fee_fen",
-    "held_fen",
-    "net_fen",
-    "payout_fen",
-    "balance_fen",
-    "state",
-    "memo",
-)
+COLUMNS = ("date", "kind", "reference", "count", *BATCH_AMOUNTS, "balance_fen", "state", "memo")
 MAX_DAYS = 366
 BIG: Any = BigIntegerField()
 
@@ -63,6 +49,11 @@ def _check_period(date_from: date, date_to: date) -> None:
 
 def _row(**values: Any) -> dict[str, Any]:
     return {c: values.get(c, "") for c in COLUMNS}
+
+
+def _dated(on: date, order: int, **values: Any) -> tuple[date, int, dict[str, Any]]:
+    """A row of the day `on`; `order` places it among that day's rows."""
+    return on, order, _row(date=on.isoformat(), **values)
 
 
 def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dict[str, Any]]:
@@ -89,18 +80,15 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
     )
     for d in days:
         dated.append(
-            (
+            _dated(
                 d["day"],
                 0,
-                _row(
-                    date=d["day"].isoformat(),
-                    kind="transactions",
-                    count=d["n"],
-                    gross_fen=d["gross"] or 0,
-                    refund_fen=d["refund"] or 0,
-                    fee_fen=d["fee"] or 0,
-                    net_fen=d["net"] or 0,
-                ),
+                kind="transactions",
+                count=d["n"],
+                gross_fen=d["gross"] or 0,
+                refund_fen=d["refund"] or 0,
+                fee_fen=d["fee"] or 0,
+                net_fen=d["net"] or 0,
             )
         )
 
@@ -108,41 +96,30 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
         merchant_id=merchant_id, business_date__gte=date_from, business_date__lte=date_to
     ):
         dated.append(
-            (
+            _dated(
                 batch.business_date,
                 1,
-                _row(
-                    date=batch.business_date.isoformat(),
-                    kind="late_settlement" if batch.late else "settlement",
-                    reference=f"batch:{batch.pk}",
-                    count=batch.transaction_count,
-                    gross_fen=batch.gross_fen,
-                    refund_fen=batch.refund_fen,
-                    fee_fen=batch.fee_fen,
-                    held_fen=batch.held_fen,
-                    net_fen=batch.net_fen,
-                    payout_fen=batch.payout_fen,
-                    state=batch.state,
-                    memo=(f"late, run of {batch.run_date} " if batch.late else "")
-                    + f"{batch.mode} payout {batch.payout_date.isoformat()}",
-                ),
+                kind="late_settlement" if batch.late else "settlement",
+                reference=f"batch:{batch.pk}",
+                count=batch.transaction_count,
+                **{k: getattr(batch, k) for k in BATCH_AMOUNTS},
+                state=batch.state,
+                memo=(f"late, run of {batch.run_date} " if batch.late else "")
+                + f"{batch.mode} payout {batch.payout_date.isoformat()}",
             )
         )
     for batch in SettlementBatch.objects.filter(merchant_id=merchant_id, paid_at__gte=start, paid_at__lt=end):
         assert batch.paid_at is not None
         paid_on = batch.paid_at.astimezone(INSTITUTION_TZ).date()
         dated.append(
-            (
+            _dated(
                 paid_on,
                 2,
-                _row(
-                    date=paid_on.isoformat(),
-                    kind="payout",
-                    reference=f"batch:{batch.pk}",
-                    payout_fen=batch.payout_fen,
-                    state=batch.state,
-                    memo=f"{_('to card')} {batch.card_masked}".strip(),
-                ),
+                kind="payout",
+                reference=f"batch:{batch.pk}",
+                payout_fen=batch.payout_fen,
+                state=batch.state,
+                memo=f"{_('to card')} {batch.card_masked}".strip(),
             )
         )
     for dispute in Dispute.objects.filter(merchant_id=merchant_id).filter(
@@ -154,20 +131,17 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
             .date()
         )
         dated.append(
-            (
+            _dated(
                 on,
                 3,
-                _row(
-                    date=on.isoformat(),
-                    kind="dispute",
-                    reference=f"dispute:{dispute.pk}",
-                    held_fen=dispute.held_fen,
-                    net_fen=-dispute.amount_fen
-                    if dispute.state == "lost" and dispute.kind == "chargeback"
-                    else 0,
-                    state=dispute.state,
-                    memo=f"{dispute.kind} {dispute.amount_fen} fen",
-                ),
+                kind="dispute",
+                reference=f"dispute:{dispute.pk}",
+                held_fen=dispute.held_fen,
+                net_fen=-dispute.amount_fen
+                if dispute.state == "lost" and dispute.kind == "chargeback"
+                else 0,
+                state=dispute.state,
+                memo=f"{dispute.kind} {dispute.amount_fen} fen",
             )
         )
 

@@ -18,21 +18,20 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
-    StreamingHttpResponse,
 )
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from posfleet.console.queries import keyset
+from posfleet.console.queries import list_page
 from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
     domain_errors,
-    int_or_none,
     staff_view,
 )
 from posfleet.core import labels
+from posfleet.core.downloads import CSV, stream_download
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.money import ledger, plans, queries
 from posfleet.money.choices import Channel, TxType
@@ -42,6 +41,7 @@ from posfleet.registry.models import Merchant
 from posfleet.registry.services import get_merchant
 from posfleet.settlement import disputes, outstanding, profiles, services, settled, statements
 from posfleet.settlement.models import (
+    BATCH_AMOUNTS,
     OPEN_DISPUTE_STATES,
     AnswerChannel,
     Dispute,
@@ -121,18 +121,7 @@ def _run_context(day: date, result: services.RunResult | None) -> dict[str, Any]
     else:
         for b in batches:
             b.merchant_name = b.merchant.name  # type: ignore[attr-defined]
-    totals = {
-        k: sum(getattr(b, k) for b in batches)
-        for k in (
-            "transaction_count",
-            "gross_fen",
-            "refund_fen",
-            "fee_fen",
-            "held_fen",
-            "net_fen",
-            "payout_fen",
-        )
-    }
+    totals = {k: sum(getattr(b, k) for b in batches) for k in ("transaction_count", *BATCH_AMOUNTS)}
     recent = (
         SettlementBatch.objects.values("business_date")
         .annotate(
@@ -202,9 +191,7 @@ def statement_csv(request: HttpRequest, merchant_id: int) -> Any:  # a Streaming
     date_from = _date(request.GET.get("from"))
     date_to = _date(request.GET.get("to"))
     filename, lines = statements.statement_stream(console_actor(request), merchant_id, date_from, date_to)
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return stream_download(lines, CSV, filename)
 
 
 @staff_view(perm="view_money")
@@ -309,27 +296,13 @@ def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
     except ValidationFailed as exc:
         messages.error(request, " ".join([str(exc.message), *labels.error_details(exc.details)]))
         qs = Transaction.objects.none()
-    rows, next_after, prev_before = keyset(
-        qs,
-        key="id",
-        after=int_or_none(g.get("after")),
-        before=int_or_none(g.get("before")),
-        size=TRANSACTIONS_PAGE,
-        descending=True,
-    )
-    params = g.copy()
-    for k in ("after", "before"):
-        params.pop(k, None)
     days = queries.daily_totals(30, merchant_id=merchant_id)
     context = {
         "merchant": merchant,
         "balances": ledger.balances(merchant_id),
         "plan": plans.plan_at(merchant_id),
         "versions": plans.versions(merchant_id),
-        "rows": rows,
-        "next_after": next_after,
-        "prev_before": prev_before,
-        "base_query": params.urlencode(),
+        **list_page(g, qs, key="id", size=TRANSACTIONS_PAGE, descending=True),
         "filters": filters,
         "channels": Channel.choices,
         "types": TxType.choices,

@@ -88,14 +88,7 @@ def check_version(case: Case, expected_version: int | None) -> None:
 
 def delegate(actor: Actor) -> Actor:
     """A system actor carrying out the rules of a case on behalf of `actor` (see the module doc)."""
-    if actor.kind == "system":
-        return actor
-    return Actor(
-        kind="system",
-        name=f"cases for {actor.name}"[:150],
-        channel=actor.channel,
-        request_id=actor.request_id,
-    )
+    return actor.on_behalf("cases")
 
 
 def snapshot(case: Case) -> dict[str, Any]:

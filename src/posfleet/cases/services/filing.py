@@ -38,6 +38,7 @@ from posfleet.cases.services.common import (
 from posfleet.cases.services.inputs import CaseInput
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
+from posfleet.core.filters import filter_given
 from posfleet.lifecycle.services import require_reason
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal
@@ -303,10 +304,4 @@ def cases_for(
         qs = qs.filter(merchant_id=own)
     else:
         require(actor, "view_fleet", "file_case", "review_case", "work_case", "inspect_return", "settle_case")
-    if merchant_id is not None:
-        qs = qs.filter(merchant_id=merchant_id)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if state:
-        qs = qs.filter(state=state)
-    return qs
+    return filter_given(qs, merchant_id=merchant_id, kind=kind, state=state)

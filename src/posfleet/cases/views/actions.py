@@ -24,7 +24,7 @@ from posfleet.cases.forms import (
     attach_errors,
 )
 from posfleet.cases.views.detail import detail_context, return_choices
-from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
+from posfleet.console.views_util import View, console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.core.labels import local_time
 from posfleet.settlement import closing
@@ -74,18 +74,34 @@ def invalid(request: HttpRequest, case_id: int, **forms: Any) -> HttpResponse:
     return refuse(request, case_id, ValidationFailed(_("Some fields are not valid.")), **forms)
 
 
-@staff_view
-@domain_errors
-@require_POST
-def decide(request: HttpRequest, case_id: int) -> HttpResponse:
-    form = DecisionForm(request.POST)
+def run_form(
+    request: HttpRequest,
+    case_id: int,
+    name: str,
+    form: Any,
+    call: Callable[[dict[str, Any]], Any],
+    success: str,
+) -> HttpResponse:
+    """`run` with the form's cleaned data; an invalid form shows the case again with its errors. The
+    form goes back to the page under `name` either way, so a refusal keeps what was typed."""
     if not form.is_valid():
-        return invalid(request, case_id, decision_form=form)
-    data = form.cleaned_data
-    return run(
+        return invalid(request, case_id, **{name: form})
+    return run(request, case_id, lambda: call(form.cleaned_data), success, **{name: form})
+
+
+def case_action(view: View) -> View:
+    """A POST by staff on a case page; a refusal that escapes the view is shown, never a 500."""
+    return staff_view(domain_errors(require_POST(view)))
+
+
+@case_action
+def decide(request: HttpRequest, case_id: int) -> HttpResponse:
+    return run_form(
         request,
         case_id,
-        lambda: case_services.decide(
+        "decision_form",
+        DecisionForm(request.POST),
+        lambda data: case_services.decide(
             console_actor(request),
             case_id,
             data["decision"],
@@ -93,40 +109,30 @@ def decide(request: HttpRequest, case_id: int) -> HttpResponse:
             expected_version=posted_version(request),
         ),
         _("Decision recorded."),
-        decision_form=form,
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def material(request: HttpRequest, case_id: int) -> HttpResponse:
     """An agent attaches a scan the merchant brought, mailed or faxed (checked like any upload)."""
-    form = MaterialForm(request.POST, request.FILES)
-    if not form.is_valid():
-        return invalid(request, case_id, material_form=form)
-    data = form.cleaned_data
-    return run(
+    return run_form(
         request,
         case_id,
-        lambda: case_services.add_material(console_actor(request), case_id, data["type"], data["file"]),
+        "material_form",
+        MaterialForm(request.POST, request.FILES),
+        lambda data: case_services.add_material(console_actor(request), case_id, data["type"], data["file"]),
         _("The material was uploaded."),
-        material_form=form,
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def comment(request: HttpRequest, case_id: int) -> HttpResponse:
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        return invalid(request, case_id, comment_form=form)
-    data = form.cleaned_data
-    return run(
+    return run_form(
         request,
         case_id,
-        lambda: case_services.add_comment(
+        "comment_form",
+        CommentForm(request.POST),
+        lambda data: case_services.add_comment(
             console_actor(request),
             case_id,
             data["text"],
@@ -134,13 +140,10 @@ def comment(request: HttpRequest, case_id: int) -> HttpResponse:
             visible_to_merchant=bool(request.POST.get("visible_to_merchant")),
         ),
         _("Added to the case."),
-        comment_form=form,
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def stop(request: HttpRequest, case_id: int) -> HttpResponse:
     """Stop the terminals of a deactivation or closure now, or at a later effective time (step-up)."""
     form = StopForm(request.POST)
@@ -160,28 +163,23 @@ def stop(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def returns(request: HttpRequest, case_id: int) -> HttpResponse:
     """Warehouse: record each returned item's condition (good, damaged, missing)."""
     case = case_services.get_case(console_actor(request), case_id)
     done = set(case.returns.values_list("item", flat=True))
     form = ReturnsForm([c for c in return_choices(case) if c[0] not in done], request.POST)
-    if not form.is_valid():
-        return invalid(request, case_id, returns_form=form)
-    return run(
+    return run_form(
         request,
         case_id,
-        lambda: case_services.record_returns(console_actor(request), case_id, form.service_items()),
+        "returns_form",
+        form,
+        lambda _data: case_services.record_returns(console_actor(request), case_id, form.service_items()),
         _("Returns recorded."),
-        returns_form=form,
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def statement(request: HttpRequest, case_id: int) -> HttpResponse:
     return run(
         request,
@@ -191,9 +189,7 @@ def statement(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def export(request: HttpRequest, case_id: int) -> HttpResponse:
     return run(
         request,
@@ -203,9 +199,7 @@ def export(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def settle(request: HttpRequest, case_id: int) -> HttpResponse:
     """Finance: penalty, deductions from the deposit, refund with its proof (step-up)."""
     proof = request.POST.get("proof", "")
@@ -219,9 +213,7 @@ def settle(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def payment(request: HttpRequest, case_id: int) -> HttpResponse:
     """Finance: the merchant paid (part of) a shortfall, amount in yuan with up to two decimals."""
     try:
@@ -238,9 +230,7 @@ def payment(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def complete(request: HttpRequest, case_id: int) -> HttpResponse:
     return run(
         request,
@@ -266,9 +256,7 @@ def parse_yuan(raw: str) -> int:
     return fen
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def take(request: HttpRequest, case_id: int) -> HttpResponse:
     """Assign the case to me (reviewers and case workers)."""
     return run(
@@ -290,9 +278,7 @@ def stop_message(case: Any) -> str:
     }
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def pay_batches(request: HttpRequest, case_id: int) -> HttpResponse:
     """Finance: pay a closing merchant's due settled batches now (the settlement service decides)."""
     actor = console_actor(request)

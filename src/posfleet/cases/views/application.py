@@ -6,26 +6,21 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from posfleet.cases import services as case_services
 from posfleet.cases.forms import DeliverForm, ResubmitForm, ShipForm
-from posfleet.cases.views.actions import invalid, posted_version, run
-from posfleet.console.views_util import console_actor, domain_errors, staff_view
+from posfleet.cases.views.actions import case_action, posted_version, run, run_form
+from posfleet.console.views_util import console_actor
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def resubmit(request: HttpRequest, case_id: int) -> HttpResponse:
-    form = ResubmitForm(request.POST)
-    if not form.is_valid():
-        return invalid(request, case_id, resubmit_form=form)
-    data = form.cleaned_data
-    return run(
+    return run_form(
         request,
         case_id,
-        lambda: case_services.resubmit(
+        "resubmit_form",
+        ResubmitForm(request.POST),
+        lambda data: case_services.resubmit(
             console_actor(request),
             case_id,
             note=data["note"],
@@ -33,13 +28,10 @@ def resubmit(request: HttpRequest, case_id: int) -> HttpResponse:
             expected_version=posted_version(request),
         ),
         _("The application is back in review."),
-        resubmit_form=form,
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def allocate(request: HttpRequest, case_id: int) -> HttpResponse:
     """Warehouse: the chosen terminal, or the best one in stock when none is chosen."""
     tid = request.POST.get("tid", "").strip() or None
@@ -53,18 +45,14 @@ def allocate(request: HttpRequest, case_id: int) -> HttpResponse:
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def ship(request: HttpRequest, case_id: int) -> HttpResponse:
-    form = ShipForm(request.POST)
-    if not form.is_valid():
-        return invalid(request, case_id, ship_form=form)
-    data = form.cleaned_data
-    return run(
+    return run_form(
         request,
         case_id,
-        lambda: case_services.ship(
+        "ship_form",
+        ShipForm(request.POST),
+        lambda data: case_services.ship(
             console_actor(request),
             case_id,
             carrier=data["carrier"],
@@ -73,34 +61,27 @@ def ship(request: HttpRequest, case_id: int) -> HttpResponse:
             expected_version=posted_version(request),
         ),
         _("The shipment was recorded."),
-        ship_form=form,
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def deliver(request: HttpRequest, case_id: int) -> HttpResponse:
-    form = DeliverForm(request.POST)
-    if not form.is_valid():
-        return invalid(request, case_id, deliver_form=form)
-    return run(
+    return run_form(
         request,
         case_id,
-        lambda: case_services.deliver(
+        "deliver_form",
+        DeliverForm(request.POST),
+        lambda data: case_services.deliver(
             console_actor(request),
             case_id,
-            delivered_on=form.cleaned_data["delivered_on"],
+            delivered_on=data["delivered_on"],
             expected_version=posted_version(request),
         ),
         _("The delivery was recorded."),
-        deliver_form=form,
     )
 
 
-@staff_view
-@domain_errors
-@require_POST
+@case_action
 def activate(request: HttpRequest, case_id: int) -> HttpResponse:
     return run(
         request,

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from posfleet.cases import services as case_services
 from posfleet.cases.models import CaseExport
 from posfleet.console.views_util import console_actor, domain_errors, staff_view
+from posfleet.core.downloads import CSV, download
 from posfleet.notices import services as notice_services
 
 INLINE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
@@ -18,12 +19,10 @@ INLINE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 @domain_errors
 def material(request: HttpRequest, material_id: int) -> HttpResponse:
     item, data = case_services.read_material(console_actor(request), material_id)
-    response = HttpResponse(data, content_type=item.content_type)
-    disposition = "inline" if item.content_type in INLINE_TYPES else "attachment"
-    response["Content-Disposition"] = f'{disposition}; filename="material-{item.pk}"'
+    inline = item.content_type in INLINE_TYPES
+    response = download(data, item.content_type, f"material-{item.pk}", inline=inline, sha256=item.sha256)
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'"
-    response["X-Content-SHA256"] = item.sha256
     return response
 
 
@@ -31,10 +30,7 @@ def material(request: HttpRequest, material_id: int) -> HttpResponse:
 @domain_errors
 def export_csv(request: HttpRequest, case_id: int) -> HttpResponse:
     export, data = case_services.export_file(console_actor(request), case_id)
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="case-{case_id}-transactions.csv"'
-    response["X-Content-SHA256"] = export.sha256
-    return response
+    return download(data, CSV, export.filename, sha256=export.sha256)
 
 
 @staff_view
@@ -44,9 +40,7 @@ def notice_pdf(request: HttpRequest, case_id: int, notice_id: int) -> HttpRespon
     notice, pdf = notice_services.notice_pdf(console_actor(request), notice_id)
     if notice.case_id != case.pk:
         raise Http404
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="case-{case.pk}-notice-{notice.pk}.pdf"'
-    return response
+    return download(pdf, "application/pdf", f"case-{case.pk}-notice-{notice.pk}.pdf", inline=True)
 
 
 @staff_view
@@ -54,9 +48,7 @@ def notice_pdf(request: HttpRequest, case_id: int, notice_id: int) -> HttpRespon
 def archive(request: HttpRequest, case_id: int) -> HttpResponse:
     """Everything said and sent in the case (materials, comments, notices, timeline) as one ZIP."""
     name, data = case_services.case_archive(console_actor(request), case_id)
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return download(data, "application/zip", name)
 
 
 @staff_view

@@ -50,14 +50,7 @@ def get_order(actor: Actor, order_id: int, *, for_update: bool = False) -> Repai
 def delegate(actor: Actor) -> Actor:
     """A system actor carrying out a repair's consequences (lifecycle moves, holds, charges, notices)
     on behalf of `actor`, who needs only the repair capability; the audit names them."""
-    if actor.kind == "system":
-        return actor
-    return Actor(
-        kind="system",
-        name=f"repair for {actor.name}"[:150],
-        channel=actor.channel,
-        request_id=actor.request_id,
-    )
+    return actor.on_behalf("repair")
 
 
 def notify(
