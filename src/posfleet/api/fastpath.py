@@ -221,10 +221,10 @@ class EligibilityFastPath:
             self.language.process_request(request)
             if len(self.languages) >= 256:  # headers are free text: keep the memory bounded
                 self.languages.clear()
-            self.languages[accept] = request.LANGUAGE_CODE  # type: ignore[attr-defined]
+            self.languages[accept] = request.LANGUAGE_CODE
             return
         translation.activate(chosen)
-        request.LANGUAGE_CODE = chosen  # type: ignore[attr-defined]
+        request.LANGUAGE_CODE = chosen
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         tid = route(environ)
