@@ -1,5 +1,5 @@
-"""The WSGI application gunicorn serves (scripts/start, deployments, `posfleet bench`): Django, behind
-the eligibility fast path (api/fastpath.py).
+"""The WSGI application `posfleet.server` serves (scripts/start, deployments, `posfleet bench`):
+Django, behind the eligibility fast path (api/fastpath.py).
 
 `POSFLEET_FASTPATH=0` serves everything through Django (to compare, or to rule the fast path out).
 Static files are served by WhiteNoise's middleware inside Django (from `STATIC_ROOT`, filled by

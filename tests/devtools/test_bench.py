@@ -61,7 +61,7 @@ def test_bench_smoke_with_tiny_sizes(capfd: pytest.CaptureFixture[str]) -> None:
 
 @pytest.mark.django_db
 def test_bench_http_section_alone(capfd: pytest.CaptureFixture[str]) -> None:
-    """`--sections http` measures only (d): gunicorn with the shared config, the open-loop client."""
+    """`--sections http` measures only (d): granian with the shared settings, the open-loop client."""
     call_command(
         "bench",
         "--sections",
@@ -82,4 +82,4 @@ def test_bench_http_section_alone(capfd: pytest.CaptureFixture[str]) -> None:
     assert not any(n.startswith(("audited", "bulk hold", "the answer in-process")) for n in names)
     http = result["http"]
     assert http["statuses"] == {"200": 20}
-    assert "gthread" in http["server"] and http["latency_ms"]["p99"] > 0
+    assert "granian" in http["server"] and http["latency_ms"]["p99"] > 0

@@ -1,5 +1,5 @@
 """The verification rate limit counts in one place for every server process: the database unless Redis
-is configured. Two database connections stand for two gunicorn workers."""
+is configured. Two database connections stand for two server workers."""
 
 from __future__ import annotations
 

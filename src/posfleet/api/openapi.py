@@ -5,9 +5,9 @@ A query or path parameter typed `X | None` comes out of pydantic as "X or null";
 has no null: leaving the parameter out is how a client says "none". The document says the parameter
 is optional and of type X, nothing else, so no client (or test generator) sends the text "null".
 
-Every operation may also be answered 414 by the HTTP server (gunicorn, `limit_request_line`) when its
-request line is longer than 8190 bytes, before the application sees it: the only answer that is not
-the API's JSON, so the document names it with its HTML body.
+Every operation may also be answered 414 by the HTTP server (granian, its HTTP/1 parser's limit) when
+the request URI is longer than 65,534 bytes, before the application sees it: the only answer that is
+not the API's JSON (it has an empty body), so the document names it.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ def without_null(schema: dict[str, Any]) -> dict[str, Any]:
 
 
 URI_TOO_LONG = {
-    "description": "The request line (path and query) is longer than 8190 bytes; answered by the HTTP server",
-    "content": {"text/html": {"schema": {"type": "string"}}},
+    "description": "The request URI (path and query) is longer than 65,534 bytes; answered by the HTTP "
+    "server with an empty body",
 }
 
 

@@ -1,6 +1,6 @@
 """A fixed-window counter per client address: enough to stop guessing codes.
 
-The counter must be one for every server process (gunicorn runs several; a per-process count lets
+The counter must be one for every server process (the server runs several; a per-process count lets
 through the limit times the number of processes). With Redis configured it lives in Redis, through
 Django's cache; otherwise in the database, one `RateCounter` row per key and window, incremented by a
 single `INSERT … ON CONFLICT … DO UPDATE … RETURNING` statement, atomic on SQLite and PostgreSQL

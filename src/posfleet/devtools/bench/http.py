@@ -1,7 +1,7 @@
 """(d) The answer over HTTP: the production server in a subprocess, driven open-loop at a fixed rate.
 
-gunicorn with the deployed settings (`posfleet.gunicorn_conf`, decision 0002, `DEBUG=0`); the load
-from `loadgen` in a process of its own. Request i is due at t0 + i/rate whatever the server does and
+granian with the deployed settings (`posfleet.server`, decision 0007, `DEBUG=0`) on a free port the
+kernel picks; the load from `loadgen` in a process of its own. Request i is due at t0 + i/rate whatever the server does and
 its latency counts from then, so a slow server shows as latency, never as a lower offered rate.
 Reported: achieved rate, p50/p99/max latency, and in the note and JSON the statuses, the client's
 send lag and CPU, and the server's CPU per answer.
@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from posfleet import gunicorn_conf
+from posfleet import server
 from posfleet.accounts.models import ApiToken
 from posfleet.devtools.bench.data import BenchData
 from posfleet.devtools.bench.report import Report
@@ -31,32 +31,17 @@ PATH = "/api/v1/terminals/{tid}/eligibility"
 
 
 def _free_port() -> int:
+    """A port nobody listens on (the kernel's choice), so runs beside other servers do not collide."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
 def server_command(port: int, workers: int) -> tuple[list[str], str]:
-    """gunicorn with the shared configuration (what a deployment runs); only address and workers differ."""
-    label = (
-        f"gunicorn {gunicorn_conf.worker_class} ({workers} workers × {gunicorn_conf.threads} threads, "
-        f"keep-alive {gunicorn_conf.keepalive} s)"
-    )
-    return (
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "python:posfleet.gunicorn_conf",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "posfleet.wsgi:application",
-        ],
-        label,
-    )
+    """The deployed server and settings (`posfleet.server`); only address and workers differ."""
+    bind = f"127.0.0.1:{port}"
+    label = server.settings(bind, workers).label
+    return [sys.executable, "-m", "posfleet.server", "--bind", bind, "--workers", str(workers)], label
 
 
 @contextlib.contextmanager

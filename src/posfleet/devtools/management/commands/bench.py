@@ -78,7 +78,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--http-rate", type=float, default=500.0, help="Offered HTTP requests per second."
         )
-        parser.add_argument("--http-workers", type=int, default=2, help="Server worker processes (gunicorn).")
+        parser.add_argument("--http-workers", type=int, default=2, help="Server worker processes (granian).")
         parser.add_argument(
             "--http-connections",
             "--http-threads",
