@@ -158,7 +158,6 @@ def export_csv(path: Path, start: datetime, end: datetime) -> int:
     DuckDB, in constant memory: `COPY … TO STDOUT` on PostgreSQL (a plain cursor there holds the whole
     result in the client), the raw cursor in chunks on SQLite. DuckDB derives the day from the time
     itself (UTC+8), independently of the stored business_date."""
-    header = ["merchant_id", "occurred_utc", "type", "amount_fen", "fee_fen", "net_fen"]
     table = Transaction._meta.db_table
     pg = connection.vendor == "postgresql"
     when = (
@@ -167,21 +166,23 @@ def export_csv(path: Path, start: datetime, end: datetime) -> int:
         else "substr(occurred_at, 1, 19)"
     )
     sql = (
-        f"SELECT merchant_id, {when}, type, amount_fen, fee_fen, net_fen FROM {table} "
+        f"SELECT merchant_id, {when} AS occurred_utc, type, amount_fen, fee_fen, net_fen FROM {table} "
         "WHERE occurred_at >= %s AND occurred_at < %s"
     )
-    adapt = connection.ops.adapt_datetimefield_value
     n = 0
     with path.open("w", newline="") as fh, connection.cursor() as cursor:
-        csv.writer(fh).writerow(header)
-        if pg:
-            with cursor.cursor.copy(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", [start, end]) as copy:
+        if pg:  # COPY writes the header and "\n" line ends (csv.writer's are "\r\n": not to be mixed)
+            with cursor.cursor.copy(
+                f"COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)", [start, end]
+            ) as copy:
                 for block in copy:
                     text = bytes(block).decode()
                     n += text.count("\n")
                     fh.write(text)
-            return n
+            return n - 1
         w = csv.writer(fh)
+        w.writerow(["merchant_id", "occurred_utc", "type", "amount_fen", "fee_fen", "net_fen"])
+        adapt = connection.ops.adapt_datetimefield_value
         cursor.execute(sql, [adapt(start), adapt(end)])
         while rows := cursor.fetchmany(50_000):
             w.writerows(rows)
