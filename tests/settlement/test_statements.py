@@ -103,3 +103,53 @@ def test_the_stream_checks_everything_before_the_first_line_and_gives_the_same_t
         statement_stream(staff, m.pk, days_ago(0), None)
     with pytest.raises(NotFound):
         statement_stream(staff, 999_999, days_ago(2), days_ago(0))
+
+
+def test_the_biggest_merchants_statement_streams_a_line_per_day_whatever_its_transactions():
+    """Memory and queries do not grow with the merchant's transactions: the day's rows are summed in
+    the database (one line per day), and nothing is read before the first line is asked for."""
+    from collections.abc import Iterator
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from posfleet.money.models import Transaction
+    from posfleet.settlement.statements import statement_stream
+
+    m = b.merchant()
+    staff = b.actor("finance")
+    day = days_ago(2)
+    tx(m, 1_000, at(day))
+
+    def read() -> tuple[list[str], int]:
+        with CaptureQueriesContext(connection) as opened:
+            _name, lines = statement_stream(staff, m.pk, day, days_ago(1))
+        assert isinstance(lines, Iterator) and not isinstance(lines, list | str)
+        assert not any("money_transaction" in q["sql"] for q in opened.captured_queries)
+        with CaptureQueriesContext(connection) as streamed:
+            out = list(lines)
+        return out, len(streamed)
+
+    few, few_queries = read()
+    Transaction.objects.bulk_create(
+        Transaction(
+            switch_id=f"BIG{i:08d}",
+            tid="T0000001",
+            merchant_id=m.pk,
+            channel="credit",
+            type="sale",
+            amount_fen=1_000,
+            occurred_at=at(day, 11),
+            business_date=day,
+            fee_fen=6,
+            net_fen=994,
+            rate_plan_code="STANDARD",
+            rate_bp=60,
+        )
+        for i in range(500)
+    )
+    many, many_queries = read()
+    assert len(many) == len(few) and many_queries == few_queries
+    rows = list(csv.DictReader(io.StringIO("".join(many))))
+    assert rows[0]["kind"] == "opening_balance" and rows[-1]["kind"] == "closing_balance"
+    assert [r["count"] for r in rows if r["kind"] == "transactions"] == ["501"]
