@@ -100,3 +100,10 @@ def test_dashboard_estimates_state_counts_from_statistics_on_a_large_fleet(monke
     monkeypatch.setattr(views_dashboard, "ESTIMATE_ABOVE", 0)
     counts, estimated = views_dashboard.state_counts()
     assert estimated and sum(counts.values()) == Terminal.objects.count()
+
+
+def test_no_jit_compiles_a_console_statement():
+    """A page's statement is never compiled: compiling cost more than the work it was to speed up."""
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"

@@ -69,13 +69,21 @@ def is_cleared(merchant_id: int, tids: Sequence[str] | None = None) -> Cleared:
         batches = settled.batches_with_transactions(batches, tid__in=tids)
 
     # late: the day was settled before they arrived; the next settlement run takes them
-    day_settled = Exists(SettlementRun.objects.filter(business_date=OuterRef("business_date")))
-    agg = tx.order_by().aggregate(
-        n=Count("id", filter=~Q(day_settled)),
-        amount=Sum("net_fen", filter=~Q(day_settled)),
-        late_n=Count("id", filter=Q(day_settled)),
-        late_amount=Sum("net_fen", filter=Q(day_settled)),
+    # per business day first, then asked once a day: per row, the check cost ~1 s for 200,000 rows
+    days = (
+        tx.order_by()
+        .values("business_date")
+        .annotate(
+            n=Count("id"),
+            amount=Sum("net_fen"),
+            day_settled=Exists(SettlementRun.objects.filter(business_date=OuterRef("business_date"))),
+        )
     )
+    agg = {"n": 0, "amount": 0, "late_n": 0, "late_amount": 0}
+    for day in days:
+        prefix = "late_" if day["day_settled"] else ""
+        agg[f"{prefix}n"] += day["n"]
+        agg[f"{prefix}amount"] += day["amount"] or 0
     if agg["n"]:
         message = _("%(n)d transactions are not settled yet.") % {"n": agg["n"]}
         reasons.append(_reason("unsettled_transactions", message, agg["amount"], count=agg["n"]))
