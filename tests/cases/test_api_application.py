@@ -100,6 +100,11 @@ class TestFile:
         assert builders.VALID_CARD not in str(error)
         assert Merchant.objects.count() == 0
 
+    def test_an_applicant_is_checked_as_a_registered_merchant_is(self, client):
+        error = _error(_file(client, applicant=_applicant(email="not-an-address")), 422)
+        assert list(error["details"]) == ["applicant.email"]
+        assert Merchant.objects.count() == 0
+
     def test_filing_needs_file_case(self, client):
         _error(_file(client, role="warehouse", applicant=_applicant()), 403)
         assert Merchant.objects.count() == 0

@@ -33,28 +33,13 @@ from posfleet.cases.models import Application, Case, CaseExport, CaseSettlement,
 from posfleet.core.actor import Actor
 from posfleet.jobs.schemas import JobOut
 from posfleet.registry.choices import MerchantKind
-from posfleet.registry.schemas import PHONE_PATTERN
+from posfleet.registry.schemas import MerchantFields
 from posfleet.registry.services import MerchantInput
 
 
 # --- requests -----------------------------------------------------------------------------------------
-class ApplicantIn(Schema):
+class ApplicantIn(MerchantFields):
     """A new merchant applying for its first terminal; its kind decides the materials asked for."""
-
-    kind: MerchantKind
-    name: str = text(200)
-    contact_name: str = text(100)
-    phone: str = Field(pattern=PHONE_PATTERN, max_length=20, description="Digits, spaces or dashes; + first")
-    email: str = optional_text(254)
-    licence_no: str = optional_text(40, description="Business licence number (businesses)")
-    legal_representative: str = optional_text(100, description="Required for enterprises")
-    settlement_card: str = Field(
-        "",
-        max_length=30,
-        pattern=r"^[0-9 -]*$",
-        description="Bank card number for payouts; stored encrypted, shown masked",
-    )
-    address: str = optional_text(300, description="Business address")
 
     def to_input(self) -> MerchantInput:
         return MerchantInput(**self.dict())

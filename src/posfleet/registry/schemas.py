@@ -36,7 +36,9 @@ def _email(value: str) -> str:
     return value
 
 
-class MerchantIn(Schema):
+class MerchantFields(Schema):
+    """What describes a merchant, alike whether staff register it or it applies for its first terminal."""
+
     kind: MerchantKind
     name: str = text(200)
     contact_name: str = text(100)
@@ -50,7 +52,10 @@ class MerchantIn(Schema):
         pattern=r"^[0-9 -]*$",
         description="Card number (12 to 19 digits, Luhn); stored encrypted, only ever shown masked",
     )
-    address: str = optional_text(300)
+    address: str = optional_text(300, description="Business address")
+
+
+class MerchantIn(MerchantFields):
     contract_template: str | None = Field(
         None, max_length=40, pattern=ANY_TEXT, description="Template code; the default template if omitted"
     )
