@@ -111,3 +111,9 @@ def test_pages_outside_the_api_keep_their_html_errors(client):
     r = client.get("/console/no-such-page/")
     assert r.status_code == 404
     assert not r["Content-Type"].startswith("application/json")
+
+
+def test_a_path_that_names_no_object_is_404_not_a_field_error():
+    """`/merchants/None/close` (an id that is null elsewhere) names no merchant: 404, as an unknown id."""
+    r = Api("admin").post("/merchants/None/close", {})
+    assert r.status_code == 404 and r.json()["error"]["code"] == "not_found"

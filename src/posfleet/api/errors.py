@@ -24,7 +24,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
 from posfleet.core import context
-from posfleet.core.errors import DomainError
+from posfleet.core.errors import DomainError, NotFound
 
 logger = logging.getLogger(__name__)
 
@@ -100,6 +100,9 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(NinjaValidationError)
     def _validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        if any(e.get("loc", [None])[0] == "path" for e in exc.errors):
+            # `/merchants/None/close` names no merchant: there is no such resource, as for an unknown id
+            return _domain(request, NotFound())
         return api.create_response(
             request,
             error_body("validation_error", _("Some fields are not valid."), field_errors(exc.errors)),
