@@ -466,3 +466,51 @@ def test_bulk_hold_single_terminal_needs_no_step_up_and_bad_lists_are_422():
     assert r.json()["error"]["details"]["tids"] == ["NOPE0000"]
     assert api.post("/holds/bulk", {"tids": [], "kind": "fault", "reason": "x"}).status_code == 422
     assert Hold.objects.count() == 1
+
+
+# --- device alerts ------------------------------------------------------------------------------------
+def _alert_for(state: str = "deactivated") -> str:
+    from posfleet.lifecycle import refusals
+    from posfleet.lifecycle.eligibility import answer_and_count
+
+    t = b.terminal(state=state)
+    answer_and_count(t.tid)
+    answer_and_count(t.tid)
+    refusals.scan_refusals()
+    return t.tid
+
+
+def test_device_alerts_list_filters_and_pages(django_assert_max_num_queries):
+    first, second = _alert_for(), _alert_for("retired")
+    api = Api("agent")
+    with django_assert_max_num_queries(6):
+        page = api.get("/device-alerts", {"limit": 1}).json()
+    assert [a["tid"] for a in page["items"]] == [second]
+    item = page["items"][0]
+    assert (item["attempts"], item["reason"], item["acknowledged_at"]) == (
+        2,
+        "terminal_stopped_for_good",
+        None,
+    )
+    rest = api.get("/device-alerts", {"limit": 1, "cursor": page["next_cursor"]}).json()
+    assert [a["tid"] for a in rest["items"]] == [first] and rest["next_cursor"] is None
+    assert [a["tid"] for a in api.get("/device-alerts", {"tid": first}).json()["items"]] == [first]
+    assert api.get("/device-alerts", {"open": "false"}).json()["items"] == []
+
+
+def test_risk_acknowledges_a_device_alert_once_with_its_note():
+    tid = _alert_for()
+    alert_id = Api("agent").get("/device-alerts").json()["items"][0]["id"]
+    refused = Api("agent").post(f"/device-alerts/{alert_id}/acknowledge", {"reason": "seen"})
+    assert refused.status_code == 403
+    risk = Api("risk")
+    r = risk.post(f"/device-alerts/{alert_id}/acknowledge", {"reason": "商户已报失"})
+    assert r.status_code == 200, r.content
+    assert r.json()["note"] == "商户已报失" and r.json()["acknowledged_by"]
+    assert AuditEvent.objects.filter(action="alert.acknowledge", object_id=tid).count() == 1
+    again = risk.post(f"/device-alerts/{alert_id}/acknowledge", {"reason": "again"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "alert_acknowledged"
+    assert risk.post("/device-alerts/999999/acknowledge", {"reason": "x"}).status_code == 404
+    assert risk.post(f"/device-alerts/{alert_id}/acknowledge", {"reason": ""}).status_code == 422
+    assert [a["id"] for a in risk.get("/device-alerts", {"open": "false"}).json()["items"]] == [alert_id]
+    assert risk.get("/device-alerts", {"open": "true"}).json()["items"] == []

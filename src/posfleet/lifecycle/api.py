@@ -26,9 +26,9 @@ from posfleet.api.idempotency import idempotent
 from posfleet.core.errors import NotFound, ValidationFailed
 from posfleet.jobs.models import Job
 from posfleet.jobs.schemas import JobOut
-from posfleet.lifecycle import bulk, eligibility, filters, holds, retirement, services, transitions
+from posfleet.lifecycle import bulk, eligibility, filters, holds, refusals, retirement, services, transitions
 from posfleet.lifecycle import schemas as s
-from posfleet.lifecycle.models import Hold, HoldKind, RefusedAttempt
+from posfleet.lifecycle.models import DeviceAlert, Hold, HoldKind, RefusedAttempt
 from posfleet.registry import services as registry
 from posfleet.registry.api import router as registry_router
 from posfleet.registry.models import Merchant, Terminal
@@ -335,6 +335,39 @@ def refused_attempts(
         for r in rows
     ]
     return {"items": items, "next_cursor": next_cursor}
+
+
+@router.get("/device-alerts", response={200: s.DeviceAlertPage, **ERRORS})
+def device_alerts(
+    request: HttpRequest,
+    tid: Search = None,
+    open: QueryFlag = None,
+    cursor: Cursor = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Any:
+    """The risk queue: terminals stopped for good that keep asking to transact, one alert per terminal
+    per day, newest first. `open=true`: not yet acknowledged; `open=false`: acknowledged."""
+    require_perm(request, "view_fleet")
+    qs = DeviceAlert.objects.select_related("terminal", "acknowledged_by")
+    if tid:
+        qs = qs.filter(terminal__tid=tid)
+    if open is not None:
+        qs = qs.filter(acknowledged_at__isnull=open)
+    rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
+    return {"items": [s.device_alert_out(a) for a in rows], "next_cursor": next_cursor}
+
+
+@router.post("/device-alerts/{alert_id}/acknowledge", response={200: s.DeviceAlertOut, **BODY_ERRORS})
+@idempotent
+def acknowledge_device_alert(request: HttpRequest, alert_id: ObjectId, payload: s.ReasonIn) -> Any:
+    """The risk officer has looked at the alert; `reason` says what was done. It leaves the open queue;
+    409 `alert_acknowledged` if it already has."""
+    actor = actor_of(request)
+    with transaction.atomic():
+        alert = refusals.acknowledge(actor, alert_id, payload.reason)
+    return s.device_alert_out(
+        DeviceAlert.objects.select_related("terminal", "acknowledged_by").get(pk=alert.pk)
+    )
 
 
 # --- retiring a model ---------------------------------------------------------------------------------

@@ -1,12 +1,12 @@
 """Request and response shapes of the lifecycle API: actions, holds, a terminal's detail (with the
-holds standing on it), the eligibility answer and refused attempts.
+holds standing on it), the eligibility answer, refused attempts and device alerts.
 
 Field names other systems script against are fixed; fields may be added, never renamed.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.utils import timezone
@@ -14,7 +14,7 @@ from ninja import Schema
 from pydantic import Field, StrictInt
 
 from posfleet.api.fields import ANY_TEXT, MAX_ID, NONBLANK_TEXT, Flag, IsoDateTime, Reason, Tid
-from posfleet.lifecycle.models import Hold, HoldKind
+from posfleet.lifecycle.models import DeviceAlert, DeviceAlertReason, Hold, HoldKind
 from posfleet.lifecycle.refusals import refusals_since_stop
 from posfleet.notices.choices import ReasonCategory
 from posfleet.registry.models import Terminal
@@ -196,6 +196,45 @@ class RefusedAttemptOut(Schema):
 class RefusedAttemptPage(Schema):
     items: list[RefusedAttemptOut]
     next_cursor: str | None
+
+
+# --- device alerts -----------------------------------------------------------------------------------
+class DeviceAlertOut(Schema):
+    id: int
+    tid: str
+    merchant_id: int | None
+    day: date
+    reason: DeviceAlertReason
+    reason_label: str
+    attempts: int
+    first_at: datetime
+    last_at: datetime
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+    note: str
+
+
+class DeviceAlertPage(Schema):
+    items: list[DeviceAlertOut]
+    next_cursor: str | None
+
+
+def device_alert_out(a: DeviceAlert) -> dict[str, Any]:
+    """Needs `terminal` and `acknowledged_by` selected to stay one query per page."""
+    return {
+        "id": a.pk,
+        "tid": a.terminal.tid,
+        "merchant_id": a.terminal.merchant_id,
+        "day": a.day,
+        "reason": a.reason,
+        "reason_label": str(a.get_reason_display()),
+        "attempts": a.attempts,
+        "first_at": a.first_at,
+        "last_at": a.last_at,
+        "acknowledged_at": a.acknowledged_at,
+        "acknowledged_by": a.acknowledged_by.get_username() if a.acknowledged_by is not None else None,
+        "note": a.note,
+    }
 
 
 # --- retiring a model ---------------------------------------------------------------------------------
