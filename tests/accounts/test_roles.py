@@ -27,6 +27,7 @@ from posfleet.api.main import api as ninja_api
 from posfleet.cases import services as case_services
 from posfleet.core.actor import Actor
 from posfleet.lifecycle.holds import place_hold
+from posfleet.lifecycle.models import DeviceAlert
 from posfleet.money.models import RatePlan
 from posfleet.notices.models import CallTask, Delivery, Notice
 from posfleet.repair.services import faults
@@ -96,6 +97,8 @@ OPERATIONS: dict[str, Rule] = {
     "posfleet_lifecycle_api_list_holds": cap("view_fleet"),
     "posfleet_lifecycle_api_terminal_eligibility": cap("view_fleet"),
     "posfleet_lifecycle_api_refused_attempts": cap("view_fleet"),
+    "posfleet_lifecycle_api_device_alerts": cap("view_fleet"),
+    "posfleet_lifecycle_api_acknowledge_device_alert": cap("hold_risk_freeze"),
     "posfleet_audit_api_list_audit": cap("view_audit"),
     # money and settlement
     "posfleet_money_api_post_transactions": cap("ingest_transactions"),
@@ -258,6 +261,15 @@ def _world() -> dict[str, Any]:
     with transaction.atomic():
         evidence = faults.add_evidence(b.actor("technician"), fault.pk, rb.photo())
     rb.loaner()
+    now = timezone.now()
+    alert = DeviceAlert.objects.create(
+        terminal=stock,
+        day=timezone.localdate(),
+        reason="terminal_stopped_for_good",
+        attempts=1,
+        first_at=now,
+        last_at=now,
+    )
     letter = Notice.objects.get(pk=case.letter_notice_id)
     call = Delivery.objects.create(notice=letter, channel="call", recipient="13800138000")
     task = CallTask.objects.create(
@@ -282,6 +294,7 @@ def _world() -> dict[str, Any]:
         "order_id": fault.order.pk,
         "evidence_id": evidence.pk,
         "task_id": task.pk,
+        "alert_id": alert.pk,
         "name": active.model.name,
         "action": "diagnose",
     }
@@ -408,6 +421,7 @@ def _call(
         "fault_id",
         "order_id",
         "task_id",
+        "alert_id",
         "name",
         "action",
     ):
