@@ -25,12 +25,12 @@ from posfleet.console.views_util import (
     staff_view,
 )
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
+from posfleet.registry.choices import Condition
 from posfleet.registry.models import Terminal
 from posfleet.repair import forms, transitions
 from posfleet.repair.choices import (
     FINAL_STATES,
     SYMPTOMS,
-    Condition,
     FaultCategory,
     Frequency,
     QcCheck,
