@@ -57,3 +57,26 @@ def test_console_filing_form_shows_the_closure_costs(client):
     client.force_login(builders.user(role="agent"))
     body = client.get(f"/console/cases/new/?merchant={m.pk}&kind=closure").content.decode()
     assert 'id="costs"' in body and "200.00" in body and "800.00" in body
+
+
+class TestDamageCharge:
+    """The one price of a lent item back damaged or lost, for a closure's returns and a loaner alike."""
+
+    def contract(self, damage_prices):
+        return Contract(damage_prices=damage_prices)
+
+    def test_an_item_back_in_good_condition_costs_nothing(self):
+        assert prices.damage_charge(self.contract({"terminal": 80000}), "terminal", "good") == 0
+
+    def test_damaged_or_missing_costs_the_contract_price_of_its_kind(self):
+        contract = self.contract({"terminal": 80000, "printer": 15000, "other": 5000})
+        assert prices.damage_charge(contract, "terminal", "damaged") == 80000
+        assert prices.damage_charge(contract, "printer", "missing") == 15000
+
+    def test_a_kind_without_a_price_costs_the_other_price_or_nothing(self):
+        assert prices.damage_charge(self.contract({"other": 5000}), "charger", "missing") == 5000
+        assert prices.damage_charge(self.contract({}), "charger", "missing") == 0
+        assert prices.damage_charge(self.contract(None), "charger", "missing") == 0
+
+    def test_no_contract_no_charge(self):
+        assert prices.damage_charge(None, "terminal", "missing") == 0

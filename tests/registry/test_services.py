@@ -179,3 +179,35 @@ class TestRegisterTerminals:
         builders.terminal_model("P2000")
         with pytest.raises(PermissionDenied):
             register([terminal_input(1)], actor=builders.actor("reviewer"))
+
+
+class TestBatchProblems:
+    """The one check behind registering a batch and importing a file: new and distinct TIDs and SNs."""
+
+    def models(self):
+        return {"P2000": builders.terminal_model("P2000")}
+
+    def test_a_clean_batch_has_no_problems(self):
+        assert services.batch_problems([terminal_input(1), terminal_input(2)], self.models()) == [{}, {}]
+
+    def test_the_later_of_two_items_sharing_a_tid_or_sn_is_refused(self):
+        items = [terminal_input(1), terminal_input(2, tid="REG00001"), terminal_input(3, sn="SN-REG-1")]
+        problems = services.batch_problems(items, self.models())
+        assert problems[0] == {}
+        assert problems[1] == {"tid": ["TID REG00001 appears twice."]}
+        assert problems[2] == {"sn": ["SN SN-REG-1 appears twice."]}
+
+    def test_already_registered_is_said_instead_of_twice(self):
+        models = self.models()
+        builders.terminal(TerminalState.IN_STOCK, tid="REG00001")
+        problems = services.batch_problems([terminal_input(1), terminal_input(1)], models)
+        assert problems[0]["tid"] == problems[1]["tid"] == ["TID REG00001 is already registered."]
+
+    def test_registered_terminals_are_found_across_query_chunks(self, monkeypatch):
+        models = self.models()
+        taken = builders.terminal(TerminalState.IN_STOCK, tid="REG00005")
+        monkeypatch.setattr(services, "TAKEN_CHUNK", 2)
+        items = [terminal_input(n) for n in range(1, 5)] + [terminal_input(9, sn=taken.sn)]
+        problems = services.batch_problems(items, models)
+        assert problems[:4] == [{}] * 4
+        assert problems[4] == {"sn": [f"SN {taken.sn} is already registered."]}

@@ -229,12 +229,6 @@ class CommentKind(models.TextChoices):
     NOTICE = "notice", _("Notice")
 
 
-class Condition(models.TextChoices):
-    GOOD = "good", _("Good")
-    DAMAGED = "damaged", _("Damaged")
-    MISSING = "missing", _("Missing")
-
-
 class SettlementState(models.TextChoices):
     SETTLED = "settled", _("Settled")
     AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment of the shortfall")

@@ -20,13 +20,12 @@ from posfleet.cases.choices import (
     CaseChannel,
     CaseKind,
     CommentKind,
-    Condition,
     Decision,
     MaterialType,
     Reason,
 )
 from posfleet.core import labels
-from posfleet.registry.choices import MerchantKind
+from posfleet.registry.choices import Condition, MerchantKind
 from posfleet.registry.models import TerminalModel
 from posfleet.registry.services import MerchantInput
 

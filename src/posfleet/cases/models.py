@@ -22,13 +22,13 @@ from posfleet.cases.choices import (
     CaseKind,
     CaseState,
     CommentKind,
-    Condition,
     ExportState,
     MaterialType,
     SettlementState,
     required_materials,
     sla_hours,
 )
+from posfleet.registry.choices import Condition
 from posfleet.registry.models import Merchant, Terminal, TerminalModel
 
 

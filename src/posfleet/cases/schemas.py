@@ -27,12 +27,12 @@ from posfleet.api.fields import (
     text,
 )
 from posfleet.cases import services
-from posfleet.cases.choices import Carrier, CaseChannel, CaseKind, CommentKind, Condition, Decision
+from posfleet.cases.choices import Carrier, CaseChannel, CaseKind, CommentKind, Decision
 from posfleet.cases.choices import Reason as ReasonChoice
 from posfleet.cases.models import Application, Case, CaseExport, CaseSettlement, Material
 from posfleet.core.actor import Actor
 from posfleet.jobs.schemas import JobOut
-from posfleet.registry.choices import MerchantKind
+from posfleet.registry.choices import Condition, MerchantKind
 from posfleet.registry.schemas import MerchantFields
 from posfleet.registry.services import MerchantInput
 

@@ -11,11 +11,24 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.translation import gettext as _
 
 from posfleet.console.forms import HoldForm
+from posfleet.console.views_terminals import hold_kinds_for
 from posfleet.console.views_util import console_actor, recall_form, remember_form
 from posfleet.core.errors import DomainError
 from posfleet.settlement import freezes as settlement_freezes
 
 FIELDS = ("kind", "reason", "starts_at", "ends_at", "hold_settlement", "reason_category", "merchant_message")
+
+
+def context(request: HttpRequest, url: str, form: HoldForm | None = None) -> dict[str, Any]:
+    """What the shared form needs on the page at `url`: `form` as posted, else a fresh one with what was
+    typed before a step-up detour."""
+    kinds = hold_kinds_for(request.user)
+    return {
+        "hold_form": form or HoldForm(initial=recall_form(request, f"{url}:hold") or {}, kinds=kinds),
+        "can_hold": bool(kinds),
+        # Releasing needs the same per-kind permission as placing: offer the form only where it would work.
+        "release_kinds": {kind for kind, _label in kinds},
+    }
 
 
 def place(

@@ -90,9 +90,6 @@ def terminal_context(request: HttpRequest, tid: str, **forms: Any) -> dict[str, 
         else []
     )
     moves = [m for m in transitions.available(terminal.state) if user.has_perm(perm(m.permission))]
-    hold_form = forms.get("hold_form") or HoldForm(
-        initial=recall_form(request, f"{url}:hold") or {}, kinds=hold_kinds_for(user)
-    )
     apply_initial = recall_form(request, f"{url}:apply") or {}
     return {
         "terminal": terminal,
@@ -102,10 +99,7 @@ def terminal_context(request: HttpRequest, tid: str, **forms: Any) -> dict[str, 
         "moves": moves,
         "apply_form": forms.get("apply_form") or TransitionForm(initial=apply_initial),
         "apply_initial": apply_initial,
-        "hold_form": hold_form,
-        "can_hold": bool(hold_kinds_for(user)),
-        # Releasing needs the same per-kind permission as placing: offer the form only where it would work.
-        "release_kinds": {kind for kind, _label in hold_kinds_for(user)},
+        **hold_forms.context(request, url, forms.get("hold_form")),
         "answer": (answer := may_transact(terminal.tid)),
         "refused": refusals_since_stop(terminal),
         "alerts": list(terminal.device_alerts.order_by("-day")[:5]),

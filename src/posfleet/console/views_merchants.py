@@ -131,11 +131,7 @@ def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> di
             (s.value, s.label, by_state[s.value]) for s in TerminalState if s.value in by_state
         ],
         "holds": queries.split_holds(holds, timezone.now()),
-        "hold_form": forms.get("hold_form")
-        or HoldForm(initial=recall_form(request, f"{url}:hold") or {}, kinds=hold_kinds_for(user)),
-        "can_hold": bool(hold_kinds_for(user)),
-        # Releasing needs the same per-kind permission as placing: offer the form only where it would work.
-        "release_kinds": {kind for kind, _label in hold_kinds_for(user)},
+        **hold_forms.context(request, url, forms.get("hold_form")),
         "moves": moves,
         "apply_initial": recall_form(request, f"{url}:apply") or {},
         "history": queries.history("merchant", str(merchant.pk)),

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from posfleet.accounts.roles import perm
 from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record
+from posfleet.core import versions
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, NotFound, PermissionDenied, StaleVersion, ValidationFailed
 from posfleet.core.sql import db_datetime, open_cursor
@@ -170,14 +171,7 @@ def apply_merchant(
     if refusals:
         raise InvalidTransition(refusals[0], details={"guards": refusals}, code="guard_failed")
     now = timezone.now()
-    before = {"state": merchant.state, "version": merchant.version}
-    updated = Merchant.objects.filter(pk=merchant.pk, version=merchant.version).update(
-        state=move.target, version=merchant.version + 1, updated_at=now
-    )
-    if updated != 1:
-        raise StaleVersion()
-    merchant.state, merchant.version, merchant.updated_at = move.target, merchant.version + 1, now
-    after = {"state": merchant.state, "version": merchant.version}
+    before, after = versions.write(merchant, now, state=move.target)
     record(actor, Change("merchant", str(merchant.pk), f"merchant.{action}", before, after, text), at=now)
     return merchant
 

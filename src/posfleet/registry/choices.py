@@ -34,3 +34,11 @@ class AccessoryKind(models.TextChoices):
     CHARGER = "charger", _("Charger")
     SIM = "sim", _("SIM card")
     OTHER = "other", _("Other")
+
+
+class Condition(models.TextChoices):
+    """A lent item (a terminal, an accessory, a loaner) as it comes back to the warehouse."""
+
+    GOOD = "good", _("Good")
+    DAMAGED = "damaged", _("Damaged")
+    MISSING = "missing", _("Missing")

@@ -17,8 +17,8 @@ from django.utils.translation import gettext as _
 
 from posfleet.core.actor import Actor
 from posfleet.core.errors import ValidationFailed
-from posfleet.registry.models import Terminal, TerminalModel
-from posfleet.registry.services import TerminalInput, _require, register_terminals, validate_terminal
+from posfleet.registry.models import TerminalModel
+from posfleet.registry.services import TerminalInput, _require, batch_problems, register_terminals
 
 REQUIRED = ("tid", "sn", "model", "firmware_version", "security_patch_level")
 CHUNK = 5000
@@ -76,36 +76,10 @@ def import_terminals(
     if not items:
         raise ValidationFailed(_("The file has no rows."))
     models_by_name = {m.name: m for m in TerminalModel.objects.all()}
-    all_tids = {i.tid for _l, i in items}
-    all_sns = {i.sn for _l, i in items}
-    taken_tid: set[str] = set()
-    taken_sn: set[str] = set()
-    tid_list, sn_list = list(all_tids), list(all_sns)
-    for start in range(0, max(len(tid_list), len(sn_list)), 900):
-        taken_tid |= set(
-            Terminal.objects.filter(tid__in=tid_list[start : start + 900]).values_list("tid", flat=True)
-        )
-        taken_sn |= set(
-            Terminal.objects.filter(sn__in=sn_list[start : start + 900]).values_list("sn", flat=True)
-        )
     report = ImportReport()
     good: list[TerminalInput] = []
-    seen_tid: set[str] = set()
-    seen_sn: set[str] = set()
-    for line, item in items:
-        errors = validate_terminal(item, models_by_name)
-        if item.tid in taken_tid:
-            errors.setdefault("tid", []).append(_("TID %(tid)s is already registered.") % {"tid": item.tid})
-        elif item.tid in seen_tid:
-            errors.setdefault("tid", []).append(
-                _("TID %(tid)s appears twice in the file.") % {"tid": item.tid}
-            )
-        if item.sn in taken_sn:
-            errors.setdefault("sn", []).append(_("SN %(sn)s is already registered.") % {"sn": item.sn})
-        elif item.sn in seen_sn:
-            errors.setdefault("sn", []).append(_("SN %(sn)s appears twice in the file.") % {"sn": item.sn})
-        seen_tid.add(item.tid)
-        seen_sn.add(item.sn)
+    problems = batch_problems([item for _line, item in items], models_by_name)
+    for (line, item), errors in zip(items, problems, strict=True):
         if errors:
             report.rejected.append({"line": line, "tid": item.tid, "errors": errors})
         else:

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from posfleet.registry.choices import AccessoryKind
+from posfleet.registry.choices import AccessoryKind, Condition
 from posfleet.registry.models import Contract, Merchant
 
 
@@ -32,6 +32,15 @@ def item_label(kind: str) -> str:
     if kind == "terminal":
         return _("Terminal")
     return str(dict(AccessoryKind.choices).get(kind, kind))
+
+
+def damage_charge(contract: Contract | None, kind: str, condition: str) -> int:
+    """Fen a merchant owes for an item of `kind` lent under `contract` that comes back in `condition`:
+    nothing when good, else the contract's damage/loss price for the kind (or for `other`)."""
+    if condition == Condition.GOOD or contract is None:
+        return 0
+    prices = contract.damage_prices or {}
+    return int(prices.get(kind, prices.get("other", 0)))
 
 
 def damage_lines(contract: Contract) -> list[Price]:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -23,6 +23,7 @@ from posfleet.registry.signals import merchant_created
 TID_RE = re.compile(r"^[0-9A-Z]{8}$")
 PHONE_RE = re.compile(r"^\+?[0-9][0-9\- ]{6,19}$")
 PATCH_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+TAKEN_CHUNK = 450  # items a query when looking for TIDs and SNs already registered: 900 parameters at most
 
 
 def _require(actor: Actor, codename: str) -> None:
@@ -308,37 +309,47 @@ def record_installation(actor: Actor, terminal: Terminal, address: str, reason: 
     return terminal
 
 
+def batch_problems(
+    items: Sequence[TerminalInput], models_by_name: dict[str, TerminalModel]
+) -> list[dict[str, list[str]]]:
+    """Each item's problems (empty when none): its own fields, then a TID or SN already registered or,
+    if not, one an earlier item of the batch has."""
+    taken_tid: set[str] = set()
+    taken_sn: set[str] = set()
+    for start in range(0, len(items), TAKEN_CHUNK):
+        chunk = items[start : start + TAKEN_CHUNK]
+        taken = Terminal.objects.filter(
+            Q(tid__in={i.tid for i in chunk}) | Q(sn__in={i.sn for i in chunk})
+        ).values_list("tid", "sn")
+        for tid, sn in taken:
+            taken_tid.add(tid)
+            taken_sn.add(sn)
+    seen_tid: set[str] = set()
+    seen_sn: set[str] = set()
+    problems = []
+    for item in items:
+        errors = validate_terminal(item, models_by_name)
+        if item.tid in taken_tid:
+            errors.setdefault("tid", []).append(_("TID %(tid)s is already registered.") % {"tid": item.tid})
+        elif item.tid in seen_tid:
+            errors.setdefault("tid", []).append(_("TID %(tid)s appears twice.") % {"tid": item.tid})
+        if item.sn in taken_sn:
+            errors.setdefault("sn", []).append(_("SN %(sn)s is already registered.") % {"sn": item.sn})
+        elif item.sn in seen_sn:
+            errors.setdefault("sn", []).append(_("SN %(sn)s appears twice.") % {"sn": item.sn})
+        seen_tid.add(item.tid)
+        seen_sn.add(item.sn)
+        problems.append(errors)
+    return problems
+
+
 def register_terminals(
     actor: Actor, items: list[TerminalInput], *, reason: str = "registered"
 ) -> list[Terminal]:
     """Register terminals into stock; all or nothing. Errors are keyed by the item's position."""
     _require(actor, "register_terminal")
     models_by_name = {m.name: m for m in TerminalModel.objects.all()}
-    errors: dict[str, Any] = {}
-    seen_tid: set[str] = set()
-    seen_sn: set[str] = set()
-    for i, item in enumerate(items):
-        item_errors = validate_terminal(item, models_by_name)
-        if item.tid in seen_tid:
-            item_errors.setdefault("tid", []).append(_("TID %(tid)s appears twice.") % {"tid": item.tid})
-        if item.sn in seen_sn:
-            item_errors.setdefault("sn", []).append(_("SN %(sn)s appears twice.") % {"sn": item.sn})
-        seen_tid.add(item.tid)
-        seen_sn.add(item.sn)
-        if item_errors:
-            errors[str(i)] = item_errors
-    taken = Terminal.objects.filter(Q(tid__in=seen_tid) | Q(sn__in=seen_sn)).values_list("tid", "sn")
-    taken_tid = {t for t, _s in taken}
-    taken_sn = {s for _t, s in taken}
-    for i, item in enumerate(items):
-        if item.tid in taken_tid:
-            errors.setdefault(str(i), {}).setdefault("tid", []).append(
-                _("TID %(tid)s is already registered.") % {"tid": item.tid}
-            )
-        if item.sn in taken_sn:
-            errors.setdefault(str(i), {}).setdefault("sn", []).append(
-                _("SN %(sn)s is already registered.") % {"sn": item.sn}
-            )
+    errors = {str(i): e for i, e in enumerate(batch_problems(items, models_by_name)) if e}
     if errors:
         raise ValidationFailed(details=errors)
     terminals = [_terminal_objects(item, models_by_name[item.model]) for item in items]

@@ -93,12 +93,6 @@ class LoanerState(models.TextChoices):
     RETURNED = "returned", _("Returned")
 
 
-class Condition(models.TextChoices):
-    GOOD = "good", _("Good")
-    DAMAGED = "damaged", _("Damaged")
-    MISSING = "missing", _("Missing")
-
-
 class SwapKind(models.TextChoices):
     UNREPAIRABLE = "unrepairable", _("Unrepairable")
     MODEL_RETIRED = "model_retired", _("Model retired by policy")

@@ -12,9 +12,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from posfleet.cases.models import files_dir
+from posfleet.registry.choices import Condition
 from posfleet.registry.models import Merchant, Terminal
 from posfleet.repair.choices import (
-    Condition,
     FaultCategory,
     Frequency,
     LoanerState,

@@ -14,7 +14,8 @@ from ninja import Schema
 from pydantic import Field, StrictBool, StrictInt
 
 from posfleet.api.fields import MAX_FEN, MAX_ID, IsoDate, IsoDateTime, Reason, Tid, optional_text, text
-from posfleet.repair.choices import Condition, FaultCategory, Frequency, QcCheck, SwapKind, Symptom, Where
+from posfleet.registry.choices import Condition
+from posfleet.repair.choices import FaultCategory, Frequency, QcCheck, SwapKind, Symptom, Where
 from posfleet.repair.models import Fault, Loaner, RepairOrder
 from posfleet.repair.services.orders import qc_checks
 from posfleet.repair.transitions import Action, available

@@ -25,12 +25,12 @@ from posfleet.console.views_util import (
     staff_view,
 )
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
+from posfleet.registry.choices import Condition
 from posfleet.registry.models import Terminal
 from posfleet.repair import forms, transitions
 from posfleet.repair.choices import (
     FINAL_STATES,
     SYMPTOMS,
-    Condition,
     FaultCategory,
     Frequency,
     QcCheck,
@@ -47,12 +47,15 @@ from posfleet.repair.services.common import get_order
 PAGE = 100
 
 
-def fault_form_context(terminals: Any = None) -> dict[str, Any]:
+def fault_form_context(request: HttpRequest, terminals: Any = None) -> dict[str, Any]:
+    """The fault report form of the console and the portal: as posted, or empty but for the TID of the
+    link that led here."""
     return {
         "categories": FaultCategory.choices,
         "symptoms": [(cat, [(s, Symptom(s).label) for s in names]) for cat, names in SYMPTOMS.items()],
         "frequencies": Frequency.choices,
         "terminals": terminals,
+        "form": request.POST or {"tid": forms.clean(request.GET.get("tid"))[:8]},
     }
 
 
@@ -70,9 +73,7 @@ def index(request: HttpRequest) -> HttpResponse:
 def report(request: HttpRequest) -> HttpResponse:
     if not any(request.user.has_perm(f"accounts.{c}") for c in ("report_fault", "work_repair")):
         return forbidden(request, _("You do not have permission to see this page."))
-    context = fault_form_context() | {
-        "form": request.POST or {"tid": forms.clean(request.GET.get("tid"))[:8]}
-    }
+    context = fault_form_context(request)
     if request.method != "POST":
         return render(request, "repair/report.html", context)
     actor = console_actor(request)

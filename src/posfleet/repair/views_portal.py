@@ -48,9 +48,7 @@ def _own_terminals(merchant_id: int) -> list[Terminal]:
 @merchant_view
 def report(request: HttpRequest) -> HttpResponse:
     mid = request.merchant_id  # type: ignore[attr-defined]
-    context = fault_form_context(_own_terminals(mid)) | {
-        "form": request.POST or {"tid": forms.clean(request.GET.get("tid"))[:8]}
-    }
+    context = fault_form_context(request, _own_terminals(mid))
     if request.method != "POST":
         return render(request, "portal_repair/report.html", context)
     actor = portal_actor(request)

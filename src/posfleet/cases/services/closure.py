@@ -18,7 +18,7 @@ from huey.contrib.djhuey import db_task
 
 from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record
-from posfleet.cases.choices import CaseKind, CaseState, Condition, SettlementState
+from posfleet.cases.choices import CaseKind, CaseState, SettlementState
 from posfleet.cases.models import Case, CaseSettlement, ReturnItem
 from posfleet.cases.services import letters
 from posfleet.cases.services.checklist import (
@@ -40,8 +40,9 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, ValidationFailed
 from posfleet.lifecycle.services import apply, apply_merchant
 from posfleet.money import ledger
-from posfleet.registry.choices import MerchantState, TerminalState
+from posfleet.registry.choices import Condition, MerchantState, TerminalState
 from posfleet.registry.models import Accessory, Merchant, Terminal
+from posfleet.registry.prices import damage_charge
 from posfleet.settlement import outstanding, statements
 
 
@@ -192,7 +193,6 @@ def record_returns(actor: Actor, case_id: int, items: list[Any]) -> list[ReturnI
     if errors:
         raise ValidationFailed(_("Some returned items are not valid."), details={"items": errors})
     contract = getattr(case.merchant, "contract", None)
-    prices: dict[str, int] = dict(contract.damage_prices or {}) if contract is not None else {}
     helper = delegate(actor)
     now = timezone.now()
     accessories = {
@@ -205,7 +205,7 @@ def record_returns(actor: Actor, case_id: int, items: list[Any]) -> list[ReturnI
             kind = "terminal"
         else:
             kind = accessories[entry.item].kind
-        charge = int(prices.get(kind, prices.get("other", 0))) if entry.condition != Condition.GOOD else 0
+        charge = damage_charge(contract, kind, entry.condition)
         row = ReturnItem.objects.create(
             case=case,
             item=entry.item,

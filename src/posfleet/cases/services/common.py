@@ -19,6 +19,7 @@ from posfleet.accounts.models import merchant_id_of
 from posfleet.accounts.roles import perm
 from posfleet.audit.services import Change, record
 from posfleet.cases.models import Case
+from posfleet.core import versions
 from posfleet.core.actor import Actor
 from posfleet.core.amounts import yuan
 from posfleet.core.errors import NotFound, PermissionDenied, StaleVersion
@@ -91,10 +92,6 @@ def delegate(actor: Actor) -> Actor:
     return actor.on_behalf("cases")
 
 
-def snapshot(case: Case) -> dict[str, Any]:
-    return {"state": case.state, "version": case.version}
-
-
 def update_case(
     actor: Actor,
     case: Case,
@@ -105,15 +102,9 @@ def update_case(
     **fields: Any,
 ) -> Case:
     """Write `fields` (state and the rest) with optimistic concurrency and one audit event."""
-    before = snapshot(case)
     now = timezone.now()
-    values = {**fields, "version": case.version + 1, "updated_at": now}
-    updated = Case.objects.filter(pk=case.pk, version=case.version).update(**values)
-    if updated != 1:
-        raise StaleVersion()
-    for name, value in values.items():
-        setattr(case, name, value)
-    after = snapshot(case) | {
+    before, after = versions.write(case, now, **fields)
+    after |= {
         k: (v.isoformat() if hasattr(v, "isoformat") else v)
         for k, v in fields.items()
         if k not in ("state", "assignee", "decided_by")

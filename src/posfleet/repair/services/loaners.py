@@ -21,8 +21,10 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, NotFound, ValidationFailed
 from posfleet.lifecycle import services as lifecycle
 from posfleet.money import ledger
+from posfleet.registry.choices import Condition
 from posfleet.registry.models import Terminal
-from posfleet.repair.choices import FINAL_STATES, Condition, LoanerState
+from posfleet.registry.prices import damage_charge
+from posfleet.repair.choices import FINAL_STATES, LoanerState
 from posfleet.repair.models import Loaner
 from posfleet.repair.services.common import delegate, get_order, notify, require_staff
 
@@ -113,9 +115,7 @@ def return_loaner(actor: Actor, tid: str, *, condition: str, note: str = "") -> 
     why = _("loaner returned (repair order #%(id)s)") % {"id": loan.order_id}
     lifecycle.apply(helper, tid, "deactivate", reason=why)
     lifecycle.apply(helper, tid, "receive_return", reason=why)
-    contract = getattr(loan.merchant, "contract", None)
-    prices: dict[str, int] = dict(contract.damage_prices or {}) if contract is not None else {}
-    charge = int(prices.get("terminal", prices.get("other", 0))) if condition != Condition.GOOD else 0
+    charge = damage_charge(getattr(loan.merchant, "contract", None), "terminal", condition)
     if charge:
         ledger.charge(
             helper,

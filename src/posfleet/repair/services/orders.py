@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from posfleet.accounts.roles import perm
 from posfleet.api.fields import MAX_FEN
 from posfleet.audit.services import Change, record
+from posfleet.core import versions
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, InvalidTransition, PermissionDenied, StaleVersion, ValidationFailed
 from posfleet.lifecycle import services as lifecycle
@@ -407,10 +408,6 @@ HANDLERS: dict[str, Callable[[Actor, RepairOrder, dict[str, Any]], Outcome]] = {
 }
 
 
-def _snapshot(order: RepairOrder) -> dict[str, Any]:
-    return {"state": order.state, "version": order.version}
-
-
 def apply(
     actor: Actor,
     order_id: int,
@@ -446,14 +443,9 @@ def apply(
     else:
         _merchant_decides(actor, order, action)
     outcome = HANDLERS[row_action](actor, order, data)
-    before = _snapshot(order)
     now = timezone.now()
-    values = {**outcome.fields, "state": move.target, "version": order.version + 1, "updated_at": now}
-    if RepairOrder.objects.filter(pk=order.pk, version=order.version).update(**values) != 1:
-        raise StaleVersion()
-    for name, value in values.items():
-        setattr(order, name, value)
-    after = _snapshot(order) | outcome.facts
+    before, after = versions.write(order, now, **(outcome.fields | {"state": move.target}))
+    after |= outcome.facts
     reason = str(data.get("note") or data.get("diagnosis") or data.get("done") or action)[:2000]
     record(actor, Change("repair_order", str(order.pk), f"repair.{action}", before, after, reason), at=now)
     return order
