@@ -97,6 +97,28 @@ def test_a_bulk_change_is_chained_like_single_events(reason):
 
 
 @pytest.mark.django_db
+class TestManyEventsPath:
+    """Several different changes in one call: on PostgreSQL one statement writes all their events."""
+
+    def test_payloads_are_stored_as_hashed_and_read_back(self, django_assert_num_queries):
+        changes = [
+            Change("terminal", "T1", "t.x", None, {"state": "in_repair", "note": '停机 "quoted" \\ '}, "why"),
+            Change("merchant", "7", "m.y", {"n": 1, "list": [1, None, "a"]}, None, "理由 'x'"),
+            Change("terminal", "T2", "t.z", {}, {"nested": {"b": True, "n": -5}}, ""),
+        ]
+        _record(1)  # the chain head exists
+        with transaction.atomic(), django_assert_num_queries(3):  # head locked, events, head moved
+            assert record(Actor.system("cli"), changes) == 3
+        events = list(AuditEvent.objects.filter(seq__gt=1).order_by("seq"))
+        assert [(e.object_type, e.object_id, e.action, e.reason) for e in events] == [
+            (c.object_type, c.object_id, c.action, c.reason) for c in changes
+        ]
+        assert [(e.before, e.after) for e in events] == [(c.before, c.after) for c in changes]
+        assert AuditEvent.objects.filter(seq=events[0].seq, before__isnull=True).exists()  # SQL NULL
+        assert services.verify().ok
+
+
+@pytest.mark.django_db
 class TestSingleEventPath:
     """One change: the path every audited single change takes (apply() on every console click)."""
 

@@ -1,5 +1,5 @@
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from posfleet.core.errors import PermissionDenied, ValidationFailed
 from posfleet.money import ledger
@@ -108,3 +108,24 @@ class TestConvenience:
             "amount_fen": -29900,
         }
         assert builders.VALID_CARD not in str(event.after)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL storage parameter")
+def test_accounts_leave_room_on_their_pages_for_balance_updates():
+    """Balance updates stay on their page (no new index entries) only if the page has room."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = 'money_account'")
+        assert "fillfactor=20" in cursor.fetchone()[0]
+
+
+def test_one_journal_moves_many_balances_each_by_its_own_amount():
+    merchants = [builders.merchant() for _ in range(3)]
+    entries = [Entry.credit(m.pk, ledger.UNSETTLED, 100 * (i + 1)) for i, m in enumerate(merchants)]
+    with transaction.atomic():
+        ledger.post(fin(), [*entries, Entry.debit(None, ledger.SCHEME_CLEARING, 600)], ref="many")
+        ledger.post(
+            fin(),
+            [Entry.credit(merchants[0].pk, ledger.UNSETTLED, 1), Entry.debit(None, ledger.BANK, 1)],
+            ref="x",
+        )
+    assert [ledger.balances(m.pk).unsettled_fen for m in merchants] == [101, 200, 300]

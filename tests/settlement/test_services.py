@@ -186,6 +186,32 @@ class TestRunSettlement:
         assert AuditEvent.objects.filter(object_type="settlement_batch", object_id=str(batch.pk)).exists()
 
 
+def _statements_of_a_run(merchants: int) -> int:
+    """Statements of a run that settles `merchants` merchants' day and pays their day before."""
+    from django.test.utils import CaptureQueriesContext
+
+    day = days_ago(3)
+    for _ in range(merchants):
+        m = b.merchant()
+        tx(m, 100_000, at(day - timedelta(days=1)))
+        tx(m, 50_000, at(day))
+    run(day - timedelta(days=1))
+    with CaptureQueriesContext(connection) as queries:
+        result = run(day)
+    assert len(result.created) == len(result.paid) == merchants
+    return len(queries)
+
+
+# The batches, their journals and their audit events are written for all merchants at once: a
+# run's statements do not grow with its merchants. Lower these when a run needs fewer.
+RUN_STATEMENTS = {"postgresql": 44, "sqlite": 43}
+
+
+@pytest.mark.parametrize("merchants", [2, 6])
+def test_a_runs_statements_do_not_grow_with_its_merchants(merchants):
+    assert _statements_of_a_run(merchants) == RUN_STATEMENTS[connection.vendor]
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="row-level concurrency is PostgreSQL's")
 def test_run_waits_for_an_ingest_in_flight_and_counts_it():

@@ -112,6 +112,8 @@ def record_many(
             )
         except chain.NotTemplatable:  # raised before anything is written; the general path below
             pass
+    if vendor == "postgresql":
+        return _record_rows_pg(actor, changes, at, at_text, cursor, (seq, prev))
     for change in changes:
         seq += 1
         object_id = str(change.object_id)
@@ -141,12 +143,60 @@ def record_many(
             )
         )
         prev = digest
-    if len(rows) == 1:
-        _INSERT.run(cursor, vendor, rows[0])
-    else:
-        _INSERT.run_many(cursor, vendor, rows)
+    _INSERT.run_many(cursor, vendor, rows)
     _move_head(cursor, vendor, read_at, seq, prev)
     return len(rows)
+
+
+def _record_rows_pg(
+    actor: Actor,
+    changes: Sequence[Change],
+    at: datetime,
+    at_text: str,
+    cursor: Any,
+    head: tuple[int, str],
+) -> int:
+    """`record_many`'s general path on PostgreSQL: the events as one JSON document, inserted with one
+    INSERT … SELECT (`_INSERT_ROWS_PG`). executemany costs a statement per event there, and psycopg
+    binds an array of JSON texts in Python at ~0.1 ms an element: either took a settlement run's 400
+    events 30-80 ms. What the events of one call share (time, actor, request) is bound once."""
+    seq, prev = head
+    read_at = seq
+    events: list[dict[str, Any]] = []
+    for change in changes:
+        seq += 1
+        object_id = str(change.object_id)
+        shared = _shared_values(
+            actor, at_text, change.object_type, change.action, change.before, change.after, change.reason
+        )
+        digest = chain.link(prev, shared | {"seq": seq, "object_id": object_id})
+        events.append(
+            {
+                "seq": seq,
+                "object_type": change.object_type,
+                "object_id": object_id,
+                "action": change.action,
+                "before": shared["before"],  # None: SQL NULL (json_to_recordset's rule)
+                "after": shared["after"],
+                "reason": change.reason,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    params = [
+        transaction.get_connection().ops.adapt_datetimefield_value(at),
+        actor.kind,
+        actor.user_id,
+        actor.name,
+        actor.role,
+        actor.channel,
+        actor.request_id,
+        json.dumps(events),
+    ]
+    _INSERT_ROWS_PG.run(cursor, "postgresql", params)
+    _move_head(cursor, "postgresql", read_at, seq, prev)
+    return len(events)
 
 
 def record_one(
@@ -472,6 +522,13 @@ _INSERT_MEMBERS = Statement(
     "SELECT %s + j.key, %s, %s, %s, %s, %s, %s, %s, j.value, %s, NULL, NULL, '', '', '', "
     "CAST(substr(%s, j.key * 64 + 1, 64) AS TEXT), %s "
     "FROM json_each(%s) AS j"
+)
+_INSERT_ROWS_PG = Statement(
+    f"INSERT INTO audit_auditevent ({', '.join(_COLUMNS)}) "
+    "SELECT e.seq, %s, %s, %s, %s, %s, %s, e.object_type, e.object_id, e.action, e.before, e.after, "
+    "e.reason, %s, e.prev_hash, e.hash FROM json_to_recordset(%s::json) AS e(seq bigint, "
+    "object_type text, object_id text, action text, before jsonb, after jsonb, reason text, "
+    "prev_hash text, hash text)"
 )
 _INSERT_MEMBERS_PG = Statement(
     f"INSERT INTO audit_auditevent ({_MEMBER_COLUMNS}) "

@@ -74,9 +74,12 @@ def frozen_merchant_ids(merchant_ids: Iterable[int] | None = None, now: datetime
     return set(qs.values_list("merchant_id", flat=True))
 
 
-def release_lifted(actor: Actor, now: datetime | None = None) -> dict[int, int]:
+def release_lifted(
+    actor: Actor, now: datetime | None = None, *, frozen: set[int] | None = None
+) -> dict[int, int]:
     """Held batches of merchants nothing holds any more (no freeze in force, no delay on the profile)
-    become settled, to be paid with this run; each merchant is told. Returns fen per merchant."""
+    become settled, to be paid with this run; each merchant is told. Returns fen per merchant.
+    `frozen`: the merchants a freeze holds at `now`, when the caller has read them already."""
     now = now or timezone.now()
     held = SettlementBatch.objects.filter(state=BatchState.HELD)
     mids = set(held.values_list("merchant_id", flat=True).distinct())
@@ -87,7 +90,7 @@ def release_lifted(actor: Actor, now: datetime | None = None) -> dict[int, int]:
             "merchant_id", flat=True
         )
     )
-    free = sorted(mids - delayed - frozen_merchant_ids(mids, now))
+    free = sorted(mids - delayed - (frozen if frozen is not None else frozen_merchant_ids(mids, now)))
     amounts: dict[int, int] = {}
     counts: dict[int, int] = defaultdict(int)
     for batch in held.filter(merchant_id__in=free).select_for_update(no_key=True).order_by("id"):

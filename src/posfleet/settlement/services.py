@@ -17,7 +17,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Max
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from posfleet.accounts.stepup import require_step_up
 from posfleet.audit.services import Change, record
 from posfleet.core.actor import Actor
 from posfleet.core.errors import Conflict, PermissionDenied, ValidationFailed
+from posfleet.core.sql import insert_returning_ids
 from posfleet.money.models import INSTITUTION_TZ, Transaction
 from posfleet.money.models import business_date_of as business_date_of  # re-exported for callers
 from posfleet.registry.models import Merchant
@@ -37,7 +38,6 @@ from posfleet.settlement.models import (
     DisputeHold,
     SettlementBatch,
     SettlementMode,
-    SettlementProfile,
     SettlementRun,
 )
 
@@ -259,6 +259,8 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
     """Settle business day `business_date` for every merchant (see the module docstring).
 
     Sensitive (step-up) and needs `run_settlement`. Must run inside the caller's transaction.
+    Every step works on all merchants of the run at once: a run's cost is a fixed number of
+    statements, whatever the number of merchants (tests pin it).
     """
     if not actor.has_perm(perm("run_settlement")):
         raise PermissionDenied()
@@ -268,11 +270,41 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
     result = RunResult(business_date=day)
 
     high_water = _lock_out_ingest()
-    runs = SettlementRun.objects.order_by()
-    first_run = not runs.filter(business_date=day).exists()
-    last_mark = runs.aggregate(m=Max("max_transaction_id"))["m"]  # None: the first run ever
+    first_run, groups = _gather(actor, day, high_water, now, result)
+    frozen = freezes.frozen_merchant_ids(None, now)  # in force now: this run's batches and payouts
+    if groups:
+        batches, holds = _new_batches(day, first_run, groups, high_water, frozen, now)
+        batches, holds = _insert_batches(day, batches, holds, high_water)
+        _hold_back(holds)
+        ledger_bridge.settle_batches(actor, batches, day)
+        result.created = batches
+
+    result.paid = pay_due(actor, day, now=now, frozen=frozen)
+    paid_ids = {b.pk for b in result.paid}
+    for b in result.created + result.existing:
+        if b.pk in paid_ids:
+            b.state, b.paid_at = BatchState.PAID, now
+    _audit_run(actor, day, result, now)
+    return result
+
+
+_Groups = dict[tuple[int, date, int], dict[str, Any]]
+_Holds = list[tuple[SettlementBatch, list[tuple[Dispute, int]]]]
+
+
+def _gather(
+    actor: Actor, day: date, high_water: int, now: datetime, result: RunResult
+) -> tuple[bool, _Groups]:
+    """What the run settles, per (merchant, business day, mark it starts after), and the run's own
+    record. Ingest is locked out (`high_water` read), so every transaction of `day` is here."""
+    runs = SettlementRun.objects.order_by().aggregate(
+        last_mark=Max("max_transaction_id"),  # None: the first run ever
+        of_day=Count("id", filter=Q(business_date=day)),
+    )
+    first_run = not runs["of_day"]
+    last_mark = runs["last_mark"]
     result.existing = list(SettlementBatch.objects.filter(business_date=day))
-    if first_run:  # every transaction of the day is here (ingest is locked out): all on time
+    if first_run:  # all on time
         done = {b.merchant_id for b in result.existing}  # none, unless written outside a run
         groups = {(r["merchant_id"], day, 0): r for r in _aggregate(day) if r["merchant_id"] not in done}
     else:  # run again: what arrived since its runs is late
@@ -282,97 +314,112 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
     SettlementRun.objects.create(
         business_date=day, max_transaction_id=high_water, created_at=now, actor_name=actor.name[:150]
     )
+    return first_run, groups
 
-    if groups:
-        keys = sorted(groups, key=lambda k: (k[0], k[1], k[2]))
-        merchant_ids = sorted({k[0] for k in keys})
-        profiles = {
-            p.merchant_id: p
-            for p in SettlementProfile.objects.filter(merchant_id__in=merchant_ids).only(
-                "merchant_id", "mode", "delayed"
-            )
-        }
-        cards = dict(Merchant.objects.filter(pk__in=merchant_ids).values_list("pk", "settlement_card_last4"))
-        frozen = freezes.frozen_merchant_ids(merchant_ids, now)
-        open_disputes: dict[int, list[Dispute]] = {}
-        for d in (
-            Dispute.objects.select_for_update(no_key=True)
-            .filter(merchant_id__in=merchant_ids, state__in=OPEN_DISPUTE_STATES)
-            .order_by("opened_at", "id")
-        ):
-            if d.held_fen < d.amount_fen:
-                open_disputes.setdefault(d.merchant_id, []).append(d)
 
-        batches: list[SettlementBatch] = []
-        dispute_holds: list[tuple[SettlementBatch, list[tuple[Dispute, int]]]] = []
-        for key in keys:
-            mid, business_day, after = key
-            r = groups[key]
-            profile = profiles.get(mid)
-            mode = profile.mode if profile else SettlementMode.T1
-            delayed = bool(profile and profile.delayed) or mid in frozen
-            net = int(r["net"] or 0)
-            held, touched = _hold_disputes(mid, max(net, 0), open_disputes.get(mid, []))
-            batch = SettlementBatch(
-                merchant_id=mid,
-                business_date=business_day,
-                run_date=day,
-                late=not first_run or business_day != day,
-                after_transaction_id=after,
-                mode=mode,
-                # payouts follow the run's day: a late item is paid with the run that settled it
-                payout_date=day if mode == SettlementMode.D0 else day + timedelta(days=1),
-                transaction_count=r["count"],
-                gross_fen=int(r["gross"] or 0),
-                refund_fen=int(r["refund"] or 0),
-                fee_fen=int(r["fee"] or 0),
-                held_fen=held,
-                net_fen=net,
-                payout_fen=max(net - held, 0),
-                card_last4=cards.get(mid, ""),
-                state=BatchState.HELD if delayed else BatchState.SETTLED,
-                created_at=now,
-                max_transaction_id=high_water,
-            )
-            batches.append(batch)
-            if touched:
-                dispute_holds.append((batch, touched))
-        try:
-            with transaction.atomic():
-                SettlementBatch.objects.bulk_create(batches)
-        except IntegrityError:
-            raise Conflict(
-                _("Settlement of %(day)s is running elsewhere; try again in a moment.") % {"day": day},
-                code="settlement_running",
-            ) from None
-        if any(b.pk is None for b in batches):  # backends without RETURNING
-            by_key = {
-                (b.merchant_id, b.business_date): b
-                for b in SettlementBatch.objects.filter(
-                    max_transaction_id=high_water, merchant_id__in=merchant_ids
-                )
-            }
-            batches = [by_key[(b.merchant_id, b.business_date)] for b in batches]
-            dispute_holds = [(by_key[(b.merchant_id, b.business_date)], ds) for b, ds in dispute_holds]
-
-        holds = []
-        for batch, parts in dispute_holds:
-            for d, part in parts:
-                d.held_batch = batch
-                d.version += 1
-                holds.append(DisputeHold(dispute=d, batch=batch, amount_fen=part))
-        DisputeHold.objects.bulk_create(holds)
-        Dispute.objects.bulk_update(
-            [d for _b, parts in dispute_holds for d, _part in parts], ["held_fen", "held_batch", "version"]
+def _new_batches(
+    day: date, first_run: bool, groups: _Groups, high_water: int, frozen: set[int], now: datetime
+) -> tuple[list[SettlementBatch], _Holds]:
+    """One unsaved batch per group, with what open disputes keep back of it (disputes locked)."""
+    keys = sorted(groups, key=lambda k: (k[0], k[1], k[2]))
+    merchant_ids = sorted({k[0] for k in keys})
+    # mode, delay and card of every merchant of the run in one query (no profile: T+1, not delayed)
+    merchants = {
+        mid: (card, mode or SettlementMode.T1, bool(delayed))
+        for mid, card, mode, delayed in Merchant.objects.filter(pk__in=merchant_ids).values_list(
+            "pk", "settlement_card_last4", "settlement_profile__mode", "settlement_profile__delayed"
         )
-        ledger_bridge.settle_batches(actor, batches, day)
-        result.created = batches
+    }
+    open_disputes: dict[int, list[Dispute]] = {}
+    for d in (
+        Dispute.objects.select_for_update(no_key=True)
+        .filter(merchant_id__in=merchant_ids, state__in=OPEN_DISPUTE_STATES)
+        .order_by("opened_at", "id")
+    ):
+        if d.held_fen < d.amount_fen:
+            open_disputes.setdefault(d.merchant_id, []).append(d)
 
-    result.paid = pay_due(actor, day, now=now)
-    paid_ids = {b.pk for b in result.paid}
-    for b in result.created + result.existing:
-        if b.pk in paid_ids:
-            b.state, b.paid_at = BatchState.PAID, now
+    batches: list[SettlementBatch] = []
+    holds: _Holds = []
+    for key in keys:
+        mid, business_day, after = key
+        r = groups[key]
+        card, mode, delayed = merchants.get(mid, ("", SettlementMode.T1, False))
+        net = int(r["net"] or 0)
+        held, touched = _hold_disputes(mid, max(net, 0), open_disputes.get(mid, []))
+        batch = SettlementBatch(
+            merchant_id=mid,
+            business_date=business_day,
+            run_date=day,
+            late=not first_run or business_day != day,
+            after_transaction_id=after,
+            mode=mode,
+            # payouts follow the run's day: a late item is paid with the run that settled it
+            payout_date=day if mode == SettlementMode.D0 else day + timedelta(days=1),
+            transaction_count=r["count"],
+            gross_fen=int(r["gross"] or 0),
+            refund_fen=int(r["refund"] or 0),
+            fee_fen=int(r["fee"] or 0),
+            held_fen=held,
+            net_fen=net,
+            payout_fen=max(net - held, 0),
+            card_last4=card or "",
+            state=BatchState.HELD if delayed or mid in frozen else BatchState.SETTLED,
+            created_at=now,
+            max_transaction_id=high_water,
+        )
+        batches.append(batch)
+        if touched:
+            holds.append((batch, touched))
+    return batches, holds
+
+
+def _insert_batches(
+    day: date, batches: list[SettlementBatch], holds: _Holds, high_water: int
+) -> tuple[list[SettlementBatch], _Holds]:
+    """Insert the batches (one statement); a concurrent run of the same day is a Conflict."""
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                insert_returning_ids(connection, batches)
+            else:
+                SettlementBatch.objects.bulk_create(batches)
+    except IntegrityError:
+        raise Conflict(
+            _("Settlement of %(day)s is running elsewhere; try again in a moment.") % {"day": day},
+            code="settlement_running",
+        ) from None
+    if all(b.pk is not None for b in batches):
+        return batches, holds
+    by_key = {  # backends without RETURNING
+        (b.merchant_id, b.business_date): b
+        for b in SettlementBatch.objects.filter(
+            max_transaction_id=high_water, merchant_id__in={b.merchant_id for b in batches}
+        )
+    }
+    return (
+        [by_key[(b.merchant_id, b.business_date)] for b in batches],
+        [(by_key[(b.merchant_id, b.business_date)], ds) for b, ds in holds],
+    )
+
+
+def _hold_back(holds: _Holds) -> None:
+    """Record what each batch keeps back for open disputes, and move the disputes' versions."""
+    rows = []
+    for batch, parts in holds:
+        for d, part in parts:
+            d.held_batch = batch
+            d.version += 1
+            rows.append(DisputeHold(dispute=d, batch=batch, amount_fen=part))
+    if rows:
+        DisputeHold.objects.bulk_create(rows)
+        Dispute.objects.bulk_update(
+            [d for _b, parts in holds for d, _part in parts], ["held_fen", "held_batch", "version"]
+        )
+
+
+def _audit_run(actor: Actor, day: date, result: RunResult, now: datetime) -> None:
+    """The run's batches and payouts, one event each, appended to the chain in one call."""
     changes = [
         Change(
             "settlement_batch",
@@ -397,22 +444,25 @@ def run_settlement(actor: Actor, business_date: Any) -> RunResult:
     ]
     if changes:
         record(actor, changes, at=now)
-    return result
 
 
-def pay_due(actor: Actor, business_date: date, *, now: datetime | None = None) -> list[SettlementBatch]:
+def pay_due(
+    actor: Actor, business_date: date, *, now: datetime | None = None, frozen: set[int] | None = None
+) -> list[SettlementBatch]:
     """Pay every `settled` batch whose payout date is on or before `business_date` (not held ones),
-    after releasing the held batches of merchants nothing holds any more (freezes.release_lifted)."""
+    after releasing the held batches of merchants nothing holds any more (freezes.release_lifted).
+    `frozen`: the merchants a freeze holds at `now`, when the caller has read them already."""
     now = now or timezone.now()
-    freezes.release_lifted(actor, now)
+    freezes.release_lifted(actor, now, frozen=frozen)
     due = list(
         SettlementBatch.objects.select_for_update(no_key=True, of=("self",))
         .filter(state=BatchState.SETTLED, payout_date__lte=business_date)
         .exclude(merchant__settlement_profile__delayed=True)
         .order_by("id")
     )
-    frozen = freezes.frozen_merchant_ids({b.merchant_id for b in due}, now) if due else set()
-    due = [b for b in due if b.merchant_id not in frozen]
+    if due and frozen is None:
+        frozen = freezes.frozen_merchant_ids({b.merchant_id for b in due}, now)
+    due = [b for b in due if b.merchant_id not in (frozen or set())]
     if not due:
         return []
     ledger_bridge.pay_batches(actor, due)
