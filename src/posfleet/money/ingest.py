@@ -6,7 +6,7 @@ at `occurred_at`, insert it unless its switch id is known (same content: `duplic
 `duplicate_conflict`). An item with an error writes nothing. A transaction from a terminal that could
 not transact then (the hold rule) is recorded, since money moved, but `flagged`, audited and told.
 Speed: `IngestContext` preloads terminals, hold windows and plans once; a chunk is one set-based write
-(`ingest_write`: COPY + INSERT … SELECT on PostgreSQL, one `executemany` on SQLite) and one
+(`ingest_write`: one COPY on PostgreSQL, one `executemany` on SQLite) and one
 journal; the clearing file's path (`ingest_file`) prices well-formed rows itself and hands odd
 rows to `parse_item`.
 """

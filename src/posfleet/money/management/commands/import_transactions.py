@@ -8,7 +8,9 @@ rows already imported come back as duplicates and change nothing. Bad rows are r
 line number and reason (stderr, and all of them in --errors FILE as CSV); they write nothing. That
 includes lines a CSV reader cannot take: bytes that are not UTF-8, NUL characters, a field too long
 for the csv module (its limit is raised for the import, a longer field is still a bad line), so a
-damaged file never ends the import with a traceback.
+damaged file never ends the import with a traceback. On PostgreSQL the next chunk is read and priced
+in a thread (`core.read_ahead`, no database) while this one is written: the driver releases the GIL
+while it waits, so parsing runs beside the backend instead of taking turns with it.
 Exit status: 0 when every row was imported or was a duplicate, 2 when some rows were rejected.
 """
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -142,8 +144,11 @@ def _read(
     def ready(rows: list[list[str]]) -> list[Parsed | None]:
         return prepare(rows, header, ctx, sqlite=sqlite, ask=False)
 
-    # the next chunk is read and priced in a thread while this one is written (closed on any exit)
-    with closing(read_ahead(_chunks(reader, header, chunk_size, ready))) as chunks:
+    # PostgreSQL: the next chunk is read and priced in a thread while the backend writes this one
+    # (closed on any exit). SQLite runs in this process, so a thread only competes with it for the
+    # GIL: 100,000 rows took 2.4–3.4 CPU-s with the thread against 2.7 without (three A/B pairs).
+    chunks = _chunks(reader, header, chunk_size, ready)
+    with closing(read_ahead(chunks) if not sqlite else chunks) as chunks:
         for chunk in chunks:
             stats.error += len(chunk.bad)
             stats.errors.extend(chunk.bad)
@@ -189,7 +194,7 @@ class Chunk:
 
 def _chunks(
     reader: Any, header: list[str], chunk_size: int, ready: Callable[[list[list[str]]], list[Parsed | None]]
-) -> Iterator[Chunk]:
+) -> Generator[Chunk, None, None]:
     """The file in chunks of `chunk_size` well-shaped rows, each priced by `ready`."""
     width = len(header)
     chunk = Chunk()
