@@ -1,13 +1,14 @@
 """The write path of ingest: validated, priced rows into `money_transaction`, set-based.
 
-Parsing and validation (`ingest.parse_item`, `ingest.ingest_rows`) hand this module rows that are
-already right; it only stores them, and stores none twice (`ON CONFLICT (switch_id) DO NOTHING`):
-the caller compares the count with what it sent and looks up the known ones to report them per line.
+Parsing and validation (`ingest.parse_item`, `ingest_file.ingest_rows`) hand this module rows that
+are already right; it only stores them, and stores none twice: the caller compares the count with
+what it sent and looks up the known ones to report them per line.
 
-- PostgreSQL: the rows go by `COPY` into a session-local staging table (no index, no constraint,
-  dropped at commit), then one `INSERT … SELECT … ON CONFLICT DO NOTHING` moves them into the table.
-  Per-row `INSERT`s (even pipelined) cost PostgreSQL a parse, plan and executor start each; COPY is one
-  statement for the chunk, and the set-based insert maintains the indexes in one pass.
+- PostgreSQL: the chunk goes by one `COPY` straight into the table, in a savepoint. A known switch
+  id (a re-sent file, a concurrent import) makes the COPY fail: the savepoint undoes it and the same
+  text goes into a session-local staging table (no index, dropped at commit), then one
+  `INSERT … SELECT … ON CONFLICT (switch_id) DO NOTHING` moves the new rows in. Per-row `INSERT`s
+  (even pipelined) cost PostgreSQL a parse, plan and executor start each; COPY is one statement.
 - SQLite: one `executemany` over rows prepared as plain tuples (SQLite runs in-process; its prepared
   statement is reused for every row, which is what COPY buys PostgreSQL).
 """
@@ -21,7 +22,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
+from psycopg.errors import UniqueViolation
 
 from posfleet.core.sql import db_datetime
 from posfleet.money.models import Transaction, business_date_of
@@ -61,7 +63,7 @@ def write(rows: Sequence[Parsed], journal_id: int, now: datetime) -> int:
 def _stage_ddl() -> str:
     """The staging table: the written columns with the table's own types, nothing else."""
     by_column = {f.column: f for f in Transaction._meta.concrete_fields}
-    cols = ", ".join(f"{c} {by_column[c].db_type(connection)}" for c in ROW_COLUMNS)
+    cols = ", ".join(f"{c} {by_column[c].db_type(connection)}" for c in COLUMNS)
     # dropped at commit: a pooled or long-lived connection keeps no table of its own between ingests
     return f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE} ({cols}) ON COMMIT DROP"
 
@@ -75,41 +77,73 @@ def _copy_text(value: str) -> str:
     return value.translate(_COPY_ESCAPES) if _COPY_SPECIAL.search(value) else value
 
 
-def copy_lines(rows: Sequence[Parsed]) -> str:
-    """The rows as COPY text, one line each: an f-string per row is a fifth of the cost of the
-    driver's `write_row` (which adapts every value through its type registry)."""
+def copy_line(p: Parsed) -> str:
+    """The row in COPY text, without the chunk's own columns and the line end: an f-string per row
+    is a fifth of the cost of the driver's `write_row` (which adapts every value through its type
+    registry). `p.copy_line` when parsing made it already (no flag, nothing to escape)."""
+    if p.copy_line is not None and not p.flag_reasons:
+        return p.copy_line
     esc = _copy_text
-    lines = []
-    for p in rows:
-        at = p.at_db if p.at_db.__class__ is str else p.occurred_at.isoformat()
-        day = p.day_db if p.day_db.__class__ is str else business_date_of(p.occurred_at).isoformat()
-        if p.flag_reasons:
-            flagged, reasons = "t", esc(json.dumps(p.flag_reasons, ensure_ascii=False))
-        else:
-            flagged, reasons = "f", "[]"
-        lines.append(
-            f"{esc(p.switch_id)}\t{esc(p.tid)}\t{p.merchant_id}\t{p.channel}\t{p.type}\t{p.amount_fen}\t"
-            f"{at}\t{day}\t{p.fee_fen}\t{p.net_fen}\t{esc(p.plan_code)}\t{p.rate_bp}\t{flagged}\t{reasons}\t"
-            f"{esc(p.original_id)}\n"
-        )
-    return "".join(lines)
+    at = p.at_db if p.at_db.__class__ is str else p.occurred_at.isoformat()
+    day = p.day_db if p.day_db.__class__ is str else business_date_of(p.occurred_at).isoformat()
+    if p.flag_reasons:
+        flagged, reasons = "t", esc(json.dumps(p.flag_reasons, ensure_ascii=False))
+    else:
+        flagged, reasons = "f", "[]"
+    return (
+        f"{esc(p.switch_id)}\t{esc(p.tid)}\t{p.merchant_id}\t{p.channel}\t{p.type}\t{p.amount_fen}\t"
+        f"{at}\t{day}\t{p.fee_fen}\t{p.net_fen}\t{esc(p.plan_code)}\t{p.rate_bp}\t{flagged}\t{reasons}\t"
+        f"{esc(p.original_id)}"
+    )
+
+
+def plain_line(
+    sid: str, tid: str, mid: int, channel: str, tx_type: str, amount: int, at: str, day: str,
+    fee: int, net: int, code: str, bp: int, original: str,
+) -> str | None:  # fmt: skip
+    """`copy_line` of a row without a flag, made while parsing (in the reader thread); None when a
+    value needs escaping (then `copy_line` escapes it)."""
+    if _COPY_SPECIAL.search(sid) or _COPY_SPECIAL.search(tid) or _COPY_SPECIAL.search(original):
+        return None
+    if _COPY_SPECIAL.search(code):
+        return None
+    return (
+        f"{sid}\t{tid}\t{mid}\t{channel}\t{tx_type}\t{amount}\t{at}\t{day}\t{fee}\t{net}\t{code}\t{bp}\tf\t[]\t"
+        f"{original}"
+    )
+
+
+def copy_lines(rows: Sequence[Parsed], tail: str = "\n") -> str:
+    """The rows as COPY text, each line ending with `tail` (the chunk's own columns and the line end)."""
+    lines = [copy_line(p) for p in rows]
+    lines.append("")
+    return tail.join(lines)
 
 
 def _write_postgresql(rows: Sequence[Parsed], journal_id: int, now: datetime) -> int:
+    """COPY straight into the table, in a savepoint; when a switch id is already known (a re-sent
+    file, a concurrent import) the attempt is undone and the chunk goes through the staging table,
+    which skips the known ids. The straight COPY spares the server a second write and read of every
+    row, and its index work happens while the rows arrive."""
     table = Transaction._meta.db_table
-    cols = ", ".join(ROW_COLUMNS)
+    cols = ", ".join(COLUMNS)
+    text = copy_lines(rows, f"\t{now.isoformat()}\t{journal_id}\n")
     with connection.cursor() as cursor:
+        raw = cursor.cursor  # the driver's cursor: COPY is psycopg's, not the DB-API's
+        try:
+            with transaction.atomic(), raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                copy.write(text)
+            return len(rows)
+        except UniqueViolation:
+            pass
         cursor.execute(_stage_ddl())
         cursor.execute(f"TRUNCATE {STAGE}")  # a chunk earlier in the same transaction left rows
-        raw = cursor.cursor  # the driver's cursor: COPY is psycopg's, not the DB-API's
         with raw.copy(f"COPY {STAGE} ({cols}) FROM STDIN") as copy:
-            copy.write(copy_lines(rows))
+            copy.write(text)
         # Rows arrive in the caller's order (merchant, then TID): the heap and the indexes fill in
         # that order; no ORDER BY, which would sort the chunk again.
         cursor.execute(
-            f"INSERT INTO {table} ({', '.join(COLUMNS)}) SELECT {cols}, %s, %s FROM {STAGE} "
-            "ON CONFLICT (switch_id) DO NOTHING",
-            [now, journal_id],
+            f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {STAGE} ON CONFLICT (switch_id) DO NOTHING"
         )
         count = cursor.rowcount
     return int(count) if count is not None and count >= 0 else -1

@@ -26,6 +26,7 @@ class Parsed:
     at_db: Any = None  # occurred_at / business_date as text the database takes, when the clearing-file
     day_db: Any = None  # path already has them (None: `ingest_write` adapts occurred_at itself)
     original_id: str = ""  # a refund's or reversal's original sale (its switch id)
+    copy_line: str | None = None  # the row in COPY text up to `flag_reasons`, when parsing made it
 
     def same_content(
         self, tid: str, channel: str, type_: str, amount_fen: int, occurred_at: datetime

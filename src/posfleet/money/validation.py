@@ -114,6 +114,9 @@ def time_error(at: datetime, registered_at: datetime | None, latest: datetime) -
 
 
 # --- set-based ------------------------------------------------------------------------------------------
+_TABLE = Transaction._meta.db_table
+
+
 class Item(Protocol):
     index: int
     switch_id: str
@@ -140,30 +143,13 @@ def refund_errors(items: Sequence[Item]) -> dict[int, dict[str, Any]]:
     backs = [p for p in items if p.type in BACK_TYPES]
     if not backs:
         return {}
-    known: set[str] = set()
-    for part in _chunks([p.switch_id for p in backs]):
-        known.update(Transaction.objects.filter(switch_id__in=part).values_list("switch_id", flat=True))
+    known = _known_ids([p.switch_id for p in backs])
     backs = sorted((p for p in backs if p.switch_id not in known), key=lambda p: p.index)
     originals = sorted({p.original_id for p in backs})
-    sales: dict[str, tuple[str, int, int, datetime]] = {}  # switch id -> (type, merchant, amount, time)
-    refunded: dict[str, int] = defaultdict(int)
-    for part in _chunks(originals):
-        qs = Transaction.objects.filter(switch_id__in=part)
-        if connection.vendor == "postgresql":
-            qs = qs.select_for_update().order_by("id")
-        for sid, tx_type, mid, amount, at in qs.values_list(
-            "switch_id", "type", "merchant_id", "amount_fen", "occurred_at"
-        ):
-            sales[sid] = (tx_type, mid, amount, at)
-        for sid, total in (
-            Transaction.objects.filter(original_switch_id__in=part)
-            .order_by()
-            .values_list("original_switch_id")
-            .annotate(total=Sum("amount_fen"))
-        ):
-            refunded[sid] = int(total or 0)
-    for p in items:
-        if p.type == "sale" and p.switch_id not in sales:
+    sales, refunded = _sales_and_refunded(originals)
+    wanted = set(originals)
+    for p in items:  # sales earlier in the chunk (those the database does not hold yet)
+        if p.switch_id in wanted and p.type == "sale" and p.switch_id not in sales:
             sales[p.switch_id] = (p.type, p.merchant_id, p.amount_fen, p.occurred_at)
     errors: dict[int, dict[str, Any]] = {}
     for p in backs:
@@ -197,3 +183,58 @@ def refund_errors(items: Sequence[Item]) -> dict[int, dict[str, Any]]:
         else:
             refunded[p.original_id] += p.amount_fen
     return errors
+
+
+def _known_ids(switch_ids: Sequence[str]) -> set[str]:
+    if connection.vendor == "postgresql":  # one array parameter, not thousands of placeholders
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT switch_id FROM {_TABLE} WHERE switch_id = ANY(%s)", [list(switch_ids)])
+            return {sid for (sid,) in cursor.fetchall()}
+    known: set[str] = set()
+    for part in _chunks(switch_ids):
+        known.update(Transaction.objects.filter(switch_id__in=part).values_list("switch_id", flat=True))
+    return known
+
+
+Sale = tuple[str, int, int, datetime]  # type, merchant, amount, time
+
+
+def _sales_and_refunded(originals: Sequence[str]) -> tuple[dict[str, Sale], defaultdict[str, int]]:
+    """The recorded sales among `originals` and how much of each is refunded already.
+
+    On PostgreSQL the sales are locked (FOR UPDATE, in id order) before their refunds are summed, and
+    each query takes the ids as one array (the ORM's IN list costs a placeholder, and its quoting, per
+    id: a tenth of a second per 50,000-row chunk)."""
+    sales: dict[str, Sale] = {}
+    refunded: defaultdict[str, int] = defaultdict(int)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT switch_id, type, merchant_id, amount_fen, occurred_at FROM {_TABLE} "
+                "WHERE switch_id = ANY(%s) ORDER BY id FOR UPDATE",
+                [list(originals)],
+            )
+            for sid, tx_type, mid, amount, at in cursor.fetchall():
+                sales[sid] = (tx_type, mid, amount, at)
+            cursor.execute(
+                f"SELECT original_switch_id, SUM(amount_fen) FROM {_TABLE} "
+                "WHERE original_switch_id = ANY(%s) GROUP BY original_switch_id",
+                [list(originals)],
+            )
+            for sid, total in cursor.fetchall():
+                refunded[sid] = int(total or 0)
+        return sales, refunded
+    for part in _chunks(originals):
+        qs = Transaction.objects.filter(switch_id__in=part)
+        for sid, tx_type, mid, amount, at in qs.values_list(
+            "switch_id", "type", "merchant_id", "amount_fen", "occurred_at"
+        ):
+            sales[sid] = (tx_type, mid, amount, at)
+        for sid, total in (
+            Transaction.objects.filter(original_switch_id__in=part)
+            .order_by()
+            .values_list("original_switch_id")
+            .annotate(total=Sum("amount_fen"))
+        ):
+            refunded[sid] = int(total or 0)
+    return sales, refunded

@@ -8,7 +8,9 @@ rows already imported come back as duplicates and change nothing. Bad rows are r
 line number and reason (stderr, and all of them in --errors FILE as CSV); they write nothing. That
 includes lines a CSV reader cannot take: bytes that are not UTF-8, NUL characters, a field too long
 for the csv module (its limit is raised for the import, a longer field is still a bad line), so a
-damaged file never ends the import with a traceback.
+damaged file never ends the import with a traceback. On PostgreSQL the next chunk is read and priced
+in a thread (`core.read_ahead`, no database) while this one is written: the driver releases the GIL
+while it waits, so parsing runs beside the backend instead of taking turns with it.
 Exit status: 0 when every row was imported or was a duplicate, 2 when some rows were rejected.
 """
 
@@ -17,8 +19,9 @@ from __future__ import annotations
 import csv
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +30,10 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from posfleet.core.actor import Actor
-from posfleet.money.ingest import IngestContext, ingest_rows
+from posfleet.core.read_ahead import read_ahead
+from posfleet.money.ingest import IngestContext
+from posfleet.money.ingest_file import ingest_rows, prepare
+from posfleet.money.parsed import Parsed
 from posfleet.money.validation import shown, text_error
 
 REQUIRED = ("id", "tid", "channel", "type", "amount_fen", "occurred_at")
@@ -131,29 +137,67 @@ def _read(
     missing = [c for c in REQUIRED if c not in header]
     if missing:
         raise CommandError(f"Missing column(s): {', '.join(missing)} (line 1).")
-    width = len(header)
     total = max(count_lines(path) - 1, 0) if progress else None
     bar = tqdm(total=total, unit="rows", disable=not progress, file=stream or sys.stderr, smoothing=0.1)
-    items: list[list[str]] = []
-    lines: list[int] = []
+    sqlite = connection.vendor == "sqlite"
 
-    def flush() -> None:
-        if not items:
-            return
-        with transaction.atomic():
-            out = ingest_rows(actor, items, header, ctx, ref=f"file:{path.name}:{lines[0]}")
-        stats.created += out.created
-        stats.duplicate += out.duplicate
-        stats.flagged += out.flagged
-        for index, sid, err in out.errors:
-            stats.error += 1
-            stats.errors.append(
-                (lines[index], shown(sid, 64), str(err.get("code", "")), str(err.get("message", "")))
-            )
-        bar.update(len(items))
-        items.clear()
-        lines.clear()
+    def ready(rows: list[list[str]]) -> list[Parsed | None]:
+        return prepare(rows, header, ctx, sqlite=sqlite, ask=False)
 
+    # PostgreSQL: the next chunk is read and priced in a thread while the backend writes this one
+    # (closed on any exit). SQLite runs in this process, so a thread only competes with it for the
+    # GIL: 100,000 rows took 2.4–3.4 CPU-s with the thread against 2.7 without (three A/B pairs).
+    chunks = _chunks(reader, header, chunk_size, ready)
+    with closing(read_ahead(chunks) if not sqlite else chunks) as chunks:
+        for chunk in chunks:
+            stats.error += len(chunk.bad)
+            stats.errors.extend(chunk.bad)
+            bar.update(len(chunk.bad))
+            if not chunk.rows:
+                continue
+            with transaction.atomic():
+                out = ingest_rows(
+                    actor,
+                    chunk.rows,
+                    header,
+                    ctx,
+                    ref=f"file:{path.name}:{chunk.lines[0]}",
+                    prepared=chunk.ready,
+                )
+            stats.created += out.created
+            stats.duplicate += out.duplicate
+            stats.flagged += out.flagged
+            for index, sid, err in out.errors:
+                stats.error += 1
+                stats.errors.append(
+                    (
+                        chunk.lines[index],
+                        shown(sid, 64),
+                        str(err.get("code", "")),
+                        str(err.get("message", "")),
+                    )
+                )
+            bar.update(len(chunk.rows))
+    bar.close()
+
+
+@dataclass
+class Chunk:
+    """Rows of one transaction, their line numbers, the lines before them the reader could not take
+    (line, id, code, message) and the rows as `ingest_file.prepare` priced them."""
+
+    rows: list[list[str]] = field(default_factory=list)
+    lines: list[int] = field(default_factory=list)
+    bad: list[tuple[int, str, str, str]] = field(default_factory=list)
+    ready: list[Parsed | None] | None = None
+
+
+def _chunks(
+    reader: Any, header: list[str], chunk_size: int, ready: Callable[[list[list[str]]], list[Parsed | None]]
+) -> Generator[Chunk, None, None]:
+    """The file in chunks of `chunk_size` well-shaped rows, each priced by `ready`."""
+    width = len(header)
+    chunk = Chunk()
     line = reader.line_num
     while True:
         try:
@@ -162,31 +206,24 @@ def _read(
             break
         except csv.Error as exc:  # a field over FIELD_LIMIT: this line is bad, the reader goes on
             start, line = line + 1, reader.line_num
-            stats.error += 1
-            stats.errors.append((start, "", "malformed_row", f"the line cannot be read: {exc}"))
-            bar.update(1)
+            chunk.bad.append((start, "", "malformed_row", f"the line cannot be read: {exc}"))
             continue
         start, line = line + 1, reader.line_num
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) != width:
-            stats.error += 1
-            stats.errors.append(
-                (
-                    start,
-                    shown(row[0], 64) if row else "",
-                    "malformed_row",
-                    f"expected {width} fields, found {len(row)}",
-                )
-            )
-            bar.update(1)
+            found = f"expected {width} fields, found {len(row)}"
+            chunk.bad.append((start, shown(row[0], 64) if row else "", "malformed_row", found))
             continue
-        items.append(row)
-        lines.append(start)
-        if len(items) >= chunk_size:
-            flush()
-    flush()
-    bar.close()
+        chunk.rows.append(row)
+        chunk.lines.append(start)
+        if len(chunk.rows) >= chunk_size:
+            chunk.ready = ready(chunk.rows)
+            yield chunk
+            chunk = Chunk()
+    if chunk.rows or chunk.bad:
+        chunk.ready = ready(chunk.rows)
+        yield chunk
 
 
 class Command(BaseCommand):
