@@ -6,7 +6,8 @@ on-time batch, or a late one for what arrived after the day was settled) is its 
 batch's `created_at` is when it was settled. Settling a day therefore writes one row per merchant
 and never rewrites the day's transactions (see `services` for why the mark is safe under concurrent
 ingest). The API and the console still show `settlement_batch_id` and `settled_at` on a transaction:
-`with_settlement()` computes them.
+`with_settlement()` computes them. `unsettled_per_day()` states the same conditions in one SQL
+statement, for a merchant's unsettled totals (a test holds it to `unsettled()`).
 """
 
 from __future__ import annotations
