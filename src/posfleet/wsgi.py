@@ -20,3 +20,7 @@ if os.environ.get("POSFLEET_FASTPATH", "1").strip().lower() not in {"0", "false"
     from posfleet.api.fastpath import EligibilityFastPath
 
     application = EligibilityFastPath(django_application)
+
+from posfleet.core.startup import freeze_startup_objects  # noqa: E402 (after the application is loaded)
+
+freeze_startup_objects()

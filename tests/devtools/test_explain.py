@@ -107,3 +107,17 @@ def test_no_jit_compiles_a_console_statement():
     with connection.cursor() as cursor:
         cursor.execute("SHOW jit")
         assert cursor.fetchone()[0] == "off"
+
+
+def test_a_merchants_unsettled_rows_are_an_anti_join_on_its_index_range():
+    from django.test.utils import CaptureQueriesContext
+
+    from posfleet.settlement import settled
+
+    with CaptureQueriesContext(connection) as ctx:
+        settled.unsettled_per_day(1)
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + ctx.captured_queries[0]["sql"])
+        text = "\n".join(r[0] for r in cursor.fetchall())
+    assert "Anti Join" in text and "tx_merchant_day_idx" in text
+    assert "Seq Scan on money_transaction" not in text

@@ -225,3 +225,23 @@ def _upload(name, content):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, content)
+
+
+def test_transaction_list_pages_carry_their_batch(django_assert_max_num_queries):
+    """The list annotates only the page's rows (`page_rows`); a settled row names its batch."""
+    m = b.merchant()
+    day = days_ago(2)
+    settled_rows = [tx(m, 1000 + i, at(day, 10, i)) for i in range(3)]
+    with transaction.atomic():
+        result = run_settlement(Actor.system(), day)
+    [batch] = result.created
+    fresh = tx(m, 5000, at(days_ago(1)))
+    api = Api("finance")
+    page = api.get("/transactions", {"merchant_id": m.pk, "limit": 2}).json()
+    assert [i["id"] for i in page["items"]] == [fresh.pk, settled_rows[2].pk]
+    assert page["items"][0]["settlement_batch_id"] is None and page["items"][0]["settled_at"] is None
+    assert page["items"][1]["settlement_batch_id"] == batch.pk and page["items"][1]["settled_at"]
+    rest = api.get("/transactions", {"merchant_id": m.pk, "cursor": page["next_cursor"]}).json()
+    assert [i["id"] for i in rest["items"]] == [settled_rows[1].pk, settled_rows[0].pk]
+    assert {i["settlement_batch_id"] for i in rest["items"]} == {batch.pk}
+    assert rest["next_cursor"] is None

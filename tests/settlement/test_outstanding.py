@@ -5,7 +5,8 @@ from django.db import transaction
 
 from posfleet.core.actor import Actor
 from posfleet.money.ledger import charge
-from posfleet.settlement import disputes
+from posfleet.money.models import Transaction
+from posfleet.settlement import disputes, settled
 from posfleet.settlement.disputes import DisputeInput
 from posfleet.settlement.outstanding import is_cleared, yuan
 from posfleet.settlement.services import run_settlement
@@ -94,6 +95,50 @@ class TestIsCleared:
         assert is_cleared(m.pk, tids=["BBBB0001"]).cleared
         run(days_ago(3) + timedelta(days=1))
         assert is_cleared(m.pk, tids=["AAAA0001"]).cleared
+
+    def test_a_day_in_two_batches_with_a_late_row_left(self):
+        """Unsettled rows are the day's rows less those its batches (on-time and late) cover."""
+        m = b.merchant()
+        d0(m)
+        day = days_ago(4)
+        tx(m, 1000, at(day), tid="AAAA0001")
+        run(day)  # on-time batch
+        tx(m, 2000, at(day, 11), tid="AAAA0001")
+        run(day + timedelta(days=1))  # late batch of `day`
+        left = tx(m, 3000, at(day, 12), tid="BBBB0001")
+        recent = tx(m, 5000, at(days_ago(1)), tid="AAAA0001")
+        rows = settled.unsettled_per_day(m.pk)
+        assert sorted(rows) == [(day, 1, left.net_fen, True), (days_ago(1), 1, recent.net_fen, False)]
+        # the same rows as the ORM's rule (`unsettled`, a NOT EXISTS per row)
+        rule = settled.unsettled(Transaction.objects.filter(merchant_id=m.pk))
+        assert sorted(rule.values_list("pk", flat=True)) == sorted([left.pk, recent.pk])
+        assert settled.unsettled_per_day(m.pk, ["BBBB0001"]) == [(day, 1, left.net_fen, True)]
+        assert settled.unsettled_per_day(m.pk, []) == []
+        reasons = {r["code"]: r for r in is_cleared(m.pk).reasons}
+        assert (reasons["late_transactions"]["count"], reasons["late_transactions"]["amount_fen"]) == (
+            1,
+            left.net_fen,
+        )
+        assert (
+            reasons["unsettled_transactions"]["count"],
+            reasons["unsettled_transactions"]["amount_fen"],
+        ) == (
+            1,
+            recent.net_fen,
+        )
+        by_tid = {r["code"]: r["count"] for r in is_cleared(m.pk, tids=["AAAA0001"]).reasons}
+        assert by_tid == {"unsettled_transactions": 1}
+        assert codes(is_cleared(m.pk, tids=["BBBB0001"])) == ["late_transactions"]
+
+    def test_query_count_does_not_grow_with_rows(self, django_assert_num_queries):
+        m = b.merchant()
+        for i in range(5):
+            tx(m, 1000 + i, at(days_ago(2 + i % 2)))
+        run(days_ago(3))
+        with django_assert_num_queries(5):
+            assert codes(is_cleared(m.pk)) == ["unsettled_transactions", "settled_not_paid"]
+        with django_assert_num_queries(3):
+            is_cleared(m.pk, tids=["T0000001"])
 
 
 def test_yuan():

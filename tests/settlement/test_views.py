@@ -123,3 +123,25 @@ def test_run_page_in_chinese():
     with translation.override("zh-hans"):
         r = c.get("/console/settlement/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "运行结算" in r.content.decode()
+
+
+def test_merchant_money_rows_show_their_settlement_date():
+    """The money page's rows carry the covering batch (computed for the page's rows only)."""
+    from posfleet.settlement.services import run_settlement
+
+    m = b.merchant()
+    day = days_ago(2)
+    old = tx(m, 1000, at(day))
+    with transaction.atomic():
+        [batch] = run_settlement(Actor.system(), day).created
+    new = tx(m, 2000, at(days_ago(1)))
+    c = client_for()
+    r = c.get(f"/console/money/merchants/{m.pk}/")
+    assert r.status_code == 200
+    rows = {t.pk: t for t in r.context["rows"]}
+    assert list(rows) == [new.pk, old.pk]
+    assert (rows[old.pk].settlement_batch_id, rows[old.pk].settled_at) == (batch.pk, batch.created_at)
+    assert rows[new.pk].settlement_batch_id is None and rows[new.pk].settled_at is None
+    older = c.get(f"/console/money/merchants/{m.pk}/", {"before": old.pk})
+    assert [t.pk for t in older.context["rows"]] == [new.pk]
+    assert older.context["rows"][0].settled_at is None

@@ -22,6 +22,7 @@ from posfleet.accounts.roles import perm
 from posfleet.api.auth import actor_of
 from posfleet.core.actor import Actor
 from posfleet.core.errors import PermissionDenied, Unauthenticated, ValidationFailed
+from posfleet.core.paging import Annotate, page_rows
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -79,14 +80,21 @@ def check_limit(limit: int) -> int:
 
 
 def keyset_page(
-    qs: QuerySet[Any], cursor: str | None, limit: int, *, key: str = "id", descending: bool = False
+    qs: QuerySet[Any],
+    cursor: str | None,
+    limit: int,
+    *,
+    key: str = "id",
+    descending: bool = False,
+    annotate: Annotate | None = None,
 ) -> tuple[list[Any], str | None]:
-    """One page of `qs` ordered by `key` after `cursor`, and the cursor of the next page (or None)."""
+    """One page of `qs` ordered by `key` after `cursor`, and the cursor of the next page (or None).
+    `annotate`: columns computed for the page's rows only (`core.paging.page_rows`)."""
     limit = check_limit(limit)
     after = decode_cursor(cursor)
     if after is not None:
         qs = qs.filter(**{f"{key}__lt" if descending else f"{key}__gt": after})
-    rows = list(qs.order_by(f"-{key}" if descending else key)[: limit + 1])
+    rows = page_rows(qs, f"-{key}" if descending else key, limit + 1, annotate)
     if len(rows) > limit:
         rows = rows[:limit]
         return rows, encode_cursor(getattr(rows[-1], key))

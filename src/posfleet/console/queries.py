@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from posfleet.audit.models import AuditEvent
 from posfleet.console.views_util import int_or_none
+from posfleet.core.paging import Annotate, page_rows
 from posfleet.lifecycle.filters import filter_held
 from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.registry.filters import TerminalFilters, filter_terminals
@@ -35,13 +36,21 @@ class Page:
 
 
 def keyset(
-    qs: QuerySet[Any], *, key: str, after: int | None, before: int | None, size: int, descending: bool = False
+    qs: QuerySet[Any],
+    *,
+    key: str,
+    after: int | None,
+    before: int | None,
+    size: int,
+    descending: bool = False,
+    annotate: Annotate | None = None,
 ) -> tuple[list[Any], int | None, int | None]:
-    """One page ordered by `key`; returns (rows, next_after, prev_before) — cursors are key values."""
+    """One page ordered by `key`; returns (rows, next_after, prev_before) — cursors are key values.
+    `annotate`: columns computed for the page's rows only (`core.paging.page_rows`)."""
     asc, desc = (f"-{key}", key) if descending else (key, f"-{key}")
     gt, lt = ("lt", "gt") if descending else ("gt", "lt")
     if before is not None:
-        rows = list(qs.filter(**{f"{key}__{lt}": before}).order_by(desc)[: size + 1])
+        rows = page_rows(qs.filter(**{f"{key}__{lt}": before}), desc, size + 1, annotate)
         has_more_back = len(rows) > size
         rows = list(reversed(rows[:size]))
         next_after = getattr(rows[-1], key) if rows else None
@@ -49,7 +58,7 @@ def keyset(
         return rows, next_after, prev_before
     if after is not None:
         qs = qs.filter(**{f"{key}__{gt}": after})
-    rows = list(qs.order_by(asc)[: size + 1])
+    rows = page_rows(qs, asc, size + 1, annotate)
     has_more = len(rows) > size
     rows = rows[:size]
     next_after = getattr(rows[-1], key) if rows and has_more else None
@@ -58,7 +67,13 @@ def keyset(
 
 
 def list_page(
-    params: QueryDict, qs: QuerySet[Any], *, key: str, size: int, descending: bool = False
+    params: QueryDict,
+    qs: QuerySet[Any],
+    *,
+    key: str,
+    size: int,
+    descending: bool = False,
+    annotate: Annotate | None = None,
 ) -> dict[str, Any]:
     """A console list's page at the request's `after`/`before` cursor, as the pager of its template
     reads it: the rows, the next and previous cursors and the query string without the cursor."""
@@ -69,6 +84,7 @@ def list_page(
         before=int_or_none(params.get("before")),
         size=size,
         descending=descending,
+        annotate=annotate,
     )
     rest = params.copy()
     for k in ("after", "before"):

@@ -68,7 +68,7 @@ def list_transactions(
             raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
         merchant_id = own
     qs = filter_transactions(
-        settled.with_settlement(Transaction.objects.all()),
+        Transaction.objects.all(),
         merchant_id=merchant_id,
         tid=tid,
         channel=channel,
@@ -77,7 +77,7 @@ def list_transactions(
         date_to=date_to,
         flagged=flagged,
     )
-    rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
+    rows, next_cursor = keyset_page(qs, cursor, limit, descending=True, annotate=settled.with_settlement)
     return {"items": [s.tx_out(t) for t in rows], "next_cursor": next_cursor}
 
 

@@ -285,7 +285,7 @@ def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
     }
     try:
         qs = filter_transactions(
-            settled.with_settlement(Transaction.objects.filter(merchant_id=merchant_id)),
+            Transaction.objects.filter(merchant_id=merchant_id),
             tid=filters["tid"] or None,
             channel=filters["channel"] or None,
             type=filters["type"] or None,
@@ -302,7 +302,9 @@ def merchant_money(request: HttpRequest, merchant_id: int) -> HttpResponse:
         "balances": ledger.balances(merchant_id),
         "plan": plans.plan_at(merchant_id),
         "versions": plans.versions(merchant_id),
-        **list_page(g, qs, key="id", size=TRANSACTIONS_PAGE, descending=True),
+        **list_page(
+            g, qs, key="id", size=TRANSACTIONS_PAGE, descending=True, annotate=settled.with_settlement
+        ),
         "filters": filters,
         "channels": Channel.choices,
         "types": TxType.choices,
