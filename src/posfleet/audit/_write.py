@@ -114,17 +114,11 @@ def record_many(
             pass
     if vendor == "postgresql":
         return _record_rows_pg(actor, changes, at, at_text, cursor, (seq, prev))
-    for change in changes:
-        seq += 1
-        object_id = str(change.object_id)
-        shared = _shared_values(
-            actor, at_text, change.object_type, change.action, change.before, change.after, change.reason
-        )
-        digest = chain.link(prev, shared | {"seq": seq, "object_id": object_id})
+    for n, change, object_id, shared, follows, digest in _linked(actor, at_text, changes, seq, prev):
         before, after = shared["before"], shared["after"]
         rows.append(
             (
-                seq,
+                n,
                 at_db,
                 actor.kind,
                 actor.user_id,
@@ -138,14 +132,30 @@ def record_many(
                 None if after is None else as_json(after, None),
                 change.reason,
                 actor.request_id,
-                prev,
+                follows,
                 digest,
             )
         )
-        prev = digest
+        seq, prev = n, digest
     _INSERT.run_many(cursor, vendor, rows)
     _move_head(cursor, vendor, read_at, seq, prev)
     return len(rows)
+
+
+def _linked(
+    actor: Actor, at_text: str, changes: Sequence[Change], seq: int, prev: str
+) -> Iterator[tuple[int, Change, str, dict[str, Any], str, str]]:
+    """Each change's place in the chain after (`seq`, `prev`): its seq, object id, shared values, the hash
+    it follows and its own."""
+    for change in changes:
+        seq += 1
+        object_id = str(change.object_id)
+        shared = _shared_values(
+            actor, at_text, change.object_type, change.action, change.before, change.after, change.reason
+        )
+        digest = chain.link(prev, shared | {"seq": seq, "object_id": object_id})
+        yield seq, change, object_id, shared, prev, digest
+        prev = digest
 
 
 def _record_rows_pg(
@@ -163,27 +173,21 @@ def _record_rows_pg(
     seq, prev = head
     read_at = seq
     events: list[dict[str, Any]] = []
-    for change in changes:
-        seq += 1
-        object_id = str(change.object_id)
-        shared = _shared_values(
-            actor, at_text, change.object_type, change.action, change.before, change.after, change.reason
-        )
-        digest = chain.link(prev, shared | {"seq": seq, "object_id": object_id})
+    for n, change, object_id, shared, follows, digest in _linked(actor, at_text, changes, seq, prev):
         events.append(
             {
-                "seq": seq,
+                "seq": n,
                 "object_type": change.object_type,
                 "object_id": object_id,
                 "action": change.action,
                 "before": shared["before"],  # None: SQL NULL (json_to_recordset's rule)
                 "after": shared["after"],
                 "reason": change.reason,
-                "prev_hash": prev,
+                "prev_hash": follows,
                 "hash": digest,
             }
         )
-        prev = digest
+        seq, prev = n, digest
     params = [
         transaction.get_connection().ops.adapt_datetimefield_value(at),
         actor.kind,
