@@ -2,8 +2,9 @@
 and how many holds of each kind are in force.
 
 Two queries: the terminals per state (exact from the (state, id) index, see `state_counts`; beyond
-ESTIMATE_ABOVE terminals on PostgreSQL, the planner's statistics instead) and the holds per kind; the bars are inline SVG drawn
-from the numbers here, so the page needs no chart library and works without JavaScript.
+ESTIMATE_ABOVE terminals on PostgreSQL, the planner's statistics instead) and the holds per kind.
+The bars are inline SVG drawn from the numbers here, so the page needs no chart library and works
+without JavaScript.
 """
 
 from __future__ import annotations
@@ -52,11 +53,11 @@ def state_counts() -> tuple[dict[str, int], bool]:
     Exact on a fleet of up to ESTIMATE_ABOVE terminals. Above that, on PostgreSQL, the planner's
     statistics (ANALYZE's sample of the state column times the table's row estimate, refreshed by
     autovacuum): an exact count reads every entry of the state index, ~0.3 s at a million terminals,
-    on every dashboard view. SQLite keeps the exact count, in one statement that reads only the small
+    on every dashboard view. Elsewhere the count is exact, in one statement that reads only the small
     states' ranges of the (state, id) index: the table's `COUNT(*)` (SQLite counts a b-tree's cells
-    page by page, never row by row) minus the other states' counts gives the active terminals, the
-    bulk of a fleet (every terminal is in one of TerminalState: only the transition table sets it). `GROUP BY state` read and compared every entry: 8 times the time at 100,000
-    terminals, ~0.14 s at a million."""
+    page by page) minus the other states' counts gives the active terminals, the bulk of a fleet
+    (every terminal is in one of TerminalState; only the transition table sets it). `GROUP BY state`
+    compared every entry: 8 times the time at 100,000 terminals, ~0.14 s at a million."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(
