@@ -1,6 +1,7 @@
-"""The clearing file's path: rows priced ahead (as the reader thread does), then checked and written."""
+"""The clearing file's path: rows priced ahead (as the reader process does), then checked and written."""
 
 import dataclasses
+from datetime import UTC, datetime
 
 import pytest
 from django.db import connection, transaction
@@ -10,6 +11,7 @@ from posfleet.money.ingest import IngestContext
 from posfleet.money.ingest_file import ingest_rows, prepare
 from posfleet.money.models import Transaction
 from posfleet.registry.choices import TerminalState
+from posfleet.registry.models import Terminal
 from tests import builders
 from tests.money.builders import system
 
@@ -93,3 +95,33 @@ def test_the_line_made_while_parsing_is_the_write_paths_line():
     [odd] = prepare([row("P\\2", t.tid)], HEADER, IngestContext(), sqlite=False, ask=False)
     assert odd is not None and odd.copy_line is None  # a backslash to escape: the write path does it
     assert ingest_write.copy_line(odd).startswith("P\\\\2\t")
+
+
+def test_a_bound_with_a_fraction_of_a_second_is_rounded_the_strict_way():
+    ctx = IngestContext()
+    at = datetime(2026, 11, 20, 2, 0, 0, 500_000, tzinfo=UTC)  # 10:00:00.5 at +08:00
+    assert ctx.fixed_text(at, up=True) == "2026-11-20T10:00:01+08:00"  # t >= 10:00:00.5 from 10:00:01
+    assert ctx.fixed_text(at, up=False) == "2026-11-20T10:00:00+08:00"  # t <= 10:00:00.5 up to 10:00:00
+    assert ctx.fixed_text(at.replace(microsecond=0), up=True) == "2026-11-20T10:00:00+08:00"
+
+
+def test_the_registration_bound_holds_to_the_second_on_the_fast_path():
+    t = builders.terminal()
+    registered = datetime(2026, 11, 20, 2, 5, 0, 500_000, tzinfo=UTC)  # 10:05:00.5 at +08:00
+    Terminal.objects.filter(pk=t.pk).update(created_at=registered)  # earliest: 10:00:00.5 (5 min skew)
+    rows = [row("R0", t.tid, minute=0), row("R1", t.tid, minute=0)]
+    rows[1][5] = "2026-11-20T10:00:01+08:00"
+    ready = prepare(rows, HEADER, IngestContext(), sqlite=connection.vendor == "sqlite", ask=False)
+    assert ready[0] is None and ready[1] is not None  # the early one is left to the full rules
+    out = run(rows)
+    assert out.created == 1 and codes(out) == [(0, "R0", "before_terminal")]
+
+
+def test_a_time_with_a_space_for_the_t_is_compared_as_a_time():
+    t = builders.terminal()
+    rows = [row("S1", t.tid)]
+    rows[0][5] = "2026-11-20 10:00:00+08:00"
+    [p] = prepare(rows, HEADER, IngestContext(), sqlite=connection.vendor == "sqlite", ask=False)
+    assert p is not None and p.occurred_at == datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
+    assert run(rows).created == 1
+    assert Transaction.objects.get(switch_id="S1").occurred_at == datetime(2026, 11, 20, 2, 0, tzinfo=UTC)

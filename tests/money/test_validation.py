@@ -4,12 +4,14 @@ time window, refunds against their original sale, text that every database store
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from posfleet.money import ledger
 from posfleet.money.ingest import ingest
 from posfleet.money.models import Transaction
+from posfleet.money.validation import _sales_and_refunded
 from posfleet.registry.models import Terminal
 from tests import builders
 from tests.money.builders import item
@@ -161,3 +163,21 @@ class TestText:
         [r] = run([{**item(term.tid), "tid": "T" * 200_000}])
         assert r.error["code"] == "field_too_long"
         assert len(r.error["message"]) < 200
+
+
+def test_the_refunded_sums_read_the_original_sale_index():
+    """The sum of earlier refunds per sale walks `tx_original_idx` (partial: only refunds and reversals
+    are in it), never the whole table, however many sales a chunk names (PostgreSQL proves a partial
+    index's condition from a list of at most 100 values by itself)."""
+    originals = [f"SALE{n:05d}" for n in range(300)]
+    with CaptureQueriesContext(connection) as seen:
+        _sales_and_refunded(originals)
+    sql = next(q["sql"] for q in seen.captured_queries if "SUM(" in q["sql"].upper())
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")  # the index path, even on a few rows
+            cursor.execute(f"EXPLAIN {sql}")
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}")
+        text = "\n".join(str(row) for row in cursor.fetchall())
+    assert "tx_original_idx" in text

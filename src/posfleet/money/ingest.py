@@ -111,6 +111,7 @@ class FastTid:
     rates: tuple[str, dict[str, tuple[int, int | None]]] | None  # None: plan history, ask per row
     clean: bool  # active terminal of an active merchant with no hold since `IngestContext.since`
     earliest: datetime  # the earliest time a transaction of it may carry (registration less clock skew)
+    earliest_text: str  # the same as the fast path's text (`IngestContext.fixed_text`, rounded up)
 
 
 class IngestContext:
@@ -153,6 +154,22 @@ class IngestContext:
         self.latest = self.now + clock_skew()
         self.fast: dict[str, FastTid | None] = {}
         self.fast_offset = _fixed_offset(self.now)
+        # the bounds as the clearing file writes times: a time written with the fixed offset in plain
+        # ISO form (`YYYY-MM-DDTHH:MM:SS+08:00`, whole seconds) compares with them as text
+        self.latest_text = self.fixed_text(self.latest, up=False)
+        self.since_text = self.fixed_text(self.since, up=True)
+
+    def fixed_text(self, at: datetime, *, up: bool) -> str:
+        """`at` in the fast path's plain ISO form, to whole seconds (rounded up when `up`), so that
+        for a time `t` of whole seconds, `t >= at` is `text(t) >= fixed_text(at, up=True)` and
+        `t <= at` is `text(t) <= fixed_text(at, up=False)`; "" when there is no fixed offset."""
+        if self.fast_offset is None:
+            return ""
+        suffix, offset = self.fast_offset
+        if up and at.microsecond:
+            at += timedelta(seconds=1)
+        local = at.astimezone(UTC).replace(tzinfo=None) + offset
+        return f"{local:%Y-%m-%dT%H:%M:%S}{suffix}"
 
     def fast_tid(self, tid: str) -> FastTid | None:
         """The per-TID facts of the clearing-file path (cached); None for an unknown or unbound TID."""
@@ -172,7 +189,8 @@ class IngestContext:
                 and not self.merchant_holds.get(mid)
             )
             registered = info.registered_at or self.now
-            out = FastTid(info, mid, rates, clean, max(registered - clock_skew(), EARLIEST_FAST))
+            earliest = max(registered - clock_skew(), EARLIEST_FAST)
+            out = FastTid(info, mid, rates, clean, earliest, self.fixed_text(earliest, up=True))
         self.fast[tid] = out
         return out
 

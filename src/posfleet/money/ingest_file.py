@@ -6,7 +6,7 @@ the next chunk can overlap the database's write of this one:
 - `prepare`: the fast path of a well-formed row (the TID's merchant, plan and eligibility from
   `IngestContext.fast_tid`, once per TID; a time written with the institution's fixed offset gives
   its business day and UTC form without time-zone conversions). It asks no database and reads no
-  per-thread state (language, time zone), so the import's reader thread may run it; a row it does not
+  per-thread state (language, time zone), so the import's reader process may run it; a row it does not
   take whole is left as None.
 - `ingest_rows`: inside the caller's transaction, the rows `prepare` left go through
   `ingest.parse_item` (so every refusal has the same code and message as in the API), then duplicates
@@ -28,6 +28,7 @@ from posfleet.money.choices import CHANNELS, TX_TYPES
 from posfleet.money.fees import signed_fee_and_net
 from posfleet.money.ingest import (
     MAX_AMOUNT_FEN,
+    FastTid,
     IngestContext,
     ItemResult,
     classify_known,
@@ -77,7 +78,7 @@ def prepare(
 ) -> list[Parsed | None]:
     """The priced `Parsed` of each well-formed row, None for a row the fast path does not take whole.
 
-    `ask=False` (the reader thread): a row whose terminal or time needs the eligibility rule asked
+    `ask=False` (the reader process): a row whose terminal or time needs the eligibility rule asked
     (`IngestContext.eligibility`, which may query) is left as None too, for `ingest_rows` to take."""
     i_id, i_tid, i_ch, i_ty, i_am, i_at = (
         header.index(c) for c in ("id", "tid", "channel", "type", "amount_fen", "occurred_at")
@@ -86,10 +87,10 @@ def prepare(
     out: list[Parsed | None] = []
     append = out.append
     fast_get = ctx.fast.get
-    latest, since = ctx.latest, ctx.since
+    latest, since, latest_text, since_text = ctx.latest, ctx.since, ctx.latest_text, ctx.since_text
     # the fast path takes times written with the institution's fixed offset (+08:00 for Shanghai)
-    suffix, offset = ctx.fast_offset or ("never", timedelta(0))
-    days: dict[date, Any] = {}  # business day -> as the database takes it
+    suffix = ctx.fast_offset[0] if ctx.fast_offset else "never"
+    days: dict[date, str] = {}  # business day -> as the database takes it
     hours: dict[str, str] = {}  # "YYYY-MM-DDTHH" at +08:00 -> "YYYY-MM-DD HH" in UTC (see _utc_text)
     from_iso = datetime.fromisoformat
     for index, row in enumerate(rows):
@@ -124,46 +125,70 @@ def prepare(
         ):
             try:
                 at = from_iso(raw_at)
-                at_db: Any = at
-                if sqlite:  # UTC text, as Django's adapter writes it; the time has no fraction here
-                    at_db = _utc_text(raw_at, at, hours, offset)
-                elif raw_at[10] == "T" and raw_at[4] == raw_at[7] == "-" and raw_at[13] == raw_at[16] == ":":
-                    at_db = raw_at  # plain ISO text (not a week date, no odd separator): COPY takes it
             except (ValueError, OverflowError):
                 at = None
             amount = int(raw_amount)
-            if (
-                at is not None
-                and not at.microsecond
-                and 0 < amount <= MAX_AMOUNT_FEN
-                and f.earliest <= at <= latest
-                and (ask or (f.clean and at >= since))
-            ):
-                rates = f.rates or ctx.plans.rates_at(f.merchant_id, at)
-                if rates is not None:
-                    code, by_channel = rates
-                    bp, cap = by_channel[channel]
-                    fee, net = signed_fee_and_net(tx_type, amount, bp, cap)
-                    day = at.date()  # written in the institution's fixed offset: the business day
-                    day_db = days.get(day) or days.setdefault(day, str(day))
-                    p = Parsed(
-                        index, sid, tid, channel, tx_type, amount, at, f.merchant_id, fee, net, code, bp,
-                        [], at_db, day_db, original,
-                    )  # fmt: skip
-                    if not f.clean or at < since:
-                        p.flag_reasons = ctx.eligibility(p, f.info)
-                    elif not sqlite and at_db.__class__ is str:
-                        p.copy_line = plain_line(
-                            sid, tid, f.merchant_id, channel, tx_type, amount, at_db, day_db, fee, net,
-                            code, bp, original,
-                        )  # fmt: skip
+            if at is not None and not at.microsecond and 0 < amount <= MAX_AMOUNT_FEN:
+                # plain ISO text (not a week date, no odd separator) with the fixed offset: its bounds
+                # compare as text (`IngestContext.fixed_text`), without a time zone on either side
+                plain = (
+                    raw_at[10] == "T" and raw_at[4] == raw_at[7] == "-" and raw_at[13] == raw_at[16] == ":"
+                )
+                if plain:
+                    window, recent = f.earliest_text <= raw_at <= latest_text, raw_at >= since_text
+                else:
+                    window, recent = f.earliest <= at <= latest, at >= since
+                if window and (ask or (f.clean and recent)):
+                    fields = (sid, tid, channel, tx_type, raw_amount, raw_at, original)
+                    p = _priced(ctx, f, index, fields, at, amount, recent, plain, sqlite, days, hours)
         append(p)
     return out
 
 
+def _priced(
+    ctx: IngestContext,
+    f: FastTid,
+    index: int,
+    fields: tuple[str, str, str, str, str, str, str],
+    at: datetime,
+    amount: int,
+    recent: bool,
+    plain: bool,
+    sqlite: bool,
+    days: dict[date, str],
+    hours: dict[str, str],
+) -> Parsed | None:
+    """A well-formed row in its window, priced; None when its merchant has no plan then."""
+    sid, tid, channel, tx_type, _amount, raw_at, original = fields
+    rates = f.rates or ctx.plans.rates_at(f.merchant_id, at)
+    if rates is None:
+        return None
+    code, by_channel = rates
+    bp, cap = by_channel[channel]
+    fee, net = signed_fee_and_net(tx_type, amount, bp, cap)
+    day = at.date()  # written in the institution's fixed offset: the business day
+    day_db = days.get(day) or days.setdefault(day, str(day))
+    at_db: Any = at
+    if sqlite:  # UTC text, as Django's adapter writes it; the time has no fraction here
+        at_db = _utc_text(raw_at, at, hours, ctx.fast_offset[1] if ctx.fast_offset else timedelta(0))
+    elif plain:
+        at_db = raw_at  # COPY takes it as written
+    p = Parsed(
+        index, sid, tid, channel, tx_type, amount, at, f.merchant_id, fee, net, code, bp, [], at_db, day_db,
+        original, None, raw_at,
+    )  # fmt: skip
+    if not f.clean or not recent:
+        p.flag_reasons = ctx.eligibility(p, f.info)
+    elif not sqlite and plain:
+        p.copy_line = plain_line(
+            sid, tid, f.merchant_id, channel, tx_type, amount, raw_at, day_db, fee, net, code, bp, original
+        )
+    return p
+
+
 def ingest_rows(
     actor: Actor,
-    rows: Sequence[Sequence[str]],
+    rows: Sequence[Sequence[str] | None],
     header: Sequence[str],
     ctx: IngestContext,
     *,
@@ -171,9 +196,12 @@ def ingest_rows(
     prepared: Sequence[Parsed | None] | None = None,
 ) -> RowsOutcome:
     """The clearing file's chunk, inside the caller's transaction; `prepared` is `prepare`'s answer
-    for these rows when the reader thread has worked it out already."""
+    for these rows when the reader process has worked it out already (then a row it priced may be
+    given as None)."""
     if prepared is None:
-        prepared = prepare(rows, header, ctx, sqlite=connection.vendor == "sqlite", ask=True)
+        whole = [row for row in rows if row is not None]
+        assert len(whole) == len(rows), "rows without prepare's answer need their text"
+        prepared = prepare(whole, header, ctx, sqlite=connection.vendor == "sqlite", ask=True)
     i_id = header.index("id")
     out = RowsOutcome()
     parsed: dict[str, Parsed] = {}
@@ -181,6 +209,7 @@ def ingest_rows(
     for index, p in enumerate(prepared):
         if p is None:
             row = rows[index]
+            assert row is not None
             res = parse_item(index, dict(zip(header, row, strict=True)), ctx)
             if isinstance(res, dict):
                 out.errors.append((index, row[i_id], res))
@@ -191,7 +220,9 @@ def ingest_rows(
             if earlier.same_content(p.tid, p.channel, p.type, p.amount_fen, p.occurred_at):
                 repeats.append((index, p.switch_id))
             else:
-                out.errors.append((index, rows[index][i_id], duplicate_conflict(p.switch_id)))
+                raw = rows[index]
+                sid = raw[i_id] if raw is not None else p.switch_id
+                out.errors.append((index, sid, duplicate_conflict(p.switch_id)))
             continue
         parsed[p.switch_id] = p
     refused = refund_errors(list(parsed.values()))

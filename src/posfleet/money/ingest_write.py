@@ -101,7 +101,7 @@ def plain_line(
     sid: str, tid: str, mid: int, channel: str, tx_type: str, amount: int, at: str, day: str,
     fee: int, net: int, code: str, bp: int, original: str,
 ) -> str | None:  # fmt: skip
-    """`copy_line` of a row without a flag, made while parsing (in the reader thread); None when a
+    """`copy_line` of a row without a flag, made while parsing (in the reader process); None when a
     value needs escaping (then `copy_line` escapes it)."""
     if _COPY_SPECIAL.search(sid) or _COPY_SPECIAL.search(tid) or _COPY_SPECIAL.search(original):
         return None

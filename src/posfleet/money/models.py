@@ -98,9 +98,11 @@ class PlanNotice(models.Model):
 class Transaction(models.Model):
     switch_id = models.CharField(max_length=64)
     tid = models.CharField("TID", max_length=8)
-    # No single-column index: tx_merchant_time_idx starts with merchant_id and serves the foreign key.
+    # No single-column index: tx_merchant_day_idx starts with merchant_id. No foreign key in the
+    # database either: it would check every ingested row on its own (decision 0008); ingest takes the
+    # merchant from the terminal's binding, and a merchant is never deleted (PROTECT).
     merchant = models.ForeignKey(
-        Merchant, on_delete=models.PROTECT, related_name="transactions", db_index=False
+        Merchant, on_delete=models.PROTECT, related_name="transactions", db_index=False, db_constraint=False
     )
     channel = models.CharField(max_length=12, choices=Channel.choices)
     type = models.CharField(max_length=10, choices=TxType.choices)

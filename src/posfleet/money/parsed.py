@@ -27,6 +27,25 @@ class Parsed:
     day_db: Any = None  # path already has them (None: `ingest_write` adapts occurred_at itself)
     original_id: str = ""  # a refund's or reversal's original sale (its switch id)
     copy_line: str | None = None  # the row in COPY text up to `flag_reasons`, when parsing made it
+    at_text: str | None = None  # occurred_at as ISO text with its offset (as a clearing file wrote it)
+
+    def packed(self) -> tuple[Any, ...]:
+        """Plain values (`marshal` carries them from the import's reader process); `unpacked` inverts it.
+        The time goes as ISO text, which keeps its offset."""
+        at_db = self.at_db if self.at_db.__class__ is str else None  # None: the write path adapts the time
+        at = self.at_text or self.occurred_at.isoformat()
+        return (
+            self.index, self.switch_id, self.tid, self.channel, self.type, self.amount_fen, at,
+            self.merchant_id, self.fee_fen, self.net_fen, self.plan_code, self.rate_bp, self.flag_reasons,
+            at_db, self.day_db, self.original_id, self.copy_line,
+        )  # fmt: skip
+
+    @classmethod
+    def unpacked(cls, v: tuple[Any, ...]) -> Parsed:
+        return cls(
+            v[0], v[1], v[2], v[3], v[4], v[5], datetime.fromisoformat(v[6]), v[7], v[8], v[9], v[10],
+            v[11], v[12], v[13], v[14], v[15], v[16], v[6],
+        )  # fmt: skip
 
     def same_content(
         self, tid: str, channel: str, type_: str, amount_fen: int, occurred_at: datetime

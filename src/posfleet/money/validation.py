@@ -218,7 +218,9 @@ def _sales_and_refunded(originals: Sequence[str]) -> tuple[dict[str, Sale], defa
                 sales[sid] = (tx_type, mid, amount, at)
             cursor.execute(
                 f"SELECT original_switch_id, SUM(amount_fen) FROM {_TABLE} "
-                "WHERE original_switch_id = ANY(%s) GROUP BY original_switch_id",
+                # the partial index's own condition: without it neither database may use the index
+                "WHERE original_switch_id = ANY(%s) AND NOT (original_switch_id = '') "
+                "GROUP BY original_switch_id",
                 [list(originals)],
             )
             for sid, total in cursor.fetchall():
@@ -232,6 +234,7 @@ def _sales_and_refunded(originals: Sequence[str]) -> tuple[dict[str, Sale], defa
             sales[sid] = (tx_type, mid, amount, at)
         for sid, total in (
             Transaction.objects.filter(original_switch_id__in=part)
+            .exclude(original_switch_id="")  # the partial index's condition, as above
             .order_by()
             .values_list("original_switch_id")
             .annotate(total=Sum("amount_fen"))

@@ -8,15 +8,15 @@ rows already imported come back as duplicates and change nothing. Bad rows are r
 line number and reason (stderr, and all of them in --errors FILE as CSV); they write nothing. That
 includes lines a CSV reader cannot take: bytes that are not UTF-8, NUL characters, a field too long
 for the csv module (its limit is raised for the import, a longer field is still a bad line), so a
-damaged file never ends the import with a traceback. On PostgreSQL the next chunk is read and priced
-in a thread (`core.read_ahead`, no database) while this one is written: the driver releases the GIL
-while it waits, so parsing runs beside the backend instead of taking turns with it.
+damaged file never ends the import with a traceback. The next chunk is read and priced in a forked
+process (`core.read_ahead`, no database) while this one is written, so parsing runs on the other core.
 Exit status: 0 when every row was imported or was a duplicate, 2 when some rows were rejected.
 """
 
 from __future__ import annotations
 
 import csv
+import gc
 import sys
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -43,6 +43,10 @@ SHOWN_ERRORS = 50
 # a third of the WAL of 10,000-row ones (1M rows: 0.47 GB against 1.45 GB) and import ~7 % faster.
 # On SQLite a chunk holds the write lock for about a second; --chunk trades that against speed.
 DEFAULT_CHUNK = 50_000
+# The first chunk is smaller and each next one twice the last, up to the chunk size: the database
+# starts writing after 5,000 rows are priced instead of 50,000, and each chunk is priced in the time
+# the one before it takes to write (writing a row costs more than pricing it).
+FIRST_CHUNK = 5_000
 # csv's own field limit (131,072 characters) ends the reader with an exception; for the import it is
 # raised so that any field up to this size is read and refused by the row checks with its line number.
 # A longer one still raises, and is reported for its line like any bad line (the reader carries on).
@@ -144,11 +148,12 @@ def _read(
     def ready(rows: list[list[str]]) -> list[Parsed | None]:
         return prepare(rows, header, ctx, sqlite=sqlite, ask=False)
 
-    # PostgreSQL: the next chunk is read and priced in a thread while the backend writes this one
-    # (closed on any exit). SQLite runs in this process, so a thread only competes with it for the
-    # GIL: 100,000 rows took 2.4–3.4 CPU-s with the thread against 2.7 without (three A/B pairs).
+    # the next chunk is read and priced in a child process while this one is written (ended on any exit)
     chunks = _chunks(reader, header, chunk_size, ready)
-    with closing(read_ahead(chunks) if not sqlite else chunks) as chunks:
+    with (
+        _collector_paused(),
+        closing(read_ahead(chunks, encode=Chunk.packed, decode=Chunk.unpacked)) as chunks,
+    ):
         for chunk in chunks:
             stats.error += len(chunk.bad)
             stats.errors.extend(chunk.bad)
@@ -181,23 +186,53 @@ def _read(
     bar.close()
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The import keeps about twenty objects a row alive until its chunk is written, none of them in a
+    cycle: the collector would walk them several times a chunk for nothing (a tenth of the time of
+    the process that writes). Paused while the file goes in, in both processes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @dataclass
 class Chunk:
     """Rows of one transaction, their line numbers, the lines before them the reader could not take
     (line, id, code, message) and the rows as `ingest_file.prepare` priced them."""
 
-    rows: list[list[str]] = field(default_factory=list)
+    rows: list[list[str] | None] = field(default_factory=list)  # None: priced whole (see `packed`)
     lines: list[int] = field(default_factory=list)
     bad: list[tuple[int, str, str, str]] = field(default_factory=list)
     ready: list[Parsed | None] | None = None
+
+    def packed(self) -> tuple[Any, ...]:
+        """Plain values for the pipe from the reader process: a row priced whole goes as its `Parsed`
+        alone (its text is not needed again), any other row as its fields."""
+        ready = self.ready or [None] * len(self.rows)
+        rows = [row if p is None else None for row, p in zip(self.rows, ready, strict=True)]
+        return self.lines, self.bad, rows, [None if p is None else p.packed() for p in ready]
+
+    @classmethod
+    def unpacked(cls, v: tuple[Any, ...]) -> Chunk:
+        lines, bad, rows, ready = v
+        unpack = Parsed.unpacked
+        return cls(rows, lines, bad, [None if p is None else unpack(p) for p in ready])
 
 
 def _chunks(
     reader: Any, header: list[str], chunk_size: int, ready: Callable[[list[list[str]]], list[Parsed | None]]
 ) -> Generator[Chunk, None, None]:
-    """The file in chunks of `chunk_size` well-shaped rows, each priced by `ready`."""
+    """The file in chunks of up to `chunk_size` well-shaped rows (growing from FIRST_CHUNK), each
+    priced by `ready`."""
+    size = min(FIRST_CHUNK, chunk_size)
     width = len(header)
     chunk = Chunk()
+    rows: list[list[str]] = []  # chunk.rows, all with their text until priced
     line = reader.line_num
     while True:
         try:
@@ -215,14 +250,15 @@ def _chunks(
             found = f"expected {width} fields, found {len(row)}"
             chunk.bad.append((start, shown(row[0], 64) if row else "", "malformed_row", found))
             continue
-        chunk.rows.append(row)
+        rows.append(row)
         chunk.lines.append(start)
-        if len(chunk.rows) >= chunk_size:
-            chunk.ready = ready(chunk.rows)
+        if len(rows) >= size:
+            chunk.rows, chunk.ready = list(rows), ready(rows)
             yield chunk
-            chunk = Chunk()
-    if chunk.rows or chunk.bad:
-        chunk.ready = ready(chunk.rows)
+            chunk, rows = Chunk(), []
+            size = min(size * 2, chunk_size)
+    if rows or chunk.bad:
+        chunk.rows, chunk.ready = list(rows), ready(rows)
         yield chunk
 
 
