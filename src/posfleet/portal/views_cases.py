@@ -16,7 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -48,9 +48,9 @@ from posfleet.cases.forms import (
 )
 from posfleet.cases.models import Application, Case
 from posfleet.core.downloads import CSV, download
-from posfleet.core.errors import DomainError, NotFound, ValidationFailed
+from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.notices.models import Notice
-from posfleet.portal.views_util import merchant_view, portal_actor
+from posfleet.portal.views_util import merchant_view, or_404, portal_actor
 from posfleet.registry import prices
 from posfleet.registry.models import Merchant, Terminal
 
@@ -63,10 +63,7 @@ def _merchant_id(request: HttpRequest) -> int:
 
 def _my_case(request: HttpRequest, case_id: int) -> Case:
     """The case if it is my merchant's (the service decides); anyone else's is a 404."""
-    try:
-        return case_services.get_case(portal_actor(request), case_id)
-    except NotFound:
-        raise Http404 from None
+    return or_404(lambda: case_services.get_case(portal_actor(request), case_id))
 
 
 @merchant_view
@@ -285,10 +282,7 @@ def case_resubmit(request: HttpRequest, case_id: int) -> HttpResponse:
 
 @merchant_view
 def case_letter(request: HttpRequest, case_id: int) -> HttpResponse:
-    try:
-        notice, pdf = case_services.letter_pdf(portal_actor(request), case_id)
-    except NotFound:
-        raise Http404 from None
+    notice, pdf = or_404(lambda: case_services.letter_pdf(portal_actor(request), case_id))
     return download(pdf, "application/pdf", f"case-{case_id}-letter-{notice.pk}.pdf")
 
 
@@ -296,9 +290,7 @@ def case_letter(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_export(request: HttpRequest, case_id: int) -> HttpResponse:
     """The data export (my transaction history as CSV) once the worker has built it, with its SHA-256."""
     try:
-        export, data = case_services.export_file(portal_actor(request), case_id)
-    except NotFound:
-        raise Http404 from None
+        export, data = or_404(lambda: case_services.export_file(portal_actor(request), case_id))
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return HttpResponseRedirect(reverse("portal:case", args=[case_id]))
