@@ -7,7 +7,7 @@ every rule lives in the services. Shapes other systems script against are kept e
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Concatenate, ParamSpec
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -28,21 +28,24 @@ from posfleet.core.downloads import CSV, download
 from posfleet.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["cases"])
+P = ParamSpec("P")
 DETAIL = {200: s.CaseDetailOut, **ERRORS}
 DETAIL_FROM_BODY = {200: s.CaseDetailOut, **BODY_ERRORS}
 
 
-def _reply(actor: Actor, case_id: int) -> dict[str, Any]:
-    case = services.get_case(actor, case_id)
-    return s.case_detail(actor, case)
-
-
-def _act(request: HttpRequest, case_id: int, call: Callable[[Actor], object]) -> dict[str, Any]:
-    """Carry out `call` as the request's actor in one transaction; answer with the case as it is now."""
+def _act(
+    request: HttpRequest,
+    case_id: int,
+    service: Callable[Concatenate[Actor, int, P], object],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> dict[str, Any]:
+    """`service(actor, case_id, ...)` as the request's actor in one transaction; answer with the case as
+    it is now."""
     actor = actor_of(request)
     with transaction.atomic():
-        call(actor)
-    return _reply(actor, case_id)
+        service(actor, case_id, *args, **kwargs)
+    return s.case_detail(actor, services.get_case(actor, case_id))
 
 
 @router.post("/cases", response={201: s.CaseFiledOut, **BODY_ERRORS})
@@ -110,9 +113,10 @@ def decide(request: HttpRequest, case_id: ObjectId, payload: s.DecisionIn) -> An
     return _act(
         request,
         case_id,
-        lambda actor: services.decide(
-            actor, case_id, payload.decision, payload.reason, expected_version=if_match(request)
-        ),
+        services.decide,
+        payload.decision,
+        payload.reason,
+        expected_version=if_match(request),
     )
 
 
@@ -123,15 +127,12 @@ def resubmit(request: HttpRequest, case_id: ObjectId, payload: s.ResubmitIn) -> 
     return _act(
         request,
         case_id,
-        lambda actor: services.resubmit(
-            actor,
-            case_id,
-            note=payload.note,
-            install_address=payload.install_address,
-            terminal_model=payload.terminal_model,
-            applicant=payload.applicant.to_input() if payload.applicant is not None else None,
-            expected_version=if_match(request),
-        ),
+        services.resubmit,
+        note=payload.note,
+        install_address=payload.install_address,
+        terminal_model=payload.terminal_model,
+        applicant=payload.applicant.to_input() if payload.applicant is not None else None,
+        expected_version=if_match(request),
     )
 
 
@@ -142,9 +143,9 @@ def allocate(request: HttpRequest, case_id: ObjectId, payload: s.CaseAllocateIn 
     return _act(
         request,
         case_id,
-        lambda actor: services.allocate(
-            actor, case_id, tid=payload.tid if payload else None, expected_version=if_match(request)
-        ),
+        services.allocate,
+        tid=payload.tid if payload else None,
+        expected_version=if_match(request),
     )
 
 
@@ -154,14 +155,11 @@ def ship(request: HttpRequest, case_id: ObjectId, payload: s.ShipIn) -> Any:
     return _act(
         request,
         case_id,
-        lambda actor: services.ship(
-            actor,
-            case_id,
-            carrier=payload.carrier,
-            tracking_no=payload.tracking_no,
-            shipped_on=payload.shipped_on,
-            expected_version=if_match(request),
-        ),
+        services.ship,
+        carrier=payload.carrier,
+        tracking_no=payload.tracking_no,
+        shipped_on=payload.shipped_on,
+        expected_version=if_match(request),
     )
 
 
@@ -171,9 +169,9 @@ def deliver(request: HttpRequest, case_id: ObjectId, payload: s.DeliverIn) -> An
     return _act(
         request,
         case_id,
-        lambda actor: services.deliver(
-            actor, case_id, delivered_on=payload.delivered_on, expected_version=if_match(request)
-        ),
+        services.deliver,
+        delivered_on=payload.delivered_on,
+        expected_version=if_match(request),
     )
 
 
@@ -181,33 +179,22 @@ def deliver(request: HttpRequest, case_id: ObjectId, payload: s.DeliverIn) -> An
 @idempotent
 def activate(request: HttpRequest, case_id: ObjectId) -> Any:
     """Technician: the delivered terminal installed and activated (409 `not_delivered` before)."""
-    return _act(
-        request,
-        case_id,
-        lambda actor: services.activate(actor, case_id, expected_version=if_match(request)),
-    )
+    return _act(request, case_id, services.activate, expected_version=if_match(request))
 
 
 @router.post("/cases/{case_id}/cancel", response=DETAIL_FROM_BODY)
 def cancel(request: HttpRequest, case_id: ObjectId, payload: s.CancelIn) -> Any:
-    return _act(
-        request,
-        case_id,
-        lambda actor: services.cancel(actor, case_id, payload.reason, expected_version=if_match(request)),
-    )
+    return _act(request, case_id, services.cancel, payload.reason, expected_version=if_match(request))
 
 
 @router.post("/cases/{case_id}/assign", response=DETAIL_FROM_BODY)
 def assign(request: HttpRequest, case_id: ObjectId, payload: s.AssignIn) -> Any:
-    actor = actor_of(request)
     user = None
     if payload.username:
         user = get_user_model().objects.filter(username=payload.username, is_active=True).first()
         if user is None:
             raise ValidationFailed(details={"username": ["No such user."]})
-    with transaction.atomic():
-        services.assign(actor, case_id, user)
-    return _reply(actor, case_id)
+    return _act(request, case_id, services.assign, user)
 
 
 @router.post("/cases/{case_id}/stop", response=DETAIL_FROM_BODY)
@@ -215,19 +202,15 @@ def stop(request: HttpRequest, case_id: ObjectId, payload: s.StopIn | None = Non
     return _act(
         request,
         case_id,
-        lambda actor: services.stop_terminals(
-            actor, case_id, at=payload.at if payload else None, expected_version=if_match(request)
-        ),
+        services.stop_terminals,
+        at=payload.at if payload else None,
+        expected_version=if_match(request),
     )
 
 
 @router.post("/cases/{case_id}/statement", response=DETAIL)
 def statement(request: HttpRequest, case_id: ObjectId) -> Any:
-    return _act(
-        request,
-        case_id,
-        lambda actor: services.issue_final_statement(actor, case_id),
-    )
+    return _act(request, case_id, services.issue_final_statement)
 
 
 @router.post("/cases/{case_id}/export", response={202: s.ExportOut, **ERRORS})
@@ -255,9 +238,8 @@ def returns(request: HttpRequest, case_id: ObjectId, payload: s.ReturnsIn) -> An
     return _act(
         request,
         case_id,
-        lambda actor: services.record_returns(
-            actor, case_id, [services.ReturnInput(i.item, i.condition) for i in payload.items]
-        ),
+        services.record_returns,
+        [services.ReturnInput(i.item, i.condition) for i in payload.items],
     )
 
 
@@ -267,29 +249,21 @@ def refund(request: HttpRequest, case_id: ObjectId, payload: s.RefundIn | None =
     return _act(
         request,
         case_id,
-        lambda actor: services.settle(
-            actor, case_id, proof=payload.proof if payload else "", expected_version=if_match(request)
-        ),
+        services.settle,
+        proof=payload.proof if payload else "",
+        expected_version=if_match(request),
     )
 
 
 @router.post("/cases/{case_id}/payments", response=DETAIL_FROM_BODY)
 @idempotent
 def payments(request: HttpRequest, case_id: ObjectId, payload: s.PaymentIn) -> Any:
-    return _act(
-        request,
-        case_id,
-        lambda actor: services.record_payment(actor, case_id, payload.amount_fen, ref=payload.ref),
-    )
+    return _act(request, case_id, services.record_payment, payload.amount_fen, ref=payload.ref)
 
 
 @router.post("/cases/{case_id}/complete", response=DETAIL)
 def complete(request: HttpRequest, case_id: ObjectId) -> Any:
-    return _act(
-        request,
-        case_id,
-        lambda actor: services.complete(actor, case_id, expected_version=if_match(request)),
-    )
+    return _act(request, case_id, services.complete, expected_version=if_match(request))
 
 
 @router.post("/cases/{case_id}/comments", response={201: s.CommentAddedOut, **BODY_ERRORS})

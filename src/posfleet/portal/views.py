@@ -12,7 +12,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,12 +25,12 @@ from posfleet.cases.choices import OPEN_STATES, CaseKind, ExportState
 from posfleet.cases.models import Case, CaseExport
 from posfleet.cases.services.appeals import APPEALABLE_KINDS
 from posfleet.core.downloads import CSV, download, stream_download
-from posfleet.core.errors import DomainError, NotFound
+from posfleet.core.errors import DomainError
 from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.notices import services as notice_services
 from posfleet.portal.forms import PortalLoginForm
-from posfleet.portal.views_util import merchant_view, portal_actor
+from posfleet.portal.views_util import merchant_view, or_404, portal_actor
 from posfleet.registry.models import Merchant, Terminal
 from posfleet.settlement.disputes import disputes_for
 from posfleet.settlement.freezes import held_money
@@ -150,10 +150,7 @@ def notices(request: HttpRequest) -> HttpResponse:
 @merchant_view
 def notice_pdf(request: HttpRequest, notice_id: int) -> HttpResponse:
     """A letter's PDF; another merchant's notice is not found (404), whatever its id."""
-    try:
-        notice, pdf = notice_services.notice_pdf(portal_actor(request), notice_id)
-    except NotFound:
-        raise Http404 from None
+    notice, pdf = or_404(lambda: notice_services.notice_pdf(portal_actor(request), notice_id))
     return download(pdf, "application/pdf", f"letter-{notice.pk}.pdf")
 
 

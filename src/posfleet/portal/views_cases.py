@@ -12,11 +12,12 @@ still missing, follow the merchant's kind (`cases.choices.required_materials`).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec
 
 from django.contrib import messages
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -47,14 +48,16 @@ from posfleet.cases.forms import (
     material_rows,
 )
 from posfleet.cases.models import Application, Case
+from posfleet.core.actor import Actor
 from posfleet.core.downloads import CSV, download
-from posfleet.core.errors import DomainError, NotFound, ValidationFailed
+from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.notices.models import Notice
-from posfleet.portal.views_util import merchant_view, portal_actor
+from posfleet.portal.views_util import merchant_view, or_404, portal_actor
 from posfleet.registry import prices
 from posfleet.registry.models import Merchant, Terminal
 
 PAGE = 50
+P = ParamSpec("P")
 
 
 def _merchant_id(request: HttpRequest) -> int:
@@ -63,10 +66,7 @@ def _merchant_id(request: HttpRequest) -> int:
 
 def _my_case(request: HttpRequest, case_id: int) -> Case:
     """The case if it is my merchant's (the service decides); anyone else's is a 404."""
-    try:
-        return case_services.get_case(portal_actor(request), case_id)
-    except NotFound:
-        raise Http404 from None
+    return or_404(lambda: case_services.get_case(portal_actor(request), case_id))
 
 
 @merchant_view
@@ -273,22 +273,16 @@ def case_resubmit(request: HttpRequest, case_id: int) -> HttpResponse:
     return _act(
         request,
         case_id,
-        lambda: case_services.resubmit(
-            portal_actor(request),
-            case_id,
-            note=data.get("note", ""),
-            install_address=data.get("install_address", ""),
-        ),
         _("Your application is back in review."),
+        case_services.resubmit,
+        note=data.get("note", ""),
+        install_address=data.get("install_address", ""),
     )
 
 
 @merchant_view
 def case_letter(request: HttpRequest, case_id: int) -> HttpResponse:
-    try:
-        notice, pdf = case_services.letter_pdf(portal_actor(request), case_id)
-    except NotFound:
-        raise Http404 from None
+    notice, pdf = or_404(lambda: case_services.letter_pdf(portal_actor(request), case_id))
     return download(pdf, "application/pdf", f"case-{case_id}-letter-{notice.pk}.pdf")
 
 
@@ -296,21 +290,27 @@ def case_letter(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_export(request: HttpRequest, case_id: int) -> HttpResponse:
     """The data export (my transaction history as CSV) once the worker has built it, with its SHA-256."""
     try:
-        export, data = case_services.export_file(portal_actor(request), case_id)
-    except NotFound:
-        raise Http404 from None
+        export, data = or_404(lambda: case_services.export_file(portal_actor(request), case_id))
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return HttpResponseRedirect(reverse("portal:case", args=[case_id]))
     return download(data, CSV, export.filename, sha256=export.sha256)
 
 
-def _act(request: HttpRequest, case_id: int, call: Any, success: str) -> HttpResponse:
-    """Run one service call for my case; a refusal comes back as a message on the case page."""
+def _act(
+    request: HttpRequest,
+    case_id: int,
+    success: str,
+    service: Callable[Concatenate[Actor, int, P], object],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> HttpResponse:
+    """`service(actor, case_id, ...)` for my case in one transaction; back to the case page with
+    `success`, or with the refusal as a message."""
     _my_case(request, case_id)
     try:
         with transaction.atomic():
-            call()
+            service(portal_actor(request), case_id, *args, **kwargs)
     except DomainError as exc:
         messages.error(request, _error_text(exc))
     else:
@@ -329,12 +329,7 @@ def _error_text(exc: DomainError) -> str:
 def case_comment(request: HttpRequest, case_id: int) -> HttpResponse:
     """A message to the institution about my request (kept with the case as evidence)."""
     text = request.POST.get("text", "")
-    return _act(
-        request,
-        case_id,
-        lambda: case_services.add_comment(portal_actor(request), case_id, text),
-        _("Your message was added."),
-    )
+    return _act(request, case_id, _("Your message was added."), case_services.add_comment, text)
 
 
 @merchant_view
@@ -342,21 +337,11 @@ def case_comment(request: HttpRequest, case_id: int) -> HttpResponse:
 def case_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
     """Withdraw my request before it is decided."""
     reason = request.POST.get("reason", "")
-    return _act(
-        request,
-        case_id,
-        lambda: case_services.cancel(portal_actor(request), case_id, reason),
-        _("Your request was withdrawn."),
-    )
+    return _act(request, case_id, _("Your request was withdrawn."), case_services.cancel, reason)
 
 
 @merchant_view
 @require_POST
 def case_export_start(request: HttpRequest, case_id: int) -> HttpResponse:
     """Ask for my transaction history as a CSV file (built by the worker)."""
-    return _act(
-        request,
-        case_id,
-        lambda: case_services.start_export(portal_actor(request), case_id),
-        _("Your data export is being prepared."),
-    )
+    return _act(request, case_id, _("Your data export is being prepared."), case_services.start_export)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,9 +22,10 @@ from django.urls import reverse
 from posfleet.accounts.models import merchant_id_of
 from posfleet.accounts.stepup import session_stepped_up_at
 from posfleet.core.actor import Actor
-from posfleet.core.errors import DomainError
+from posfleet.core.errors import DomainError, NotFound
 
 View = Callable[..., HttpResponseBase]
+T = TypeVar("T")
 
 
 def merchant_view(view: View) -> View:
@@ -46,6 +47,14 @@ def merchant_view(view: View) -> View:
 def portal_actor(request: HttpRequest) -> Actor:
     """The merchant user acting through the portal (channel `portal`)."""
     return Actor.for_user(request.user, "portal", stepped_up_at=session_stepped_up_at(request.session))
+
+
+def or_404(read: Callable[[], T]) -> T:
+    """`read()`, a service lookup scoped to the portal's merchant; what it does not find is a plain 404."""
+    try:
+        return read()
+    except NotFound:
+        raise Http404 from None
 
 
 def show_error(
