@@ -115,6 +115,21 @@ class TestTerminalDetail:
         assert r.status_code == 422
         assert not Hold.objects.exists()
 
+    @pytest.mark.parametrize("page", ["terminal", "merchant"])
+    def test_a_bad_hold_form_names_its_field_on_either_page(self, en_client, login, page):
+        login("technician")
+        t = builders.terminal(tid="HLD00009")
+        url = (
+            f"/console/terminals/{t.tid}/holds/"
+            if page == "terminal"
+            else f"/console/merchants/{t.merchant_id}/holds/"
+        )
+        r = en_client.post(url, {"kind": "fault", "reason": "x", "ends_at": "not a time"})
+        assert r.status_code == 422
+        [message] = [str(m) for m in r.context["messages"]]
+        assert message == "Some fields are not valid. (Ends: Enter a valid date/time.)"
+        assert not Hold.objects.exists()
+
     def test_hold_end_in_past_is_422(self, en_client, login):
         login("technician")
         builders.terminal(tid="HLD00003")

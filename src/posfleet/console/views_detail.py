@@ -27,6 +27,7 @@ from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
     domain_errors,
+    form_refused,
     int_or_none,
     recall_form,
     refuse_on_page,
@@ -35,7 +36,7 @@ from posfleet.console.views_util import (
     staff_view,
 )
 from posfleet.core import labels
-from posfleet.core.errors import DomainError, NotFound, ValidationFailed
+from posfleet.core.errors import DomainError, NotFound
 from posfleet.jobs.models import Job
 from posfleet.lifecycle import bulk as bulk_holds
 from posfleet.lifecycle import holds as hold_services
@@ -136,7 +137,7 @@ def terminal_apply(request: HttpRequest, tid: str) -> HttpResponse:
     form = TransitionForm(request.POST)
     url = detail_url(tid)
     if not form.is_valid():
-        return _error(request, tid, ValidationFailed(details=form.errors.get_json_data()), apply_form=form)
+        return _error(request, tid, form_refused(form), apply_form=form)
     data = form.cleaned_data
     remember_form(request, f"{url}:apply", {"action": data["action"], "reason": data["reason"]})
     params: dict[str, Any] = {}
@@ -171,7 +172,7 @@ def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
     url = detail_url(tid)
     form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
     if not form.is_valid():
-        return _error(request, tid, ValidationFailed(details=form.errors.get_json_data()), hold_form=form)
+        return _error(request, tid, form_refused(form), hold_form=form)
     return hold_forms.place(
         request, form, url, lambda exc: _error(request, tid, exc, hold_form=form), tid=tid
     )

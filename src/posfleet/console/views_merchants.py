@@ -24,13 +24,14 @@ from posfleet.console.views_util import (
     console_actor,
     domain_error_response,
     domain_errors,
+    form_refused,
     int_or_none,
     recall_form,
     refuse_on_page,
     remember_form,
     staff_view,
 )
-from posfleet.core.errors import DomainError, ValidationFailed
+from posfleet.core.errors import DomainError
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import Hold
@@ -68,7 +69,7 @@ def merchant_list(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return domain_error_response(
             request,
-            ValidationFailed(details=_plain(form.errors.get_json_data())),
+            form_refused(form),
             "console/merchants/list.html",
             _merchant_list_context(request, form),
         )
@@ -100,10 +101,6 @@ def merchant_list(request: HttpRequest) -> HttpResponse:
         )
     messages.success(request, _("Merchant %(name)s created.") % {"name": merchant.name})
     return HttpResponseRedirect(reverse("console:merchant", args=[merchant.pk]))
-
-
-def _plain(errors: dict[str, Any]) -> dict[str, list[str]]:
-    return {field: [e["message"] for e in errs] for field, errs in errors.items()}
 
 
 def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> dict[str, Any]:
@@ -163,7 +160,7 @@ def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
         return _error(
             request,
             merchant_id,
-            ValidationFailed(details=_plain(form.errors.get_json_data())),
+            form_refused(form),
             hold_form=form,
         )
     return hold_forms.place(
@@ -182,7 +179,7 @@ def merchant_apply(request: HttpRequest, merchant_id: int) -> HttpResponse:
     form = ReasonForm(request.POST)
     action = request.POST.get("action", "")
     if not form.is_valid():
-        return _error(request, merchant_id, ValidationFailed(details=_plain(form.errors.get_json_data())))
+        return _error(request, merchant_id, form_refused(form))
     remember_form(request, f"{url}:apply", {"action": action, "reason": form.cleaned_data["reason"]})
     try:
         with transaction.atomic():

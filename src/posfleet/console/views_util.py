@@ -13,6 +13,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
@@ -26,7 +27,7 @@ from posfleet.accounts.models import MerchantUser
 from posfleet.accounts.stepup import session_stepped_up_at
 from posfleet.core import labels
 from posfleet.core.actor import Actor
-from posfleet.core.errors import DomainError, NotFound, StepUpRequired
+from posfleet.core.errors import DomainError, NotFound, StepUpRequired, ValidationFailed
 
 LOGIN_URL = "console:login"
 
@@ -112,6 +113,14 @@ def step_up_redirect(request: HttpRequest, next_url: str | None = None) -> HttpR
         response["HX-Redirect"] = url
         return response
     return HttpResponseRedirect(url)
+
+
+def form_refused(form: forms.Form) -> ValidationFailed:
+    """A form's errors as a refusal, each field with its messages, so that every console page names
+    the fields in its message alike (`error_text`)."""
+    return ValidationFailed(
+        details={field: [e["message"] for e in errs] for field, errs in form.errors.get_json_data().items()}
+    )
 
 
 def error_text(exc: DomainError) -> str:
