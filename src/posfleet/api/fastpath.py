@@ -2,7 +2,7 @@
 
 Terminals ask "may this terminal transact?" hundreds of times a second (target: p99 < 10 ms at 500
 req/s on two cores); through Django's middleware, URL resolver and ninja one answer cost ~7 ms of
-CPU, here ~0.3 ms with two fixed statements. It does what `api.auth.BearerAuth` and the ninja
+CPU, here ~0.3 ms with one fixed statement. It does what `api.auth.BearerAuth` and the ninja
 endpoint do (token read on every request, no cache; `accounts.view_fleet`; the one answer, refusals
 counted; the same schema and renderer, so the body is byte-identical) and what the middleware adds to
 this response; anything else goes to Django unchanged. docs/decisions/0002-wsgi-server.md says what
@@ -15,7 +15,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -54,59 +54,86 @@ RESPONSES = Counter(
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def _auth_sql() -> str:
+def _statement_sql() -> str:
+    """The token check and the answer in one statement, so an answer costs one round trip: on
+    PostgreSQL the second round trip cost the server and the database more CPU than the statement.
+
+    No row: the token is unknown or revoked. Else one row per combination of holds in force: the
+    token's id, its user's `is_active`, whether `last_used_at` is due a refresh and whether the user
+    holds `accounts.view_fleet`, then `eligibility.ANSWER_COLUMNS`. The terminal joins only when that
+    permission is held, so nothing about it comes back to a caller that may not see it (its columns
+    are NULL, as for an unknown terminal). The token's row is MATERIALIZED: inlined, PostgreSQL
+    evaluated the permission twice (in the join and in the output).
+
+    The permission is ModelBackend's rule: an active superuser has every permission; else
+    app_label.codename is held directly or through one of the user's groups. Table names come from
+    the models, values are parameters.
+    """
     user_model = get_user_model()
     user_perms = user_model.user_permissions.through._meta.db_table
     user_groups = user_model.groups.through._meta.db_table
     group_perms = Group.permissions.through._meta.db_table
     perm = Permission._meta.db_table
     ctype = ContentType._meta.db_table
-    # ModelBackend: an active superuser has every permission; else app_label.codename is held directly
-    # or through one of the user's groups. Table names come from the models, values are parameters.
     return (
-        "SELECT t.id, u.is_active, u.is_superuser, "
-        "(t.last_used_at IS NULL OR t.last_used_at < %s), "
-        f"EXISTS (SELECT 1 FROM {user_perms} up JOIN {perm} p ON p.id = up.permission_id "
+        "WITH bearer AS MATERIALIZED ("
+        "SELECT k.id AS token_id, u.is_active AS active, "
+        "(k.last_used_at IS NULL OR k.last_used_at < %s) AS stale, "
+        "(u.is_active AND (u.is_superuser "
+        f"OR EXISTS (SELECT 1 FROM {user_perms} up JOIN {perm} p ON p.id = up.permission_id "
         f"JOIN {ctype} ct ON ct.id = p.content_type_id "
         "WHERE up.user_id = u.id AND p.codename = %s AND ct.app_label = %s) "
         f"OR EXISTS (SELECT 1 FROM {user_groups} ug JOIN {group_perms} gp ON gp.group_id = ug.group_id "
         f"JOIN {perm} p ON p.id = gp.permission_id JOIN {ctype} ct ON ct.id = p.content_type_id "
-        "WHERE ug.user_id = u.id AND p.codename = %s AND ct.app_label = %s) "
-        f"FROM {ApiToken._meta.db_table} t JOIN {user_model._meta.db_table} u ON u.id = t.user_id "
-        "WHERE t.key_hash = %s AND t.revoked_at IS NULL"
+        "WHERE ug.user_id = u.id AND p.codename = %s AND ct.app_label = %s))) AS may_view "
+        f"FROM {ApiToken._meta.db_table} k JOIN {user_model._meta.db_table} u ON u.id = k.user_id "
+        "WHERE k.key_hash = %s AND k.revoked_at IS NULL) "
+        f"SELECT b.token_id, b.active, b.stale, b.may_view, {eligibility.ANSWER_COLUMNS} "
+        "FROM bearer b "
+        "LEFT JOIN registry_terminal t ON b.may_view AND t.tid = %s "
+        f"{eligibility.answer_joins(past=False)}"
     )
 
 
-_AUTH: Statement | None = None  # built on first use: the user model's tables are known then
+_STATEMENT: Statement | None = None  # built on first use: the user model's tables are known then
+_AUTH_COLUMNS = 4  # the bearer's columns, before the answer's
+_STAMPS = eligibility.answer_joins(past=False).count("%s")  # the answer's placeholders: the time
 
 
 class Credentials:
-    """What one statement says about a bearer token that exists and is not revoked."""
+    """What the statement says about a bearer token that exists and is not revoked, and the answer's
+    rows (`eligibility.ANSWER_COLUMNS`) when its user may see them."""
 
-    __slots__ = ("is_active", "may_view", "stale", "token_id")
+    __slots__ = ("answer_rows", "is_active", "may_view", "stale", "token_id")
 
-    def __init__(self, row: tuple[Any, ...]) -> None:
-        self.token_id = int(row[0])
-        self.is_active = bool(row[1])
-        self.stale = bool(row[3])  # last_used_at missing or older than TOUCH_AFTER
-        self.may_view = self.is_active and (bool(row[2]) or bool(row[4]))
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        first = rows[0]
+        self.token_id = int(first[0])
+        self.is_active = bool(first[1])
+        self.stale = bool(first[2])  # last_used_at missing or older than TOUCH_AFTER
+        self.may_view = bool(first[3])  # is_active included, as ModelBackend
+        known = first[_AUTH_COLUMNS] is not None  # the terminal's id: NULL when unknown or not joined
+        self.answer_rows = [row[_AUTH_COLUMNS:] for row in rows] if known else []
 
 
-def credentials(token: str) -> Credentials | None:
-    """The token's user and its `accounts.view_fleet`, read now (no cache); None: unknown or revoked."""
-    global _AUTH
-    if _AUTH is None:
-        _AUTH = Statement(_auth_sql())
+def credentials(token: str, tid: str) -> Credentials | None:
+    """The token's user and its `accounts.view_fleet`, read now (no cache), with the answer for `tid`
+    when the user may see it; None: the token is unknown or revoked."""
+    global _STATEMENT
+    if _STATEMENT is None:
+        _STATEMENT = Statement(_statement_sql())
     conn = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs a context lookup
-    threshold = db_datetime(conn, timezone.now() - TOUCH_AFTER)
+    now = datetime.now(UTC)  # timezone.now() with USE_TZ (always on), without a settings read
+    stamp = db_datetime(conn, now)
     app_label, codename = PERMISSION
-    params = [threshold, codename, app_label, codename, app_label, ApiToken.hash_key(token)]
+    params = [db_datetime(conn, now - TOUCH_AFTER), codename, app_label, codename, app_label]
+    params += [ApiToken.hash_key(token), tid, *[stamp] * _STAMPS]
     cursor = open_cursor(conn, prepared=True)  # a fixed statement, prepared on PostgreSQL (core.sql)
     try:
-        row = _AUTH.run(cursor, conn.vendor, params).fetchone()
+        rows = _STATEMENT.run(cursor, conn.vendor, params).fetchall()
     finally:
         cursor.close()
-    return Credentials(row) if row is not None else None
+    return Credentials(rows) if rows else None
 
 
 def bearer_token(request: HttpRequest) -> str | None:
@@ -127,9 +154,9 @@ def _json(request: HttpRequest, data: Any, status: int) -> HttpResponse:
 
 
 def eligibility_view(request: HttpRequest, tid: str) -> HttpResponse:
-    """What `BearerAuth` + `lifecycle.api.terminal_eligibility` answer, with two fixed statements."""
+    """What `BearerAuth` + `lifecycle.api.terminal_eligibility` answer, with one fixed statement."""
     token = bearer_token(request)
-    creds = credentials(token) if token and len(token) <= 200 else None
+    creds = credentials(token, tid) if token and len(token) <= 200 else None
     if creds is None or not creds.is_active:
         return _json(request, error_body("unauthenticated", "A valid bearer token is required."), 401)
     if creds.stale:
@@ -137,7 +164,7 @@ def eligibility_view(request: HttpRequest, tid: str) -> HttpResponse:
     if not creds.may_view:
         denied = PermissionDenied()
         return _json(request, error_body(denied.code, denied.message, denied.details), denied.status)
-    answer = eligibility.answer_and_count(tid)
+    answer = eligibility.counted(eligibility.answer_of(tid, creds.answer_rows))
     return _json(request, answer_data(answer), 200)
 
 
