@@ -45,7 +45,7 @@ class Django:
         return [b"django"]
 
 
-def wsgi_get(app: Any, path: str, method: str = "GET", **headers: str) -> Response:
+def wsgi_get(app: Any, path: str, method: str = "GET", scheme: str = "http", **headers: str) -> Response:
     environ: dict[str, Any] = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
@@ -57,7 +57,7 @@ def wsgi_get(app: Any, path: str, method: str = "GET", **headers: str) -> Respon
         "REMOTE_ADDR": "127.0.0.1",
         "wsgi.input": io.BytesIO(b""),
         "wsgi.errors": sys.stderr,
-        "wsgi.url_scheme": "http",
+        "wsgi.url_scheme": scheme,
         "HTTP_HOST": "testserver",
     }
     for name, value in headers.items():
@@ -299,6 +299,36 @@ def test_last_used_at_is_refreshed_at_most_once_a_minute(app):
 
 
 # --- headers and what goes to Django ------------------------------------------------------------------
+def test_headers_kept_per_status_language_and_scheme_are_the_ones_django_sends(app, django_app):
+    """The fast path runs the middleware hooks once per (status, language, scheme) and keeps what they
+    add: every later answer, from the kept headers, still matches ninja's."""
+    api = Api("admin")
+    nobody = User.objects.create_user("nobody")
+    _token, nobody_raw = ApiToken.issue(nobody, "tests")
+    allowed, refused = b.terminal("active").tid, b.terminal("in_repair").tid
+    asks = [
+        (tid, token, language, secure)
+        for tid, token in [(allowed, api.raw), (refused, api.raw), (allowed, nobody_raw), (allowed, "pf_bad")]
+        for language in ("en", "zh-hans")
+        for secure in (False, True)
+    ]
+    for _round in range(2):
+        for tid, token, language, secure in asks:
+            path = f"/api/v1/terminals/{tid}/eligibility"
+            headers = {"Authorization": f"Bearer {token}", "Accept-Language": language}
+            ninja = Client().get(path, headers=headers, secure=secure)
+            fast = wsgi_get(app, path, scheme="https" if secure else "http", **headers)
+            assert_same(ninja, fast, django_app)
+    assert len(app.heads) == 3 * 2 * 2  # statuses 200, 403, 401 × languages × schemes
+
+
+def test_a_request_id_outside_ascii_is_sent_as_django_sends_it(app):
+    api = Api("admin")
+    path = f"/api/v1/terminals/{b.terminal('active').tid}/eligibility"
+    r = wsgi_get(app, path, Authorization=f"Bearer {api.raw}", **{"X-Request-Id": "caf\xe9-1"})
+    assert r.headers["X-Request-Id"] == "caf\xe9-1"  # latin-1: sent as it is, as HttpResponse does
+
+
 def test_request_id_is_echoed_or_made(app, django_app):
     api = Api("admin")
     path = f"/api/v1/terminals/{b.terminal('active').tid}/eligibility"

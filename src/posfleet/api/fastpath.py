@@ -23,7 +23,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import DisallowedHost
 from django.core.handlers.wsgi import WSGIRequest
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import HttpRequest, HttpResponse
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.security import SecurityMiddleware
@@ -148,24 +148,20 @@ def bearer_token(request: HttpRequest) -> str | None:
     return " ".join(parts[1:])
 
 
-def _json(request: HttpRequest, data: Any, status: int) -> HttpResponse:
-    content = api.renderer.render(request, data, response_status=status)
-    return HttpResponse(content, status=status, content_type=api.get_content_type())
-
-
-def eligibility_view(request: HttpRequest, tid: str) -> HttpResponse:
-    """What `BearerAuth` + `lifecycle.api.terminal_eligibility` answer, with one fixed statement."""
+def eligibility_view(request: HttpRequest, tid: str) -> tuple[int, Any]:
+    """What `BearerAuth` + `lifecycle.api.terminal_eligibility` answer (status, data), with one fixed
+    statement."""
     token = bearer_token(request)
     creds = credentials(token, tid) if token and len(token) <= 200 else None
     if creds is None or not creds.is_active:
-        return _json(request, error_body("unauthenticated", "A valid bearer token is required."), 401)
+        return 401, error_body("unauthenticated", "A valid bearer token is required.")
     if creds.stale:
         ApiToken.objects.filter(pk=creds.token_id).update(last_used_at=timezone.now())
     if not creds.may_view:
         denied = PermissionDenied()
-        return _json(request, error_body(denied.code, denied.message, denied.details), denied.status)
+        return denied.status, error_body(denied.code, denied.message, denied.details)
     answer = eligibility.counted(eligibility.answer_of(tid, creds.answer_rows))
-    return _json(request, answer_data(answer), 200)
+    return 200, answer_data(answer)
 
 
 _SHAPES: dict[tuple[Any, ...], dict[str, Any]] = {}  # the answer's schema output by everything but the TID
@@ -204,11 +200,12 @@ def route(environ: dict[str, Any]) -> str | None:
 
 def _check_connection() -> None:
     """Close this thread's connection when an error left it unusable (Django checks at request start)."""
-    if connection.connection is not None and connection.errors_occurred:
-        if connection.is_usable():
-            connection.errors_occurred = False
+    conn = connections[DEFAULT_DB_ALIAS]  # looked up once: each proxy access costs a context lookup
+    if conn.connection is not None and conn.errors_occurred:
+        if conn.is_usable():
+            conn.errors_occurred = False
         else:
-            connection.close()
+            conn.close()
 
 
 _COUNTERS: dict[int, Any] = {}
@@ -226,6 +223,20 @@ def _unused(request: HttpRequest) -> HttpResponse:
     raise AssertionError("the fast path calls the middleware hooks itself")
 
 
+class Head:
+    """A response's status line, headers, cookies and charset, as `HttpResponse` would send them."""
+
+    __slots__ = ("charset", "cookies", "headers", "status")
+
+    def __init__(
+        self, status: str, headers: list[tuple[str, str]], cookies: list[tuple[str, str]], charset: str
+    ):
+        self.status = status
+        self.headers = headers
+        self.cookies = cookies
+        self.charset = charset
+
+
 class EligibilityFastPath:
     """WSGI application: the eligibility answer here, every other request to `django_app`."""
 
@@ -235,6 +246,7 @@ class EligibilityFastPath:
         self.security = SecurityMiddleware(_unused)
         self.xframe = XFrameOptionsMiddleware(_unused)
         self.languages: dict[str | None, str] = {}  # Accept-Language → the language chosen
+        self.heads: dict[tuple[int, str, bool], Head] = {}  # (status, language, secure) → what to send
 
     def choose_language(self, request: HttpRequest) -> None:
         """`LanguageMiddleware.process_request`. For a request without cookies its choice depends on
@@ -253,6 +265,30 @@ class EligibilityFastPath:
         translation.activate(chosen)
         request.LANGUAGE_CODE = chosen
 
+    def head(self, request: HttpRequest, status: int) -> Head:
+        """The response's status line and headers but its length and request id: a JSON `HttpResponse`
+        through the middleware hooks that add headers (language, X-Frame-Options, security). What the
+        hooks add depends only on the status, the language chosen and whether the request is secure
+        (the path is always this one, the settings fixed), so it is made once per such key and kept:
+        the response and the hooks cost the server more than the answer's JSON."""
+        key = (status, request.LANGUAGE_CODE, request.is_secure())  # LANGUAGE_CODE: the one active
+        found = self.heads.get(key)
+        if found is None:
+            response = HttpResponse(status=status, content_type=api.get_content_type())
+            self.language.process_response(request, response)  # these hooks add headers in place
+            self.xframe.process_response(request, response)
+            self.security.process_response(request, response)
+            found = Head(
+                f"{response.status_code} {response.reason_phrase}",
+                list(response.items()),
+                [("Set-Cookie", c.output(header="")) for c in response.cookies.values()],
+                response.charset,
+            )
+            if len(self.heads) >= 64:  # a few statuses × languages × schemes; bounded all the same
+                self.heads.clear()
+            self.heads[key] = found
+        return found
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         tid = route(environ)
         if tid is None:
@@ -269,23 +305,33 @@ class EligibilityFastPath:
         try:
             self.choose_language(request)
             _check_connection()
-            response = eligibility_view(request, tid)
-            self.language.process_response(request, response)  # these hooks add headers in place
-            self.xframe.process_response(request, response)
-            self.security.process_response(request, response)
+            status, data = eligibility_view(request, tid)
+            head = self.head(request, status)
+            content = api.renderer.render(request, data, response_status=status)
+            body = content if isinstance(content, bytes) else content.encode(head.charset)
         except Exception:
             logger.exception("eligibility fast path failed; Django answers the request")
             _check_connection()
             return self.django_app(environ, start_response)
         finally:
             context.request_id.reset(reset)
-        response["X-Request-Id"] = rid
-        response["Content-Length"] = str(len(response.content))
-        _counter(response.status_code).inc()
+        _counter(status).inc()
         start_response(
-            f"{response.status_code} {response.reason_phrase}",
-            [*response.items(), *(("Set-Cookie", c.output(header="")) for c in response.cookies.values())],
+            head.status,
+            [
+                *head.headers,
+                ("X-Request-Id", header_value(rid)),
+                ("Content-Length", str(len(body))),
+                *head.cookies,
+            ],
         )
-        # The content, not the response: closing a Django response sends request_finished, which would
-        # close the connection this path keeps.
-        return [response.content]
+        return [body]
+
+
+def header_value(value: str) -> str:
+    """`value` as `HttpResponse` sends a header: ASCII as it is, else latin-1 or MIME-encoded."""
+    if value.isascii():
+        return value
+    response = HttpResponse()
+    response["X-Request-Id"] = value
+    return str(response["X-Request-Id"])
