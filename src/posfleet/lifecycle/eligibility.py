@@ -9,6 +9,7 @@ is doing. Refusals name every reason; the ISO 8583 response code is the first th
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -66,10 +67,14 @@ class Answer:
         }
 
 
-def _answer_statement(past: bool) -> Statement:
-    """The terminal, its merchant, and the holds in force on either at a time: the terminal's own (th),
-    the bulk holds it is linked to (bh, through its links bt) and its merchant's (mh). Holds in force
-    together come back as one row per combination, which `may_transact` dedupes.
+ANSWER_COLUMNS = "t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind, bh.id, bh.kind"
+
+
+def answer_joins(past: bool) -> str:
+    """What joins to the terminal `t` for the answer: its merchant and the holds in force on either at
+    a time: the terminal's own (th), the bulk holds it is linked to (bh, through its links bt) and its
+    merchant's (mh). Holds in force together come back as one row per combination, which `answer_of`
+    dedupes. Every `%s` is the time. The HTTP fast path joins the same to its token check.
 
     The hold rule of `HoldQuerySet.in_force` in SQL. Now, "not released" is `released_at IS NULL`,
     which the partial and link indexes serve; in the past (ingest judges a transaction at its own
@@ -87,9 +92,7 @@ def _answer_statement(past: bool) -> Statement:
     merchant_open = (
         f"mh.on_merchant AND {released('mh')}" if past else f"(mh.on_merchant AND {released('mh')})"
     )
-    return Statement(
-        "SELECT t.id, t.state, t.merchant_id, m.state, th.id, th.kind, mh.id, mh.kind, bh.id, bh.kind "
-        "FROM registry_terminal t "
+    return (
         "LEFT JOIN registry_merchant m ON m.id = t.merchant_id "
         f"LEFT JOIN lifecycle_hold th ON th.terminal_id = t.id AND {released('th')} "
         f"{window('th')}"
@@ -98,8 +101,11 @@ def _answer_statement(past: bool) -> Statement:
         f"LEFT JOIN lifecycle_holdterminal bt ON bt.terminal_id = t.id AND {released('bt')} "
         f"LEFT JOIN lifecycle_hold bh ON bh.id = bt.hold_id AND {released('bh')} "
         f"{window('bh')}"
-        "WHERE t.tid = %s"
     )
+
+
+def _answer_statement(past: bool) -> Statement:
+    return Statement(f"SELECT {ANSWER_COLUMNS} FROM registry_terminal t {answer_joins(past)}WHERE t.tid = %s")
 
 
 _ANSWER = _answer_statement(past=False)
@@ -130,6 +136,12 @@ def may_transact(tid: str, at: datetime | None = None) -> Answer:
             rows = _PAST_ANSWER.run(cursor, vendor, [stamp] * _PAST_STAMPS + [tid]).fetchall()
     finally:
         cursor.close()
+    return answer_of(tid, rows)
+
+
+def answer_of(tid: str, rows: Sequence[Sequence[Any]]) -> Answer:
+    """The answer from the statement's rows (`ANSWER_COLUMNS`, one per combination of holds in force);
+    no rows: the terminal is unknown."""
     if not rows:
         return Answer(tid, False, [Reason("unknown_terminal", UNKNOWN_TERMINAL)])
     if len(rows) == 1:  # the allowed path, which most answers take, without building any reason
@@ -166,10 +178,14 @@ def may_transact(tid: str, at: datetime | None = None) -> Answer:
 def answer_and_count(tid: str) -> Answer:
     """The answer to a terminal asking now; a refusal is counted (`RefusedAttempt`) for monitoring
     stopped terminals, the allowed path writes nothing."""
-    answer = may_transact(tid)
+    return counted(may_transact(tid))
+
+
+def counted(answer: Answer) -> Answer:
+    """`answer`, a refusal counted (the HTTP fast path reads the answer in its own statement)."""
     if not answer.allowed:
         RefusedAttempt.objects.create(
-            tid=tid[:8],
+            tid=answer.tid[:8],
             response_code=answer.iso_response_code,
             reasons=[r.as_dict() for r in answer.reasons],
         )
