@@ -58,7 +58,7 @@ def _window(
             raise ValidationFailed(_("Times must carry a time zone offset (ISO 8601)."))
     if ends_at is not None and ends_at <= start:
         raise ValidationFailed(
-            _("The end must be after the start."), details={"ends_at": [_("Must be after starts_at.")]}
+            _("The end must be after the start."), details={"ends_at": [_("Must be after the start.")]}
         )
     if ends_at is not None and ends_at <= now:
         raise ValidationFailed(
