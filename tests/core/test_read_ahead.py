@@ -7,7 +7,7 @@ import multiprocessing
 import pytest
 from django.db import connection
 
-from posfleet.core.read_ahead import ReaderQueried, read_ahead
+from posfleet.core.read_ahead import ReaderEnded, ReaderQueried, read_ahead
 
 
 def test_items_come_in_order():
@@ -66,3 +66,18 @@ def test_the_child_may_not_query():
     with connection.cursor() as cursor:  # the caller's connection is untouched
         cursor.execute("SELECT 1")
         assert cursor.fetchone() == (1,)
+
+
+def test_a_child_that_dies_ends_the_loop_with_reader_ended():
+    import os
+
+    def items():
+        yield 1
+        os._exit(3)  # as if killed: nothing more is sent
+
+    got = []
+    with pytest.raises(ReaderEnded, match="exit code 3"):
+        for item in read_ahead(items()):
+            got.append(item)
+    assert got == [1]
+    assert not multiprocessing.active_children()

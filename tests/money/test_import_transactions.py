@@ -278,3 +278,20 @@ class TestBadFiles:
         assert code == 2 and "2 created" in out
         assert "invalid_character" in err and "line 3: " in err
         assert Transaction.objects.count() == 2
+
+
+def test_a_reader_that_dies_stops_the_import_with_what_to_do(tmp_path, monkeypatch):
+    from posfleet.core.read_ahead import ReaderEnded
+    from posfleet.money.management.commands import import_transactions
+
+    def dead(*args, **kwargs):
+        raise ReaderEnded("the read-ahead process ended early (exit code -9)")
+        yield  # a generator, as read_ahead is
+
+    monkeypatch.setattr(import_transactions, "read_ahead", dead)
+    t = builders.terminal()
+    path = tmp_path / "f.csv"
+    path.write_text(HEADER + f"X1,{t.tid},credit,sale,100,2026-11-20T10:00:00+08:00\n")
+    code, _out, err = run(path)
+    assert code == 1
+    assert "exit code -9" in err and "run the same command again" in err

@@ -37,6 +37,10 @@ class ReaderQueried(RuntimeError):
     """The read-ahead process tried to query the database."""
 
 
+class ReaderEnded(RuntimeError):
+    """The read-ahead process ended before its last item (killed, out of memory)."""
+
+
 def _refuse(execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any) -> Any:
     raise ReaderQueried("the read-ahead process may not query the database")
 
@@ -80,7 +84,8 @@ def read_ahead(
             try:
                 message = receive.recv_bytes()
             except EOFError:
-                raise RuntimeError(
+                child.join()
+                raise ReaderEnded(
                     f"the read-ahead process ended early (exit code {child.exitcode})"
                 ) from None
             kind, body = message[:1], message[1:]

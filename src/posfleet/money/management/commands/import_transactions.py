@@ -30,7 +30,7 @@ from django.db import connection, transaction
 from tqdm import tqdm
 
 from posfleet.core.actor import Actor
-from posfleet.core.read_ahead import read_ahead
+from posfleet.core.read_ahead import ReaderEnded, read_ahead
 from posfleet.money.ingest import IngestContext
 from posfleet.money.ingest_file import ingest_rows, prepare
 from posfleet.money.parsed import Parsed
@@ -284,9 +284,15 @@ class Command(BaseCommand):
             raise CommandError("--chunk must be between 1 and 50000.")
         actor = Actor.system("cli", name="import_transactions")
         started = time.perf_counter()
-        stats = import_file(
-            path, actor=actor, chunk_size=options["chunk"], progress=not options["no_progress"]
-        )
+        try:
+            stats = import_file(
+                path, actor=actor, chunk_size=options["chunk"], progress=not options["no_progress"]
+            )
+        except ReaderEnded as exc:  # killed or out of memory: the chunks before it are committed
+            raise CommandError(
+                f"The import stopped: {exc}. The rows imported before it stay; run the same command "
+                "again to import the rest (those come back as duplicates and change nothing)."
+            ) from None
         elapsed = max(time.perf_counter() - started, 1e-9)
         rows = stats.created + stats.duplicate + stats.error
         for line, sid, code, message in stats.errors[:SHOWN_ERRORS]:
