@@ -139,7 +139,7 @@ def prepare(
                 else:
                     window, recent = f.earliest <= at <= latest, at >= since
                 if window and (ask or (f.clean and recent)):
-                    fields = (sid, tid, channel, tx_type, raw_amount, raw_at, original)
+                    fields = (sid, tid, channel, tx_type, raw_at, original)
                     p = _priced(ctx, f, index, fields, at, amount, recent, plain, sqlite, days, hours)
         append(p)
     return out
@@ -149,7 +149,7 @@ def _priced(
     ctx: IngestContext,
     f: FastTid,
     index: int,
-    fields: tuple[str, str, str, str, str, str, str],
+    fields: tuple[str, str, str, str, str, str],
     at: datetime,
     amount: int,
     recent: bool,
@@ -159,7 +159,7 @@ def _priced(
     hours: dict[str, str],
 ) -> Parsed | None:
     """A well-formed row in its window, priced; None when its merchant has no plan then."""
-    sid, tid, channel, tx_type, _amount, raw_at, original = fields
+    sid, tid, channel, tx_type, raw_at, original = fields
     rates = f.rates or ctx.plans.rates_at(f.merchant_id, at)
     if rates is None:
         return None
