@@ -31,6 +31,7 @@ from posfleet.console.views_util import (
     safe_next,
     staff_view,
 )
+from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.jobs.models import Job
 from posfleet.lifecycle import bulk as bulk_holds
@@ -208,24 +209,7 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
                 _("Unknown terminals: %(tids)s.") % {"tids": ", ".join(context["missing"])}
             )
         with transaction.atomic():
-            if op_kind == "hold":
-                count = len(terminals)
-                placed = bulk_holds.place(
-                    actor,
-                    kind=name,
-                    reason=form.cleaned_data["reason"],
-                    terminals=terminals,
-                    starts_at=form.cleaned_data.get("starts_at"),
-                    ends_at=form.cleaned_data.get("ends_at"),
-                    reason_category=form.cleaned_data.get("reason_category") or None,
-                    merchant_message=form.cleaned_data.get("merchant_message") or "",
-                )
-            else:
-                count = len(
-                    lifecycle.apply_many(
-                        actor, [t.tid for t in terminals], name, reason=form.cleaned_data["reason"]
-                    )
-                )
+            placed = _carry_out(actor, op_kind, name, terminals, form.cleaned_data)
     except DomainError as exc:
         return domain_error_response(
             request, exc, "console/terminals/bulk_confirm.html", context, step_up_next=here
@@ -234,7 +218,8 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
     store = dict(request.session.get(BULK_KEY, {}))
     store.pop(key, None)
     request.session[BULK_KEY] = store
-    if op_kind == "hold" and isinstance(placed, Job):
+    count = len(terminals)
+    if isinstance(placed, Job):
         messages.success(
             request,
             _("Queued: the worker places %(label)s on %(n)d terminal(s) as job #%(job)d.")
@@ -243,6 +228,22 @@ def bulk_confirm(request: HttpRequest, key: str) -> HttpResponse:
         return HttpResponseRedirect(reverse("console:jobs"))
     messages.success(request, _("Done: %(label)s on %(n)d terminal(s).") % {"label": label, "n": count})
     return HttpResponseRedirect(pending["return"])
+
+
+def _carry_out(actor: Actor, op_kind: str, name: str, terminals: list[Terminal], data: dict[str, Any]) -> Any:
+    """One hold on all the terminals (a job when there are many), or the move applied to each."""
+    if op_kind == "hold":
+        return bulk_holds.place(
+            actor,
+            kind=name,
+            reason=data["reason"],
+            terminals=terminals,
+            starts_at=data.get("starts_at"),
+            ends_at=data.get("ends_at"),
+            reason_category=data.get("reason_category") or None,
+            merchant_message=data.get("merchant_message") or "",
+        )
+    return lifecycle.apply_many(actor, [t.tid for t in terminals], name, reason=data["reason"])
 
 
 def list_url(**params: Any) -> str:

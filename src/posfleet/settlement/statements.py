@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import BigIntegerField, Case, Count, F, Q, Sum, Value, When
@@ -47,23 +47,19 @@ def _check_period(date_from: date, date_to: date) -> None:
         raise ValidationFailed(details={"to": [_("At most %(n)d days at a time.") % {"n": MAX_DAYS}]})
 
 
+Dated = tuple[date, int, dict[str, Any]]  # a row of a day, its order among that day's kinds, the row
+
+
 def _row(**values: Any) -> dict[str, Any]:
     return {c: values.get(c, "") for c in COLUMNS}
 
 
-def _dated(on: date, order: int, **values: Any) -> tuple[date, int, dict[str, Any]]:
+def _dated(on: date, order: int, **values: Any) -> Dated:
     """A row of the day `on`; `order` places it among that day's rows."""
     return on, order, _row(date=on.isoformat(), **values)
 
 
-def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dict[str, Any]]:
-    get_merchant(merchant_id)
-    _check_period(date_from, date_to)
-    start, _e = day_range(date_from)
-    _s, end = day_range(date_to)
-    rows: list[dict[str, Any]] = []
-    dated: list[tuple[date, int, dict[str, Any]]] = []
-
+def _transaction_days(merchant_id: int, date_from: date, date_to: date) -> Iterator[Dated]:
     # the covering tx_merchant_day_idx answers this without reading the table
     days = (
         Transaction.objects.filter(merchant_id=merchant_id, business_date__range=(date_from, date_to))
@@ -79,49 +75,51 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
         )
     )
     for d in days:
-        dated.append(
-            _dated(
-                d["day"],
-                0,
-                kind="transactions",
-                count=d["n"],
-                gross_fen=d["gross"] or 0,
-                refund_fen=d["refund"] or 0,
-                fee_fen=d["fee"] or 0,
-                net_fen=d["net"] or 0,
-            )
+        yield _dated(
+            d["day"],
+            0,
+            kind="transactions",
+            count=d["n"],
+            gross_fen=d["gross"] or 0,
+            refund_fen=d["refund"] or 0,
+            fee_fen=d["fee"] or 0,
+            net_fen=d["net"] or 0,
         )
 
+
+def _settlements(merchant_id: int, date_from: date, date_to: date) -> Iterator[Dated]:
     for batch in SettlementBatch.objects.filter(
         merchant_id=merchant_id, business_date__gte=date_from, business_date__lte=date_to
     ):
-        dated.append(
-            _dated(
-                batch.business_date,
-                1,
-                kind="late_settlement" if batch.late else "settlement",
-                reference=f"batch:{batch.pk}",
-                count=batch.transaction_count,
-                **{k: getattr(batch, k) for k in BATCH_AMOUNTS},
-                state=batch.state,
-                memo=(f"late, run of {batch.run_date} " if batch.late else "")
-                + f"{batch.mode} payout {batch.payout_date.isoformat()}",
-            )
+        yield _dated(
+            batch.business_date,
+            1,
+            kind="late_settlement" if batch.late else "settlement",
+            reference=f"batch:{batch.pk}",
+            count=batch.transaction_count,
+            **{k: getattr(batch, k) for k in BATCH_AMOUNTS},
+            state=batch.state,
+            memo=(f"late, run of {batch.run_date} " if batch.late else "")
+            + f"{batch.mode} payout {batch.payout_date.isoformat()}",
         )
+
+
+def _payouts(merchant_id: int, start: datetime, end: datetime) -> Iterator[Dated]:
     for batch in SettlementBatch.objects.filter(merchant_id=merchant_id, paid_at__gte=start, paid_at__lt=end):
         assert batch.paid_at is not None
-        paid_on = batch.paid_at.astimezone(INSTITUTION_TZ).date()
-        dated.append(
-            _dated(
-                paid_on,
-                2,
-                kind="payout",
-                reference=f"batch:{batch.pk}",
-                payout_fen=batch.payout_fen,
-                state=batch.state,
-                memo=f"{_('to card')} {batch.card_masked}".strip(),
-            )
+        yield _dated(
+            batch.paid_at.astimezone(INSTITUTION_TZ).date(),
+            2,
+            kind="payout",
+            reference=f"batch:{batch.pk}",
+            payout_fen=batch.payout_fen,
+            state=batch.state,
+            memo=f"{_('to card')} {batch.card_masked}".strip(),
         )
+
+
+def _disputes(merchant_id: int, start: datetime, end: datetime) -> Iterator[Dated]:
+    """A dispute on the day it was resolved within the period, else on the day it was opened."""
     for dispute in Dispute.objects.filter(merchant_id=merchant_id).filter(
         Q(opened_at__gte=start, opened_at__lt=end) | Q(resolved_at__gte=start, resolved_at__lt=end)
     ):
@@ -130,29 +128,36 @@ def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dic
             .astimezone(INSTITUTION_TZ)
             .date()
         )
-        dated.append(
-            _dated(
-                on,
-                3,
-                kind="dispute",
-                reference=f"dispute:{dispute.pk}",
-                held_fen=dispute.held_fen,
-                net_fen=-dispute.amount_fen
-                if dispute.state == "lost" and dispute.kind == "chargeback"
-                else 0,
-                state=dispute.state,
-                memo=f"{dispute.kind} {dispute.amount_fen} fen",
-            )
+        yield _dated(
+            on,
+            3,
+            kind="dispute",
+            reference=f"dispute:{dispute.pk}",
+            held_fen=dispute.held_fen,
+            net_fen=-dispute.amount_fen if dispute.state == "lost" and dispute.kind == "chargeback" else 0,
+            state=dispute.state,
+            memo=f"{dispute.kind} {dispute.amount_fen} fen",
         )
 
-    rows.append(
-        _row(date=date_from.isoformat(), kind="opening_balance", balance_fen=_owed_at(merchant_id, start))
-    )
-    rows.extend(r for _d, _o, r in sorted(dated, key=lambda x: (x[0], x[1], x[2]["reference"])))
-    rows.append(
-        _row(date=date_to.isoformat(), kind="closing_balance", balance_fen=_owed_at(merchant_id, end))
-    )
-    return rows
+
+def statement_rows(merchant_id: int, date_from: date, date_to: date) -> list[dict[str, Any]]:
+    """The opening balance, each day's transactions, settlements, payouts and disputes in day order,
+    and the closing balance."""
+    get_merchant(merchant_id)
+    _check_period(date_from, date_to)
+    start, _e = day_range(date_from)
+    _s, end = day_range(date_to)
+    dated = [
+        *_transaction_days(merchant_id, date_from, date_to),
+        *_settlements(merchant_id, date_from, date_to),
+        *_payouts(merchant_id, start, end),
+        *_disputes(merchant_id, start, end),
+    ]
+    return [
+        _row(date=date_from.isoformat(), kind="opening_balance", balance_fen=_owed_at(merchant_id, start)),
+        *(r for _d, _o, r in sorted(dated, key=lambda x: (x[0], x[1], x[2]["reference"]))),
+        _row(date=date_to.isoformat(), kind="closing_balance", balance_fen=_owed_at(merchant_id, end)),
+    ]
 
 
 def _checked(

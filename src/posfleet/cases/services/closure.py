@@ -166,15 +166,32 @@ def record_returns(actor: Actor, case_id: int, items: list[Any]) -> list[ReturnI
     ]
     if not parsed:
         raise ValidationFailed(details={"items": [_("Name at least one item.")]})
+    scope = {t.tid: t for t in scope_terminals(case)}
+    _check_returns(case, parsed, scope)
+    contract = getattr(case.merchant, "contract", None)
+    now = timezone.now()
+    kinds = {
+        f"accessory:{a.pk}": a.kind
+        for a in Accessory.objects.filter(terminal_id__in=[t.pk for t in scope.values()])
+    }
+    created = []
+    for entry in parsed:
+        kind = "terminal" if entry.item.startswith("terminal:") else kinds[entry.item]
+        charge = damage_charge(contract, kind, entry.condition)
+        created.append(_receive(actor, case, entry, kind, charge, now))
+    return created
+
+
+def _check_returns(case: Case, parsed: list[ReturnInput], scope: dict[str, Terminal]) -> None:
+    """Each item was lent under the case, is received once, and a terminal comes back stopped."""
     expected = set(expected_returns(case))
     done = set(case.returns.values_list("item", flat=True))
-    scope = {t.tid: t for t in scope_terminals(case)}
     errors: dict[str, list[str]] = {}
     seen: set[str] = set()
     for n, entry in enumerate(parsed):
         problems = []
         if entry.condition not in Condition.values:
-            problems.append(_("Condition must be one of: %(c)s.") % {"c": ", ".join(Condition.values)})
+            problems.append(_("Choose one of: %(c)s.") % {"c": ", ".join(Condition.values)})
         if entry.item not in expected:
             problems.append(_("%(item)s was not lent under this case.") % {"item": entry.item})
         elif entry.item in done:
@@ -192,61 +209,53 @@ def record_returns(actor: Actor, case_id: int, items: list[Any]) -> list[ReturnI
             errors[str(n)] = problems
     if errors:
         raise ValidationFailed(_("Some returned items are not valid."), details={"items": errors})
-    contract = getattr(case.merchant, "contract", None)
+
+
+def _receive(
+    actor: Actor, case: Case, entry: ReturnInput, kind: str, charge: int, now: datetime
+) -> ReturnItem:
+    """One item in: its inspection recorded, a terminal back to the warehouse, damage charged."""
     helper = delegate(actor)
-    now = timezone.now()
-    accessories = {
-        f"accessory:{a.pk}": a
-        for a in Accessory.objects.filter(terminal_id__in=[t.pk for t in scope.values()])
-    }
-    created = []
-    for entry in parsed:
-        if entry.item.startswith("terminal:"):
-            kind = "terminal"
-        else:
-            kind = accessories[entry.item].kind
-        charge = damage_charge(contract, kind, entry.condition)
-        row = ReturnItem.objects.create(
-            case=case,
-            item=entry.item,
-            item_kind=kind,
-            condition=entry.condition,
-            charge_fen=charge,
-            inspected_by=actor.user,
-            inspected_by_name=actor.name,
-            at=now,
+    row = ReturnItem.objects.create(
+        case=case,
+        item=entry.item,
+        item_kind=kind,
+        condition=entry.condition,
+        charge_fen=charge,
+        inspected_by=actor.user,
+        inspected_by_name=actor.name,
+        at=now,
+    )
+    record(
+        actor,
+        Change(
+            "case",
+            str(case.pk),
+            "case.return",
+            None,
+            {"item": entry.item, "kind": kind, "condition": entry.condition, "charge_fen": charge},
+            entry.condition,
+        ),
+        at=now,
+    )
+    if kind == "terminal":
+        tid = entry.item.split(":", 1)[1]
+        terminal = Terminal.objects.get(tid=tid)
+        why = _("Returned under case #%(id)s") % {"id": case.pk}
+        if terminal.state == TerminalState.DEACTIVATED:
+            apply(helper, tid, "receive_return", reason=why)
+        elif terminal.state == TerminalState.ALLOCATED:  # never activated: straight back to stock
+            apply(helper, tid, "deallocate", reason=why)
+    if charge:
+        ledger.charge(
+            helper,
+            case.merchant_id,
+            "damage_charge",
+            charge,
+            ref=f"case:{case.pk}:return:{entry.item}",
+            memo=f"{entry.item} {entry.condition}",
         )
-        created.append(row)
-        record(
-            actor,
-            Change(
-                "case",
-                str(case.pk),
-                "case.return",
-                None,
-                {"item": entry.item, "kind": kind, "condition": entry.condition, "charge_fen": charge},
-                entry.condition,
-            ),
-            at=now,
-        )
-        if kind == "terminal":
-            tid = entry.item.split(":", 1)[1]
-            terminal = Terminal.objects.get(tid=tid)
-            why = _("Returned under case #%(id)s") % {"id": case.pk}
-            if terminal.state == TerminalState.DEACTIVATED:
-                apply(helper, tid, "receive_return", reason=why)
-            elif terminal.state == TerminalState.ALLOCATED:  # never activated: straight back to stock
-                apply(helper, tid, "deallocate", reason=why)
-        if charge:
-            ledger.charge(
-                helper,
-                case.merchant_id,
-                "damage_charge",
-                charge,
-                ref=f"case:{case.pk}:return:{entry.item}",
-                memo=f"{entry.item} {entry.condition}",
-            )
-    return created
+    return row
 
 
 # --- 3. final statement -------------------------------------------------------------------------------

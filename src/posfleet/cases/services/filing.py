@@ -39,6 +39,7 @@ from posfleet.cases.services.inputs import CaseInput
 from posfleet.core.actor import Actor
 from posfleet.core.errors import InvalidTransition, PermissionDenied, ValidationFailed
 from posfleet.core.filters import filter_given
+from posfleet.lifecycle.models import Hold
 from posfleet.lifecycle.services import require_reason
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal
@@ -127,16 +128,7 @@ def _check_terminals(
 
 def file_case(actor: Actor, data: CaseInput) -> Case:
     """Validate and record a new case (state `submitted`); its `missing_materials()` says what to upload."""
-    own = portal_merchant_id(actor)
-    channel = data.channel
-    if own is not None and data.kind == CaseKind.APPEAL and data.merchant_id is None:
-        data.merchant_id = own
-    if own is not None:
-        if data.merchant_id != own:
-            raise PermissionDenied(_("You can only file requests for your own business."))
-        channel = CaseChannel.PORTAL
-    else:
-        require(actor, "file_case")
+    own, channel = _filer(actor, data)
     now = timezone.now()
     errors = _Errors()
     if data.kind not in CaseKind.values:
@@ -170,10 +162,56 @@ def file_case(actor: Actor, data: CaseInput) -> Case:
     if merchant is None:
         assert applying and data.applicant is not None
         merchant = application.new_applicant(actor, data.applicant)
+    case = _create(actor, data, merchant, reason, channel, hold, now)
+    CaseTerminal.objects.bulk_create([CaseTerminal(case=case, terminal=t) for t in terminals])
+    after = {
+        "kind": case.kind,
+        "merchant_id": merchant.pk,
+        "terminals": [t.tid for t in terminals],
+        "reason": case.reason,
+        "channel": channel,
+        "starts_at": case.starts_at.isoformat() if case.starts_at else None,
+        "ends_at": case.ends_at.isoformat() if case.ends_at else None,
+        "planned_date": case.planned_date.isoformat() if case.planned_date else None,
+        "state": case.state,
+        "version": case.version,
+    }
+    if hold is not None:
+        after |= {"hold_id": hold.pk, "hold_kind": hold.kind}
+    if applying:
+        after |= application.record_filing(case, data.applicant is not None, fields)
+    record(actor, Change("case", str(case.pk), "case.file", None, after, case.note or case.reason), at=now)
+    return case
+
+
+def _filer(actor: Actor, data: CaseInput) -> tuple[int | None, str]:
+    """The merchant filing for itself in the portal (None for staff, who need `file_case`) and the
+    channel: a merchant files for its own business only, always through the portal."""
+    own = portal_merchant_id(actor)
+    if own is None:
+        require(actor, "file_case")
+        return None, data.channel
+    if data.kind == CaseKind.APPEAL and data.merchant_id is None:
+        data.merchant_id = own
+    if data.merchant_id != own:
+        raise PermissionDenied(_("You can only file requests for your own business."))
+    return own, CaseChannel.PORTAL
+
+
+def _create(
+    actor: Actor,
+    data: CaseInput,
+    merchant: Merchant,
+    reason: str,
+    channel: str,
+    hold: Hold | None,
+    now: datetime,
+) -> Case:
+    """The case row; a concurrent appeal on the same hold is a 409, not a second appeal."""
     fields_of_kind = {"hold": hold} if hold is not None else {}
     try:
-        with transaction.atomic():  # a savepoint: a concurrent appeal on the same hold is a 409
-            case = Case.objects.create(
+        with transaction.atomic():  # a savepoint, so that the caller's transaction survives the refusal
+            return Case.objects.create(
                 merchant=merchant,
                 kind=data.kind,
                 reason=reason,
@@ -195,25 +233,6 @@ def file_case(actor: Actor, data: CaseInput) -> Case:
         if open_case is None:
             raise
         raise appeals.already_open(open_case) from None
-    CaseTerminal.objects.bulk_create([CaseTerminal(case=case, terminal=t) for t in terminals])
-    after = {
-        "kind": case.kind,
-        "merchant_id": merchant.pk,
-        "terminals": [t.tid for t in terminals],
-        "reason": case.reason,
-        "channel": channel,
-        "starts_at": case.starts_at.isoformat() if case.starts_at else None,
-        "ends_at": case.ends_at.isoformat() if case.ends_at else None,
-        "planned_date": case.planned_date.isoformat() if case.planned_date else None,
-        "state": case.state,
-        "version": case.version,
-    }
-    if hold is not None:
-        after |= {"hold_id": hold.pk, "hold_kind": hold.kind}
-    if applying:
-        after |= application.record_filing(case, data.applicant is not None, fields)
-    record(actor, Change("case", str(case.pk), "case.file", None, after, case.note or case.reason), at=now)
-    return case
 
 
 def _check_merchant(data: CaseInput, errors: _Errors) -> Merchant | None:

@@ -351,8 +351,8 @@ class Loader:
             self.fleet.holds.append(hold.pk)
 
     def place_holds(self) -> None:
+        """Holds of every kind and time: in force, scheduled, ended, and on whole merchants."""
         now = timezone.now()
-        day = timedelta(days=1)
         active = self._tids(S.ACTIVE)
         self.rng.shuffle(active)
         if not active:
@@ -362,7 +362,15 @@ class Loader:
         def nxt() -> str:
             return next(pick)
 
-        # In force now.
+        self._holds_in_force(nxt, now)
+        self._holds_scheduled(nxt, now)
+        self._holds_ended(nxt, now)
+        self._merchant_holds(now)
+        holds.close_ended_holds()
+
+    def _holds_in_force(self, nxt: Callable[[], str], now: datetime) -> None:
+        """Holds in force now; two of them stacked on one terminal."""
+        day = timedelta(days=1)
         for _ in range(4):
             self._hold(
                 "technician",
@@ -389,7 +397,10 @@ class Loader:
         self._hold("risk", kind="risk_freeze", reason="涉及交易纠纷，待商户提供小票", tid=stacked)
         for tid in self._tids(S.ACTIVE, RETIRED_MODEL)[:6]:
             self._hold("risk", kind="compliance", reason="型号不再符合安全要求，待更换新机", tid=tid)
-        # Scheduled in the future.
+
+    def _holds_scheduled(self, nxt: Callable[[], str], now: datetime) -> None:
+        """Holds starting later, one of them a bulk hold on eight terminals."""
+        day = timedelta(days=1)
         for _ in range(3):
             self._hold(
                 "technician",
@@ -421,7 +432,10 @@ class Loader:
         )
         if placed is not None:  # one hold on all eight terminals
             self.fleet.holds.append(placed.pk)
-        # Ended: released by a person, or over by time (closed by the worker's job).
+
+    def _holds_ended(self, nxt: Callable[[], str], now: datetime) -> None:
+        """Released by a person, or over by time (closed by the worker's job)."""
+        day = timedelta(days=1)
         for who, kind, why, release in (
             ("technician", "fault", "网络连接失败", "已远程修复"),
             ("risk", "risk_freeze", "疑似套现，冻结核查", "商户申诉材料审核通过，解除冻结"),
@@ -446,7 +460,9 @@ class Loader:
                 now - 10 * day,
                 now - 10 * day + timedelta(hours=3),
             )
-        # Merchant-level holds.
+
+    def _merchant_holds(self, now: datetime) -> None:
+        day = timedelta(days=1)
         merchants = [m.pk for m in self.fleet.merchants if self.target[m.pk] == MerchantState.ACTIVE]
         self._hold("risk", kind="risk_freeze", reason="商户被投诉，冻结核查", merchant_id=merchants[0])
         self._hold(
@@ -481,7 +497,6 @@ class Loader:
                 hold.pk,
                 reason="资质材料已补齐",
             )
-        holds.close_ended_holds()
 
     def run(self) -> Fleet:
         self.merchants()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,7 +25,7 @@ from posfleet.core.errors import Conflict, NotFound, ValidationFailed
 from posfleet.lifecycle import services as lifecycle
 from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.registry.choices import TerminalState
-from posfleet.registry.models import Accessory, Terminal, TerminalModel
+from posfleet.registry.models import Accessory, Merchant, Terminal, TerminalModel
 from posfleet.repair.choices import FINAL_STATES, RepairState, SwapKind
 from posfleet.repair.models import RepairOrder, Swap
 from posfleet.repair.services.common import delegate, notify, release_fault_hold, require_staff
@@ -111,19 +111,9 @@ def _exchange_tids(old: Terminal, new: Terminal) -> tuple[str, str]:
     return tid, spare
 
 
-def swap(
-    actor: Actor,
-    tid: str,
-    *,
-    reason: str,
-    new_sn: str = "",
-    kind: str = "",
-    repair_order_id: int | None = None,
-) -> Swap:
-    """Swap the device under `tid` (step-up); see the module doc."""
-    require_staff(actor, "swap_terminal")
-    require_step_up(actor)
-    text = lifecycle.require_reason(reason)
+def _lock_swappable(tid: str) -> tuple[Terminal, Merchant]:
+    """The merchant's device under `tid`, locked (active or in repair, no open repair order), and its
+    merchant."""
     old = (
         Terminal.objects.select_for_update(of=("self",), no_key=True)
         .select_related("model", "merchant")
@@ -138,30 +128,53 @@ def swap(
             % {"tid": old.tid, "state": old.get_state_display()},
             code="terminal_not_swappable",
         )
-    orders = RepairOrder.objects.select_for_update(of=("self",), no_key=True).select_related("fault")
-    if orders.filter(terminal=old).exclude(state__in=FINAL_STATES).exists():
+    if _orders().filter(terminal=old).exclude(state__in=FINAL_STATES).exists():
         raise Conflict(
             _("Terminal %(tid)s has an open repair order; mark it unrepairable or finish it first.")
             % {"tid": old.tid},
             code="open_repair_order",
         )
-    order = None
+    return old, old.merchant
+
+
+def _orders() -> QuerySet[RepairOrder]:
+    return RepairOrder.objects.select_for_update(of=("self",), no_key=True).select_related("fault")
+
+
+def _unrepairable_order(old: Terminal, repair_order_id: int | None) -> RepairOrder | None:
+    """The unrepairable order the swap answers: the one named, else the latest not yet swapped."""
     if repair_order_id is not None:
-        order = orders.filter(pk=repair_order_id, terminal=old, state=RepairState.UNREPAIRABLE).first()
+        order = _orders().filter(pk=repair_order_id, terminal=old, state=RepairState.UNREPAIRABLE).first()
         if order is None:
             raise ValidationFailed(
                 details={"repair_order_id": [_("No unrepairable repair order on this terminal.")]}
             )
-    else:
-        order = (
-            orders.filter(terminal=old, state=RepairState.UNREPAIRABLE, swaps__isnull=True)
-            .order_by("-id")
-            .first()
-        )
+        return order
+    return (
+        _orders()
+        .filter(terminal=old, state=RepairState.UNREPAIRABLE, swaps__isnull=True)
+        .order_by("-id")
+        .first()
+    )
+
+
+def swap(
+    actor: Actor,
+    tid: str,
+    *,
+    reason: str,
+    new_sn: str = "",
+    kind: str = "",
+    repair_order_id: int | None = None,
+) -> Swap:
+    """Swap the device under `tid` (step-up); see the module doc."""
+    require_staff(actor, "swap_terminal")
+    require_step_up(actor)
+    text = lifecycle.require_reason(reason)
+    old, merchant = _lock_swappable(tid)
+    order = _unrepairable_order(old, repair_order_id)
     swap_kind = _kind(old, order, kind)
     new = _pick(old, new_sn)
-    merchant = old.merchant
-    helper = delegate(actor)
     if order is not None:
         release_fault_hold(actor, order.fault.hold_id, _("swapped: %(why)s") % {"why": text})
     old_sn, new_sn_value = old.sn, new.sn
@@ -189,14 +202,7 @@ def swap(
         ],
         at=now,
     )
-    lifecycle.apply(
-        helper,
-        spare,
-        "deactivate",
-        reason=_("swapped out of %(tid)s: %(why)s") % {"tid": merchant_tid, "why": text},
-    )
-    lifecycle.apply(helper, merchant_tid, "allocate", reason=text, merchant=merchant)
-    lifecycle.apply(helper, merchant_tid, "activate", reason=text)  # fresh key injected here
+    _move_lifecycles(actor, merchant_tid, spare, merchant, text)
     Terminal.objects.filter(pk=new.pk).update(last_inspected_at=now)
     done = Swap.objects.create(
         tid=merchant_tid,
@@ -217,6 +223,20 @@ def swap(
         record(actor, Change("repair_order", str(order.pk), "repair.swapped", None, facts, text), at=now)
     _notify(actor, done, new)
     return done
+
+
+def _move_lifecycles(actor: Actor, merchant_tid: str, spare: str, merchant: Merchant, text: str) -> None:
+    """The old device (now under `spare`) is deactivated; the new one, under the merchant's TID, is
+    allocated and activated, which injects its fresh key."""
+    helper = delegate(actor)
+    lifecycle.apply(
+        helper,
+        spare,
+        "deactivate",
+        reason=_("swapped out of %(tid)s: %(why)s") % {"tid": merchant_tid, "why": text},
+    )
+    lifecycle.apply(helper, merchant_tid, "allocate", reason=text, merchant=merchant)
+    lifecycle.apply(helper, merchant_tid, "activate", reason=text)
 
 
 def _notify(actor: Actor, done: Swap, new: Terminal) -> None:
