@@ -10,15 +10,9 @@ from posfleet.notices.models import FraudReport
 from tests import builders
 
 
-def _login(client, role):
-    u = builders.user(role=role)
-    client.force_login(u)
-    return u
-
-
 @pytest.mark.django_db
 def test_a_notice_shows_its_deliveries_and_the_dashboard_counts_fraud_reports(
-    client, django_capture_on_commit_callbacks
+    client, login, django_capture_on_commit_callbacks
 ):
     t = builders.terminal()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
@@ -27,7 +21,7 @@ def test_a_notice_shows_its_deliveries_and_the_dashboard_counts_fraud_reports(
             reason_category="account_anomaly",
         )  # fmt: skip
     notice = hold.notices[0]
-    _login(client, "admin")
+    login("admin")
     page = client.get(f"/console/notices/{notice.pk}/").content.decode()
     assert 'id="deliveries"' in page and "13800138000" in page and "Account anomaly" in page
     assert "internal R1" not in page
@@ -67,7 +61,7 @@ def test_the_portal_lists_the_stop_with_reason_and_code_and_files_a_fraud_report
 
 
 @pytest.mark.django_db
-def test_the_notice_lists_take_as_many_queries_for_many_notices_as_for_one(client):
+def test_the_notice_lists_take_as_many_queries_for_many_notices_as_for_one(client, login):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -79,7 +73,7 @@ def test_the_notice_lists_take_as_many_queries_for_many_notices_as_for_one(clien
             holds.place_hold(builders.actor("admin"), kind="fault", reason="x", tid=t.tid)
 
     api = Api("admin")
-    _login(client, "admin")
+    login("admin")
     freeze()
     api.get("/notices"), client.get("/console/notices/")  # first requests warm the session and token
     with CaptureQueriesContext(connection) as one_api:
