@@ -55,19 +55,14 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
 def _statement_sql() -> str:
-    """The token check and the answer in one statement, so an answer costs one round trip: on
-    PostgreSQL the second round trip cost the server and the database more CPU than the statement.
+    """The token check and the answer in one statement: one round trip per answer.
 
-    No row: the token is unknown or revoked. Else one row per combination of holds in force: the
-    token's id, its user's `is_active`, whether `last_used_at` is due a refresh and whether the user
-    holds `accounts.view_fleet`, then `eligibility.ANSWER_COLUMNS`. The terminal joins only when that
-    permission is held, so nothing about it comes back to a caller that may not see it (its columns
-    are NULL, as for an unknown terminal). The token's row is MATERIALIZED: inlined, PostgreSQL
-    evaluated the permission twice (in the join and in the output).
-
-    The permission is ModelBackend's rule: an active superuser has every permission; else
-    app_label.codename is held directly or through one of the user's groups. Table names come from
-    the models, values are parameters.
+    No row: the token is unknown or revoked. Else one row per combination of holds in force: the token's
+    id, its user's `is_active`, whether `last_used_at` is due a refresh, whether the user holds
+    `accounts.view_fleet` (ModelBackend's rule: an active superuser, or the permission held directly or
+    through a group), then `eligibility.ANSWER_COLUMNS`. The terminal joins only when that permission is
+    held, so a caller that may not see it learns nothing (NULLs, as for an unknown terminal). The token's
+    row is MATERIALIZED: inlined, PostgreSQL evaluated the permission twice.
     """
     user_model = get_user_model()
     user_perms = user_model.user_permissions.through._meta.db_table

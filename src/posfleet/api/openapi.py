@@ -1,13 +1,9 @@
-"""The API object: django-ninja's, with its OpenAPI document adjusted where ninja says more than the
-server does.
+"""The API object: django-ninja's, its OpenAPI document adjusted where ninja says more than the server.
 
-A query or path parameter typed `X | None` comes out of pydantic as "X or null"; but a query string
-has no null: leaving the parameter out is how a client says "none". The document says the parameter
-is optional and of type X, nothing else, so no client (or test generator) sends the text "null".
-
-Every operation may also be answered 414 by the HTTP server (granian, its HTTP/1 parser's limit) when
-the request URI is longer than 65,534 bytes, before the application sees it: the only answer that is
-not the API's JSON (it has an empty body), so the document names it.
+A query parameter typed `X | None` is documented as optional X, not "X or null": a query string has no
+null (leaving it out means none), so no client or test generator sends the text "null". Every
+operation may also be answered 414 by granian when the URI exceeds 65,534 bytes, before the
+application sees it (an empty body), so the document names that answer.
 """
 
 from __future__ import annotations

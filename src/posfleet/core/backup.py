@@ -1,19 +1,11 @@
-"""One archive holding the whole state of a deployment: the database and the files under VAR_DIR/files
-(case materials, letters, dispute documents, data exports), and restoring it.
+"""One archive holding the whole state of a deployment (the database and VAR_DIR/files), and restoring it.
 
-The archive is a gzipped tar: `manifest.json` (format, engine, when, the applied migrations, the row
-count of every table, every file's size and SHA-256), the database (`database.sqlite3`, a copy made
-with SQLite's online backup API, safe while the server writes; or `database.pgdump`, `pg_dump
---format=custom` of one exported snapshot, the row counts read in that same snapshot), and `files/`.
-The database is copied before the files: a file written meanwhile is at worst an orphan in the
-archive, never a row whose file is missing.
-
-Not in the archive, on purpose: SECRET_KEY and POSFLEET_KEK (the key-encryption key wrapping terminal
-keys and card numbers). A backup that held them would hand whoever reads it the keys to its own
-encrypted columns; they are kept apart, and a restore needs the same KEK to read card numbers.
-
-Restoring refuses a database that has tables, or a files directory that has files, unless `force`;
-then it replaces both. Afterwards the row count of every table is compared with the manifest.
+A gzipped tar: `manifest.json` (engine, migrations, every table's row count, every file's SHA-256), the
+database (SQLite's online backup, or `pg_dump --format=custom` of one snapshot) and `files/`. The
+database is copied first, so a file written meanwhile is at worst an orphan, never a missing file.
+SECRET_KEY and POSFLEET_KEK are left out on purpose: a backup holding them would carry the keys to its
+own encrypted columns. Restoring refuses a database or files directory that is not empty unless
+`force`, and compares every table's row count with the manifest afterwards.
 """
 
 from __future__ import annotations

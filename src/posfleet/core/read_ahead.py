@@ -1,20 +1,12 @@
 """Work out the next item of an iterator in a forked process while the caller uses this one.
 
-For a bulk import: the child reads and parses the next chunk of a file while the parent writes this
-one. A process, not a thread: parsing is Python, and a thread would take turns with the parent's own
-Python (and, on SQLite, with the database itself, which runs in the parent) for the one GIL. Items
-cross a pipe as `marshal` data (plain values only: `encode` in the child, `decode` in the parent),
-which costs about a microsecond a row each way. The pipe holds little, so the child is never more
-than about one item ahead.
-
-Objects alive at the fork are frozen from the collector (`gc.freeze`) while the child runs: the
-child's collections would otherwise write to every object's header, copying the parent's heap page by
-page, and the parent's full collections would walk them again for every item (a bulk import's lookup
-tables: 2.4 µs instead of 0.8 µs to unpack a row).
-
-The iterator must not touch the database: the child shares the parent's connection (its socket or
-file), and a query from it would corrupt the parent's session, so the child refuses any
-(`ReaderQueried`). It ends with `os._exit`, which closes nothing the parent still uses.
+A bulk import's child parses the next chunk while the parent writes this one: a process, not a thread,
+because parsing is Python and a thread would share the GIL with the parent (and with SQLite, which runs
+in it). Items cross a pipe as `marshal` data (`encode` in the child, `decode` in the parent); the
+child is never more than about one item ahead. What lives at the fork is frozen from the collector
+(`gc.freeze`), or collections would copy the parent's heap and walk its lookup tables for every item.
+The iterator must not touch the database, whose connection the child shares: it refuses any query
+(`ReaderQueried`) and ends with `os._exit`, which closes nothing the parent still uses.
 """
 
 from __future__ import annotations

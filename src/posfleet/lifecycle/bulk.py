@@ -1,19 +1,12 @@
 """Bulk holds as jobs: a hold placed on, or released from, more terminals than BULK_INLINE_MAX.
 
-Smaller selections are placed and released inside the request (`holds.place_bulk`, `release_hold`),
-all or nothing. Bigger ones are checked inside the request exactly as those are (permission for the
-kind, step-up, reason, window) and then carried out by the worker:
-
-- placing (`lifecycle.bulk_hold`): the job creates the hold, then links the terminals CHUNK at a
-  time; each chunk writes its links, one `hold.place` event per terminal and the job's checkpoint in
-  one transaction. A worker killed half-way leaves the last chunk uncommitted; the next attempt goes
-  on after the last committed one, so each terminal is linked and audited exactly once. The hold is
-  in force on the terminals linked so far, and the jobs page shows how many that is.
-- releasing (`lifecycle.bulk_release`): CHUNK terminals still under the hold at a time get their
-  link's end and a `hold.release` event; the last chunk ends the hold itself. A terminal already
-  released (alone, or by a committed chunk) is never released or audited again.
-
-The audit events name the person who asked, through the channel they used; the job is theirs.
+Smaller selections are done inside the request, all or nothing. Bigger ones are checked there the same
+way (permission, step-up, reason, window), then carried out by the worker CHUNK terminals at a time,
+each chunk's links, audit events and the job's checkpoint in one transaction. A worker killed half-way
+loses only the uncommitted chunk; the next attempt goes on after the last committed one, so no
+terminal is linked, released or audited twice. While placing, the hold is in force on the terminals
+linked so far (the jobs page shows how many); the last released chunk ends the hold. The events name
+the person who asked, through their channel.
 """
 
 from __future__ import annotations

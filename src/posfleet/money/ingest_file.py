@@ -1,17 +1,13 @@
-"""The clearing file's path through ingest: rows as the csv module reads them, a chunk at a time.
+"""The clearing file's path through ingest, a chunk at a time, with the API batch's rules.
 
-The same rules as the API's batch (`ingest.ingest_chunk`), in two steps so that reading and pricing
-the next chunk can overlap the database's write of this one:
-
-- `prepare`: the fast path of a well-formed row (the TID's merchant, plan and eligibility from
-  `IngestContext.fast_tid`, once per TID; a time written with the institution's fixed offset gives
-  its business day and UTC form without time-zone conversions). It asks no database and reads no
-  per-thread state (language, time zone), so the import's reader process may run it; a row it does not
-  take whole is left as None.
-- `ingest_rows`: inside the caller's transaction, the rows `prepare` left go through
-  `ingest.parse_item` (so every refusal has the same code and message as in the API), then duplicates
-  within the chunk, the set-based refund check and the write (`ingest.store`). Only counts are kept,
-  not a result object per row. Fees come from `fees.signed_fee_and_net`, the one fee function.
+Two steps, so that pricing the next chunk overlaps the write of this one:
+- `prepare`: the fast path of a well-formed row (merchant, plan and eligibility per TID from
+  `IngestContext.fast_tid`; times with the fixed offset need no time-zone conversion). It asks no
+  database and reads no per-thread state, so the reader process may run it; a row it cannot take
+  whole is left as None.
+- `ingest_rows`: in the caller's transaction, those rows through `ingest.parse_item` (the API's codes
+  and messages), duplicates, the set-based refund check and `ingest.store`. Fees come from the one fee
+  function, `fees.signed_fee_and_net`.
 """
 
 from __future__ import annotations

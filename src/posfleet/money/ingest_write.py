@@ -1,16 +1,11 @@
-"""The write path of ingest: validated, priced rows into `money_transaction`, set-based.
+"""The write path of ingest: validated, priced rows into `money_transaction`, set-based, none twice.
 
-Parsing and validation (`ingest.parse_item`, `ingest_file.ingest_rows`) hand this module rows that
-are already right; it only stores them, and stores none twice: the caller compares the count with
-what it sent and looks up the known ones to report them per line.
-
-- PostgreSQL: the chunk goes by one `COPY` straight into the table, in a savepoint. A known switch
-  id (a re-sent file, a concurrent import) makes the COPY fail: the savepoint undoes it and the same
-  text goes into a session-local staging table (no index, dropped at commit), then one
-  `INSERT … SELECT … ON CONFLICT (switch_id) DO NOTHING` moves the new rows in. Per-row `INSERT`s
-  (even pipelined) cost PostgreSQL a parse, plan and executor start each; COPY is one statement.
-- SQLite: one `executemany` over rows prepared as plain tuples (SQLite runs in-process; its prepared
-  statement is reused for every row, which is what COPY buys PostgreSQL).
+- PostgreSQL: one `COPY` into the table in a savepoint. A known switch id (a re-sent file, a concurrent
+  import) fails it; the same text then goes into a session-local staging table and one
+  `INSERT … ON CONFLICT (switch_id) DO NOTHING` moves the new rows in. Per-row INSERTs cost a parse,
+  plan and executor start each; COPY is one statement.
+- SQLite: one `executemany` over plain tuples, its prepared statement reused for every row.
+The caller compares the count stored with the count sent and reports the known rows per line.
 """
 
 from __future__ import annotations

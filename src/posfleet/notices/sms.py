@@ -1,13 +1,11 @@
 """SMS: the text, and the providers behind one small interface (`send`, `sent_before`).
 
 The text follows what acquirers publish against scam texts: no link, no "reply …", no fee promise;
-only the reason category, where to read the notice (the merchant portal, by name), the hotline and
-the verification code. `POSFLEET_SMS_BACKEND` names the provider: `FileBackend` (default) writes each
-message to a file under VAR_DIR/sms, as Django's file e-mail backend does; `AliyunBackend` sends it
-through Aliyun SMS with an approved template.
-
-Providers' send calls are not idempotent. Each message carries our id (the delivery's `sms-<id>`,
-Aliyun's `OutId`), by which `sent_before` finds out whether an attempt that died mid-send got through.
+only the reason category, the portal by name, the hotline and the verification code.
+`POSFLEET_SMS_BACKEND` names the provider: `FileBackend` (default, one file per message under
+VAR_DIR/sms) or `AliyunBackend` (an approved template). Providers' sends are not idempotent, so each
+message carries our id (`sms-<delivery id>`, Aliyun's `OutId`): `sent_before` asks by it whether an
+attempt that died mid-send got through.
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
 """Portal requests (cases): file a request, upload materials, follow it to the end.
 
-The merchant sees only their own cases: every lookup is filtered on `request.merchant_id`, so another
-merchant's case id is a 404. Filing and uploading go through the cases services with the portal Actor,
-which check the rest (terminals of this merchant, dates, file content and size).
-
-A portal login belongs to one merchant, so here a merchant applies for another terminal (or again
-after a stop) as itself; a business that is not a merchant yet applies through an agent (console) or
-a partner's system (API), which file the new applicant's data. The materials asked for, and which are
-still missing, follow the merchant's kind (`cases.choices.required_materials`).
+Every lookup is filtered on `request.merchant_id`, so another merchant's case is a 404; the cases
+services, called with the portal Actor, check the rest (terminals, dates, files). A portal login
+belongs to one merchant, so here a merchant applies as itself; a business that is not a merchant yet
+applies through an agent (console) or a partner's system (API). The materials asked for follow the
+merchant's kind (`cases.choices.required_materials`).
 """
 
 from __future__ import annotations

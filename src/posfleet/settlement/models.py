@@ -78,18 +78,13 @@ BATCH_AMOUNTS = ("gross_fen", "refund_fen", "fee_fen", "held_fen", "net_fen", "p
 
 
 class SettlementBatch(models.Model):
-    """One merchant's settlement of one business day (the institution's time zone), or of the late
-    items of that day.
+    """One merchant's settlement of one business day (institution time), or of that day's late items.
 
-    net = gross - refunds - fees; payout = net - held (amounts of open disputes kept back). A delayed
-    merchant's batch is `held`: nothing is paid until the flag is lifted.
-
-    A batch covers the merchant's transactions of `business_date` with an id in
-    (`after_transaction_id`, `max_transaction_id`]. The day's first run makes the on-time batch (after
-    0, up to the run's high-water mark: the largest id in the table once the run had locked out
-    ingest). A transaction that arrives after its day was settled has a larger id: the next run
-    settles it in a `late` batch of the same day (its `run_date` is that run's day, which sets the
-    payout date). The ranges of a merchant's day never overlap.
+    net = gross - refunds - fees; payout = net - held (open disputes kept back); a delayed merchant's
+    batch is `held` and pays nothing until lifted. It covers the merchant's transactions of
+    `business_date` with an id in (`after_transaction_id`, `max_transaction_id`]: the first run's range
+    ends at its high-water mark; what arrives later goes into a `late` batch of the same day whose
+    `run_date` sets the payout date. A merchant's ranges for a day never overlap.
     """
 
     merchant = models.ForeignKey(Merchant, on_delete=models.PROTECT, related_name="settlement_batches")

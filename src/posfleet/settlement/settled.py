@@ -1,13 +1,10 @@
 """Is a transaction settled? The one rule, as query expressions every consumer uses.
 
-A transaction is settled when its merchant has a batch for its business date whose id range
-(`after_transaction_id`, `max_transaction_id`] holds the transaction's id; that batch (the day's
-on-time batch, or a late one for what arrived after the day was settled) is its batch and the
-batch's `created_at` is when it was settled. Settling a day therefore writes one row per merchant
-and never rewrites the day's transactions (see `services` for why the mark is safe under concurrent
-ingest). The API and the console still show `settlement_batch_id` and `settled_at` on a transaction:
-`with_settlement()` computes them. `unsettled_per_day()` states the same conditions in one SQL
-statement, for a merchant's unsettled totals (a test holds it to `unsettled()`).
+Settled = its merchant has a batch for its business date whose id range (`after_transaction_id`,
+`max_transaction_id`] holds the transaction's id; that batch's `created_at` is when. Settling a day
+writes one row per merchant and never rewrites the day's transactions. `with_settlement()` computes
+the `settlement_batch_id` and `settled_at` the API and console show; `unsettled_per_day()` states the
+same conditions in one SQL statement (a test holds it to `unsettled()`).
 """
 
 from __future__ import annotations

@@ -1,13 +1,10 @@
-"""The daily settlement job: at 02:00 in the institution's time zone (Asia/Shanghai by default; later
-if the settlement cut-off is later), settle yesterday (the business day just closed).
+"""The daily settlement job: at 02:00 in the institution's time zone (later if the cut-off is later),
+settle the business day just closed.
 
-The run is a job (`settlement.run`, one per business day: its key is the day), so the console's jobs
-page shows it and a worker killed half-way leaves it to the sweep. It commits its batches and its
-"done" in one transaction: a kill before the commit leaves nothing settled and the next attempt runs
-the day again; after it, the job is done and is never run again. `run_settlement` is idempotent
-besides (one batch per merchant per day), and the run also pays the T+1 batches that fell due. Huey
-evaluates crontabs in UTC unless configured otherwise, so 02:00 in Shanghai (UTC+8, no daylight
-saving) is 18:00 UTC of the day before (the hour is worked out from the zone's offset at start-up).
+One job per business day (`settlement.run`, keyed by the day), so the jobs page shows it and the
+sweep picks up a killed run. Its batches and its "done" commit together: killed before, nothing is
+settled and the next attempt runs the day again; after, it never runs again. Huey's crontabs are in
+UTC, so the hour is worked out from the zone's offset at start-up (02:00 Shanghai = 18:00 UTC).
 """
 
 from __future__ import annotations

@@ -1,15 +1,11 @@
 """Appeals: a merchant asks the institution to lift a stop the institution placed.
 
-Appealable are risk freezes and compliance holds (an account anomaly, a transaction dispute, a policy)
-that have not ended, standing on the merchant, on one of its terminals, or over some of its terminals
-(a bulk hold). Not its own suspension (a reactivation ends that), not maintenance (it ends by itself)
-and not a fault (a repair ends it). One open appeal per hold: filing checks it (409 naming the open
-case) and a partial unique constraint on `Case.hold` holds it against a race.
-
-A risk officer decides: deciding needs the hold kind's own permission (`hold_<kind>`, as releasing
-the hold does), and approving it, which releases a risk freeze or compliance hold, a fresh step-up.
-Approval releases the hold through `lifecycle.holds` (a bulk hold for this merchant's terminals
-only); a rejection tells the merchant why and what it can do next.
+Appealable: risk freezes and compliance holds that have not ended, on the merchant, one of its
+terminals or some of them (a bulk hold); not its own suspension, maintenance or a fault, which end
+otherwise. One open appeal per hold: filing checks it (409) and a partial unique constraint on
+`Case.hold` holds it against a race. Deciding needs the hold kind's own permission (`hold_<kind>`) and
+approving a fresh step-up; approval releases the hold (a bulk hold for this merchant's terminals only),
+a rejection tells the merchant why and what it can do next.
 """
 
 from __future__ import annotations

@@ -1,13 +1,12 @@
 """Review: approve, reject or ask for materials, always with a reason the merchant sees.
 
-Approval carries out what the contract says, in the same transaction as the decision:
-- suspension: a `merchant_suspension` hold from the expected start to the expected end on each
-  terminal, the contract's suspension fee, a confirmation letter, a reminder before the end;
-- reactivation: the suspension holds on its terminals are released (they may transact at once), the
-  reactivation fee, a letter; the suspension cases of those terminals are completed with it;
-- deactivation / closure: the case moves to `in_progress` and its checklist starts (closure.py);
-- application: the merchant becomes active (a new applicant leaves `applying`), a letter; the warehouse
-  then allocates and ships the terminal and a technician activates it (application.py).
+Approval carries out the contract in the decision's transaction:
+- suspension: a `merchant_suspension` hold on each terminal for the expected window, the fee, a letter,
+  a reminder before the end;
+- reactivation: those holds released, the fee, a letter; the suspension cases completed with it;
+- deactivation / closure: `in_progress`, and its checklist starts (closure.py);
+- application: the merchant becomes active and gets a letter; allocation, shipping and activation
+  follow (application.py).
 """
 
 from __future__ import annotations

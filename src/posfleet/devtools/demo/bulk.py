@@ -1,19 +1,11 @@
 """Production-scale demo data in set-based SQL: `posfleet demo --scale F`.
 
-At scale 1: 200,000 merchants, 1,000,000 terminals and 10,000,000 transactions over the last 30 business
-days, on top of the realistic demo. Every table is filled by `INSERT … SELECT` over a generated series
-(`generate_series` on PostgreSQL, a recursive CTE on SQLite), never row by row through the ORM, so the
-whole load is bound by the database's own insert speed. The rows are plain and deterministic:
-
-- merchant k (0-based) is active, on the STANDARD plan, `licence_no` "SC" + k;
-- terminal n has TID 20,000,000 + n; its state follows n % 100 (70 % active, as `scale.SCALE_SHARE`),
-  and it belongs to merchant n % merchants (none when in stock);
-- transaction i falls on day i // per_day, on an active terminal; every 50th goes to merchant 0 (the
-  "biggest merchant", 2 % of all volume), every 40th is a refund and every 97th a reversal; fees follow
-  the fee rule at the plan's credit and WeChat rates (half up, capped when the plan caps).
-
-One `demo.scale` audit event records what was generated (a row per terminal would make the load a
-chain-hashing job); the generated transactions carry no ledger postings, like the settlement bench's.
+Scale 1 adds 200,000 merchants, 1,000,000 terminals and 10,000,000 transactions over 30 business days,
+each table filled by `INSERT … SELECT` over a generated series, never row by row, so the load runs at
+the database's own insert speed. Rows are deterministic: terminal n has TID 20,000,000 + n and a state
+by n % 100 (`scale.SCALE_SHARE`); every 50th transaction goes to merchant 0 (the "biggest merchant"),
+every 40th is a refund, every 97th a reversal; fees follow the fee rule. One `demo.scale` audit event
+records the load; the transactions carry no ledger postings, like the settlement bench's.
 """
 
 from __future__ import annotations

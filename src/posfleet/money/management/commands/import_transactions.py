@@ -1,16 +1,12 @@
 """`posfleet import_transactions FILE.csv`: stream a clearing file into the ledger.
 
-Columns (header row required, any order): id (or switch_id), tid, channel, type, amount_fen,
-occurred_at, and original_id (a refund's or reversal's original sale; optional for a file of sales
-only). The file is read as a stream in chunks (50,000 rows by default), each chunk in its own
-transaction, so a 1M-row file never sits in memory and an interrupted import resumes by re-running:
-rows already imported come back as duplicates and change nothing. Bad rows are reported with their
-line number and reason (stderr, and all of them in --errors FILE as CSV); they write nothing. That
-includes lines a CSV reader cannot take: bytes that are not UTF-8, NUL characters, a field too long
-for the csv module (its limit is raised for the import, a longer field is still a bad line), so a
-damaged file never ends the import with a traceback. The next chunk is read and priced in a forked
-process (`core.read_ahead`, no database) while this one is written, so parsing runs on the other core.
-Exit status: 0 when every row was imported or was a duplicate, 2 when some rows were rejected.
+Columns (header required, any order): id (or switch_id), tid, channel, type, amount_fen, occurred_at,
+original_id (a refund's or reversal's sale). Chunks of up to 50,000 rows, each in its own transaction:
+a 1M-row file never sits in memory, and re-running an interrupted import reports what is in as
+duplicates. Bad rows, including lines a CSV reader cannot take (not UTF-8, NUL, a field too long), are
+reported with line number and reason (stderr, all of them with --errors FILE) and write nothing. The
+next chunk is priced in a forked process (`core.read_ahead`) while this one is written.
+Exit status: 0 when every row was imported or a duplicate, 2 when some were rejected.
 """
 
 from __future__ import annotations
