@@ -186,6 +186,18 @@ class TestFlagging:
         notice = Notice.objects.get(merchant=t.merchant)
         assert "2" in notice.body and t.tid in notice.body
 
+    def test_the_alert_goes_out_on_the_merchants_channels(self, django_capture_on_commit_callbacks):
+        from posfleet.notices.models import Delivery, Notice
+        from posfleet.registry.models import Merchant
+
+        t = builders.terminal(TerminalState.DEACTIVATED)
+        Merchant.objects.filter(pk=t.merchant_id).update(email="shop@example.com")
+        with django_capture_on_commit_callbacks(execute=True):
+            run([item(t.tid)])
+        notice = Notice.objects.get(merchant_id=t.merchant_id)
+        sent = dict(Delivery.objects.filter(notice=notice).values_list("channel", "recipient"))
+        assert sent == {"portal": "", "sms": "13800138000", "email": "shop@example.com"}
+
     def test_hold_counts_at_occurred_at(self):
         from posfleet.lifecycle.models import Hold
 

@@ -124,6 +124,16 @@ class TestChangePlan:
         assert PlanNotice.objects.filter(merchant=m, plan__code="CLASSIC").exists()
         assert AuditEvent.objects.filter(action="rate_plan.notify", object_id=str(m.pk)).exists()
 
+    def test_notice_goes_out_on_the_merchants_channels(self):
+        from posfleet.notices.models import Delivery
+
+        m = builders.merchant()
+        Merchant.objects.filter(pk=m.pk).update(email="shop@example.com")
+        with transaction.atomic():
+            notice = plans.notify_increase(fin(), m.pk, "CLASSIC")
+        sent = dict(Delivery.objects.filter(notice_id=notice.notice_id).values_list("channel", "recipient"))
+        assert sent == {"portal": "", "sms": "13800138000", "email": "shop@example.com"}
+
     def test_needs_permission(self):
         from posfleet.core.errors import PermissionDenied
 

@@ -6,6 +6,7 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import ValidationFailed
 from posfleet.notices import codes, services
 from posfleet.notices.models import Notice
+from posfleet.notices.tell import tell_merchant
 from tests import builders as b
 from tests.notices.builders import letter
 
@@ -49,13 +50,12 @@ def test_verify_genuine_and_mismatches_are_generic():
     assert wrong_phone["genuine"] is False and "summary" not in wrong_phone
 
 
-def test_send_notice_has_its_own_code_and_is_listed():
+def test_a_told_notice_has_its_own_code_and_is_listed():
     m = b.merchant()
     with transaction.atomic():
-        n = services.send_notice(
-            Actor.system("worker"), merchant=m, kind="notice", title="Maintenance", body="Tonight 2-4am"
-        )
-    assert services.verify(n.code, "8000")["genuine"]
+        notice_id = tell_merchant(Actor.system("worker"), m, "Maintenance", "Tonight 2-4am")
+    n = Notice.objects.get(pk=notice_id)
+    assert services.verify(n.clear_code, "8000")["genuine"]
     assert [x.pk for x in services.notices_for(m.pk)] == [n.pk]
     assert not n.has_pdf
 
@@ -63,7 +63,7 @@ def test_send_notice_has_its_own_code_and_is_listed():
 def test_bad_kind_or_language_is_refused():
     m = b.merchant()
     with pytest.raises(ValidationFailed), transaction.atomic():
-        services.send_notice(Actor.system(), merchant=m, kind="spam", title="x", body="y")
+        tell_merchant(Actor.system(), m, "x", "y", kind="spam")
     with pytest.raises(ValidationFailed), transaction.atomic():
         services.issue_letter(
             Actor.system(), merchant=m, kind="letter", title="x", facts={}, lines=[], language="fr"

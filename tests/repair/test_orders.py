@@ -34,6 +34,18 @@ class TestReportAndDiagnose:
         assert Hold.objects.get(pk=f.hold_id).kind == "fault"
         assert may_transact(t.tid).iso_response_code != "00"
 
+    def test_the_merchant_is_told_on_its_channels(self):
+        from posfleet.notices.models import Delivery, Notice
+        from posfleet.registry.models import Merchant
+
+        t = builders.terminal()
+        Merchant.objects.filter(pk=t.merchant_id).update(email="shop@example.com")
+        f = fault(t, stop=False)
+        notice = Notice.objects.get(merchant_id=t.merchant_id, kind="notice")
+        assert str(f.order.pk) in notice.body and t.tid in notice.title
+        sent = dict(Delivery.objects.filter(notice=notice).values_list("channel", "recipient"))
+        assert sent == {"portal": "", "sms": "13800138000", "email": "shop@example.com"}
+
     def test_diagnose_sends_the_terminal_to_repair(self):
         t = builders.terminal()
         f = fault(t, stop=False)

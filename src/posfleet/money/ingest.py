@@ -51,7 +51,7 @@ from posfleet.money.validation import (
     text_error,
     time_error,
 )
-from posfleet.notices.services import send_notice
+from posfleet.notices.tell import tell_merchant
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant, Terminal
 
@@ -526,7 +526,7 @@ def _alert(actor: Actor, flagged: Sequence[Parsed]) -> None:
 
 
 def _notify(merchant_id: int, summary: list[tuple[str, int, datetime]], count: int) -> None:
-    """After commit: tell the merchant (portal/SMS notice) that a stopped terminal transacted."""
+    """After commit: tell the merchant over its channels that a stopped terminal transacted."""
     merchant = Merchant.objects.filter(pk=merchant_id).first()
     if merchant is None:
         return
@@ -541,7 +541,7 @@ def _notify(merchant_id: int, summary: list[tuple[str, int, datetime]], count: i
         }
     try:
         with transaction.atomic():
-            send_notice(Actor.system("worker"), merchant=merchant, kind="notice", title=title, body=body)
+            tell_merchant(Actor.system("worker"), merchant, title, body)
     except Exception:  # the alert must never undo or break the ingest that committed
         log.exception("money.flag_notice_failed", merchant_id=merchant_id)
 

@@ -24,7 +24,7 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied, ValidationFailed
 from posfleet.money.choices import CHANNELS
 from posfleet.money.models import MerchantPlan, PlanNotice, RatePlan
-from posfleet.notices.services import send_notice
+from posfleet.notices.tell import tell_merchant
 from posfleet.registry.models import Merchant
 
 DEFAULT_PLAN = "STANDARD"
@@ -265,7 +265,7 @@ def _send(actor: Actor, merchant: Merchant, plan: RatePlan, earliest: datetime) 
             "code": plan.code,
             "rates": rates,
         }
-    return send_notice(actor, merchant=merchant, kind="notice", title=title, body=body).pk
+    return tell_merchant(actor, merchant, title, body)
 
 
 PLAN_CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")

@@ -1,7 +1,8 @@
 """Notices and letters: issue with a verification code, list for the merchant, verify publicly.
 
 Issuing is called by other services (a case's approval, a risk freeze) that already checked the
-actor's permission, inside their transaction; it never commits. The verification code exists in
+actor's permission, inside their transaction; it never commits. A notice without a PDF is issued only
+through `tell.tell_merchant` (or `stops.tell`), which also plans its deliveries over the channels. The verification code exists in
 clear only in the PDF, in the `notice_sent` signal after commit, and as `notice.code` on the
 returned object; the database keeps its SHA-256.
 """
@@ -158,32 +159,6 @@ def issue_letter(
     notice.pdf_path, notice.pdf_sha256 = storage.store_letter(pdf)
     notice.save(update_fields=["pdf_path", "pdf_sha256"])
     _audit_and_announce(actor, notice, code)
-    return notice
-
-
-def send_notice(
-    actor: Actor,
-    *,
-    merchant: Merchant,
-    kind: str,
-    title: str,
-    body: str,
-    case_id: int | None = None,
-    language: str = "zh-hans",
-) -> Notice:
-    """A portal/SMS-style notice with its own verification code (no PDF)."""
-    title = _check(kind, title, language)
-    notice = _new_notice(
-        actor,
-        merchant=merchant,
-        kind=kind,
-        title=title,
-        body=(body or "").strip(),
-        facts={},
-        case_id=case_id,
-        language=language,
-    )
-    _audit_and_announce(actor, notice, notice.code)  # type: ignore[attr-defined]
     return notice
 
 

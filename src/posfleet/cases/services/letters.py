@@ -1,4 +1,4 @@
-"""Letters and notices of a case, through the notices app (issue_letter / send_notice).
+"""Letters and notices of a case, through the notices app (issue_letter / tell_merchant).
 
 Each letter names the institution's case number, the terminals, the dates and the fees. The notice
 text is Chinese by default (the merchant's language); the facts dict carries the same data for the

@@ -14,7 +14,7 @@ from posfleet.core.actor import Actor
 from posfleet.core.errors import NotFound, PermissionDenied
 from posfleet.lifecycle import holds
 from posfleet.lifecycle.models import Hold
-from posfleet.notices.services import send_notice
+from posfleet.notices.tell import tell_merchant
 from posfleet.registry.models import Merchant
 from posfleet.repair.models import RepairOrder
 
@@ -56,17 +56,11 @@ def delegate(actor: Actor) -> Actor:
 def notify(
     actor: Actor, merchant: Merchant, title: Any, body: Any, params: dict[str, Any] | None = None
 ) -> None:
-    """A portal notice to the merchant in zh-Hans (after commit it is announced on its channels).
+    """A notice to the merchant in zh-Hans, sent over its channels (portal, SMS, e-mail, webhooks).
     `title` and `body` are lazy translations, filled with `params` in that language."""
     values = params or {}
     with translation.override("zh-hans"):
-        send_notice(
-            delegate(actor),
-            merchant=merchant,
-            kind="notice",
-            title=(str(title) % values)[:200],
-            body=str(body) % values,
-        )
+        tell_merchant(delegate(actor), merchant, str(title) % values, str(body) % values)
 
 
 def release_fault_hold(actor: Actor, hold_id: int | None, reason: str) -> bool:
