@@ -2,9 +2,10 @@
 
 Issuing is called by other services (a case's approval, a risk freeze) that already checked the
 actor's permission, inside their transaction; it never commits. A notice without a PDF is issued only
-through `tell.tell_merchant` (or `stops.tell`), which also plans its deliveries over the channels. The verification code exists in
-clear only in the PDF, in the `notice_sent` signal after commit, and as `notice.code` on the
-returned object; the database keeps its SHA-256.
+through `tell.tell_merchant` (or `stops.tell`), which also plans its deliveries over the channels.
+The verification code exists in clear only in the PDF, in the `notice_sent` signal after commit and
+as `notice.code` on the returned object; the database keeps its SHA-256 (and, encrypted, the code
+itself, so a delivery can repeat it).
 """
 
 from __future__ import annotations
