@@ -1,14 +1,11 @@
 """Ingesting transactions from the switch: API batches and clearing files share this code.
 
-Per item: validate (the rules are in `validation`: per-row checks, and the set-based refund check
-over a chunk), find the merchant from the TID's current binding, price it with the plan in force
-at `occurred_at`, insert it unless its switch id is known (same content: `duplicate`; other content:
-`duplicate_conflict`). An item with an error writes nothing. A transaction from a terminal that could
-not transact then (the hold rule) is recorded, since money moved, but `flagged`, audited and told.
-Speed: `IngestContext` preloads terminals, hold windows and plans once; a chunk is one set-based write
-(`ingest_write`: one COPY on PostgreSQL, one `executemany` on SQLite) and one
-journal; the clearing file's path (`ingest_file`) prices well-formed rows itself and hands odd
-rows to `parse_item`.
+Per item: validate (`validation`), find the merchant from the TID's binding, price it with the plan in
+force at `occurred_at`, insert it unless its switch id is known (`duplicate`, or `duplicate_conflict`
+when the content differs). An item with an error writes nothing. A transaction from a terminal that
+could not transact then (the hold rule) is recorded, since money moved, but flagged, audited and told.
+`IngestContext` preloads terminals, hold windows and plans once; a chunk is one set-based write
+(`ingest_write`) and one journal.
 """
 
 from __future__ import annotations
