@@ -354,7 +354,7 @@ def device_alerts(
     if open is not None:
         qs = qs.filter(acknowledged_at__isnull=open)
     rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
-    return {"items": [s.device_alert_out(a) for a in rows], "next_cursor": next_cursor}
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @router.post("/device-alerts/{alert_id}/acknowledge", response={200: s.DeviceAlertOut, **BODY_ERRORS})
@@ -365,9 +365,7 @@ def acknowledge_device_alert(request: HttpRequest, alert_id: ObjectId, payload: 
     actor = actor_of(request)
     with transaction.atomic():
         alert = refusals.acknowledge(actor, alert_id, payload.reason)
-    return s.device_alert_out(
-        DeviceAlert.objects.select_related("terminal", "acknowledged_by").get(pk=alert.pk)
-    )
+    return DeviceAlert.objects.select_related("terminal", "acknowledged_by").get(pk=alert.pk)
 
 
 # --- retiring a model ---------------------------------------------------------------------------------

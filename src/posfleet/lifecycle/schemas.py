@@ -201,10 +201,10 @@ class RefusedAttemptPage(Schema):
 
 
 # --- device alerts -----------------------------------------------------------------------------------
-class DeviceAlertOut(Schema):
+class DeviceAlertOut(Schema):  # needs `terminal` and `acknowledged_by` selected
     id: int
-    tid: str
-    merchant_id: int | None
+    tid: str = Field(alias="terminal.tid")
+    merchant_id: int | None = Field(alias="terminal.merchant_id")
     day: date
     reason: DeviceAlertReason
     reason_label: str
@@ -215,28 +215,18 @@ class DeviceAlertOut(Schema):
     acknowledged_by: str | None
     note: str
 
+    @staticmethod
+    def resolve_reason_label(a: DeviceAlert) -> str:
+        return str(a.get_reason_display())
+
+    @staticmethod
+    def resolve_acknowledged_by(a: DeviceAlert) -> str | None:
+        return a.acknowledged_by.get_username() if a.acknowledged_by is not None else None
+
 
 class DeviceAlertPage(Schema):
     items: list[DeviceAlertOut]
     next_cursor: str | None
-
-
-def device_alert_out(a: DeviceAlert) -> dict[str, Any]:
-    """Needs `terminal` and `acknowledged_by` selected to stay one query per page."""
-    return {
-        "id": a.pk,
-        "tid": a.terminal.tid,
-        "merchant_id": a.terminal.merchant_id,
-        "day": a.day,
-        "reason": a.reason,
-        "reason_label": str(a.get_reason_display()),
-        "attempts": a.attempts,
-        "first_at": a.first_at,
-        "last_at": a.last_at,
-        "acknowledged_at": a.acknowledged_at,
-        "acknowledged_by": a.acknowledged_by.get_username() if a.acknowledged_by is not None else None,
-        "note": a.note,
-    }
 
 
 # --- retiring a model ---------------------------------------------------------------------------------
