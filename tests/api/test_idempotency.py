@@ -32,6 +32,13 @@ def test_same_key_same_body_replays_without_a_second_effect():
     assert AuditEvent.objects.count() == events
 
 
+def test_the_stored_body_is_the_first_response_as_sent():
+    """The handler returns a model instance; the record keeps what its response schema made of it."""
+    first = Api("agent").post("/merchants", merchant_body(), **KEY)
+    assert first.status_code == 201
+    assert IdempotencyRecord.objects.get().body == first.json()
+
+
 def test_same_key_other_body_is_422_idempotency_key_reused():
     api = Api("agent")
     assert api.post("/merchants", merchant_body(), **KEY).status_code == 201

@@ -80,6 +80,17 @@ class TestReturn:
         Loaner.objects.filter(pk=loan.pk).update(due_on=timezone.localdate() - timedelta(days=1))
         assert list(loaners.overdue()) == [Loaner.objects.get(pk=loan.pk)]
 
+    def test_is_overdue_agrees_with_the_overdue_query(self):
+        pool = loaner()
+        loan = lend(order_in("diagnosing"))
+        today = timezone.localdate()
+        assert not loaners.is_overdue(loan, today)  # due in 14 days
+        assert not loaners.is_overdue(loan, loan.due_on)  # due today: not yet late
+        assert loaners.is_overdue(loan, loan.due_on + timedelta(days=1))
+        with transaction.atomic():
+            returned = loaners.return_loaner(builders.actor("warehouse"), pool.tid, condition="good")
+        assert not loaners.is_overdue(returned, returned.due_on + timedelta(days=1))
+
 
 def _swap(tid, actor=None, **kw):
     with transaction.atomic():

@@ -73,8 +73,15 @@ def _true_false(value: Any) -> Any:
     return value
 
 
+def _isoformat(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
 IsoDateTime = Annotated[datetime, BeforeValidator(_iso_datetime)]
+# In a response: a date or time as Python's `isoformat()` text (microseconds, "+00:00"), which some
+# outputs have always given, rather than ninja's rendering of a datetime (milliseconds, "Z").
+IsoText = Annotated[str, BeforeValidator(_isoformat)]
 Flag = StrictBool  # in a JSON body: true or false, nothing else
 
 # Path and query parameters.

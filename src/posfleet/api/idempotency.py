@@ -4,25 +4,27 @@ Put `@idempotent` below the route decorator. With a key, the handler runs in one
 stored record, so effect and record commit together; only responses below 400 are stored. The same
 key, user, method, path and body replays the stored response (`Idempotent-Replayed: true`); another
 body is 422 `idempotency_key_reused`; a concurrent first request 409 `idempotency_key_in_flight`.
-Handlers return JSON-able data; docs/api.md has the rules in full.
+The stored body is the response as it was sent: the handler's result read through the operation's
+response schema (as ninja does), so handlers may return model instances. docs/api.md has the rules in
+full.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
 from django.utils.translation import gettext as _
 from ninja import Status
+from ninja.renderers import JSONRenderer
 from ninja.signature.utils import get_typed_signature
-from pydantic_core import to_jsonable_python
 
 from posfleet.api.auth import actor_of
 from posfleet.api.models import IdempotencyRecord
@@ -53,8 +55,38 @@ def request_hash(request: HttpRequest) -> str:
 
 
 def _jsonable(data: Any) -> Any:
-    """JSON-able form of a handler's result: dicts, lists, (nested) Schemas, dates, Decimals, UUIDs."""
-    return to_jsonable_python(data, fallback=DjangoJSONEncoder().default)
+    """JSON-able form of `data` as the API's renderer writes it: dicts, lists, (nested) Schemas, dates,
+    Decimals, UUIDs."""
+    return json.loads(json.dumps(data, cls=JSONRenderer.encoder_class))
+
+
+def _as_sent(handler: Any, request: HttpRequest, status: int, data: Any) -> Any:
+    """The body ninja sends for a handler's result `data`: read through the operation's response schema
+    for `status` and dumped with its options. The route decorator marks the function it registers
+    (`handler`) with its operation."""
+    operation = handler._ninja_operation
+    model = operation.response_models[status]
+    if model is None:
+        return None
+    context = {"request": request, "response_status": status}
+    validated = model.model_validate({"response": data}, context=context)
+    dumped = validated.model_dump(
+        by_alias=operation.by_alias,
+        exclude_unset=operation.exclude_unset,
+        exclude_defaults=operation.exclude_defaults,
+        exclude_none=operation.exclude_none,
+        context=context,
+    )["response"]
+    return _jsonable(dumped)
+
+
+def _response(status: int, body: Any, temporal: Any) -> HttpResponse:
+    """`body` sent as it is (not read through the schema again), with the headers set on `temporal`."""
+    response = temporal if isinstance(temporal, HttpResponse) else HttpResponse()
+    response.status_code = status
+    response["Content-Type"] = f"{JSONRenderer.media_type}; charset={JSONRenderer.charset}"
+    response.content = json.dumps(body, cls=JSONRenderer.encoder_class)
+    return response
 
 
 def _split(result: Any) -> tuple[int, Any]:
@@ -90,20 +122,21 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             status, data = _split(result)
             if isinstance(result, HttpResponse) or status >= 400:
                 return result
+            body = _as_sent(wrapper, request, status, data)
             headers = {}
             if isinstance(temporal, HttpResponse):
                 headers = {h: temporal[h] for h in KEPT_HEADERS if h in temporal}
             try:
                 with transaction.atomic():
                     IdempotencyRecord.objects.create(
-                        **scope, request_hash=digest, status=status, body=_jsonable(data), headers=headers
+                        **scope, request_hash=digest, status=status, body=body, headers=headers
                     )
             except IntegrityError:  # a concurrent first request with this key committed before us
                 raise Conflict(
                     _("A request with this Idempotency-Key is still being processed."),
                     code="idempotency_key_in_flight",
                 ) from None
-            return result
+            return _response(status, body, temporal)
 
     # ninja resolves string annotations (`from __future__ import annotations`) against the function's
     # module globals; give it the signature resolved in the handler's module, not in this one.
@@ -122,7 +155,7 @@ def _replay(stored: IdempotencyRecord, digest: str, temporal: Any) -> Any:
         for name, value in (stored.headers or {}).items():
             temporal[name] = value
         temporal["Idempotent-Replayed"] = "true"
-    return Status(stored.status, stored.body)
+    return _response(stored.status, stored.body, temporal)
 
 
 def purge(older_than: datetime) -> int:

@@ -97,14 +97,12 @@ def add_material(
     with transaction.atomic():
         material = services.add_material(actor, case_id, type, file)
     case = services.get_case(actor, case_id)
-    return Status(
-        201,
-        s.material_out(material)
-        | {
-            "case_state": case.state,
-            "missing_materials": case.missing_materials(),
-        },
+    added = s.MaterialAddedOut(
+        **s.MaterialOut.from_orm(material).dict(),
+        case_state=case.state,
+        missing_materials=case.missing_materials(),
     )
+    return Status(201, added)
 
 
 @router.post("/cases/{case_id}/decision", response=DETAIL_FROM_BODY)

@@ -6,12 +6,12 @@ rendered as ISO text in Asia/Shanghai by `iso()`, so they stay text here.
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from django.utils import timezone
 from ninja import Schema
-from pydantic import Field, StrictInt
+from pydantic import BeforeValidator, Field, StrictInt
 
 from posfleet.api.fields import (
     ANY_TEXT,
@@ -29,12 +29,28 @@ from posfleet.api.fields import (
 from posfleet.cases import services
 from posfleet.cases.choices import Carrier, CaseChannel, CaseKind, CommentKind, Decision
 from posfleet.cases.choices import Reason as ReasonChoice
-from posfleet.cases.models import Application, Case, CaseExport, CaseSettlement, Material
+from posfleet.cases.models import Application, Case, CaseExport, CaseSettlement
 from posfleet.core.actor import Actor
 from posfleet.jobs.schemas import JobOut
 from posfleet.registry.choices import Condition, MerchantKind
 from posfleet.registry.schemas import MerchantFields
 from posfleet.registry.services import MerchantInput
+
+
+def iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return timezone.localtime(value).isoformat()
+    return str(value.isoformat())
+
+
+def _local_iso(value: Any) -> Any:
+    return iso(value) if isinstance(value, date) else value
+
+
+# A date or time as the case API has always given it: `iso()` (local time, Python's isoformat).
+LocalIsoText = Annotated[str, BeforeValidator(_local_iso)]
 
 
 # --- requests -----------------------------------------------------------------------------------------
@@ -188,7 +204,7 @@ class MaterialOut(Schema):
     content_type: str
     size: int
     sha256: str
-    uploaded_at: str | None
+    uploaded_at: LocalIsoText | None
 
 
 class MaterialAddedOut(MaterialOut):
@@ -330,14 +346,6 @@ class TimelineOut(Schema):
 
 
 # --- builders -----------------------------------------------------------------------------------------
-def iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return timezone.localtime(value).isoformat()
-    return str(value.isoformat())
-
-
 def case_summary(case: Case) -> dict[str, Any]:
     return {
         "id": case.pk,
@@ -369,18 +377,6 @@ def hold_out(case: Case) -> dict[str, Any] | None:
         "ends_at": iso(hold.ends_at),
         "in_force": hold.in_force(),
         "released_at": iso(hold.released_at),
-    }
-
-
-def material_out(m: Material) -> dict[str, Any]:
-    return {
-        "id": m.pk,
-        "type": m.type,
-        "original_name": m.original_name,
-        "content_type": m.content_type,
-        "size": m.size,
-        "sha256": m.sha256,
-        "uploaded_at": iso(m.uploaded_at),
     }
 
 
@@ -437,7 +433,7 @@ def case_detail(actor: Actor, case: Case) -> dict[str, Any]:
         "completed_at": iso(case.completed_at),
         "missing_materials": case.missing_materials(),
         "required_materials": list(case.required_materials),
-        "materials": [material_out(m) for m in case.materials.order_by("id")],
+        "materials": list(case.materials.order_by("id")),
         "checklist": [i.as_dict() for i in services.checklist(case)],
         "returns": [
             {"item": r.item, "condition": r.condition, "charge_fen": r.charge_fen, "at": iso(r.at)}

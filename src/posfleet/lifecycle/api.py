@@ -32,7 +32,7 @@ from posfleet.lifecycle.models import DeviceAlert, Hold, HoldKind, RefusedAttemp
 from posfleet.registry import services as registry
 from posfleet.registry.api import router as registry_router
 from posfleet.registry.models import Merchant, Terminal
-from posfleet.registry.schemas import MerchantOut, TerminalIn, merchant_out, merchant_queryset
+from posfleet.registry.schemas import MerchantOut, TerminalIn, merchant_queryset
 from posfleet.settlement import freezes as settlement_freezes
 
 router = Router(tags=["lifecycle"])
@@ -56,7 +56,7 @@ def create_terminal(request: HttpRequest, payload: TerminalIn, response: HttpRes
     terminal = Terminal.objects.select_related("model", "merchant").get(tid=payload.tid)
     set_etag(response, terminal.version)
     response["Location"] = f"{request.path.rstrip('/')}/{terminal.tid}"
-    return Status(201, s.terminal_detail(terminal))
+    return Status(201, terminal)
 
 
 @registry_router.get("/terminals/{tid}", response={200: s.TerminalDetailOut, **ERRORS})
@@ -67,14 +67,14 @@ def get_terminal(request: HttpRequest, tid: PathTid, response: HttpResponse) -> 
     if terminal is None:
         raise NotFound(_("No terminal with TID %(tid)s.") % {"tid": tid})
     set_etag(response, terminal.version)
-    return s.terminal_detail(terminal)
+    return terminal
 
 
 # --- terminal actions ---------------------------------------------------------------------------------
-def _terminal_response(tid: str, response: HttpResponse) -> dict[str, Any]:
+def _terminal_response(tid: str, response: HttpResponse) -> Terminal:
     terminal = Terminal.objects.select_related("model", "merchant").get(tid=tid)
     set_etag(response, terminal.version)
-    return s.terminal_detail(terminal)
+    return terminal
 
 
 @router.post("/terminals/{tid}/allocate", response={200: s.TerminalDetailOut, **BODY_ERRORS})
@@ -137,7 +137,7 @@ def _merchant_action(action: str, doc: str) -> Callable[..., Any]:
             )
         merchant = merchant_queryset().get(pk=merchant_id)
         set_etag(response, merchant.version)
-        return merchant_out(merchant)
+        return merchant
 
     handler.__name__ = f"merchant_{action}"
     handler.__doc__ = doc
@@ -354,7 +354,7 @@ def device_alerts(
     if open is not None:
         qs = qs.filter(acknowledged_at__isnull=open)
     rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
-    return {"items": [s.device_alert_out(a) for a in rows], "next_cursor": next_cursor}
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @router.post("/device-alerts/{alert_id}/acknowledge", response={200: s.DeviceAlertOut, **BODY_ERRORS})
@@ -365,9 +365,7 @@ def acknowledge_device_alert(request: HttpRequest, alert_id: ObjectId, payload: 
     actor = actor_of(request)
     with transaction.atomic():
         alert = refusals.acknowledge(actor, alert_id, payload.reason)
-    return s.device_alert_out(
-        DeviceAlert.objects.select_related("terminal", "acknowledged_by").get(pk=alert.pk)
-    )
+    return DeviceAlert.objects.select_related("terminal", "acknowledged_by").get(pk=alert.pk)
 
 
 # --- retiring a model ---------------------------------------------------------------------------------

@@ -41,9 +41,6 @@ class Refusals:
     count: int
     last_at: datetime | None
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"since": self.since, "count": self.count, "last_at": self.last_at}
-
 
 def stopped_since(terminal: Terminal, now: datetime | None = None) -> datetime | None:
     """When the terminal's current stop began (None if it may transact): the earliest of the holds in

@@ -15,10 +15,10 @@ from pydantic import Field, StrictInt
 
 from posfleet.api.fields import ANY_TEXT, MAX_ID, NONBLANK_TEXT, Flag, IsoDateTime, Reason, Tid
 from posfleet.lifecycle.models import DeviceAlert, DeviceAlertReason, Hold, HoldKind
-from posfleet.lifecycle.refusals import refusals_since_stop
+from posfleet.lifecycle.refusals import Refusals, refusals_since_stop
 from posfleet.notices.choices import ReasonCategory
 from posfleet.registry.models import Terminal
-from posfleet.registry.schemas import AccessoryOut, TerminalOut, terminal_out
+from posfleet.registry.schemas import AccessoryOut, TerminalOut
 
 CATEGORY_DOC = (
     "Why, in the merchant's words (the notice names it); by default the one of the hold's kind "
@@ -94,6 +94,8 @@ class RefusalsOut(Schema):
     last_at: datetime | None
 
 
+# A terminal with its merchant's name, its accessories and the holds in force or scheduled on it or its
+# merchant. Needs `model` and `merchant` selected.
 class TerminalDetailOut(TerminalOut):
     merchant_name: str | None
     accessories: list[AccessoryOut]
@@ -102,24 +104,24 @@ class TerminalDetailOut(TerminalOut):
         None, description="A stopped terminal: attempts refused since the stop; null while it may transact"
     )
 
+    @staticmethod
+    def resolve_merchant_name(t: Terminal) -> str | None:
+        return t.merchant.name if t.merchant is not None else None
 
-def terminal_detail(t: Terminal) -> dict[str, Any]:
-    """A terminal with its merchant's name, its accessories and the holds in force or scheduled on it or
-    its merchant. Needs `model` and `merchant` selected."""
-    now = timezone.now()
-    holds = (
-        Hold.objects.standing_on(t.pk, t.merchant_id)
-        .not_ended(now)
-        .select_related("terminal", "placed_by")
-        .order_by("starts_at", "id")
-    )
-    data = terminal_out(t)
-    data["merchant_name"] = t.merchant.name if t.merchant is not None else None
-    data["accessories"] = [{"kind": a.kind, "serial": a.serial} for a in t.accessories.all()]
-    data["holds"] = [hold_out(h, now) for h in holds]
-    refused = refusals_since_stop(t, now)
-    data["refused_since_stop"] = refused.as_dict() if refused is not None else None
-    return data
+    @staticmethod
+    def resolve_holds(t: Terminal) -> list[dict[str, Any]]:
+        now = timezone.now()
+        holds = (
+            Hold.objects.standing_on(t.pk, t.merchant_id)
+            .not_ended(now)
+            .select_related("terminal", "placed_by")
+            .order_by("starts_at", "id")
+        )
+        return [hold_out(h, now) for h in holds]
+
+    @staticmethod
+    def resolve_refused_since_stop(t: Terminal) -> Refusals | None:
+        return refusals_since_stop(t)
 
 
 # --- requests -----------------------------------------------------------------------------------------
@@ -199,10 +201,10 @@ class RefusedAttemptPage(Schema):
 
 
 # --- device alerts -----------------------------------------------------------------------------------
-class DeviceAlertOut(Schema):
+class DeviceAlertOut(Schema):  # needs `terminal` and `acknowledged_by` selected
     id: int
-    tid: str
-    merchant_id: int | None
+    tid: str = Field(alias="terminal.tid")
+    merchant_id: int | None = Field(alias="terminal.merchant_id")
     day: date
     reason: DeviceAlertReason
     reason_label: str
@@ -213,28 +215,18 @@ class DeviceAlertOut(Schema):
     acknowledged_by: str | None
     note: str
 
+    @staticmethod
+    def resolve_reason_label(a: DeviceAlert) -> str:
+        return str(a.get_reason_display())
+
+    @staticmethod
+    def resolve_acknowledged_by(a: DeviceAlert) -> str | None:
+        return a.acknowledged_by.get_username() if a.acknowledged_by is not None else None
+
 
 class DeviceAlertPage(Schema):
     items: list[DeviceAlertOut]
     next_cursor: str | None
-
-
-def device_alert_out(a: DeviceAlert) -> dict[str, Any]:
-    """Needs `terminal` and `acknowledged_by` selected to stay one query per page."""
-    return {
-        "id": a.pk,
-        "tid": a.terminal.tid,
-        "merchant_id": a.terminal.merchant_id,
-        "day": a.day,
-        "reason": a.reason,
-        "reason_label": str(a.get_reason_display()),
-        "attempts": a.attempts,
-        "first_at": a.first_at,
-        "last_at": a.last_at,
-        "acknowledged_at": a.acknowledged_at,
-        "acknowledged_by": a.acknowledged_by.get_username() if a.acknowledged_by is not None else None,
-        "note": a.note,
-    }
 
 
 # --- retiring a model ---------------------------------------------------------------------------------

@@ -84,15 +84,7 @@ def _merchant_plan(merchant_id: int) -> dict[str, Any]:
     return {
         "merchant_id": merchant_id,
         "current": plans.plan_at(merchant_id).code,
-        "versions": [
-            {
-                "code": v.plan.code,
-                "effective_from": v.effective_from,
-                "notified_at": v.notified_at,
-                "created_by": v.created_by,
-            }
-            for v in plans.versions(merchant_id)
-        ],
+        "versions": plans.versions(merchant_id),
     }
 
 

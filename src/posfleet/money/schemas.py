@@ -76,8 +76,8 @@ class RatePlanIn(Schema):
     rates: RatesIn
 
 
-class PlanVersionOut(Schema):
-    code: str
+class PlanVersionOut(Schema):  # needs `plan` selected
+    code: str = Field(alias="plan.code")
     effective_from: datetime
     notified_at: datetime | None
     created_by: str

@@ -19,40 +19,6 @@ from posfleet.notices.models import Notice
 router = Router(tags=["notices"])
 
 
-def notice_out(n: Notice) -> dict[str, Any]:
-    return {
-        "id": n.pk,
-        "merchant_id": n.merchant_id,
-        "kind": n.kind,
-        "title": n.title,
-        "body": n.body,
-        "facts": n.facts,
-        "language": n.language,
-        "case_id": n.case_id,
-        "code_hint": n.code_hint,
-        "has_pdf": n.has_pdf,
-        "pdf_sha256": n.pdf_sha256 or None,
-        "created_at": n.created_at.isoformat(),
-        "created_by": n.created_by_name,
-        "reason_category": n.reason_category or None,
-        "terminals": n.terminals or [],
-        "hold_id": n.hold_id,
-        "publish_at": n.publish_at.isoformat(),
-        "deliveries": [
-            {
-                "channel": d.channel,
-                "recipient": d.recipient if d.channel == "webhook" else "",
-                "state": d.state,
-                "attempts": d.attempts,
-                "provider_id": d.provider_id,
-                "error": d.error,
-                "sent_at": d.sent_at.isoformat() if d.sent_at else None,
-            }
-            for d in n.deliveries.all()
-        ],
-    }
-
-
 @router.get(
     "/notices/verify", auth=None, response={200: s.VerifyOut, 429: ErrorOut, **ERRORS}, exclude_unset=True
 )
@@ -69,12 +35,12 @@ def verify(
 @router.get("/notices", response={200: s.NoticeList, **ERRORS})
 def list_notices(request: HttpRequest, merchant_id: IdFilter = None) -> dict[str, Any]:
     items = services.list_notices(actor_of(request), merchant_id)
-    return {"items": [notice_out(n) for n in items]}
+    return {"items": items}
 
 
 @router.get("/notices/{notice_id}", response={200: s.NoticeOut, **ERRORS})
-def get_notice(request: HttpRequest, notice_id: ObjectId) -> dict[str, Any]:
-    return notice_out(services.get_notice(actor_of(request), notice_id))
+def get_notice(request: HttpRequest, notice_id: ObjectId) -> Notice:
+    return services.get_notice(actor_of(request), notice_id)
 
 
 @router.get(

@@ -11,10 +11,10 @@ from pydantic import Field, StrictInt
 
 from posfleet.api.auth import actor_of
 from posfleet.api.errors import BODY_ERRORS, ERRORS
-from posfleet.api.fields import MAX_ID, IsoDateTime, ObjectId, optional_text, text
+from posfleet.api.fields import MAX_ID, IsoDateTime, IsoText, ObjectId, optional_text, text
 from posfleet.notices import calls, fraud, webhooks
 from posfleet.notices.choices import CallOutcome, CallState, FraudChannel
-from posfleet.notices.models import CallTask, FraudReport, WebhookEndpoint
+from posfleet.notices.models import CallTask
 
 router = Router(tags=["notices"])
 
@@ -38,29 +38,14 @@ class FraudReportOut(Schema):
     channel: str
     claimed: str
     asked_for: str
-    occurred_at: str
+    occurred_at: IsoText
     state: str
     source: str
-    created_at: str
+    created_at: IsoText
 
 
 class FraudReportList(Schema):
     items: list[FraudReportOut]
-
-
-def fraud_out(r: FraudReport) -> dict[str, Any]:
-    return {
-        "id": r.pk,
-        "merchant_id": r.merchant_id,
-        "caller_number": r.caller_number,
-        "channel": r.channel,
-        "claimed": r.claimed,
-        "asked_for": r.asked_for,
-        "occurred_at": r.occurred_at.isoformat(),
-        "state": r.state,
-        "source": r.source,
-        "created_at": r.created_at.isoformat(),
-    }
 
 
 @router.post("/fraud-reports", response={201: FraudReportOut, **BODY_ERRORS})
@@ -68,14 +53,14 @@ def file_fraud_report(request: HttpRequest, payload: FraudReportIn) -> Any:
     """Report a suspicious call or SMS that claimed to come from us; a merchant's own token files for itself."""
     with transaction.atomic():
         report = fraud.file_report(actor_of(request), **payload.dict())
-    return Status(201, fraud_out(report))
+    return Status(201, report)
 
 
 @router.get("/fraud-reports", response={200: FraudReportList, **ERRORS})
 def list_fraud_reports(request: HttpRequest, state: str | None = "open") -> Any:
     """The risk officers' queue (open by default; `state=` empty for all)."""
     qs = fraud.queue(actor_of(request), state if state in ("open", "reviewed") else None)
-    return {"items": [fraud_out(r) for r in qs[:200]]}
+    return {"items": qs[:200]}
 
 
 # --- call tasks -------------------------------------------------------------------------------------
@@ -83,13 +68,13 @@ class CallTaskOut(Schema):
     id: int
     notice_id: int
     merchant_id: int
-    merchant_name: str
+    merchant_name: str = Field(alias="merchant.name")
     phone: str
     script: str
     state: str
     outcome: str
     note: str
-    callback_at: str | None
+    callback_at: IsoText | None
     attempts: int
     version: int
 
@@ -104,27 +89,10 @@ class OutcomeIn(Schema):
     callback_at: IsoDateTime | None = Field(None, description="When to call back (no answer)")
 
 
-def call_out(t: CallTask) -> dict[str, Any]:
-    return {
-        "id": t.pk,
-        "notice_id": t.notice_id,
-        "merchant_id": t.merchant_id,
-        "merchant_name": t.merchant.name,
-        "phone": t.phone,
-        "script": t.script,
-        "state": t.state,
-        "outcome": t.outcome,
-        "note": t.note,
-        "callback_at": t.callback_at.isoformat() if t.callback_at else None,
-        "attempts": t.attempts,
-        "version": t.version,
-    }
-
-
 @router.get("/call-tasks", response={200: CallTaskList, **ERRORS})
 def list_call_tasks(request: HttpRequest, state: CallState | None = None) -> Any:
     """Calls agents make about notices, oldest first."""
-    return {"items": [call_out(t) for t in calls.open_tasks(actor_of(request), state)]}
+    return {"items": calls.open_tasks(actor_of(request), state)}
 
 
 @router.post("/call-tasks/{task_id}/outcome", response={200: CallTaskOut, **BODY_ERRORS})
@@ -138,7 +106,7 @@ def call_outcome(request: HttpRequest, task_id: ObjectId, payload: OutcomeIn) ->
             note=payload.note,
             callback_at=payload.callback_at,
         )
-    return call_out(CallTask.objects.select_related("merchant").get(pk=task.pk))
+    return CallTask.objects.select_related("merchant").get(pk=task.pk)
 
 
 # --- webhook endpoints ------------------------------------------------------------------------------
@@ -168,18 +136,6 @@ class EndpointList(Schema):
     items: list[EndpointOut]
 
 
-def endpoint_out(e: WebhookEndpoint) -> dict[str, Any]:
-    return {
-        "id": e.pk,
-        "merchant_id": e.merchant_id,
-        "url": e.url,
-        "events": e.events,
-        "active": e.active,
-        "consecutive_failures": e.consecutive_failures,
-        "disabled_reason": e.disabled_reason,
-    }
-
-
 @router.post("/webhook-endpoints", response={201: EndpointCreated, **BODY_ERRORS})
 def create_endpoint(request: HttpRequest, payload: EndpointIn) -> Any:
     """Register a webhook; the answer carries its signing secret, never shown again."""
@@ -187,9 +143,9 @@ def create_endpoint(request: HttpRequest, payload: EndpointIn) -> Any:
         endpoint, secret = webhooks.create_endpoint(
             actor_of(request), url=payload.url, events=payload.events, merchant_id=payload.merchant_id
         )
-    return Status(201, endpoint_out(endpoint) | {"secret": secret})
+    return Status(201, EndpointCreated(**EndpointOut.from_orm(endpoint).dict(), secret=secret))
 
 
 @router.get("/webhook-endpoints", response={200: EndpointList, **ERRORS})
 def list_endpoints(request: HttpRequest) -> Any:
-    return {"items": [endpoint_out(e) for e in webhooks.endpoints(actor_of(request))]}
+    return {"items": webhooks.endpoints(actor_of(request))}

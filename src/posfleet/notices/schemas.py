@@ -10,6 +10,9 @@ from typing import Any
 from ninja import Schema
 from pydantic import Field
 
+from posfleet.api.fields import IsoText
+from posfleet.notices.models import Delivery, Notice
+
 
 class NoticeSummaryOut(Schema):
     """What a genuine notice says, for whoever holds its code and the merchant's phone."""
@@ -49,7 +52,11 @@ class DeliveryOut(Schema):
     attempts: int
     provider_id: str
     error: str
-    sent_at: str | None
+    sent_at: IsoText | None
+
+    @staticmethod
+    def resolve_recipient(d: Delivery) -> str:
+        return d.recipient if d.channel == "webhook" else ""
 
 
 class NoticeOut(Schema):
@@ -64,13 +71,25 @@ class NoticeOut(Schema):
     code_hint: str = Field(description="The code's last two characters")
     has_pdf: bool
     pdf_sha256: str | None
-    created_at: str
-    created_by: str
+    created_at: IsoText
+    created_by: str = Field(alias="created_by_name")
     reason_category: str | None = Field(description="For stops and lifts: why, in plain words")
     terminals: list[str]
     hold_id: int | None
-    publish_at: str
+    publish_at: IsoText
     deliveries: list[DeliveryOut]
+
+    @staticmethod
+    def resolve_pdf_sha256(n: Notice) -> str | None:
+        return n.pdf_sha256 or None
+
+    @staticmethod
+    def resolve_reason_category(n: Notice) -> str | None:
+        return n.reason_category or None
+
+    @staticmethod
+    def resolve_terminals(n: Notice) -> list[str]:
+        return n.terminals or []
 
 
 class NoticeList(Schema):

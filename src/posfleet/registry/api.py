@@ -39,7 +39,7 @@ def create_merchant(request: HttpRequest, payload: s.MerchantIn, response: HttpR
     merchant = s.merchant_queryset().get(pk=merchant.pk)
     set_etag(response, merchant.version)
     response["Location"] = f"{request.path.rstrip('/')}/{merchant.pk}"
-    return Status(201, s.merchant_out(merchant))
+    return Status(201, merchant)
 
 
 @router.get("/merchants", response={200: s.MerchantPage, **ERRORS})
@@ -54,7 +54,7 @@ def list_merchants(
     require_perm(request, "view_fleet")
     qs = filters.filter_merchants(s.merchant_queryset(), state=state or "", lookup=q or "")
     rows, next_cursor = keyset_page(qs, cursor, limit)
-    return {"items": [s.merchant_out(m) for m in rows], "next_cursor": next_cursor}
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @router.get("/merchants/{merchant_id}", response={200: s.MerchantOut, **ERRORS})
@@ -64,7 +64,7 @@ def get_merchant(request: HttpRequest, merchant_id: ObjectId, response: HttpResp
     if merchant is None:
         raise NotFound(_("No merchant %(id)s.") % {"id": merchant_id})
     set_etag(response, merchant.version)
-    return s.merchant_out(merchant)
+    return merchant
 
 
 # --- terminal models ----------------------------------------------------------------------------------
@@ -75,7 +75,7 @@ def list_models(request: HttpRequest, permitted: QueryFlag = None) -> Any:
     qs = TerminalModel.objects.order_by("manufacturer", "name")
     if permitted is not None:
         qs = qs.filter(permitted=permitted)
-    return {"items": [s.model_out(m) for m in qs], "next_cursor": None}
+    return {"items": list(qs), "next_cursor": None}
 
 
 # --- terminals ----------------------------------------------------------------------------------------
@@ -145,4 +145,4 @@ def list_terminals(
     )
     qs = filters.filter_terminals(Terminal.objects.select_related("model"), wanted)
     rows, next_cursor = keyset_page(qs, cursor, limit)
-    return {"items": [s.terminal_out(t) for t in rows], "next_cursor": next_cursor}
+    return {"items": rows, "next_cursor": next_cursor}

@@ -2,14 +2,14 @@
 terminals and the CSV import.
 
 Field names other systems script against are fixed; fields may be added, never renamed. Outputs are
-built by the `*_out` functions from model rows, so every router renders them the same way and the
+read from the model rows by the `*Out` schemas, so every router renders them the same way and the
 settlement card is only ever shown masked.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -20,7 +20,7 @@ from pydantic import AfterValidator, Field
 
 from posfleet.api.fields import ANY_TEXT, Tid, optional_text, text
 from posfleet.registry.choices import AccessoryKind, MerchantKind
-from posfleet.registry.models import Contract, Merchant, Terminal, TerminalModel
+from posfleet.registry.models import Contract, Merchant
 
 PHONE_PATTERN = r"^\+?[0-9][0-9\- ]{6,19}$"  # services.PHONE_RE
 
@@ -66,7 +66,7 @@ class MerchantIn(MerchantFields):
 
 
 class ContractOut(Schema):
-    template: str
+    template: str = Field(alias="template.code")
     starts_on: date
     min_term_months: int
     deposit_fen: int
@@ -75,6 +75,17 @@ class ContractOut(Schema):
     reactivation_fee_fen: int
     early_termination_penalty_fen: int
     damage_prices: dict[str, int] = Field(description="Damage/loss price in fen per item kind")
+
+    @staticmethod
+    def resolve_damage_prices(c: Contract) -> dict[str, int]:
+        return dict(c.damage_prices or {})
+
+
+def _contract_of(m: Merchant) -> Contract | None:
+    try:
+        return m.contract
+    except Contract.DoesNotExist:
+        return None
 
 
 class MerchantOut(Schema):
@@ -87,12 +98,21 @@ class MerchantOut(Schema):
     licence_no: str
     legal_representative: str
     address: str
-    settlement_card: str = Field(description="Masked: **** **** **** 1234")
+    settlement_card: str = Field(alias="settlement_card_masked", description="Masked: **** **** **** 1234")
     state: str
     version: int
     contract_template: str | None = None
     contract: ContractOut | None = None
     created_at: datetime
+
+    @staticmethod
+    def resolve_contract_template(m: Merchant) -> str | None:
+        contract = _contract_of(m)
+        return contract.template.code if contract is not None else None
+
+    @staticmethod
+    def resolve_contract(m: Merchant) -> Contract | None:
+        return _contract_of(m)
 
 
 class MerchantPage(Schema):
@@ -100,48 +120,9 @@ class MerchantPage(Schema):
     next_cursor: str | None
 
 
-def _contract_out(c: Contract) -> dict[str, Any]:
-    return {
-        "template": c.template.code,
-        "starts_on": c.starts_on,
-        "min_term_months": c.min_term_months,
-        "deposit_fen": c.deposit_fen,
-        "monthly_fee_fen": c.monthly_fee_fen,
-        "suspension_fee_fen": c.suspension_fee_fen,
-        "reactivation_fee_fen": c.reactivation_fee_fen,
-        "early_termination_penalty_fen": c.early_termination_penalty_fen,
-        "damage_prices": dict(c.damage_prices or {}),
-    }
-
-
 def merchant_queryset() -> QuerySet[Merchant]:
-    """Merchants with what `merchant_out` reads (contract and template) selected: one query per page."""
+    """Merchants with what `MerchantOut` reads (contract and template) selected: one query per page."""
     return Merchant.objects.select_related("contract__template")
-
-
-def merchant_out(m: Merchant) -> dict[str, Any]:
-    """Needs `contract__template` selected (`merchant_queryset`) to stay one query per page."""
-    try:
-        contract: Contract | None = m.contract
-    except Contract.DoesNotExist:
-        contract = None
-    return {
-        "id": m.pk,
-        "kind": m.kind,
-        "name": m.name,
-        "contact_name": m.contact_name,
-        "phone": m.phone,
-        "email": m.email,
-        "licence_no": m.licence_no,
-        "legal_representative": m.legal_representative,
-        "address": m.address,
-        "settlement_card": m.settlement_card_masked,
-        "state": m.state,
-        "version": m.version,
-        "contract_template": contract.template.code if contract is not None else None,
-        "contract": _contract_out(contract) if contract is not None else None,
-        "created_at": m.created_at,
-    }
 
 
 # --- terminals ----------------------------------------------------------------------------------------
@@ -173,11 +154,11 @@ class TerminalIn(Schema):
     accessories: list[AccessoryKind] = Field(default_factory=list, max_length=20)
 
 
-class TerminalOut(Schema):
+class TerminalOut(Schema):  # needs `model` selected to stay one query per page
     id: int
     tid: str
     sn: str
-    model: str
+    model: str = Field(alias="model.name")
     firmware_version: str
     security_patch_level: str
     install_address: str
@@ -206,29 +187,3 @@ class ImportRejected(Schema):
 class ImportOut(Schema):
     imported: int
     rejected: list[ImportRejected]
-
-
-def terminal_out(t: Terminal) -> dict[str, Any]:
-    return {
-        "id": t.pk,
-        "tid": t.tid,
-        "sn": t.sn,
-        "model": t.model.name,
-        "firmware_version": t.firmware_version,
-        "security_patch_level": t.security_patch_level,
-        "install_address": t.install_address,
-        "merchant_id": t.merchant_id,
-        "state": t.state,
-        "version": t.version,
-        "updated_at": t.updated_at,
-    }
-
-
-def model_out(m: TerminalModel) -> dict[str, Any]:
-    return {
-        "id": m.pk,
-        "name": m.name,
-        "manufacturer": m.manufacturer,
-        "permitted": m.permitted,
-        "min_security_patch_level": m.min_security_patch_level,
-    }

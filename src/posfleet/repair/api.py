@@ -20,7 +20,7 @@ from posfleet.core.errors import NotFound, PermissionDenied
 from posfleet.registry.models import Terminal
 from posfleet.repair import schemas as s
 from posfleet.repair.choices import RepairState
-from posfleet.repair.models import RepairOrder, RepairStep
+from posfleet.repair.models import Fault, Loaner, RepairOrder, RepairStep
 from posfleet.repair.services import faults, loaners, orders, prevention
 from posfleet.repair.services import swap as swaps
 from posfleet.repair.services.common import can_read, get_order, portal_merchant_id
@@ -55,12 +55,12 @@ def report_fault(request: HttpRequest, payload: s.FaultIn) -> Status:
     )
     with transaction.atomic():
         fault = faults.report_fault(actor, data)
-    return Status(201, s.fault_out(fault))
+    return Status(201, fault)
 
 
 @router.get("/faults/{fault_id}", response={200: s.FaultOut, **ERRORS})
-def get_fault(request: HttpRequest, fault_id: ObjectId) -> dict[str, Any]:
-    return s.fault_out(faults.get_fault(actor_of(request), fault_id))
+def get_fault(request: HttpRequest, fault_id: ObjectId) -> Fault:
+    return faults.get_fault(actor_of(request), fault_id)
 
 
 @router.post("/faults/{fault_id}/evidence", response={201: s.EvidenceOut, **BODY_ERRORS})
@@ -75,7 +75,7 @@ def add_evidence(
     actor = actor_of(request)
     with transaction.atomic():
         evidence = faults.add_evidence(actor, fault_id, file, note)
-    return Status(201, s.evidence_out(evidence))
+    return Status(201, evidence)
 
 
 @router.get("/repair-orders", response={200: s.RepairOrderPage, **ERRORS})
@@ -99,25 +99,14 @@ def list_orders(
     if merchant_id:
         qs = qs.filter(merchant_id=merchant_id)
     rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
-    return {"items": [_summary(o) for o in rows], "next_cursor": next_cursor}
-
-
-def _summary(o: RepairOrder) -> dict[str, Any]:
-    return {
-        "id": o.pk,
-        "tid": o.fault.tid,
-        "merchant_id": o.merchant_id,
-        "state": o.state,
-        "where": o.where,
-        "created_at": o.created_at,
-    }
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @router.get("/repair-orders/{order_id}", response={200: s.RepairOrderOut, **ERRORS})
-def get_repair_order(request: HttpRequest, order_id: ObjectId, response: HttpResponse) -> dict[str, Any]:
+def get_repair_order(request: HttpRequest, order_id: ObjectId, response: HttpResponse) -> RepairOrder:
     order = _order(actor_of(request), order_id)
     set_etag(response, order.version)
-    return s.order_out(order)
+    return order
 
 
 @router.post("/repair-orders/{order_id}/actions/{action}", response={200: s.RepairOrderOut, **BODY_ERRORS})
@@ -128,7 +117,7 @@ def repair_action(
     action: s.RepairAction,
     payload: s.RepairActionIn,
     response: HttpResponse,
-) -> dict[str, Any]:
+) -> RepairOrder:
     """Move a repair order: `diagnose` {diagnosis, where, provider, under_warranty}, `remote_fix` {note},
     `quote` {where, provider, amount_fen, days, warranty_months}, `accept_quote`/`decline_quote`
     {quote_id} (the order's own merchant; staff only under warranty), `await_parts` {note}, `start`,
@@ -140,7 +129,7 @@ def repair_action(
         orders.apply(actor, order_id, action, payload.to_data(), expected_version=if_match(request))
     order = _order(actor, order_id)
     set_etag(response, order.version)
-    return s.order_out(order)
+    return order
 
 
 repair_action.__doc__ = (repair_action.__doc__ or "") + f" Actions: {', '.join(ACTIONS)}."
@@ -155,7 +144,7 @@ def lend_loaner(request: HttpRequest, payload: s.LoanerIn) -> Status:
         loan = loaners.lend(
             actor, payload.merchant_id, payload.repair_order_id, due_on=payload.due_on, tid=payload.tid or ""
         )
-    return Status(201, s.loaner_out(loan))
+    return Status(201, loan)
 
 
 @router.get("/loaners", response={200: s.LoanerPage, **ERRORS})
@@ -169,18 +158,18 @@ def list_loaners(request: HttpRequest, overdue: QueryBool = False) -> dict[str, 
         actor_with(request, "view_fleet")
         rows = list(loaners.overdue() if overdue else loaners.lent_to_all())
     if overdue:
-        rows = [r for r in rows if s.loaner_out(r)["overdue"]]
-    return {"items": [s.loaner_out(r) for r in rows]}
+        rows = [r for r in rows if loaners.is_overdue(r)]
+    return {"items": rows}
 
 
 @router.post("/loaners/{tid}/return", response={200: s.LoanerOut, **BODY_ERRORS})
 @idempotent
-def return_loaner(request: HttpRequest, tid: PathTid, payload: s.LoanerReturnIn) -> dict[str, Any]:
+def return_loaner(request: HttpRequest, tid: PathTid, payload: s.LoanerReturnIn) -> Loaner:
     """Receive a loaner back and inspect it; damage or loss is charged per the merchant's contract."""
     actor = actor_of(request)
     with transaction.atomic():
         loan = loaners.return_loaner(actor, tid, condition=str(payload.condition), note=payload.note)
-    return s.loaner_out(loan)
+    return loan
 
 
 def _swap_out(done: Any) -> dict[str, Any]:
@@ -220,7 +209,7 @@ def terminal_repairs(request: HttpRequest, tid: PathTid) -> dict[str, Any]:
     found = prevention.history(terminal)
     return {
         "tid": tid,
-        "orders": [_summary(o) for o in found["orders"]],
+        "orders": found["orders"],
         "swaps": [_swap_out(w) for w in found["swaps"]],
     }
 
@@ -230,19 +219,7 @@ def inspections_due(request: HttpRequest, limit: Limit = DEFAULT_LIMIT) -> dict[
     """Active terminals due for inspection by their model's interval, the longest overdue first."""
     actor_with(request, "view_fleet")
     rows = prevention.due_for_inspection()[:limit]
-    return {
-        "items": [
-            {
-                "tid": t.tid,
-                "sn": t.sn,
-                "model": t.model.name,
-                "merchant_id": t.merchant_id,
-                "last_inspected_at": t.last_inspected_at,
-                "since": t.since,  # type: ignore[attr-defined]  # annotated by the query
-            }
-            for t in rows
-        ]
-    }
+    return {"items": rows}
 
 
 @router.get("/repair-stats", response={200: s.RepairStatsOut, **ERRORS})

@@ -10,13 +10,15 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
+from django.db.models import QuerySet
 from ninja import Schema
 from pydantic import Field, StrictBool, StrictInt
 
 from posfleet.api.fields import MAX_FEN, MAX_ID, IsoDate, IsoDateTime, Reason, Tid, optional_text, text
 from posfleet.registry.choices import Condition
 from posfleet.repair.choices import FaultCategory, Frequency, QcCheck, SwapKind, Symptom, Where
-from posfleet.repair.models import Fault, Loaner, RepairOrder
+from posfleet.repair.models import Loaner, QcResult, RepairOrder
+from posfleet.repair.services.loaners import is_overdue
 from posfleet.repair.services.orders import qc_checks
 from posfleet.repair.transitions import Action, available
 
@@ -39,13 +41,13 @@ class EvidenceOut(Schema):
     size: int
     sha256: str
     note: str
-    uploaded_by: str
+    uploaded_by: str = Field(alias="uploaded_by_name")
     uploaded_at: datetime
 
 
 class FaultOut(Schema):
     id: int
-    repair_order_id: int
+    repair_order_id: int = Field(alias="order.pk")
     tid: str
     sn: str
     merchant_id: int
@@ -61,38 +63,6 @@ class FaultOut(Schema):
     created_at: datetime
 
 
-def evidence_out(e: Any) -> dict[str, Any]:
-    return {
-        "id": e.pk,
-        "content_type": e.content_type,
-        "size": e.size,
-        "sha256": e.sha256,
-        "note": e.note,
-        "uploaded_by": e.uploaded_by_name,
-        "uploaded_at": e.uploaded_at,
-    }
-
-
-def fault_out(f: Fault) -> dict[str, Any]:
-    return {
-        "id": f.pk,
-        "repair_order_id": f.order.pk,
-        "tid": f.tid,
-        "sn": f.sn,
-        "merchant_id": f.merchant_id,
-        "category": f.category,
-        "symptom": f.symptom,
-        "started_at": f.started_at,
-        "frequency": f.frequency,
-        "trigger": f.trigger,
-        "customer_feedback": f.customer_feedback,
-        "stop_terminal": f.stop_terminal,
-        "hold_id": f.hold_id,
-        "evidence": [evidence_out(e) for e in f.evidence.all()],
-        "created_at": f.created_at,
-    }
-
-
 class QuoteOut(Schema):
     id: int
     where: str
@@ -101,7 +71,7 @@ class QuoteOut(Schema):
     days: int
     warranty_months: int
     state: str
-    decided_by: str
+    decided_by: str = Field(alias="decided_by_name")
     decided_at: datetime | None
 
 
@@ -119,24 +89,24 @@ class StepOut(Schema):
     patch_before: str
     patch_after: str
     test_results: str
-    by: str
+    by: str = Field(alias="by_name")
     at: datetime
 
 
 class QcOut(Schema):
-    check: str
+    check: str = Field(alias="item")
     passed: bool
     round: int
     note: str
-    by: str
+    by: str = Field(alias="by_name")
     at: datetime
 
 
-class LoanerOut(Schema):
+class LoanerOut(Schema):  # needs `terminal` selected
     id: int
-    tid: str
+    tid: str = Field(alias="terminal.tid")
     merchant_id: int
-    repair_order_id: int
+    repair_order_id: int = Field(alias="order_id")
     state: str
     lent_at: datetime
     due_on: date
@@ -145,12 +115,17 @@ class LoanerOut(Schema):
     condition: str
     charge_fen: int
 
+    @staticmethod
+    def resolve_overdue(loan: Loaner) -> bool:
+        return is_overdue(loan)
 
+
+# Needs `fault` selected and `quotes`, `steps__parts` and `qc_results` prefetched.
 class RepairOrderOut(Schema):
     id: int
     fault_id: int
-    tid: str
-    sn: str
+    tid: str = Field(alias="fault.tid")
+    sn: str = Field(alias="fault.sn")
     merchant_id: int
     state: str
     where: str
@@ -170,10 +145,28 @@ class RepairOrderOut(Schema):
     updated_at: datetime
     finished_at: datetime | None
 
+    @staticmethod
+    def resolve_qc(o: RepairOrder) -> list[QcResult]:
+        qc = list(o.qc_results.all())
+        last = max((r.round for r in qc), default=0)
+        return [r for r in qc if r.round == last]
 
-class RepairOrderSummary(Schema):
+    @staticmethod
+    def resolve_qc_checklist(o: RepairOrder) -> list[str]:
+        return list(qc_checks(o))
+
+    @staticmethod
+    def resolve_actions(o: RepairOrder) -> list[str]:
+        return available(o.state)
+
+    @staticmethod
+    def resolve_loaners(o: RepairOrder) -> QuerySet[Loaner]:
+        return o.loaners.select_related("terminal")
+
+
+class RepairOrderSummary(Schema):  # needs `fault` selected
     id: int
-    tid: str
+    tid: str = Field(alias="fault.tid")
     merchant_id: int
     state: str
     where: str
@@ -183,92 +176,6 @@ class RepairOrderSummary(Schema):
 class RepairOrderPage(Schema):
     items: list[RepairOrderSummary]
     next_cursor: str | None
-
-
-def loaner_out(loan: Loaner, today: date | None = None) -> dict[str, Any]:
-    from django.utils import timezone
-
-    today = today or timezone.localdate()
-    return {
-        "id": loan.pk,
-        "tid": loan.terminal.tid,
-        "merchant_id": loan.merchant_id,
-        "repair_order_id": loan.order_id,
-        "state": loan.state,
-        "lent_at": loan.lent_at,
-        "due_on": loan.due_on,
-        "overdue": loan.state == "lent" and loan.due_on < today,
-        "returned_at": loan.returned_at,
-        "condition": loan.condition,
-        "charge_fen": loan.charge_fen,
-    }
-
-
-def order_out(o: RepairOrder) -> dict[str, Any]:
-    qc = list(o.qc_results.all())
-    last = max((r.round for r in qc), default=0)
-    return {
-        "id": o.pk,
-        "fault_id": o.fault_id,
-        "tid": o.fault.tid,
-        "sn": o.fault.sn,
-        "merchant_id": o.merchant_id,
-        "state": o.state,
-        "where": o.where,
-        "provider": o.provider,
-        "diagnosis": o.diagnosis,
-        "under_warranty": o.under_warranty,
-        "warranty_months": o.warranty_months,
-        "charged_fen": o.charged_fen,
-        "quotes": [
-            {
-                "id": q.pk,
-                "where": q.where,
-                "provider": q.provider,
-                "amount_fen": q.amount_fen,
-                "days": q.days,
-                "warranty_months": q.warranty_months,
-                "state": q.state,
-                "decided_by": q.decided_by_name,
-                "decided_at": q.decided_at,
-            }
-            for q in o.quotes.all()
-        ],
-        "steps": [
-            {
-                "id": s.pk,
-                "done": s.done,
-                "parts": [{"part": p.part, "serial": p.serial} for p in s.parts.all()],
-                "firmware_before": s.firmware_before,
-                "firmware_after": s.firmware_after,
-                "patch_before": s.patch_before,
-                "patch_after": s.patch_after,
-                "test_results": s.test_results,
-                "by": s.by_name,
-                "at": s.at,
-            }
-            for s in o.steps.all()
-        ],
-        "qc": [
-            {
-                "check": r.item,
-                "passed": r.passed,
-                "round": r.round,
-                "note": r.note,
-                "by": r.by_name,
-                "at": r.at,
-            }
-            for r in qc
-            if r.round == last
-        ],
-        "qc_checklist": list(qc_checks(o)),
-        "actions": available(o.state),
-        "loaners": [loaner_out(loan) for loan in o.loaners.select_related("terminal")],
-        "version": o.version,
-        "created_at": o.created_at,
-        "updated_at": o.updated_at,
-        "finished_at": o.finished_at,
-    }
 
 
 class PartIn(Schema):
@@ -355,10 +262,10 @@ class SwapOut(Schema):
     at: datetime
 
 
-class InspectionDue(Schema):
+class InspectionDue(Schema):  # needs `model` selected; `since` is annotated by the query
     tid: str
     sn: str
-    model: str
+    model: str = Field(alias="model.name")
     merchant_id: int | None
     last_inspected_at: datetime | None
     since: datetime

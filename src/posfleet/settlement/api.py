@@ -78,7 +78,7 @@ def list_transactions(
         flagged=flagged,
     )
     rows, next_cursor = keyset_page(qs, cursor, limit, descending=True, annotate=settled.with_settlement)
-    return {"items": [s.tx_out(t) for t in rows], "next_cursor": next_cursor}
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @money_router.get("/transactions/{tx_id}", response={200: s.TransactionOut, **ERRORS})
@@ -87,7 +87,7 @@ def get_transaction(request: HttpRequest, tx_id: ObjectId) -> Any:
     tx = settled.with_settlement(Transaction.objects.filter(pk=tx_id)).first()
     if tx is None or (own is not None and tx.merchant_id != own):
         raise NotFound(_("No transaction %(id)s.") % {"id": tx_id})
-    return s.tx_out(tx)
+    return tx
 
 
 # --- settlement ---------------------------------------------------------------------------------------
@@ -152,7 +152,7 @@ def merchant_statement(
 @router.get("/merchants/{merchant_id}/settlement-profile", response={200: s.ProfileOut, **ERRORS})
 def get_profile(request: HttpRequest, merchant_id: ObjectId) -> Any:
     _reader(request, merchant_id)
-    return s.profile_out(profiles.profile_of(merchant_id))
+    return profiles.profile_of(merchant_id)
 
 
 @router.put("/merchants/{merchant_id}/settlement-profile", response={200: s.ProfileOut, **BODY_ERRORS})
@@ -163,7 +163,7 @@ def put_profile(request: HttpRequest, merchant_id: ObjectId, payload: s.ProfileI
         profile = profiles.set_profile(
             actor, merchant_id, mode=payload.mode, delayed=payload.delayed, reason=payload.reason
         )
-    return s.profile_out(profile)
+    return profile
 
 
 # --- disputes -----------------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def open_dispute(request: HttpRequest, payload: s.DisputeIn) -> Any:
     )
     with transaction.atomic():
         d = disputes.open_dispute(actor, data)
-    return Status(201, s.dispute_out(d, []))
+    return Status(201, d)
 
 
 @router.get("/disputes", response={200: s.DisputePage, **ERRORS})
@@ -194,7 +194,7 @@ def list_disputes(
     actor = actor_of(request)
     qs = disputes.disputes_for(actor, merchant_id=merchant_id, state=state)
     rows, next_cursor = keyset_page(qs, cursor, limit, descending=True)
-    return {"items": [s.dispute_out(d) for d in rows], "next_cursor": next_cursor}
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 def _visible(request: HttpRequest, dispute_id: int) -> tuple[Actor, Dispute]:
@@ -208,7 +208,7 @@ def _visible(request: HttpRequest, dispute_id: int) -> tuple[Actor, Dispute]:
 @router.get("/disputes/{dispute_id}", response={200: s.DisputeDetailOut, **ERRORS})
 def get_dispute(request: HttpRequest, dispute_id: ObjectId) -> Any:
     _actor, d = _visible(request, dispute_id)
-    return s.dispute_out(d, list(d.documents.all()))
+    return d
 
 
 @router.post("/disputes/{dispute_id}/documents", response={201: s.DocumentOut, **BODY_ERRORS})
@@ -217,7 +217,7 @@ def add_document(request: HttpRequest, dispute_id: ObjectId, file: File[Uploaded
     actor, d = _visible(request, dispute_id)
     with transaction.atomic():
         doc = disputes.add_document(actor, d.pk, file)
-    return Status(201, s.document_out(doc))
+    return Status(201, doc)
 
 
 @router.post("/disputes/{dispute_id}/answer", response={200: s.DisputeDetailOut, **BODY_ERRORS})
@@ -225,7 +225,7 @@ def answer_dispute(request: HttpRequest, dispute_id: ObjectId, payload: s.Answer
     actor, d = _visible(request, dispute_id)
     with transaction.atomic():
         d = disputes.answer(actor, d.pk, payload.answer, channel=payload.channel or "")
-    return s.dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))
+    return disputes.get_dispute(d.pk)
 
 
 @router.post("/disputes/{dispute_id}/resolve", response={200: s.DisputeDetailOut, **BODY_ERRORS})
@@ -234,4 +234,4 @@ def resolve_dispute(request: HttpRequest, dispute_id: ObjectId, payload: s.Resol
     actor = actor_of(request)
     with transaction.atomic():
         d = disputes.resolve(actor, dispute_id, payload.outcome, payload.reason)
-    return s.dispute_out(disputes.get_dispute(d.pk), list(d.documents.all()))
+    return disputes.get_dispute(d.pk)

@@ -15,18 +15,12 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field, StrictInt
 
-from posfleet.api.fields import ANY_TEXT, MAX_FEN, NOTE_MAX, Flag, IsoDate, Reason
-from posfleet.money.models import Transaction
-from posfleet.settlement.models import (
-    Dispute,
-    DisputeDocument,
-    DisputeKind,
-    SettlementMode,
-    SettlementProfile,
-)
+from posfleet.api.fields import ANY_TEXT, MAX_FEN, NOTE_MAX, Flag, IsoDate, IsoText, Reason
+from posfleet.settlement.models import DisputeKind, SettlementMode
 
 
 # --- transactions -------------------------------------------------------------------------------------
+# Needs the annotations of `settled.with_settlement()`: every query feeding it goes through it.
 class TransactionOut(Schema):
     id: int
     switch_id: str
@@ -38,7 +32,7 @@ class TransactionOut(Schema):
     occurred_at: datetime
     fee_fen: int
     net_fen: int
-    rate_plan: str
+    rate_plan: str = Field(alias="rate_plan_code")
     rate_bp: int
     flagged: bool
     flag_reasons: list[Any]
@@ -49,28 +43,6 @@ class TransactionOut(Schema):
 class TransactionPage(Schema):
     items: list[TransactionOut]
     next_cursor: str | None
-
-
-def tx_out(tx: Transaction) -> dict[str, Any]:
-    """Needs the annotations of `settled.with_settlement()`: every query feeding it goes through it."""
-    return {
-        "id": tx.pk,
-        "switch_id": tx.switch_id,
-        "tid": tx.tid,
-        "merchant_id": tx.merchant_id,
-        "channel": tx.channel,
-        "type": tx.type,
-        "amount_fen": tx.amount_fen,
-        "occurred_at": tx.occurred_at,
-        "fee_fen": tx.fee_fen,
-        "net_fen": tx.net_fen,
-        "rate_plan": tx.rate_plan_code,
-        "rate_bp": tx.rate_bp,
-        "flagged": tx.flagged,
-        "flag_reasons": tx.flag_reasons,
-        "settlement_batch_id": getattr(tx, "settlement_batch_id"),  # noqa: B009
-        "settled_at": getattr(tx, "settled_at"),  # noqa: B009
-    }
 
 
 # --- settlement runs and batches ----------------------------------------------------------------------
@@ -138,7 +110,7 @@ class ProfileOut(Schema):
     mode: str
     delayed: bool
     delayed_reason: str
-    delayed_at: str | None
+    delayed_at: IsoText | None
     version: int
 
 
@@ -177,26 +149,26 @@ class DocumentOut(Schema):
     content_type: str
     size: int
     sha256: str
-    uploaded_at: str
+    uploaded_at: IsoText
 
 
-class DisputeOut(Schema):
+class DisputeOut(Schema):  # needs `transaction` selected to stay one query per page
     id: int
     transaction_id: int
-    switch_id: str
-    tid: str
+    switch_id: str = Field(alias="transaction.switch_id")
+    tid: str = Field(alias="transaction.tid")
     merchant_id: int
     kind: str
     amount_fen: int
     state: str
     reason: str
-    opened_at: str
-    due: str
+    opened_at: IsoText
+    due: IsoText
     answer: str
-    answered_at: str | None
+    answered_at: IsoText | None
     answered_on_behalf: bool = Field(description="Recorded by staff on the merchant's behalf")
     answer_channel: str = Field(description="How the merchant gave an answer staff recorded; empty otherwise")
-    resolved_at: str | None
+    resolved_at: IsoText | None
     resolution_reason: str
     held_fen: int
     version: int
@@ -209,52 +181,3 @@ class DisputeDetailOut(DisputeOut):
 class DisputePage(Schema):
     items: list[DisputeOut]
     next_cursor: str | None
-
-
-def dispute_out(d: Dispute, documents: list[DisputeDocument] | None = None) -> dict[str, Any]:
-    out = {
-        "id": d.pk,
-        "transaction_id": d.transaction_id,
-        "switch_id": d.transaction.switch_id,
-        "tid": d.transaction.tid,
-        "merchant_id": d.merchant_id,
-        "kind": d.kind,
-        "amount_fen": d.amount_fen,
-        "state": d.state,
-        "reason": d.reason,
-        "opened_at": d.opened_at.isoformat(),
-        "due": d.due.isoformat(),
-        "answer": d.answer,
-        "answered_at": d.answered_at.isoformat() if d.answered_at else None,
-        "answered_on_behalf": d.answered_on_behalf,
-        "answer_channel": d.answer_channel,
-        "resolved_at": d.resolved_at.isoformat() if d.resolved_at else None,
-        "resolution_reason": d.resolution_reason,
-        "held_fen": d.held_fen,
-        "version": d.version,
-    }
-    if documents is not None:
-        out["documents"] = [document_out(doc) for doc in documents]
-    return out
-
-
-def document_out(doc: DisputeDocument) -> dict[str, Any]:
-    return {
-        "id": doc.pk,
-        "name": doc.name,
-        "content_type": doc.content_type,
-        "size": doc.size,
-        "sha256": doc.sha256,
-        "uploaded_at": doc.uploaded_at.isoformat(),
-    }
-
-
-def profile_out(p: SettlementProfile) -> dict[str, Any]:
-    return {
-        "merchant_id": p.merchant_id,
-        "mode": p.mode,
-        "delayed": p.delayed,
-        "delayed_reason": p.delayed_reason,
-        "delayed_at": p.delayed_at.isoformat() if p.delayed_at else None,
-        "version": p.version,
-    }

@@ -153,6 +153,11 @@ def return_loaner(actor: Actor, tid: str, *, condition: str, note: str = "") -> 
     return loan
 
 
+def is_overdue(loan: Loaner, today: date | None = None) -> bool:
+    """Lent and past its due day: what `overdue()` selects, for one loan."""
+    return loan.state == LoanerState.LENT and loan.due_on < (today or timezone.localdate())
+
+
 def overdue(today: date | None = None) -> QuerySet[Loaner]:
     return (
         Loaner.objects.select_related("terminal", "merchant", "order")
