@@ -107,6 +107,20 @@ class TestConsole:
         )
         assert r.status_code == 422 and not RepairOrder.objects.exists()
 
+    def test_a_filed_fault_goes_to_its_order_and_the_link_fills_the_tid(self, client, login):
+        login("agent")
+        t = builders.terminal()
+        r = client.get("/console/repair/report/", {"tid": t.tid.lower() + "XYZ"})
+        assert r.context["form"] == {"tid": t.tid.lower()[:8]} and r.context["terminals"] is None
+        r = client.post(
+            "/console/repair/report/",
+            {"tid": t.tid, "category": "hardware", "symptom": "screen", "started_at": started(), "frequency": "always"},
+            follow=True,
+        )  # fmt: skip
+        order = RepairOrder.objects.get()
+        assert r.redirect_chain == [(f"/console/repair/{order.pk}/", 302)]
+        assert f"Fault reported: repair order #{order.pk}." in r.content.decode()
+
     def test_swap_asks_for_step_up(self, client, login):
         login("technician")
         t = builders.terminal()
@@ -175,3 +189,31 @@ class TestPortal:
         client.force_login(merchant_user(t.merchant))
         page = client.get("/portal/repairs/report/").content.decode()
         assert t.tid in page and other.tid not in page
+
+    def test_a_refused_report_shows_the_portal_form_again_as_posted(self, client):
+        t = builders.terminal()
+        client.force_login(merchant_user(t.merchant))
+        posted = {
+            "tid": t.tid,
+            "category": "network",
+            "symptom": "screen",
+            "started_at": started(),
+            "frequency": "daily",
+        }
+        r = client.post("/portal/repairs/report/", posted)
+        assert r.status_code == 422 and not RepairOrder.objects.exists()
+        assert "portal_repair/report.html" in [tpl.name for tpl in r.templates]
+        assert r.context["form"]["frequency"] == "daily" and r.context["error_details"]
+        assert [x.tid for x in r.context["terminals"]] == [t.tid]
+
+    def test_a_filed_report_thanks_the_merchant_on_its_order(self, client):
+        t = builders.terminal()
+        client.force_login(merchant_user(t.merchant))
+        r = client.post(
+            "/portal/repairs/report/",
+            {"tid": t.tid, "category": "hardware", "symptom": "screen", "started_at": started(), "frequency": "always"},
+            follow=True,
+        )  # fmt: skip
+        order = RepairOrder.objects.get()
+        assert r.redirect_chain == [(f"/portal/repairs/{order.pk}/", 302)]
+        assert f"we received your fault report (repair order #{order.pk})" in r.content.decode()
