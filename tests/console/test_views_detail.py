@@ -224,6 +224,24 @@ class TestMerchants:
         m.refresh_from_db()
         assert m.state == "closing"
 
+    def test_a_refused_move_shows_the_merchant_page_again(self, en_client, login):
+        login("admin", stepped_up=True)
+        m = builders.merchant()
+        r = en_client.post(
+            f"/console/merchants/{m.pk}/apply/", {"action": "start_closing", "reason": "asked"}
+        )
+        assert r.status_code == 409
+        assert "console/merchants/detail.html" in [t.name for t in r.templates]
+        assert r.context["merchant"] == m and r.context["error"].status == 409
+        assert r.context["apply_initial"] == {"action": "start_closing", "reason": "asked"}
+        r = en_client.post(f"/console/merchants/{m.pk}/apply/", {"action": "start_closing", "reason": " "})
+        assert r.status_code == 422 and r.context["merchant"] == m
+
+    def test_a_post_to_an_unknown_merchant_is_404(self, en_client, login):
+        login("admin", stepped_up=True)
+        r = en_client.post("/console/merchants/999999/apply/", {"action": "start_closing", "reason": "asked"})
+        assert r.status_code == 404 and "merchant" not in r.context
+
     def test_unknown_merchant_is_404(self, en_client, login):
         login("admin")
         assert en_client.get("/console/merchants/999999/").status_code == 404
