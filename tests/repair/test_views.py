@@ -107,19 +107,10 @@ class TestConsole:
         )
         assert r.status_code == 422 and not RepairOrder.objects.exists()
 
-    def test_a_filed_fault_goes_to_its_order_and_the_link_fills_the_tid(self, client, login):
+    def test_the_link_that_led_here_fills_the_tid(self, client, login):
         login("agent")
-        t = builders.terminal()
-        r = client.get("/console/repair/report/", {"tid": t.tid.lower() + "XYZ"})
-        assert r.context["form"] == {"tid": t.tid.lower()[:8]} and r.context["terminals"] is None
-        r = client.post(
-            "/console/repair/report/",
-            {"tid": t.tid, "category": "hardware", "symptom": "screen", "started_at": started(), "frequency": "always"},
-            follow=True,
-        )  # fmt: skip
-        order = RepairOrder.objects.get()
-        assert r.redirect_chain == [(f"/console/repair/{order.pk}/", 302)]
-        assert f"Fault reported: repair order #{order.pk}." in r.content.decode()
+        r = client.get("/console/repair/report/", {"tid": "abcd1234XYZ"})
+        assert r.context["form"] == {"tid": "abcd1234"} and r.context["terminals"] is None
 
     def test_swap_asks_for_step_up(self, client, login):
         login("technician")
@@ -206,14 +197,27 @@ class TestPortal:
         assert r.context["form"]["frequency"] == "daily" and r.context["error_details"]
         assert [x.tid for x in r.context["terminals"]] == [t.tid]
 
-    def test_a_filed_report_thanks_the_merchant_on_its_order(self, client):
-        t = builders.terminal()
-        client.force_login(merchant_user(t.merchant))
-        r = client.post(
+
+@pytest.mark.parametrize(
+    ("staff", "report", "order", "thanks"),
+    [
+        (True, "/console/repair/report/", "/console/repair/{}/", "Fault reported: repair order #{}."),
+        (
+            False,
             "/portal/repairs/report/",
-            {"tid": t.tid, "category": "hardware", "symptom": "screen", "started_at": started(), "frequency": "always"},
-            follow=True,
-        )  # fmt: skip
-        order = RepairOrder.objects.get()
-        assert r.redirect_chain == [(f"/portal/repairs/{order.pk}/", 302)]
-        assert f"we received your fault report (repair order #{order.pk})" in r.content.decode()
+            "/portal/repairs/{}/",
+            "we received your fault report (repair order #{})",
+        ),
+    ],
+)
+def test_a_filed_report_lands_on_its_order_with_thanks(client, login, staff, report, order, thanks):
+    t = builders.terminal()
+    if staff:
+        login("agent")
+    else:
+        client.force_login(merchant_user(t.merchant))
+    fields = {"tid": t.tid, "category": "hardware", "symptom": "screen", "frequency": "always"}
+    r = client.post(report, {**fields, "started_at": started()}, follow=True)
+    pk = RepairOrder.objects.get().pk
+    assert r.redirect_chain == [(order.format(pk), 302)]
+    assert thanks.format(pk) in r.content.decode()

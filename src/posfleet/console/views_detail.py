@@ -20,8 +20,7 @@ from django.views.decorators.http import require_POST
 
 from posfleet.accounts.roles import perm
 from posfleet.console import hold_forms, queries
-from posfleet.console.forms import HoldForm, ReasonForm, TransitionForm
-from posfleet.console.views_terminals import hold_kinds_for
+from posfleet.console.forms import ReasonForm, TransitionForm
 from posfleet.console.views_util import (
     DetailPage,
     console_actor,
@@ -161,13 +160,7 @@ def terminal_apply(request: HttpRequest, tid: str) -> HttpResponse:
 @require_POST
 @staff_view(perm="view_fleet")
 def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
-    url = detail_url(tid)
-    form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
-    if not form.is_valid():
-        return TERMINAL_PAGE.refuse(request, tid, form_refused(form), hold_form=form)
-    return hold_forms.place(
-        request, form, url, lambda exc: TERMINAL_PAGE.refuse(request, tid, exc, hold_form=form), tid=tid
-    )
+    return hold_forms.place(request, TERMINAL_PAGE, tid, tid=tid)
 
 
 @require_POST

@@ -18,8 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.accounts.roles import perm
 from posfleet.console import hold_forms, queries
-from posfleet.console.forms import HoldForm, MerchantForm, ReasonForm
-from posfleet.console.views_terminals import hold_kinds_for
+from posfleet.console.forms import MerchantForm, ReasonForm
 from posfleet.console.views_util import (
     DetailPage,
     console_actor,
@@ -151,17 +150,7 @@ def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
 @require_POST
 @staff_view(perm="view_fleet")
 def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    url = merchant_url(merchant_id)
-    form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
-    if not form.is_valid():
-        return MERCHANT_PAGE.refuse(request, merchant_id, form_refused(form), hold_form=form)
-    return hold_forms.place(
-        request,
-        form,
-        url,
-        lambda exc: MERCHANT_PAGE.refuse(request, merchant_id, exc, hold_form=form),
-        merchant_id=merchant_id,
-    )
+    return hold_forms.place(request, MERCHANT_PAGE, merchant_id, merchant_id=merchant_id)
 
 
 @require_POST
