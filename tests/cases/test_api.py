@@ -329,3 +329,44 @@ def test_list_query_count_does_not_grow(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(10):
         r = reviewer.get("/cases", data={"limit": 50})
     assert len(r.json()["items"]) == 12
+
+
+@pytest.mark.django_db
+class TestIfMatch:
+    """An action whose service checks the case's version gets the one `If-Match` names."""
+
+    def _case(self):
+        m = builders.merchant()
+        return cb.file(
+            kind="deactivation", merchant_id=m.pk, terminals=[builders.terminal(merchant_obj=m).tid]
+        )
+
+    @pytest.mark.parametrize(
+        ("role", "action", "body"),
+        [
+            ("reviewer", "decision", {"decision": "reject", "reason": "incomplete"}),
+            ("agent", "cancel", {"reason": "merchant withdrew"}),
+        ],
+    )
+    def test_a_stale_version_is_409_and_the_current_one_acts(self, client, role, action, body):
+        case = self._case()
+        user = api(client, role)
+        r = user.post(f"/cases/{case.pk}/{action}", body, HTTP_IF_MATCH=f'"{case.version + 1}"')
+        assert r.status_code == 409 and r.json()["error"]["code"] == "stale_version"
+        case.refresh_from_db()
+        assert case.state == "submitted"
+        r = user.post(f"/cases/{case.pk}/{action}", body, HTTP_IF_MATCH=f'W/"{case.version}"')
+        assert r.status_code == 200, r.content
+        assert r.json()["version"] == case.version + 1
+
+    def test_a_malformed_one_is_422(self, client):
+        case = self._case()
+        r = api(client, "agent").post(f"/cases/{case.pk}/cancel", {"reason": "x"}, HTTP_IF_MATCH="v3")
+        assert r.status_code == 422 and "If-Match" in r.json()["error"]["details"]
+
+    def test_an_action_without_a_version_check_ignores_it(self, client):
+        case = self._case()
+        r = api(client, "reviewer").post(
+            f"/cases/{case.pk}/assign", {"username": None}, HTTP_IF_MATCH='"999"'
+        )
+        assert r.status_code == 200, r.content

@@ -213,7 +213,14 @@ class TestMerchants:
             f"/console/merchants/{m.pk}/apply/", {"action": "start_closing", "reason": "asked"}
         )
         m.refresh_from_db()
-        assert m.state == "active"  # no approved closure case: refused
+        assert m.state == "active"  # no approved closure case: refused, on the merchant's page as typed
+        assert r.status_code == 409 and "console/merchants/detail.html" in [t.name for t in r.templates]
+        assert r.context["merchant"] == m and r.context["apply_initial"] == {
+            "action": "start_closing",
+            "reason": "asked",
+        }
+        r = en_client.post(f"/console/merchants/{m.pk}/apply/", {"action": "start_closing", "reason": " "})
+        assert r.status_code == 422 and r.context["merchant"] == m
         closure = cb.file(kind="closure", merchant_id=m.pk, terminals=[])
         cb.upload_required(closure)
         cb.decide(closure)
@@ -223,6 +230,11 @@ class TestMerchants:
         assert r.status_code == 302
         m.refresh_from_db()
         assert m.state == "closing"
+
+    def test_a_post_to_an_unknown_merchant_is_404(self, en_client, login):
+        login("admin", stepped_up=True)
+        r = en_client.post("/console/merchants/999999/apply/", {"action": "start_closing", "reason": "asked"})
+        assert r.status_code == 404 and "merchant" not in r.context
 
     def test_unknown_merchant_is_404(self, en_client, login):
         login("admin")

@@ -107,6 +107,11 @@ class TestConsole:
         )
         assert r.status_code == 422 and not RepairOrder.objects.exists()
 
+    def test_the_link_that_led_here_fills_the_tid(self, client, login):
+        login("agent")
+        r = client.get("/console/repair/report/", {"tid": "abcd1234XYZ"})
+        assert r.context["form"] == {"tid": "abcd1234"} and r.context["terminals"] is None
+
     def test_swap_asks_for_step_up(self, client, login):
         login("technician")
         t = builders.terminal()
@@ -175,3 +180,44 @@ class TestPortal:
         client.force_login(merchant_user(t.merchant))
         page = client.get("/portal/repairs/report/").content.decode()
         assert t.tid in page and other.tid not in page
+
+    def test_a_refused_report_shows_the_portal_form_again_as_posted(self, client):
+        t = builders.terminal()
+        client.force_login(merchant_user(t.merchant))
+        posted = {
+            "tid": t.tid,
+            "category": "network",
+            "symptom": "screen",
+            "started_at": started(),
+            "frequency": "daily",
+        }
+        r = client.post("/portal/repairs/report/", posted)
+        assert r.status_code == 422 and not RepairOrder.objects.exists()
+        assert "portal_repair/report.html" in [tpl.name for tpl in r.templates]
+        assert r.context["form"]["frequency"] == "daily" and r.context["error_details"]
+        assert [x.tid for x in r.context["terminals"]] == [t.tid]
+
+
+@pytest.mark.parametrize(
+    ("staff", "report", "order", "thanks"),
+    [
+        (True, "/console/repair/report/", "/console/repair/{}/", "Fault reported: repair order #{}."),
+        (
+            False,
+            "/portal/repairs/report/",
+            "/portal/repairs/{}/",
+            "we received your fault report (repair order #{})",
+        ),
+    ],
+)
+def test_a_filed_report_lands_on_its_order_with_thanks(client, login, staff, report, order, thanks):
+    t = builders.terminal()
+    if staff:
+        login("agent")
+    else:
+        client.force_login(merchant_user(t.merchant))
+    fields = {"tid": t.tid, "category": "hardware", "symptom": "screen", "frequency": "always"}
+    r = client.post(report, {**fields, "started_at": started()}, follow=True)
+    pk = RepairOrder.objects.get().pk
+    assert r.redirect_chain == [(order.format(pk), 302)]
+    assert thanks.format(pk) in r.content.decode()

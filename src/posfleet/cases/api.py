@@ -6,13 +6,15 @@ every rule lives in the services. Shapes other systems script against are kept e
 `cases.schemas`); extra fields are added freely.
 """
 
+import inspect
 from collections.abc import Callable
-from typing import Any, Concatenate, ParamSpec
+from functools import cache
+from typing import Any, Concatenate
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
-from ninja import File, Form, Router, Status
+from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from posfleet.api.auth import actor_of
@@ -28,7 +30,6 @@ from posfleet.core.downloads import CSV, download
 from posfleet.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["cases"])
-P = ParamSpec("P")
 DETAIL = {200: s.CaseDetailOut, **ERRORS}
 DETAIL_FROM_BODY = {200: s.CaseDetailOut, **BODY_ERRORS}
 
@@ -36,16 +37,31 @@ DETAIL_FROM_BODY = {200: s.CaseDetailOut, **BODY_ERRORS}
 def _act(
     request: HttpRequest,
     case_id: int,
-    service: Callable[Concatenate[Actor, int, P], object],
-    *args: P.args,
-    **kwargs: P.kwargs,
+    service: Callable[Concatenate[Actor, int, ...], object],
+    payload: Schema | None = None,
+    /,
+    **converted: Any,
 ) -> dict[str, Any]:
-    """`service(actor, case_id, ...)` as the request's actor in one transaction; answer with the case as
-    it is now."""
+    """`service(actor, case_id, **fields)` as the request's actor in one transaction; answer with the case as
+    it is now.
+
+    The fields are the payload's, named as the service's parameters (no payload: the service's defaults),
+    with `converted` in place of those the service takes in another type. A service that checks the
+    case's version gets the one `If-Match` names.
+    """
+    fields = payload.model_dump(exclude=set(converted)) if payload is not None else {}
+    fields |= converted
+    if _checks_version(service):
+        fields["expected_version"] = if_match(request)
     actor = actor_of(request)
     with transaction.atomic():
-        service(actor, case_id, *args, **kwargs)
+        service(actor, case_id, **fields)
     return s.case_detail(actor, services.get_case(actor, case_id))
+
+
+@cache
+def _checks_version(service: Callable[..., object]) -> bool:
+    return "expected_version" in inspect.signature(service).parameters
 
 
 @router.post("/cases", response={201: s.CaseFiledOut, **BODY_ERRORS})
@@ -108,14 +124,7 @@ def add_material(
 @router.post("/cases/{case_id}/decision", response=DETAIL_FROM_BODY)
 @idempotent
 def decide(request: HttpRequest, case_id: ObjectId, payload: s.DecisionIn) -> Any:
-    return _act(
-        request,
-        case_id,
-        services.decide,
-        payload.decision,
-        payload.reason,
-        expected_version=if_match(request),
-    )
+    return _act(request, case_id, services.decide, payload)
 
 
 @router.post("/cases/{case_id}/resubmit", response=DETAIL_FROM_BODY)
@@ -126,11 +135,8 @@ def resubmit(request: HttpRequest, case_id: ObjectId, payload: s.ResubmitIn) -> 
         request,
         case_id,
         services.resubmit,
-        note=payload.note,
-        install_address=payload.install_address,
-        terminal_model=payload.terminal_model,
+        payload,
         applicant=payload.applicant.to_input() if payload.applicant is not None else None,
-        expected_version=if_match(request),
     )
 
 
@@ -138,51 +144,31 @@ def resubmit(request: HttpRequest, case_id: ObjectId, payload: s.ResubmitIn) -> 
 @idempotent
 def allocate(request: HttpRequest, case_id: ObjectId, payload: s.CaseAllocateIn | None = None) -> Any:
     """Warehouse: a terminal from stock for an approved application (409 `no_stock` when none)."""
-    return _act(
-        request,
-        case_id,
-        services.allocate,
-        tid=payload.tid if payload else None,
-        expected_version=if_match(request),
-    )
+    return _act(request, case_id, services.allocate, payload)
 
 
 @router.post("/cases/{case_id}/ship", response=DETAIL_FROM_BODY)
 @idempotent
 def ship(request: HttpRequest, case_id: ObjectId, payload: s.ShipIn) -> Any:
-    return _act(
-        request,
-        case_id,
-        services.ship,
-        carrier=payload.carrier,
-        tracking_no=payload.tracking_no,
-        shipped_on=payload.shipped_on,
-        expected_version=if_match(request),
-    )
+    return _act(request, case_id, services.ship, payload)
 
 
 @router.post("/cases/{case_id}/deliver", response=DETAIL_FROM_BODY)
 @idempotent
 def deliver(request: HttpRequest, case_id: ObjectId, payload: s.DeliverIn) -> Any:
-    return _act(
-        request,
-        case_id,
-        services.deliver,
-        delivered_on=payload.delivered_on,
-        expected_version=if_match(request),
-    )
+    return _act(request, case_id, services.deliver, payload)
 
 
 @router.post("/cases/{case_id}/activate", response=DETAIL)
 @idempotent
 def activate(request: HttpRequest, case_id: ObjectId) -> Any:
     """Technician: the delivered terminal installed and activated (409 `not_delivered` before)."""
-    return _act(request, case_id, services.activate, expected_version=if_match(request))
+    return _act(request, case_id, services.activate)
 
 
 @router.post("/cases/{case_id}/cancel", response=DETAIL_FROM_BODY)
 def cancel(request: HttpRequest, case_id: ObjectId, payload: s.CancelIn) -> Any:
-    return _act(request, case_id, services.cancel, payload.reason, expected_version=if_match(request))
+    return _act(request, case_id, services.cancel, payload)
 
 
 @router.post("/cases/{case_id}/assign", response=DETAIL_FROM_BODY)
@@ -192,18 +178,12 @@ def assign(request: HttpRequest, case_id: ObjectId, payload: s.AssignIn) -> Any:
         user = get_user_model().objects.filter(username=payload.username, is_active=True).first()
         if user is None:
             raise ValidationFailed(details={"username": ["No such user."]})
-    return _act(request, case_id, services.assign, user)
+    return _act(request, case_id, services.assign, user=user)
 
 
 @router.post("/cases/{case_id}/stop", response=DETAIL_FROM_BODY)
 def stop(request: HttpRequest, case_id: ObjectId, payload: s.StopIn | None = None) -> Any:
-    return _act(
-        request,
-        case_id,
-        services.stop_terminals,
-        at=payload.at if payload else None,
-        expected_version=if_match(request),
-    )
+    return _act(request, case_id, services.stop_terminals, payload)
 
 
 @router.post("/cases/{case_id}/statement", response=DETAIL)
@@ -237,31 +217,26 @@ def returns(request: HttpRequest, case_id: ObjectId, payload: s.ReturnsIn) -> An
         request,
         case_id,
         services.record_returns,
-        [services.ReturnInput(i.item, i.condition) for i in payload.items],
+        payload,
+        items=[services.ReturnInput(i.item, i.condition) for i in payload.items],
     )
 
 
 @router.post("/cases/{case_id}/refund", response=DETAIL_FROM_BODY)
 @idempotent
 def refund(request: HttpRequest, case_id: ObjectId, payload: s.RefundIn | None = None) -> Any:
-    return _act(
-        request,
-        case_id,
-        services.settle,
-        proof=payload.proof if payload else "",
-        expected_version=if_match(request),
-    )
+    return _act(request, case_id, services.settle, payload)
 
 
 @router.post("/cases/{case_id}/payments", response=DETAIL_FROM_BODY)
 @idempotent
 def payments(request: HttpRequest, case_id: ObjectId, payload: s.PaymentIn) -> Any:
-    return _act(request, case_id, services.record_payment, payload.amount_fen, ref=payload.ref)
+    return _act(request, case_id, services.record_payment, payload)
 
 
 @router.post("/cases/{case_id}/complete", response=DETAIL)
 def complete(request: HttpRequest, case_id: ObjectId) -> Any:
-    return _act(request, case_id, services.complete, expected_version=if_match(request))
+    return _act(request, case_id, services.complete)
 
 
 @router.post("/cases/{case_id}/comments", response={201: s.CommentAddedOut, **BODY_ERRORS})

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib import messages
 from django.db import transaction
@@ -12,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from posfleet.console.forms import HoldForm
 from posfleet.console.views_terminals import hold_kinds_for
-from posfleet.console.views_util import console_actor, recall_form, remember_form
+from posfleet.console.views_util import DetailPage, console_actor, form_refused, recall_form, remember_form
 from posfleet.core.errors import DomainError
 from posfleet.settlement import freezes as settlement_freezes
 
+K = TypeVar("K")
 FIELDS = ("kind", "reason", "starts_at", "ends_at", "hold_settlement", "reason_category", "merchant_message")
 
 
@@ -31,14 +31,13 @@ def context(request: HttpRequest, url: str, form: HoldForm | None = None) -> dic
     }
 
 
-def place(
-    request: HttpRequest,
-    form: HoldForm,
-    url: str,
-    refused: Callable[[DomainError], HttpResponse],
-    **target: Any,
-) -> HttpResponse:
-    """Place the valid `form`'s hold on `target` (tid= or merchant_id=); back to `url`, or `refused`."""
+def place(request: HttpRequest, page: DetailPage[K], key: K, **target: Any) -> HttpResponse:
+    """The hold form posted on the `page` of `key`: its hold placed on `target` (tid= or merchant_id=),
+    then back to the page; a refusal shows the page again with the form as typed."""
+    form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
+    if not form.is_valid():
+        return page.refuse(request, key, form_refused(form), hold_form=form)
+    url = page.url(key)
     remember_form(request, f"{url}:hold", {k: request.POST.get(k, "") for k in FIELDS})
     data = form.cleaned_data
     try:
@@ -55,7 +54,7 @@ def place(
                 **target,
             )
     except DomainError as exc:
-        return refused(exc)
+        return page.refuse(request, key, exc, hold_form=form)
     recall_form(request, f"{url}:hold")
     messages.success(request, _("Hold placed."))
     return HttpResponseRedirect(url)

@@ -13,7 +13,6 @@ from typing import Any
 from django.contrib import messages
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -21,16 +20,15 @@ from django.views.decorators.http import require_POST
 
 from posfleet.accounts.roles import perm
 from posfleet.console import hold_forms, queries
-from posfleet.console.forms import HoldForm, ReasonForm, TransitionForm
-from posfleet.console.views_terminals import hold_kinds_for
+from posfleet.console.forms import ReasonForm, TransitionForm
 from posfleet.console.views_util import (
+    DetailPage,
     console_actor,
     domain_error_response,
     domain_errors,
     form_refused,
     int_or_none,
     recall_form,
-    refuse_on_page,
     remember_form,
     safe_next,
     staff_view,
@@ -80,7 +78,7 @@ def detail_url(tid: str) -> str:
     return reverse("console:terminal", args=[tid])
 
 
-def terminal_context(request: HttpRequest, tid: str, **forms: Any) -> dict[str, Any]:
+def terminal_context(request: HttpRequest, tid: str, /, **forms: Any) -> dict[str, Any]:
     terminal = lifecycle.get_terminal(tid)
     user = request.user
     url = detail_url(tid)
@@ -115,20 +113,13 @@ def _now() -> Any:
     return timezone.now()
 
 
-def _error(request: HttpRequest, tid: str, exc: DomainError, **forms: Any) -> HttpResponse:
-    return refuse_on_page(
-        request,
-        exc,
-        detail_url(tid),
-        "console/terminals/detail.html",
-        lambda: terminal_context(request, tid, **forms),
-    )
+TERMINAL_PAGE = DetailPage("console/terminals/detail.html", detail_url, terminal_context)
 
 
 @staff_view(perm="view_fleet")
 @domain_errors
 def terminal_detail(request: HttpRequest, tid: str) -> HttpResponse:
-    return render(request, "console/terminals/detail.html", terminal_context(request, tid))
+    return TERMINAL_PAGE.show(request, tid)
 
 
 @require_POST
@@ -137,7 +128,7 @@ def terminal_apply(request: HttpRequest, tid: str) -> HttpResponse:
     form = TransitionForm(request.POST)
     url = detail_url(tid)
     if not form.is_valid():
-        return _error(request, tid, form_refused(form), apply_form=form)
+        return TERMINAL_PAGE.refuse(request, tid, form_refused(form), apply_form=form)
     data = form.cleaned_data
     remember_form(request, f"{url}:apply", {"action": data["action"], "reason": data["reason"]})
     params: dict[str, Any] = {}
@@ -157,7 +148,7 @@ def terminal_apply(request: HttpRequest, tid: str) -> HttpResponse:
                 **params,
             )
     except DomainError as exc:
-        return _error(request, tid, exc)
+        return TERMINAL_PAGE.refuse(request, tid, exc)
     recall_form(request, f"{url}:apply")
     messages.success(
         request,
@@ -169,13 +160,7 @@ def terminal_apply(request: HttpRequest, tid: str) -> HttpResponse:
 @require_POST
 @staff_view(perm="view_fleet")
 def terminal_hold(request: HttpRequest, tid: str) -> HttpResponse:
-    url = detail_url(tid)
-    form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
-    if not form.is_valid():
-        return _error(request, tid, form_refused(form), hold_form=form)
-    return hold_forms.place(
-        request, form, url, lambda exc: _error(request, tid, exc, hold_form=form), tid=tid
-    )
+    return hold_forms.place(request, TERMINAL_PAGE, tid, tid=tid)
 
 
 @require_POST

@@ -18,16 +18,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.accounts.roles import perm
 from posfleet.console import hold_forms, queries
-from posfleet.console.forms import HoldForm, MerchantForm, ReasonForm
-from posfleet.console.views_terminals import hold_kinds_for
+from posfleet.console.forms import MerchantForm, ReasonForm
 from posfleet.console.views_util import (
+    DetailPage,
     console_actor,
     domain_error_response,
     domain_errors,
     form_refused,
     int_or_none,
     recall_form,
-    refuse_on_page,
     remember_form,
     staff_view,
 )
@@ -100,13 +99,17 @@ def merchant_list(request: HttpRequest) -> HttpResponse:
             request, exc, "console/merchants/list.html", _merchant_list_context(request, form)
         )
     messages.success(request, _("Merchant %(name)s created.") % {"name": merchant.name})
-    return HttpResponseRedirect(reverse("console:merchant", args=[merchant.pk]))
+    return HttpResponseRedirect(merchant_url(merchant.pk))
 
 
-def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> dict[str, Any]:
+def merchant_url(merchant_id: int) -> str:
+    return reverse("console:merchant", args=[merchant_id])
+
+
+def merchant_context(request: HttpRequest, merchant_id: int, /, **forms: Any) -> dict[str, Any]:
     merchant = registry.get_merchant(merchant_id)
     user = request.user
-    url = reverse("console:merchant", args=[merchant.pk])
+    url = merchant_url(merchant.pk)
     holds = list(
         Hold.objects.filter(merchant=merchant, on_merchant=True).select_related("placed_by", "released_by")
     )
@@ -135,51 +138,29 @@ def merchant_context(request: HttpRequest, merchant_id: int, **forms: Any) -> di
     }
 
 
-def _error(request: HttpRequest, merchant_id: int, exc: DomainError, **forms: Any) -> HttpResponse:
-    return refuse_on_page(
-        request,
-        exc,
-        reverse("console:merchant", args=[merchant_id]),
-        "console/merchants/detail.html",
-        lambda: merchant_context(request, merchant_id, **forms),
-    )
+MERCHANT_PAGE = DetailPage("console/merchants/detail.html", merchant_url, merchant_context)
 
 
 @staff_view(perm="view_fleet")
 @domain_errors
 def merchant_detail(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    return render(request, "console/merchants/detail.html", merchant_context(request, merchant_id))
+    return MERCHANT_PAGE.show(request, merchant_id)
 
 
 @require_POST
 @staff_view(perm="view_fleet")
 def merchant_hold(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    url = reverse("console:merchant", args=[merchant_id])
-    form = HoldForm(request.POST, kinds=hold_kinds_for(request.user))
-    if not form.is_valid():
-        return _error(
-            request,
-            merchant_id,
-            form_refused(form),
-            hold_form=form,
-        )
-    return hold_forms.place(
-        request,
-        form,
-        url,
-        lambda exc: _error(request, merchant_id, exc, hold_form=form),
-        merchant_id=merchant_id,
-    )
+    return hold_forms.place(request, MERCHANT_PAGE, merchant_id, merchant_id=merchant_id)
 
 
 @require_POST
 @staff_view(perm="view_fleet")
 def merchant_apply(request: HttpRequest, merchant_id: int) -> HttpResponse:
-    url = reverse("console:merchant", args=[merchant_id])
+    url = merchant_url(merchant_id)
     form = ReasonForm(request.POST)
     action = request.POST.get("action", "")
     if not form.is_valid():
-        return _error(request, merchant_id, form_refused(form))
+        return MERCHANT_PAGE.refuse(request, merchant_id, form_refused(form))
     remember_form(request, f"{url}:apply", {"action": action, "reason": form.cleaned_data["reason"]})
     try:
         with transaction.atomic():
@@ -191,7 +172,7 @@ def merchant_apply(request: HttpRequest, merchant_id: int) -> HttpResponse:
                 expected_version=int_or_none(request.POST.get("version")),
             )
     except DomainError as exc:
-        return _error(request, merchant_id, exc)
+        return MERCHANT_PAGE.refuse(request, merchant_id, exc)
     recall_form(request, f"{url}:apply")
     messages.success(request, _("Merchant is now %(state)s.") % {"state": merchant.get_state_display()})
     return HttpResponseRedirect(url)

@@ -9,8 +9,9 @@ with its own status (never a 500), or for `StepUpRequired` a trip to the step-up
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from functools import wraps
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from django import forms
@@ -32,6 +33,7 @@ from posfleet.core.errors import DomainError, NotFound, StepUpRequired, Validati
 LOGIN_URL = "console:login"
 
 View = Callable[..., HttpResponse]
+K = TypeVar("K", contravariant=True)
 
 
 def is_portal_user(user: Any) -> bool:
@@ -174,6 +176,28 @@ def refuse_on_page(
     except NotFound as missing:
         return domain_error_response(request, missing)
     return domain_error_response(request, exc, template, ctx, step_up_next=url)
+
+
+class PageContext(Protocol[K]):
+    def __call__(self, request: HttpRequest, key: K, /, **forms: Any) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class DetailPage(Generic[K]):
+    """A detail page whose forms post to small views (a terminal's, a merchant's): shown as it is, or again
+    with a refused POST, the message and the page's forms as typed (`forms`, e.g. `hold_form=form`)."""
+
+    template: str
+    url: Callable[[K], str]
+    context: PageContext[K]
+
+    def show(self, request: HttpRequest, key: K) -> HttpResponse:
+        return render(request, self.template, self.context(request, key))
+
+    def refuse(self, request: HttpRequest, key: K, exc: DomainError, **forms: Any) -> HttpResponse:
+        return refuse_on_page(
+            request, exc, self.url(key), self.template, lambda: self.context(request, key, **forms)
+        )
 
 
 def domain_errors(view: View | None = None, *, template: str | None = None) -> Any:

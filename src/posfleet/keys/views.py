@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from posfleet.accounts.roles import is_custodian
 from posfleet.console.views_util import console_actor, domain_errors, staff_view
+from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.keys import services
 from posfleet.keys.models import TerminalKey
@@ -67,58 +68,43 @@ def _form(request: HttpRequest) -> tuple[str, str]:
     return _clean(request.POST.get("tid")).strip().upper()[:8], _clean(request.POST.get("reason"))
 
 
-def _act(request: HttpRequest, tid: str, call: Callable[[], T], said: Callable[[T], str]) -> HttpResponse:
-    """Carry out `call` in one transaction and go back to the page saying what it did, or why not; a
-    missing step-up goes on to domain_errors, which sends the custodian to verify and back."""
-    try:
-        with transaction.atomic():
-            result = call()
-    except DomainError as exc:
-        if exc.code == "step_up_required":
-            raise
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, said(result))
-    return _back(tid)
+def _key_action(
+    service: Callable[[Actor, str, str], T], said: Callable[[str, T], str]
+) -> Callable[[HttpRequest], HttpResponse]:
+    """A custodian's POST on the key of the form's terminal: `service(actor, tid, reason)` in one
+    transaction, then back to the page saying what it did (`said(tid, result)`), or why not; a missing
+    step-up goes on to domain_errors, which sends the custodian to verify and back."""
+
+    @require_POST
+    @staff_view(perm="destroy_keys")
+    @domain_errors
+    def view(request: HttpRequest) -> HttpResponse:
+        tid, reason = _form(request)
+        try:
+            with transaction.atomic():
+                result = service(console_actor(request), tid, reason)
+        except DomainError as exc:
+            if exc.code == "step_up_required":
+                raise
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, said(tid, result))
+        return _back(tid)
+
+    return view
 
 
-@require_POST
-@staff_view(perm="destroy_keys")
-@domain_errors
-def destroy(request: HttpRequest) -> HttpResponse:
-    tid, reason = _form(request)
-
-    def said(outcome: services.DestroyOutcome) -> str:
-        if outcome.record is None:
-            return _("Destruction of %(tid)s's key requested; a second custodian must confirm.") % {
-                "tid": tid
-            }
-        return _("The key of %(tid)s (KCV %(kcv)s) is destroyed.") % {"tid": tid, "kcv": outcome.kcv}
-
-    return _act(request, tid, lambda: services.destroy(console_actor(request), tid, reason), said)
+def _destroy_said(tid: str, outcome: services.DestroyOutcome) -> str:
+    if outcome.record is None:
+        return _("Destruction of %(tid)s's key requested; a second custodian must confirm.") % {"tid": tid}
+    return _("The key of %(tid)s (KCV %(kcv)s) is destroyed.") % {"tid": tid, "kcv": outcome.kcv}
 
 
-@require_POST
-@staff_view(perm="destroy_keys")
-@domain_errors
-def cancel(request: HttpRequest) -> HttpResponse:
-    tid, reason = _form(request)
-    return _act(
-        request,
-        tid,
-        lambda: services.cancel_destruction(console_actor(request), tid, reason),
-        lambda _req: _("The destruction request for %(tid)s is withdrawn.") % {"tid": tid},
-    )
-
-
-@require_POST
-@staff_view(perm="destroy_keys")
-@domain_errors
-def rekey(request: HttpRequest) -> HttpResponse:
-    tid, reason = _form(request)
-    return _act(
-        request,
-        tid,
-        lambda: services.rekey(console_actor(request), tid, reason),
-        lambda key: _("%(tid)s has a new key (KCV %(kcv)s).") % {"tid": tid, "kcv": key.kcv},
-    )
+destroy = _key_action(services.destroy, _destroy_said)
+cancel = _key_action(
+    services.cancel_destruction,
+    lambda tid, _req: _("The destruction request for %(tid)s is withdrawn.") % {"tid": tid},
+)
+rekey = _key_action(
+    services.rekey, lambda tid, key: _("%(tid)s has a new key (KCV %(kcv)s).") % {"tid": tid, "kcv": key.kcv}
+)

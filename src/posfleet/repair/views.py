@@ -5,6 +5,7 @@ swap) and the repair figures. Views gather input and render; services decide.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -24,6 +25,7 @@ from posfleet.console.views_util import (
     forbidden,
     staff_view,
 )
+from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.registry.choices import Condition
 from posfleet.registry.models import Terminal
@@ -47,16 +49,36 @@ from posfleet.repair.services.common import get_order
 PAGE = 100
 
 
-def fault_form_context(request: HttpRequest, terminals: Any = None) -> dict[str, Any]:
-    """The fault report form of the console and the portal: as posted, or empty but for the TID of the
-    link that led here."""
-    return {
+def fault_report_page(
+    request: HttpRequest,
+    *,
+    actor: Callable[[HttpRequest], Actor],
+    template: str,
+    terminals: list[Terminal] | None,
+    refused: Callable[[HttpRequest, DomainError, str, dict[str, Any]], HttpResponse],
+    thanks: str,
+    order_view: str,
+) -> HttpResponse:
+    """The fault report of the console and the portal. GET: the form, empty but for the TID of the link
+    that led here. POST: the fault and its uploads filed in one transaction, then `thanks` (with the
+    order's `id`) on the order's page; a refusal shows the form again as posted."""
+    context: dict[str, Any] = {
         "categories": FaultCategory.choices,
         "symptoms": [(cat, [(s, Symptom(s).label) for s in names]) for cat, names in SYMPTOMS.items()],
         "frequencies": Frequency.choices,
         "terminals": terminals,
         "form": request.POST or {"tid": forms.clean(request.GET.get("tid"))[:8]},
     }
+    if request.method != "POST":
+        return render(request, template, context)
+    reporter = actor(request)
+    try:
+        with transaction.atomic():
+            fault = forms.file_fault(reporter, request)
+    except DomainError as exc:
+        return refused(request, exc, template, context)
+    messages.success(request, thanks % {"id": fault.order.pk})
+    return HttpResponseRedirect(reverse(order_view, args=[fault.order.pk]))
 
 
 @staff_view(perm="view_fleet")
@@ -73,17 +95,15 @@ def index(request: HttpRequest) -> HttpResponse:
 def report(request: HttpRequest) -> HttpResponse:
     if not any(request.user.has_perm(f"accounts.{c}") for c in ("report_fault", "work_repair")):
         return forbidden(request, _("You do not have permission to see this page."))
-    context = fault_form_context(request)
-    if request.method != "POST":
-        return render(request, "repair/report.html", context)
-    actor = console_actor(request)
-    try:
-        with transaction.atomic():
-            fault = forms.file_fault(actor, request)
-    except DomainError as exc:
-        return domain_error_response(request, exc, "repair/report.html", context)
-    messages.success(request, _("Fault reported: repair order #%(id)s.") % {"id": fault.order.pk})
-    return HttpResponseRedirect(reverse("repair:order", args=[fault.order.pk]))
+    return fault_report_page(
+        request,
+        actor=console_actor,
+        template="repair/report.html",
+        terminals=None,
+        refused=domain_error_response,
+        thanks=_("Fault reported: repair order #%(id)s."),
+        order_view="repair:order",
+    )
 
 
 def load_order(order_id: int) -> RepairOrder:

@@ -20,7 +20,7 @@ from posfleet.repair import forms, transitions
 from posfleet.repair.models import RepairOrder
 from posfleet.repair.services import faults, loaners, orders
 from posfleet.repair.services.common import get_order
-from posfleet.repair.views import evidence_response, fault_form_context, load_order, order_context
+from posfleet.repair.views import evidence_response, fault_report_page, load_order, order_context
 
 
 @merchant_view
@@ -47,21 +47,15 @@ def _own_terminals(merchant_id: int) -> list[Terminal]:
 
 @merchant_view
 def report(request: HttpRequest) -> HttpResponse:
-    mid = request.merchant_id  # type: ignore[attr-defined]
-    context = fault_form_context(request, _own_terminals(mid))
-    if request.method != "POST":
-        return render(request, "portal_repair/report.html", context)
-    actor = portal_actor(request)
-    try:
-        with transaction.atomic():
-            fault = forms.file_fault(actor, request)
-    except DomainError as exc:
-        return show_error(request, exc, "portal_repair/report.html", context)
-    messages.success(
+    return fault_report_page(
         request,
-        _("Thank you: we received your fault report (repair order #%(id)s).") % {"id": fault.order.pk},
+        actor=portal_actor,
+        template="portal_repair/report.html",
+        terminals=_own_terminals(request.merchant_id),  # type: ignore[attr-defined]
+        refused=show_error,
+        thanks=_("Thank you: we received your fault report (repair order #%(id)s)."),
+        order_view="portal_repair:order",
     )
-    return HttpResponseRedirect(reverse("portal_repair:order", args=[fault.order.pk]))
 
 
 @merchant_view

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -80,10 +81,83 @@ def _tids(m: Merchant, n: int = 1) -> list[str]:
     )
 
 
+def _ask_for_papers(m: Merchant) -> str:
+    wanted = "身份证明" if m.kind == MerchantKind.INDIVIDUAL else "营业执照复印件和身份证明"
+    return f"请补充{wanted}。"
+
+
+def _stop(case: Case, now: datetime) -> None:
+    services.stop_terminals(_actor("reviewer", "reviewer"), case.pk)
+
+
+def _allocate_and_ship(case: Case, now: datetime) -> None:
+    """A terminal from stock, shipped: the technician installs it next."""
+    warehouse = _actor("warehouse", "warehouse")
+    services.allocate(warehouse, case.pk)
+    services.ship(
+        warehouse,
+        case.pk,
+        carrier="sf_express",
+        tracking_no=f"SF{1400000000 + case.pk}",
+        shipped_on=timezone.localdate(now),
+    )
+
+
+@dataclass(frozen=True)
+class DemoRequest:
+    """A request of a demo merchant as the agent files it, the reviewer's decision and what follows.
+    Times count from the moment the demo runs."""
+
+    name: str
+    kind: str
+    reason: str
+    channel: str
+    note: str
+    decision: str
+    why: str | Callable[[Merchant], str]
+    upload: tuple[str, ...] | None = None  # the materials handed in; None: every one the case asks for
+    names_terminal: bool = True  # the merchant's first active terminal
+    follow_up_note: str = ""
+    starts_in: timedelta | None = None
+    ends_in: timedelta | None = None
+    planned_in: timedelta | None = None
+    then: Callable[[Case, datetime], None] | None = None
+
+
+# name, kind, reason, channel, note; the reviewer's decision and why; then what sets it apart
+REQUESTS = [
+    DemoRequest(
+        "needs_materials", "suspension", "renovation_or_relocation", CaseChannel.PHONE, "门店装修，预计两周",
+        "need_materials", _ask_for_papers, upload=(MaterialType.APPLICATION_FORM,),
+        starts_in=timedelta(days=2), ends_in=timedelta(days=16),
+    ),
+    DemoRequest(
+        "suspension_approved", "suspension", "temporary_closure", CaseChannel.PORTAL, "春节暂停营业",
+        "approve", "材料齐全，同意停机。", starts_in=timedelta(0), ends_in=timedelta(days=10),
+    ),
+    DemoRequest(
+        "deactivation_in_progress", "deactivation", "technology_upgrade", CaseChannel.BRANCH, "更换为新款智能POS",
+        "approve", "同意停用。", follow_up_note="新设备已寄出，旧设备寄回仓库", then=_stop,
+    ),
+    DemoRequest(
+        "closure_in_progress", "closure", "business_change", CaseChannel.EMAIL, "商户转让，申请注销",
+        "approve", "同意注销，请按清单办理。", names_terminal=False, follow_up_note="结清款项后退还押金",
+        planned_in=timedelta(days=7),
+    ),
+    DemoRequest(
+        "rejected", "deactivation", "other", CaseChannel.FAX, "不想用了",
+        "reject", "申请人身份无法核实，请本人携带证件到网点办理。", upload=(),
+    ),
+    DemoRequest(
+        "application_shipped", "application", "additional_terminal", CaseChannel.PHONE, "新开收银台，需增加一台终端",
+        "approve", "资料齐全，同意增加终端。", names_terminal=False, then=_allocate_and_ship,
+    ),
+]  # fmt: skip
+
+
 def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
     agent = _actor("agent", "agent")
     reviewer = _actor("reviewer", "reviewer")
-    warehouse = _actor("warehouse", "warehouse")
     now = timezone.now()
     made: dict[str, int] = {}
 
@@ -94,93 +168,24 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
             _upload(agent, case, upload)
         return case
 
-    def waiting(m: Merchant) -> Case:
+    def build(r: DemoRequest, m: Merchant) -> None:
         case = filed(
-            (MaterialType.APPLICATION_FORM,),
-            kind="suspension",
+            r.upload,
+            kind=r.kind,
             merchant_id=m.pk,
-            terminals=_tids(m),
-            reason="renovation_or_relocation",
-            note="门店装修，预计两周",
-            channel=CaseChannel.PHONE,
-            starts_at=now + timedelta(days=2),
-            ends_at=now + timedelta(days=16),
+            terminals=_tids(m) if r.names_terminal else [],
+            reason=r.reason,
+            note=r.note,
+            follow_up_note=r.follow_up_note,
+            channel=r.channel,
+            starts_at=None if r.starts_in is None else now + r.starts_in,
+            ends_at=None if r.ends_in is None else now + r.ends_in,
+            planned_date=None if r.planned_in is None else timezone.localdate(now) + r.planned_in,
+            install_address=(m.address or "门店收银台") if r.kind == "application" else "",
         )
-        wanted = "身份证明" if m.kind == MerchantKind.INDIVIDUAL else "营业执照复印件和身份证明"
-        return services.decide(reviewer, case.pk, "need_materials", f"请补充{wanted}。")
-
-    def suspended(m: Merchant) -> Case:
-        case = filed(
-            None,
-            kind="suspension",
-            merchant_id=m.pk,
-            terminals=_tids(m),
-            reason="temporary_closure",
-            note="春节暂停营业",
-            channel=CaseChannel.PORTAL,
-            starts_at=now,
-            ends_at=now + timedelta(days=10),
-        )
-        return services.decide(reviewer, case.pk, "approve", "材料齐全，同意停机。")
-
-    def deactivating(m: Merchant) -> Case:
-        case = filed(
-            None,
-            kind="deactivation",
-            merchant_id=m.pk,
-            terminals=_tids(m),
-            reason="technology_upgrade",
-            note="更换为新款智能POS",
-            follow_up_note="新设备已寄出，旧设备寄回仓库",
-            channel=CaseChannel.BRANCH,
-        )
-        services.decide(reviewer, case.pk, "approve", "同意停用。")
-        return services.stop_terminals(reviewer, case.pk)
-
-    def closing(m: Merchant) -> Case:
-        case = filed(
-            None,
-            kind="closure",
-            merchant_id=m.pk,
-            reason="business_change",
-            note="商户转让，申请注销",
-            follow_up_note="结清款项后退还押金",
-            channel=CaseChannel.EMAIL,
-            planned_date=timezone.localdate(now) + timedelta(days=7),
-        )
-        return services.decide(reviewer, case.pk, "approve", "同意注销，请按清单办理。")
-
-    def rejected(m: Merchant) -> Case:
-        case = filed(
-            kind="deactivation",
-            merchant_id=m.pk,
-            terminals=_tids(m),
-            reason="other",
-            note="不想用了",
-            channel=CaseChannel.FAX,
-        )
-        return services.decide(reviewer, case.pk, "reject", "申请人身份无法核实，请本人携带证件到网点办理。")
-
-    def another_terminal(m: Merchant) -> Case:
-        """Approved, a terminal allocated from stock and shipped: the technician installs it next."""
-        case = filed(
-            None,
-            kind="application",
-            merchant_id=m.pk,
-            reason="additional_terminal",
-            note="新开收银台，需增加一台终端",
-            channel=CaseChannel.PHONE,
-            install_address=m.address or "门店收银台",
-        )
-        services.decide(reviewer, case.pk, "approve", "资料齐全，同意增加终端。")
-        services.allocate(warehouse, case.pk)
-        return services.ship(
-            warehouse,
-            case.pk,
-            carrier="sf_express",
-            tracking_no=f"SF{1400000000 + case.pk}",
-            shipped_on=timezone.localdate(now),
-        )
+        services.decide(reviewer, case.pk, r.decision, r.why(m) if callable(r.why) else r.why)
+        if r.then is not None:
+            r.then(case, now)
 
     def new_applicant() -> Case:
         """A new business at a branch: licence, representative's ID and settlement card in; the rest to come."""
@@ -198,22 +203,14 @@ def load(merchant_ids: list[int], days: int = 30) -> dict[str, int]:
             install_address=NEW_APPLICANT.address,
         )
 
-    recipes: list[tuple[str, Callable[[Merchant], Any]]] = [
-        ("needs_materials", waiting),
-        ("suspension_approved", suspended),
-        ("deactivation_in_progress", deactivating),
-        ("closure_in_progress", closing),
-        ("rejected", rejected),
-        ("application_shipped", another_terminal),
-    ]
     merchants = _candidates(merchant_ids)
-    for (name, recipe), merchant in zip(recipes, merchants, strict=False):
+    for request, merchant in zip(REQUESTS, merchants, strict=False):
         try:
             with transaction.atomic():
-                recipe(merchant)
-            made[name] = merchant.pk
+                build(request, merchant)
+            made[request.name] = merchant.pk
         except DomainError as exc:
-            log.warning("demo case %s skipped: %s", name, exc)
+            log.warning("demo case %s skipped: %s", request.name, exc)
     try:
         with transaction.atomic():
             made["application_new_merchant"] = new_applicant().merchant_id
