@@ -9,7 +9,7 @@ from django.test import RequestFactory
 
 from posfleet.console import hold_forms
 from posfleet.console.forms import HoldForm
-from posfleet.console.views_util import remember_form
+from posfleet.web.staff import remember_form
 from tests import builders
 
 pytestmark = pytest.mark.django_db

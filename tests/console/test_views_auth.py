@@ -100,7 +100,7 @@ class TestConsoleActor:
         from django.contrib.sessions.backends.db import SessionStore
 
         from posfleet.accounts.stepup import mark_session
-        from posfleet.console.views_util import console_actor
+        from posfleet.web.staff import console_actor
 
         u = builders.user("gil", "risk")
         request = rf.get("/")

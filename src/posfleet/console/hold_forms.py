@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 
 from posfleet.console.forms import HoldForm
 from posfleet.console.views_terminals import hold_kinds_for
-from posfleet.console.views_util import DetailPage, console_actor, form_refused, recall_form, remember_form
 from posfleet.core.errors import DomainError
 from posfleet.settlement import freezes as settlement_freezes
+from posfleet.web.staff import DetailPage, console_actor, form_refused, recall_form, remember_form
 
 K = TypeVar("K")
 FIELDS = ("kind", "reason", "starts_at", "ends_at", "hold_settlement", "reason_category", "merchant_message")

@@ -1,8 +1,7 @@
-"""Read-only queries behind the console lists: keyset pagination that stays fast at 1M rows.
+"""Read-only queries behind the console's terminal and hold lists, paged by keyset (`web.lists`).
 
-No COUNT(*) and no OFFSET: a page is "the next N rows by id after the last one shown" (or before the first
-one, for "previous"), which the (state, id), (merchant, id) and (model, id) indexes answer directly. What
-a list keeps is each app's filters module (`registry.filters`, `lifecycle.filters`, `audit.filters`).
+The (state, id), (merchant, id) and (model, id) indexes answer each page directly. What a list keeps
+is each app's filters module (`registry.filters`, `lifecycle.filters`, `audit.filters`).
 """
 
 from __future__ import annotations
@@ -13,16 +12,14 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.http import QueryDict
 from django.utils import timezone
 
 from posfleet.audit.models import AuditEvent
-from posfleet.console.views_util import int_or_none
-from posfleet.core.paging import Annotate, page_rows
 from posfleet.lifecycle.filters import filter_held
 from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.registry.filters import TerminalFilters, filter_terminals
 from posfleet.registry.models import Terminal
+from posfleet.web.lists import keyset
 
 PAGE_SIZE = 50
 
@@ -33,68 +30,6 @@ class Page:
     next_after: int | None = None
     prev_before: int | None = None
     holds: dict[int, list[Hold]] = field(default_factory=dict)
-
-
-def keyset(
-    qs: QuerySet[Any],
-    *,
-    key: str,
-    after: int | None,
-    before: int | None,
-    size: int,
-    descending: bool = False,
-    annotate: Annotate | None = None,
-) -> tuple[list[Any], int | None, int | None]:
-    """One page ordered by `key`; returns (rows, next_after, prev_before) — cursors are key values.
-    `annotate`: columns computed for the page's rows only (`core.paging.page_rows`)."""
-    asc, desc = (f"-{key}", key) if descending else (key, f"-{key}")
-    gt, lt = ("lt", "gt") if descending else ("gt", "lt")
-    if before is not None:
-        rows = page_rows(qs.filter(**{f"{key}__{lt}": before}), desc, size + 1, annotate)
-        has_more_back = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        next_after = getattr(rows[-1], key) if rows else None
-        prev_before = getattr(rows[0], key) if rows and has_more_back else None
-        return rows, next_after, prev_before
-    if after is not None:
-        qs = qs.filter(**{f"{key}__{gt}": after})
-    rows = page_rows(qs, asc, size + 1, annotate)
-    has_more = len(rows) > size
-    rows = rows[:size]
-    next_after = getattr(rows[-1], key) if rows and has_more else None
-    prev_before = getattr(rows[0], key) if rows and after is not None else None
-    return rows, next_after, prev_before
-
-
-def list_page(
-    params: QueryDict,
-    qs: QuerySet[Any],
-    *,
-    key: str,
-    size: int,
-    descending: bool = False,
-    annotate: Annotate | None = None,
-) -> dict[str, Any]:
-    """A console list's page at the request's `after`/`before` cursor, as the pager of its template
-    reads it: the rows, the next and previous cursors and the query string without the cursor."""
-    rows, next_after, prev_before = keyset(
-        qs,
-        key=key,
-        after=int_or_none(params.get("after")),
-        before=int_or_none(params.get("before")),
-        size=size,
-        descending=descending,
-        annotate=annotate,
-    )
-    rest = params.copy()
-    for k in ("after", "before"):
-        rest.pop(k, None)
-    return {
-        "rows": rows,
-        "next_after": next_after,
-        "prev_before": prev_before,
-        "base_query": rest.urlencode(),
-    }
 
 
 def holds_in_force_for(terminals: list[Terminal]) -> dict[int, list[Hold]]:

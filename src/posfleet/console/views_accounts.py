@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from posfleet.accounts import tokens, totp
-from posfleet.console.views_util import console_actor, domain_error_response, staff_view
 from posfleet.core.errors import DomainError, NotFound
+from posfleet.web.staff import console_actor, domain_error_response, staff_view
 
 
 def _tokens_context(request: HttpRequest, **extra: Any) -> dict[str, Any]:

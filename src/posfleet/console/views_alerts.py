@@ -11,10 +11,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from posfleet.console.forms import ReasonForm
-from posfleet.console.views_util import console_actor, domain_error_response, staff_view
 from posfleet.core.errors import DomainError
 from posfleet.lifecycle import refusals
 from posfleet.lifecycle.models import DeviceAlert
+from posfleet.web.staff import console_actor, domain_error_response, staff_view
 
 PAGE = 100
 

@@ -14,8 +14,8 @@ from django.views.decorators.http import require_POST
 from posfleet.audit import display, filters
 from posfleet.audit import services as audit
 from posfleet.audit.models import AuditEvent, Channel
-from posfleet.console import queries
-from posfleet.console.views_util import staff_view
+from posfleet.web.lists import list_page
+from posfleet.web.staff import staff_view
 
 FILTERS = ("object_type", "object_id", "action", "actor_name", "channel")
 
@@ -35,7 +35,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         request,
         "console/audit.html",
         {
-            **queries.list_page(request.GET, qs, key="seq", size=50, descending=True),
+            **list_page(request.GET, qs, key="seq", size=50, descending=True),
             "values": values,
             "channels": Channel.choices,
             "object_types": display.object_choices(),

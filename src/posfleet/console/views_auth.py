@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from posfleet.accounts.stepup import mark_session, verify_secret
-from posfleet.console.views_util import PENDING_KEY, is_portal_user, safe_next, staff_view
+from posfleet.web.staff import PENDING_KEY, is_portal_user, safe_next, staff_view
 
 
 class ConsoleLoginForm(AuthenticationForm):

@@ -9,8 +9,6 @@ without JavaScript.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import connection
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -18,33 +16,14 @@ from django.shortcuts import render
 
 from posfleet.console import morning
 from posfleet.console.views_terminals import list_url
-from posfleet.console.views_util import staff_view
 from posfleet.lifecycle.models import DeviceAlert, Hold, HoldKind
 from posfleet.notices import fraud
 from posfleet.registry.choices import TerminalState
 from posfleet.registry.models import Terminal
+from posfleet.web.charts import BAR_WIDTH, bars
+from posfleet.web.staff import staff_view
 
-BAR_WIDTH = 420  # px for the longest bar
 ESTIMATE_ABOVE = 200_000  # terminals: beyond this the dashboard shows PostgreSQL's estimates
-
-
-def bars(rows: list[tuple[str, Any, int, str]]) -> dict[str, Any]:
-    """(key, label, count, link) rows → geometry for the SVG template."""
-    top = max((n for _k, _l, n, _u in rows), default=0) or 1
-    out = []
-    for i, (key, label, n, url) in enumerate(rows):
-        out.append(
-            {
-                "key": key,
-                "label": label,
-                "count": n,
-                "url": url,
-                "y": i * 30,
-                "text_y": i * 30 + 15,
-                "width": max(2, round(BAR_WIDTH * n / top)) if n else 0,
-            }
-        )
-    return {"rows": out, "height": len(out) * 30, "total": sum(n for _k, _l, n, _u in rows)}
 
 
 def state_counts() -> tuple[dict[str, int], bool]:

@@ -21,18 +21,6 @@ from django.views.decorators.http import require_POST
 from posfleet.accounts.roles import perm
 from posfleet.console import hold_forms, queries
 from posfleet.console.forms import ReasonForm, TransitionForm
-from posfleet.console.views_util import (
-    DetailPage,
-    console_actor,
-    domain_error_response,
-    domain_errors,
-    form_refused,
-    int_or_none,
-    recall_form,
-    remember_form,
-    safe_next,
-    staff_view,
-)
 from posfleet.core import labels
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.jobs.models import Job
@@ -45,6 +33,18 @@ from posfleet.lifecycle.models import Hold, HoldKind
 from posfleet.lifecycle.refusals import refusals_since_stop
 from posfleet.registry.choices import MerchantState, TerminalState
 from posfleet.registry.models import Merchant
+from posfleet.web.staff import (
+    DetailPage,
+    console_actor,
+    domain_error_response,
+    domain_errors,
+    form_refused,
+    int_or_none,
+    recall_form,
+    remember_form,
+    safe_next,
+    staff_view,
+)
 
 REASON_LABELS = {
     "unknown_terminal": gettext_lazy("Unknown terminal"),

@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from posfleet.console.views_terminals import hold_kinds_for
-from posfleet.console.views_util import staff_view
 from posfleet.lifecycle.models import Hold
+from posfleet.web.staff import staff_view
 
 
 @staff_view(perm="view_fleet")

@@ -15,16 +15,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from posfleet.console import queries
-from posfleet.console.views_util import (
+from posfleet.core.errors import DomainError
+from posfleet.jobs import filters, registry, services
+from posfleet.jobs.models import JobState
+from posfleet.web.lists import list_page
+from posfleet.web.staff import (
     console_actor,
     domain_error_response,
     safe_next,
     staff_view,
 )
-from posfleet.core.errors import DomainError
-from posfleet.jobs import filters, registry, services
-from posfleet.jobs.models import JobState
 
 PAGE = 50
 
@@ -40,7 +40,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
         "kind": kind if kind in dict(kinds) else "",
     }
     qs = filters.filter_jobs(services.visible(actor), **values)
-    page = queries.list_page(request.GET, qs, key="id", size=PAGE, descending=True)
+    page = list_page(request.GET, qs, key="id", size=PAGE, descending=True)
     now = timezone.now()
     user = request.user
     return render(

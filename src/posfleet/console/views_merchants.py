@@ -19,7 +19,17 @@ from django.views.decorators.http import require_http_methods, require_POST
 from posfleet.accounts.roles import perm
 from posfleet.console import hold_forms, queries
 from posfleet.console.forms import MerchantForm, ReasonForm
-from posfleet.console.views_util import (
+from posfleet.core.errors import DomainError
+from posfleet.lifecycle import services as lifecycle
+from posfleet.lifecycle import transitions
+from posfleet.lifecycle.models import Hold
+from posfleet.registry import prices
+from posfleet.registry import services as registry
+from posfleet.registry.choices import MerchantState, TerminalState
+from posfleet.registry.filters import filter_merchants
+from posfleet.registry.models import Contract, Merchant
+from posfleet.web.lists import list_page
+from posfleet.web.staff import (
     DetailPage,
     console_actor,
     domain_error_response,
@@ -30,15 +40,6 @@ from posfleet.console.views_util import (
     remember_form,
     staff_view,
 )
-from posfleet.core.errors import DomainError
-from posfleet.lifecycle import services as lifecycle
-from posfleet.lifecycle import transitions
-from posfleet.lifecycle.models import Hold
-from posfleet.registry import prices
-from posfleet.registry import services as registry
-from posfleet.registry.choices import MerchantState, TerminalState
-from posfleet.registry.filters import filter_merchants
-from posfleet.registry.models import Contract, Merchant
 
 TERMINALS_SHOWN = 50
 
@@ -50,7 +51,7 @@ def _merchant_list_context(request: HttpRequest, form: MerchantForm | None = Non
         Merchant.objects.all(), state=state if state in MerchantState.values else "", search=q
     )
     return {
-        **queries.list_page(request.GET, qs, key="id", size=50),
+        **list_page(request.GET, qs, key="id", size=50),
         "q": q,
         "state": state,
         "states": MerchantState.choices,

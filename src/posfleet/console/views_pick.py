@@ -6,8 +6,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from posfleet.console.views_util import staff_view
 from posfleet.registry import pickers
+from posfleet.web.staff import staff_view
 
 
 @staff_view(perm="view_fleet")

@@ -23,14 +23,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from posfleet.accounts.roles import perm
 from posfleet.console import queries
 from posfleet.console.forms import BulkConfirmForm, TerminalFilterForm
-from posfleet.console.views_util import (
-    console_actor,
-    domain_error_response,
-    recall_form,
-    remember_form,
-    safe_next,
-    staff_view,
-)
 from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.jobs.models import Job
@@ -40,6 +32,14 @@ from posfleet.lifecycle import transitions
 from posfleet.lifecycle.models import SENSITIVE_HOLD_KINDS, HoldKind
 from posfleet.registry.filters import TerminalFilters
 from posfleet.registry.models import Merchant, Terminal
+from posfleet.web.staff import (
+    console_actor,
+    domain_error_response,
+    recall_form,
+    remember_form,
+    safe_next,
+    staff_view,
+)
 
 BULK_KEY = "posfleet_bulk"
 MAX_SELECTION = 500

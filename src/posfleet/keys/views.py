@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from posfleet.accounts.roles import is_custodian
-from posfleet.console.views_util import console_actor, domain_errors, staff_view
 from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError, NotFound
 from posfleet.keys import services
 from posfleet.keys.models import TerminalKey
+from posfleet.web.staff import console_actor, domain_errors, staff_view
 
 T = TypeVar("T")
 

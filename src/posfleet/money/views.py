@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from posfleet.console.views_util import console_actor, domain_error_response, int_or_none, staff_view
 from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.money import plans, queries
 from posfleet.money.choices import Channel
 from posfleet.money.models import Account, MerchantPlan, PlanNotice, RatePlan, Transaction
+from posfleet.web.staff import console_actor, domain_error_response, int_or_none, staff_view
 
 
 @staff_view(perm="view_money")

@@ -14,10 +14,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from posfleet.console.views_util import console_actor, domain_error_response, staff_view
 from posfleet.core.errors import DomainError
 from posfleet.notices import calls, fraud, services, webhooks
 from posfleet.notices.choices import CallOutcome, FraudChannel
+from posfleet.web.staff import console_actor, domain_error_response, staff_view
 
 
 @staff_view(perm="view_fleet")

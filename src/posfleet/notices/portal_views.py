@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from posfleet.core.errors import DomainError
 from posfleet.notices import fraud
-from posfleet.portal.views_util import merchant_view, portal_actor
+from posfleet.web.merchant import merchant_view, portal_actor
 
 
 @require_POST

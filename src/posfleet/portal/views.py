@@ -1,7 +1,7 @@
 """Merchant portal pages: sign-in, my terminals and holds, notices and letters, statements.
 
 Views only gather input and render; every rule (may a terminal transact, whose notice is this) is
-answered by a service or by a query scoped to `request.merchant_id` (see views_util.merchant_view).
+answered by a service or by a query scoped to `request.merchant_id` (see web.merchant.merchant_view).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ from posfleet.lifecycle.eligibility import may_transact
 from posfleet.lifecycle.models import Hold, HoldTerminal
 from posfleet.notices import services as notice_services
 from posfleet.portal.forms import PortalLoginForm
-from posfleet.portal.views_util import merchant_view, or_404, portal_actor
 from posfleet.registry.models import Merchant, Terminal
 from posfleet.settlement.disputes import disputes_for
 from posfleet.settlement.freezes import held_money
 from posfleet.settlement.models import DisputeState
 from posfleet.settlement.statements import statement_stream as build_statement
+from posfleet.web.merchant import merchant_view, or_404, portal_actor
 
 TERMINALS_SHOWN = 100
 

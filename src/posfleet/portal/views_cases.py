@@ -49,9 +49,9 @@ from posfleet.core.actor import Actor
 from posfleet.core.downloads import CSV, download
 from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.notices.models import Notice
-from posfleet.portal.views_util import merchant_view, or_404, portal_actor
 from posfleet.registry import prices
 from posfleet.registry.models import Merchant, Terminal
+from posfleet.web.merchant import merchant_view, or_404, portal_actor
 
 PAGE = 50
 P = ParamSpec("P")

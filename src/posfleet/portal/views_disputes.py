@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from posfleet.core.errors import DomainError
-from posfleet.portal.views_util import merchant_view, portal_actor, show_error
 from posfleet.settlement import disputes
 from posfleet.settlement.models import Dispute, DisputeState
+from posfleet.web.merchant import merchant_view, portal_actor, show_error
 
 PAGE = 50
 DUE_SOON_DAYS = 2  # an open dispute due within this many days is marked "due soon"

@@ -17,14 +17,6 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from posfleet.console.views_dashboard import BAR_WIDTH, bars
-from posfleet.console.views_util import (
-    console_actor,
-    domain_error_response,
-    domain_errors,
-    forbidden,
-    staff_view,
-)
 from posfleet.core.actor import Actor
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
 from posfleet.registry.choices import Condition
@@ -45,6 +37,14 @@ from posfleet.repair.models import FaultEvidence, RepairOrder, RepairStep
 from posfleet.repair.services import faults, loaners, orders, prevention
 from posfleet.repair.services import swap as swaps
 from posfleet.repair.services.common import get_order
+from posfleet.web.charts import BAR_WIDTH, bars
+from posfleet.web.staff import (
+    console_actor,
+    domain_error_response,
+    domain_errors,
+    forbidden,
+    staff_view,
+)
 
 PAGE = 100
 

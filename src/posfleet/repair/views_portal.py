@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from posfleet.core.errors import DomainError, ValidationFailed
-from posfleet.portal.views_util import merchant_view, portal_actor, show_error
 from posfleet.registry.choices import TerminalState
 from posfleet.registry.models import Terminal
 from posfleet.repair import forms, transitions
@@ -21,6 +20,7 @@ from posfleet.repair.models import RepairOrder
 from posfleet.repair.services import faults, loaners, orders
 from posfleet.repair.services.common import get_order
 from posfleet.repair.views import evidence_response, fault_report_page, load_order, order_context
+from posfleet.web.merchant import merchant_view, portal_actor, show_error
 
 
 @merchant_view

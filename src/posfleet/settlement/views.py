@@ -23,13 +23,6 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from posfleet.console.queries import list_page
-from posfleet.console.views_util import (
-    console_actor,
-    domain_error_response,
-    domain_errors,
-    staff_view,
-)
 from posfleet.core import labels
 from posfleet.core.downloads import CSV, stream_download
 from posfleet.core.errors import DomainError, NotFound, ValidationFailed
@@ -49,6 +42,13 @@ from posfleet.settlement.models import (
     DisputeState,
     SettlementBatch,
     SettlementMode,
+)
+from posfleet.web.lists import list_page
+from posfleet.web.staff import (
+    console_actor,
+    domain_error_response,
+    domain_errors,
+    staff_view,
 )
 
 PAGE = 100

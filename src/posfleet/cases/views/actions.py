@@ -24,10 +24,10 @@ from posfleet.cases.forms import (
     attach_errors,
 )
 from posfleet.cases.views.detail import detail_context, return_choices
-from posfleet.console.views_util import View, console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError, ValidationFailed
 from posfleet.core.labels import local_time
 from posfleet.settlement import closing
+from posfleet.web.staff import View, console_actor, domain_error_response, domain_errors, staff_view
 
 
 def _back(case_id: int) -> str:

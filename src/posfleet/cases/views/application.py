@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from posfleet.cases import services as case_services
 from posfleet.cases.forms import DeliverForm, ResubmitForm, ShipForm
 from posfleet.cases.views.actions import case_action, posted_version, run, run_form
-from posfleet.console.views_util import console_actor
+from posfleet.web.staff import console_actor
 
 
 @case_action

@@ -26,10 +26,10 @@ from posfleet.cases.forms import (
     material_rows,
 )
 from posfleet.cases.models import Application, Case
-from posfleet.console.views_util import console_actor, domain_errors, staff_view
 from posfleet.notices.models import Notice
 from posfleet.registry.models import Accessory
 from posfleet.settlement import closing
+from posfleet.web.staff import console_actor, domain_errors, staff_view
 
 WORKING_STATES = (CaseState.APPROVED, CaseState.IN_PROGRESS)
 STOCK_CHOICES = 50  # terminals offered in the allocation list (the service picks the best by default)

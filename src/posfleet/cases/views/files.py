@@ -8,9 +8,9 @@ from django.shortcuts import render
 
 from posfleet.cases import services as case_services
 from posfleet.cases.models import CaseExport
-from posfleet.console.views_util import console_actor, domain_errors, staff_view
 from posfleet.core.downloads import CSV, download
 from posfleet.notices import services as notice_services
+from posfleet.web.staff import console_actor, domain_errors, staff_view
 
 INLINE_TYPES = {"image/jpeg", "image/png", "application/pdf"}
 

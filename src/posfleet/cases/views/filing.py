@@ -22,11 +22,11 @@ from posfleet.cases.forms import (
     material_rows,
     unprefixed,
 )
-from posfleet.console.views_util import console_actor, domain_error_response, domain_errors, staff_view
 from posfleet.core.errors import DomainError
 from posfleet.registry import pickers, prices
 from posfleet.registry.choices import MerchantKind
 from posfleet.registry.models import Merchant, Terminal
+from posfleet.web.staff import console_actor, domain_error_response, domain_errors, staff_view
 
 
 @staff_view(perm="file_case")

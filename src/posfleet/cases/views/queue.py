@@ -11,7 +11,7 @@ from django.shortcuts import render
 from posfleet.cases import services as case_services
 from posfleet.cases.choices import OPEN_STATES, CaseKind, CaseState
 from posfleet.cases.models import Case
-from posfleet.console.views_util import console_actor, domain_errors, staff_view
+from posfleet.web.staff import console_actor, domain_errors, staff_view
 
 PAGE = 50
 

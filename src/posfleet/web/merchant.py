@@ -1,4 +1,5 @@
-"""The portal's edge: who the merchant user is, and the Actor its views hand to services.
+"""What every portal page shares, in the portal and in each app: who the merchant user is, and the
+Actor its views hand to services.
 
 Every portal view is wrapped in `merchant_view`: it lets in only users linked to a merchant
 (`accounts.MerchantUser`) and puts that merchant's id on the request, so each query a view makes is

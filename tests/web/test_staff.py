@@ -3,8 +3,8 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.http import HttpResponse
 
-from posfleet.console.views_util import domain_errors, error_text, staff_view
 from posfleet.core.errors import Conflict, NotFound, StepUpRequired, ValidationFailed
+from posfleet.web.staff import domain_errors, error_text, staff_view
 from tests import builders
 
 pytestmark = pytest.mark.django_db

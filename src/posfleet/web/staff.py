@@ -1,4 +1,5 @@
-"""What every console view shares: the staff gate, the acting `Actor`, and turning domain errors into pages.
+"""What every console page shares, in the console and in each app: the staff gate, the acting `Actor`,
+and turning domain errors into pages.
 
 Other apps' console pages (money, settlement, cases, keys) use these too, so the rules are the same
 everywhere: only active staff (never a merchant portal login) see the console, services get an Actor with
