@@ -7,7 +7,6 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from posfleet.accounts.stepup import SESSION_KEY
 from posfleet.audit.services import verify
 from posfleet.cases import services as case_services
 from posfleet.cases.models import Case
@@ -20,16 +19,6 @@ from tests import builders
 from tests.cases import builders as cb
 
 pytestmark = pytest.mark.django_db
-
-
-def as_role(client, role, *, stepped_up=False):
-    u = builders.user(role=role)
-    client.force_login(u)
-    if stepped_up:
-        session = client.session
-        session[SESSION_KEY] = timezone.now().isoformat()
-        session.save()
-    return u
 
 
 @pytest.fixture
@@ -47,12 +36,12 @@ def closing_merchant():
     return m, t1, t2, printer
 
 
-def test_closure_through_the_console(client, closing_merchant, django_capture_on_commit_callbacks):
+def test_closure_through_the_console(client, login, closing_merchant, django_capture_on_commit_callbacks):
     m, t1, t2, printer = closing_merchant
     case = cb.file(cb.portal_actor(m), kind="closure", merchant_id=m.pk, reason="business_change")
     cb.upload_required(case)
 
-    as_role(client, "reviewer")
+    login("reviewer")
     r = client.post(f"/console/cases/{case.pk}/decide/", {"decision": "approve", "reason": "同意注销"})
     assert r.status_code == 302
     case.refresh_from_db()
@@ -66,7 +55,7 @@ def test_closure_through_the_console(client, closing_merchant, django_capture_on
     # Stopping is sensitive: without a fresh step-up the console sends the user to verify.
     r = client.post(f"/console/cases/{case.pk}/stop/")
     assert r.status_code == 302 and r["Location"].startswith("/console/step-up/")
-    as_role(client, "reviewer", stepped_up=True)
+    login("reviewer", stepped_up=True)
     r = client.post(f"/console/cases/{case.pk}/stop/")
     assert r.status_code == 302, r.content.decode()[:3000]
     t1.refresh_from_db()
@@ -78,7 +67,7 @@ def test_closure_through_the_console(client, closing_merchant, django_capture_on
     export = client.get(f"/console/cases/{case.pk}/export.csv")
     assert export.status_code == 200 and export["X-Content-SHA256"]
 
-    as_role(client, "warehouse")
+    login("warehouse")
     page = client.get(f"/console/cases/{case.pk}/")
     assert set(page.context["returns_form"].fields) == {
         f"terminal:{t1.tid}",
@@ -100,10 +89,10 @@ def test_closure_through_the_console(client, closing_merchant, django_capture_on
         with transaction.atomic():
             keys.confirm_destruction(c2, tid, "closure")
 
-    as_role(client, "finance")
+    login("finance")
     r = client.post(f"/console/cases/{case.pk}/settle/", {"proof": "转账回单 2026-001"})
     assert r.status_code == 302 and r["Location"].startswith("/console/step-up/")
-    as_role(client, "finance", stepped_up=True)
+    login("finance", stepped_up=True)
     r = client.post(f"/console/cases/{case.pk}/settle/", {"proof": "转账回单 2026-001"})
     assert r.status_code == 302, r.content.decode()[:3000]
     settlement = Case.objects.get(pk=case.pk).settlement
@@ -113,7 +102,7 @@ def test_closure_through_the_console(client, closing_merchant, django_capture_on
     # finance settles the money; completing the case is the reviewer's (work_case), not finance's
     assert client.post(f"/console/cases/{case.pk}/complete/").status_code in (302, 403)
     assert Case.objects.get(pk=case.pk).state != "completed"
-    as_role(client, "reviewer", stepped_up=True)
+    login("reviewer", stepped_up=True)
     page = client.get(f"/console/cases/{case.pk}/")
     failing = [c for c in page.context["checklist"] if not c["ok"] and c["item"] != "account_closed"]
     assert failing == []
@@ -130,7 +119,7 @@ def test_closure_through_the_console(client, closing_merchant, django_capture_on
     assert verify().ok
 
 
-def test_shortfall_is_paid_through_the_finance_screen(client, django_capture_on_commit_callbacks):
+def test_shortfall_is_paid_through_the_finance_screen(client, login, django_capture_on_commit_callbacks):
     """A small deposit: penalty and a damaged terminal exceed it, so the merchant pays the rest."""
     fleet = cb.lent_fleet(deposit_fen=10_000)
     m, t1, t2, printer = fleet["merchant"], fleet["t1"], fleet["t2"], fleet["printer"]
@@ -158,7 +147,7 @@ def test_shortfall_is_paid_through_the_finance_screen(client, django_capture_on_
     cb.destroy_keys(t1.tid)
     cb.destroy_keys(t2.tid)
 
-    as_role(client, "finance", stepped_up=True)
+    login("finance", stepped_up=True)
     r = client.post(f"/console/cases/{case.pk}/settle/", {"proof": ""})
     assert r.status_code == 302, r.content.decode()[:2000]
     settlement = Case.objects.get(pk=case.pk).settlement
@@ -176,21 +165,21 @@ def test_shortfall_is_paid_through_the_finance_screen(client, django_capture_on_
     assert r.status_code == 302, r.content.decode()[:2000]
     assert Case.objects.get(pk=case.pk).settlement.state == "settled"
 
-    as_role(client, "reviewer")
+    login("reviewer")
     r = client.post(f"/console/cases/{case.pk}/complete/")
     assert r["Location"].startswith("/console/step-up/")  # closing the merchant is sensitive
-    as_role(client, "reviewer", stepped_up=True)
+    login("reviewer", stepped_up=True)
     r = client.post(f"/console/cases/{case.pk}/complete/")
     assert r["Location"] == f"/console/cases/{case.pk}/"
     assert Merchant.objects.get(pk=m.pk).state == "closed"
     assert ledger.balances(m.pk).amount_due_fen == 0
 
 
-def test_deactivation_of_one_terminal(client, django_capture_on_commit_callbacks):
+def test_deactivation_of_one_terminal(client, login, django_capture_on_commit_callbacks):
     """A deactivation keeps the merchant and the other terminal running."""
     fleet = cb.lent_fleet(deposit_fen=30_000)
     m, t1, t2, printer = fleet["merchant"], fleet["t1"], fleet["t2"], fleet["printer"]
-    as_role(client, "agent")
+    login("agent")
     r = client.post(
         "/console/cases/new/",
         {
@@ -204,7 +193,7 @@ def test_deactivation_of_one_terminal(client, django_capture_on_commit_callbacks
     assert r.status_code == 302
     case = Case.objects.get(kind="deactivation")
     cb.upload_required(case)
-    as_role(client, "reviewer", stepped_up=True)
+    login("reviewer", stepped_up=True)
     client.post(f"/console/cases/{case.pk}/decide/", {"decision": "approve", "reason": "同意停用"})
     assert client.post(f"/console/cases/{case.pk}/stop/").status_code == 302
     assert not may_transact(t1.tid).allowed and may_transact(t2.tid).allowed
@@ -215,13 +204,13 @@ def test_deactivation_of_one_terminal(client, django_capture_on_commit_callbacks
     assert Merchant.objects.get(pk=m.pk).state == "active"
 
 
-def test_scheduled_stop_from_the_console(client):
+def test_scheduled_stop_from_the_console(client, login):
     from datetime import timedelta
 
     fleet = cb.lent_fleet(deposit_fen=30_000)
     m, t1 = fleet["merchant"], fleet["t1"]
     case = cb.approved("deactivation", m, [t1.tid], reason="technology_upgrade")
-    as_role(client, "reviewer", stepped_up=True)
+    login("reviewer", stepped_up=True)
     client.cookies["django_language"] = "en"
     later = timezone.localtime(timezone.now() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
     r = client.post(f"/console/cases/{case.pk}/stop/", {"at": later})
@@ -233,14 +222,14 @@ def test_scheduled_stop_from_the_console(client):
     assert r.status_code == 422
 
 
-def test_stop_now_stops_at_once_even_with_a_planned_time_and_says_so(client):
+def test_stop_now_stops_at_once_even_with_a_planned_time_and_says_so(client, login):
     from datetime import timedelta
 
     fleet = cb.lent_fleet(deposit_fen=30_000)
     m, t1 = fleet["merchant"], fleet["t1"]
     case = cb.approved("deactivation", m, [t1.tid], reason="technology_upgrade")
     Case.objects.filter(pk=case.pk).update(effective_at=timezone.now() + timedelta(days=3))
-    as_role(client, "reviewer", stepped_up=True)
+    login("reviewer", stepped_up=True)
     client.cookies["django_language"] = "en"
     case.refresh_from_db()
     r = client.post(
@@ -251,13 +240,13 @@ def test_stop_now_stops_at_once_even_with_a_planned_time_and_says_so(client):
     assert "were stopped" in r.content.decode()
 
 
-def test_scheduled_stop_says_when_and_keeps_trading(client):
+def test_scheduled_stop_says_when_and_keeps_trading(client, login):
     from datetime import timedelta
 
     fleet = cb.lent_fleet(deposit_fen=30_000)
     m, t1 = fleet["merchant"], fleet["t1"]
     case = cb.approved("deactivation", m, [t1.tid], reason="technology_upgrade")
-    as_role(client, "reviewer", stepped_up=True)
+    login("reviewer", stepped_up=True)
     client.cookies["django_language"] = "en"
     later = timezone.localtime(timezone.now() + timedelta(days=2))
     r = client.post(
