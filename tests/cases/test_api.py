@@ -306,6 +306,8 @@ def test_filing_with_idempotency_key_is_not_repeated(client):
     again = agent.post("/cases", body, HTTP_IDEMPOTENCY_KEY="file-1")
     assert first.status_code == again.status_code == 201
     assert first.json() == again.json()
+    assert "Idempotent-Replayed" not in first
+    assert again["Idempotent-Replayed"] == "true"  # the handler takes no `response`; the replay says so
     assert Case.objects.count() == 1
 
 

@@ -151,11 +151,11 @@ def _replay(stored: IdempotencyRecord, digest: str, temporal: Any) -> Any:
             code="idempotency_key_reused",
             details={HEADER: [_("Use a new key for a new request.")]},
         )
-    if isinstance(temporal, HttpResponse):
-        for name, value in (stored.headers or {}).items():
-            temporal[name] = value
-        temporal["Idempotent-Replayed"] = "true"
-    return _response(stored.status, stored.body, temporal)
+    response = _response(stored.status, stored.body, temporal)
+    for name, value in (stored.headers or {}).items():
+        response[name] = value
+    response["Idempotent-Replayed"] = "true"  # also where the handler takes no `response` to set it on
+    return response
 
 
 def purge(older_than: datetime) -> int:
