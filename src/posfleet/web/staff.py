@@ -165,20 +165,6 @@ def domain_error_response(
     return render(request, template, ctx, status=exc.status)
 
 
-def refuse_on_page(
-    request: HttpRequest, exc: DomainError, url: str, template: str, context: Callable[[], dict[str, Any]]
-) -> HttpResponse:
-    """A refused POST shown on the detail page at `url` it came from, with the page's forms as typed.
-    A step-up goes first (building the page would consume the kept form); a page gone is its own error."""
-    if isinstance(exc, StepUpRequired):
-        return step_up_redirect(request, url)
-    try:
-        ctx = context()
-    except NotFound as missing:
-        return domain_error_response(request, missing)
-    return domain_error_response(request, exc, template, ctx, step_up_next=url)
-
-
 class PageContext(Protocol[K]):
     def __call__(self, request: HttpRequest, key: K, /, **forms: Any) -> dict[str, Any]: ...
 
@@ -196,9 +182,16 @@ class DetailPage(Generic[K]):
         return render(request, self.template, self.context(request, key))
 
     def refuse(self, request: HttpRequest, key: K, exc: DomainError, **forms: Any) -> HttpResponse:
-        return refuse_on_page(
-            request, exc, self.url(key), self.template, lambda: self.context(request, key, **forms)
-        )
+        """A step-up goes first (building the page would consume the kept form); a page gone is its own
+        error."""
+        url = self.url(key)
+        if isinstance(exc, StepUpRequired):
+            return step_up_redirect(request, url)
+        try:
+            ctx = self.context(request, key, **forms)
+        except NotFound as missing:
+            return domain_error_response(request, missing)
+        return domain_error_response(request, exc, self.template, ctx, step_up_next=url)
 
 
 def domain_errors(view: View | None = None, *, template: str | None = None) -> Any:
